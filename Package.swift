@@ -1,0 +1,86 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "CodeSync",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "codesync", targets: ["codesync"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
+    ],
+    targets: [
+        // C shims: ncursesw for the terminal backend, zlib for gzipped editing traces.
+        .systemLibrary(name: "CNcursesw", path: "Sources/CNcursesw"),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+
+        .target(
+            name: "CodeSyncProtocol",
+            dependencies: [
+                "CZlib",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Collections", package: "swift-collections"),
+            ],
+            path: "Sources/Protocol"
+        ),
+        .target(name: "CodeSyncAnalyzer", path: "Sources/Analyzer"),
+        .target(
+            name: "CodeSyncRunner",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/Runner"
+        ),
+        .target(
+            name: "CodeSyncTUI",
+            dependencies: ["CNcursesw", "CodeSyncProtocol", "CodeSyncAnalyzer", "CodeSyncRunner"],
+            path: "Sources/CodeSyncTUI"
+        ),
+        .executableTarget(
+            name: "codesync",
+            dependencies: [
+                "CodeSyncProtocol", "CodeSyncAnalyzer", "CodeSyncRunner", "CodeSyncTUI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/codesync"
+        ),
+
+        .target(name: "CodeSyncTestSupport", path: "Tests/TestSupport"),
+        .testTarget(
+            name: "ProtocolTests",
+            dependencies: ["CodeSyncProtocol", "CodeSyncTestSupport"],
+            path: "Tests/ProtocolTests"
+        ),
+        .testTarget(
+            name: "AnalyzerTests",
+            dependencies: ["CodeSyncAnalyzer", "CodeSyncTestSupport"],
+            path: "Tests/AnalyzerTests"
+        ),
+        .testTarget(
+            name: "RunnerTests",
+            dependencies: ["CodeSyncRunner", "CodeSyncTestSupport"],
+            path: "Tests/RunnerTests"
+        ),
+        .testTarget(
+            name: "TUITests",
+            dependencies: ["CodeSyncTUI", "CodeSyncTestSupport"],
+            path: "Tests/TUITests"
+        ),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: ["CodeSyncTestSupport"],
+            path: "Tests/EndToEndTests"
+        ),
+    ]
+)

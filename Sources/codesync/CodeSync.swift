@@ -1,0 +1,31 @@
+import ArgumentParser
+import CodeSyncProtocol
+
+/// The `codesync` command: a terminal collaborative code editor.
+@main
+struct CodeSync: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "codesync",
+        abstract: "A terminal collaborative code editor with live complexity analysis and sandboxed runs.",
+        discussion: """
+            Pair over TCP: one person runs `codesync host FILE` and shares the join line it prints; \
+            the other runs it. See `man codesync` for keys and security notes.
+            """,
+        version: CodeSyncVersion.current,
+        subcommands: subcommandList
+    )
+
+    /// Every capability registers its subcommand here as it lands.
+    static let subcommandList: [ParsableCommand.Type] = [
+        Version.self
+    ]
+}
+
+/// `codesync version`: prints the version, the same as `--version`.
+struct Version: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print the version of codesync.")
+
+    func run() {
+        print(CodeSyncVersion.current)
+    }
+}

@@ -1,0 +1,11 @@
+import CodeSyncAnalyzer
+import Testing
+
+@Suite struct ComplexityClassTests {
+    @Test func classesAreOrderedByGrowth() {
+        #expect(ComplexityClass.constant < .logarithmic)
+        #expect(ComplexityClass.linearithmic < .quadratic)
+        #expect(ComplexityClass.exponential < .factorial)
+        #expect(ComplexityClass(rawValue: "O(n log n)") == .linearithmic)
+    }
+}

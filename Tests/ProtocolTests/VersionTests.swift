@@ -1,0 +1,10 @@
+import CodeSyncProtocol
+import Testing
+
+@Suite struct VersionTests {
+    @Test func versionIsSemantic() {
+        let parts = CodeSyncVersion.current.split(separator: ".")
+        #expect(parts.count == 3)
+        #expect(parts.allSatisfy { Int($0) != nil })
+    }
+}

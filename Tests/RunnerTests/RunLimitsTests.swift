@@ -1,0 +1,11 @@
+import CodeSyncRunner
+import Testing
+
+@Suite struct RunLimitsTests {
+    @Test func defaultsMatchTheProductPromise() {
+        let limits = RunLimits.standard
+        #expect(limits.memoryBytes == 134_217_728)
+        #expect(limits.cpuQuota == 50_000)
+        #expect(limits.timeoutSeconds == 10)
+    }
+}
