@@ -13,6 +13,9 @@ public struct EditorHooks {
     public var presence: ((Int, Range<Int>?) -> Void)?
     /// Analyzes a text off the input thread.
     public var analyze: (@Sendable (String) -> ComplexityView)?
+    /// Called on the editor thread each time the loop wakes, to collect events that must be applied
+    /// there (a session peer applies remote edits only when polled, so offsets stay consistent).
+    public var pollEvents: (() -> [EditorEvent])?
     /// How long typing must pause before the complexity pane is refreshed.
     public var analysisDelayMs = 60
     /// Called on the editor thread once the loop has ended and the terminal is restored.
@@ -61,6 +64,17 @@ public final class EditorApp: @unchecked Sendable {
     /// Queues an event from any thread and wakes the loop.
     public func post(_ event: EditorEvent) {
         enqueue(.event(event))
+    }
+
+    /// Wakes the loop from any thread so it calls `hooks.pollEvents`.
+    public func wake() {
+        lock.lock()
+        let fd = wakePipe[1]
+        lock.unlock()
+        if fd >= 0 {
+            var byte: UInt8 = 1
+            _ = write(fd, &byte, 1)
+        }
     }
 
     private func enqueue(_ item: Inbound) {
@@ -126,6 +140,9 @@ public final class EditorApp: @unchecked Sendable {
             for event in terminal.readEvents() {
                 if case .resize = event { resized = true }
                 process(event)
+            }
+            if let poll = hooks.pollEvents {
+                for event in poll() { process(event) }
             }
             lock.lock()
             let pending = inbox
