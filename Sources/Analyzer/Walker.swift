@@ -244,7 +244,7 @@ final class Walker {
             iterations = .log
             note("harmonic inner loop at line \(line): steps by the outer variable, log n on average")
         }
-        if worklistDepth > 0, case .index = iterable {
+        if worklistDepth > 0, Self.isAdjacencyLookup(iterable) {
             // Adjacency lists walked from a worklist: every edge once over the whole traversal.
             iterations = .one
         }
@@ -297,6 +297,14 @@ final class Walker {
             if !Self.names(inExpr: iterable).isDisjoint(with: defined) { drives = true }
         }
         return drives
+    }
+
+    private static func isAdjacencyLookup(_ e: Expr) -> Bool {
+        switch e {
+        case .index: return true
+        case .call(.attribute(_, "get"), _, _): return true
+        default: return false
+        }
     }
 
     private static func visitLoops(_ body: [Stmt], _ visit: (Expr) -> Void) {
@@ -670,6 +678,9 @@ final class Walker {
                 return Bound(cost: firstSize, line: line)
             }
             if Self.logBuiltins.contains(f) {
+                if f.hasPrefix("heappush") || f.hasPrefix("insort"), !loops.isEmpty, case .name(let h)? = args.first?.value {
+                    grow(h, by: loopProduct)
+                }
                 if f == "pow", args.count < 3 { return .constant(line) }
                 if ["insort", "insort_left", "insort_right"].contains(f) { return Bound(cost: firstSize, line: line) }
                 return Bound(cost: firstSize.isConstant && f.hasPrefix("heap") ? .log : firstSize.logarithm.isConstant ? .log : firstSize.logarithm, line: line)
@@ -711,18 +722,23 @@ final class Walker {
         var isNamed = false
         if case .name(let r) = receiver {
             isNamed = true
+            if !loops.isEmpty, ["append", "appendleft", "add", "insert", "extend"].contains(method) {
+                grow(r, by: loopProduct)
+            }
             if let v = env[r] { recv = v }
         }
         switch method {
         case "sort":
             if !loops.isEmpty, !recv.size.isConstant { note("sort() inside loop at line \(line)") }
             return recv.size.times(recv.size.logarithm)
-        case "index", "count", "remove", "reverse", "copy", "find", "rfind", "replace", "lower", "upper", "strip",
-            "rstrip", "lstrip", "startswith", "endswith", "isdigit", "isalpha", "rindex", "swapcase", "title":
-            if ["startswith", "endswith"].contains(method) { return .one }
+        case "index", "count", "remove", "reverse", "copy":
             if recv.kind == .hashed, method == "copy" { return recv.size }
             if recv.kind == .hashed || recv.kind == .number { return .one }
             return isNamed ? recv.size : .one
+        case "find", "rfind", "replace", "lower", "upper", "strip", "rstrip", "lstrip", "isdigit", "isalpha", "rindex",
+            "swapcase", "title":
+            // Only strings known to be input-sized cost their length; words and tokens are short.
+            return isNamed && recv.kind == .string ? recv.size : .one
         case "split":
             return isNamed ? recv.size : .one
         case "insert":
