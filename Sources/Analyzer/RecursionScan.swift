@@ -58,10 +58,26 @@ struct RecursionScan {
     /// Counts self-calls in `body`; `allLoop` is true inside a loop over a whole collection (not from an index).
     private mutating func count(_ body: [Stmt], loopDepth: Int, allLoop: Bool) -> Int {
         var total = 0
-        for stmt in body {
+        for (index, stmt) in body.enumerated() {
+            // `if c: return f(..)` followed by more code: the rest is the other branch, not an addition.
+            if case .ifStmt(let test, let inner, let orElse) = stmt.kind, Self.endsInReturn(inner) {
+                let rest = Array(body[(index + 1)...])
+                let t = countExpr(test, line: stmt.line, inLoop: loopDepth > 0, allLoop: allLoop)
+                let taken = count(inner, loopDepth: loopDepth, allLoop: allLoop)
+                let other = count(orElse, loopDepth: loopDepth, allLoop: allLoop) + count(rest, loopDepth: loopDepth, allLoop: allLoop)
+                return total + t + max(taken, other)
+            }
             total += count(stmt, loopDepth: loopDepth, allLoop: allLoop)
         }
         return total
+    }
+
+    private static func endsInReturn(_ body: [Stmt]) -> Bool {
+        guard let last = body.last else { return false }
+        switch last.kind {
+        case .returnStmt, .raise, .continueStmt, .breakStmt: return true
+        default: return false
+        }
     }
 
     private mutating func count(_ stmt: Stmt, loopDepth: Int, allLoop: Bool) -> Int {

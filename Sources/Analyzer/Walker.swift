@@ -274,11 +274,16 @@ final class Walker {
     private func isTestCaseLoop(iterations: Cost, body: [Stmt]) -> Bool {
         guard !iterations.isConstant, loops.isEmpty else { return false }
         var defined: Set<String> = []
+        // Single names read whole (`n = int(input())`, `a = list(...)`), as opposed to a pair of values.
+        var wholeValues: Set<String> = []
         var callsReader = false
         for stmt in body {
             switch stmt.kind {
             case .assign(let targets, let value) where readsInputExpr(value):
-                for t in targets { defined.formUnion(Self.names(in: t)) }
+                for t in targets {
+                    defined.formUnion(Self.names(in: t))
+                    if case .name(let n) = t { wholeValues.insert(n) }
+                }
             case .expr(.call(.name(let f), _, _)):
                 if let entry = model.function(named: f), let s = resolveCalls ? model.solve(entry) : nil, s.readsInput,
                     !s.bound.cost.isConstant
@@ -291,10 +296,22 @@ final class Walker {
         }
         if callsReader { return true }
         if defined.isEmpty { return false }
-        // Only when the freshly read values drive the work inside (a loop bound or iterated collection).
+        // Only when the freshly read values drive the work inside: a loop bound, an iterated
+        // collection, or the receiver or argument of a call (`a.sort()`, `sorted(a)`).
         var drives = false
         Self.visitLoops(body) { iterable in
             if !Self.names(inExpr: iterable).isDisjoint(with: defined) { drives = true }
+        }
+        for stmt in body {
+            if case .assign(_, let value) = stmt.kind, readsInputExpr(value) { continue }
+            for e in RecursionScan.expressions(of: stmt) {
+                Self.visitCalls(e) { callee, args in
+                    var used: Set<String> = []
+                    for a in args { if case .name(let n) = a.value { used.insert(n) } }
+                    if case .attribute(.name(let n), _) = callee { used.insert(n) }
+                    if !used.isDisjoint(with: wholeValues) { drives = true }
+                }
+            }
         }
         return drives
     }

@@ -17,7 +17,9 @@ struct CodeSync: AsyncParsableCommand {
 
     /// Every capability registers its subcommand here as it lands.
     static let subcommandList: [ParsableCommand.Type] = [
-        Version.self
+        Version.self,
+        Analyze.self,
+        Bench.self,
     ]
 }
 
