@@ -32,6 +32,11 @@ struct RecursionScan {
         } else {
             shrink = shrinks[0]
         }
+        // One call per invocation that sometimes halves and sometimes steps by a constant
+        // (fast power: odd → n-1, even → n/2) still halves at least every other level.
+        if calls == 1, let divide = shrinks.first(where: { if case .divide = $0 { return true } else { return false } }) {
+            shrink = divide
+        }
         if calls > 0 { detectState(body) }
     }
 

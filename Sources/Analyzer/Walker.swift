@@ -136,9 +136,13 @@ final class Walker {
         case .expr(let e):
             return cost(e, line)
         case .assign(let targets, let value):
-            let c = cost(value, line)
+            var c = cost(value, line)
+            if targets.allSatisfy(Self.isFixedUnpacking), readsInputExpr(value), !Self.isTupleDisplay(value) {
+                // `a, b = map(int, input().split())` reads a fixed number of values.
+                c = .constant(line)
+            }
             for t in targets {
-                bind(t, to: value, line: line)
+                bind(t, to: value)
             }
             var total = c
             for t in targets { total = total.maxed(targetCost(t, line)) }
@@ -160,7 +164,7 @@ final class Walker {
             return c
         case .annAssign(let target, _, let value):
             guard let value else { return .constant(line) }
-            bind(target, to: value, line: line)
+            bind(target, to: value)
             return cost(value, line)
         case .function, .classDef:
             return .constant(line)
@@ -191,10 +195,8 @@ final class Walker {
         case .delete(let targets):
             var c = Bound.constant(line)
             for t in targets {
-                if case .index(.name(let n), let idx) = t, let v = env[n], v.kind == .sequence {
+                if case .index(.name(let n), _) = t, let v = env[n], v.kind == .sequence {
                     // Deleting from a list shifts the rest.
-                    let isSlice = idx.contains { if case .slice = $0 { return true } else { return false } }
-                    _ = isSlice
                     c = c.maxed(Bound(cost: v.size, line: line))
                 }
             }
@@ -314,6 +316,20 @@ final class Walker {
             }
         }
         return drives
+    }
+
+    private static func isTupleDisplay(_ e: Expr) -> Bool {
+        if case .tuple = e { return true }
+        return false
+    }
+
+    private static func isFixedUnpacking(_ target: Expr) -> Bool {
+        switch target {
+        case .tuple(let items), .list(let items):
+            return items.allSatisfy { if case .name = $0 { return true } else { return false } }
+        default:
+            return false
+        }
     }
 
     private static func isAdjacencyLookup(_ e: Expr) -> Bool {
@@ -511,8 +527,7 @@ final class Walker {
         switch e {
         case .binary("//", .binary("+", _, _), .number("2")), .binary(">>", .binary("+", _, _), .number("1")):
             return true
-        case .binary("+", let a, .binary("//", .binary("-", _, _), .number("2"))):
-            _ = a
+        case .binary("+", _, .binary("//", .binary("-", _, _), .number("2"))):
             return true
         case .binary("+", _, .binary(">>", .binary("-", _, _), .number("1"))):
             return true
@@ -600,8 +615,11 @@ final class Walker {
         case .binary(let op, let l, let r):
             var c = cost(l, line).maxed(cost(r, line))
             if op == "*", isSequenceExpr(l) { c = c.maxed(Bound(cost: magnitude(r).times(size(of: l)), line: line)) }
-            if op == "+", isSequenceExpr(l) || isSequenceExpr(r) {
-                c = c.maxed(Bound(cost: max(size(of: l), size(of: r)), line: line))
+            if op == "+" {
+                // Concatenation copies both sides; only sides known to be sequences are charged.
+                let left = isSequenceExpr(l) ? size(of: l) : .one
+                let right = isSequenceExpr(r) ? size(of: r) : .one
+                c = c.maxed(Bound(cost: max(left, right), line: line))
             }
             return c
         case .lambda:
@@ -700,7 +718,13 @@ final class Walker {
                 }
                 if f == "pow", args.count < 3 { return .constant(line) }
                 if ["insort", "insort_left", "insort_right"].contains(f) { return Bound(cost: firstSize, line: line) }
-                return Bound(cost: firstSize.isConstant && f.hasPrefix("heap") ? .log : firstSize.logarithm.isConstant ? .log : firstSize.logarithm, line: line)
+                if f.hasPrefix("heap") || f.hasPrefix("bisect") {
+                    // Heaps and sorted lists: log of their length (a heap filled in a loop is input-sized).
+                    return Bound(cost: firstSize.isConstant ? .log : firstSize.logarithm, line: line)
+                }
+                // Arithmetic: pow(a, e, m) squares log e times; gcd/lcm/log take log of the value.
+                let operand = f == "pow" ? args[1].value : (args.first?.value ?? .number("1"))
+                return Bound(cost: magnitude(operand).logarithm, line: line)
             }
             if f == "print" {
                 var c = Cost.one
@@ -784,6 +808,10 @@ final class Walker {
     private func isSequenceExpr(_ e: Expr) -> Bool {
         switch e {
         case .list, .comprehension(.list, _, _, _, _), .string: return true
+        case .call(.name(let f), _, _): return ["str", "bin", "hex", "oct", "list", "sorted"].contains(f)
+        case .binary("*", let l, let r): return isSequenceExpr(l) || isSequenceExpr(r)
+        case .index(let base, let idx):
+            return idx.contains { if case .slice = $0 { return true } else { return false } } && isSequenceExpr(base)
         case .name(let n): return env[n].map { $0.kind == .sequence || $0.kind == .string } ?? false
         default: return false
         }
@@ -857,7 +885,7 @@ final class Walker {
                 return args.isEmpty ? .one : first
             case "map", "starmap":
                 return args.count > 1 ? args.dropFirst().map { size(of: $0.value) }.max() ?? .one : .one
-            case "zip", "product" where f == "zip":
+            case "zip", "zip_longest":
                 return args.map { size(of: $0.value) }.max() ?? .one
             case "product":
                 if let r = args.first(where: { $0.keyword == "repeat" }) {
@@ -1024,13 +1052,10 @@ final class Walker {
 
     // MARK: - Binding
 
-    private func bind(_ target: Expr, to value: Expr, line: Int) {
+    private func bind(_ target: Expr, to value: Expr) {
         switch target {
         case .name(let n):
             env[n] = info(of: value)
-            if model.function(named: n) != nil, case .lambda = value {} else if model.function(named: n) != nil {
-                // Rebinding a function name to data: later uses are data.
-            }
         case .tuple(let items), .list(let items):
             if case .tuple(let values) = value, values.count == items.count {
                 let infos = values.map { info(of: $0) }
@@ -1052,8 +1077,6 @@ final class Walker {
         default:
             break
         }
-        // Appending inside loops grows collections.
-        _ = line
     }
 
     private func grow(_ name: String, by amount: Cost) {
@@ -1082,6 +1105,10 @@ final class Walker {
             return VarInfo(kind: .number, size: magnitude(e))
         case .name(let n):
             return env[n] ?? VarInfo(kind: .unknown, size: .n)
+        case .index(let base, let idx) where idx.contains(where: { if case .slice = $0 { return true } else { return false } }):
+            var v = info(of: base)
+            v.size = size(of: e)
+            return v
         case .call(let callee, let args, _):
             switch callee {
             case .name(let f):
@@ -1095,7 +1122,7 @@ final class Walker {
                     return VarInfo(kind: .deque, size: size(of: e))
                 case "set", "frozenset", "dict", "Counter", "defaultdict", "OrderedDict":
                     return VarInfo(kind: .hashed, size: size(of: e))
-                case "input", "str":
+                case "input", "str", "bin", "hex", "oct":
                     return VarInfo(kind: .string, size: size(of: e))
                 default:
                     if let entry = model.function(named: f), Self.bodyMentionsInput(entry.def.body) {
