@@ -69,8 +69,9 @@ public enum Analyzer {
                 overall: nil, functions: [], errors: [])
         }
         let module = Parser.parse(source)
-        var lineCount = 1
+        var lineCount = 0
         for byte in source.utf8 where byte == 0x0A { lineCount += 1 }
+        if source.utf8.last != 0x0A { lineCount += 1 }
         let model = CostModel(module: module)
         let (overall, functions) = model.run(lineCount: lineCount)
         return ComplexityReport(

@@ -31,15 +31,20 @@ struct Analyze: ParsableCommand {
     }
 }
 
+/// A file the analyzer commands cannot read; the message names the fix.
+struct SourceFileError: Error, CustomStringConvertible {
+    var description: String
+}
+
 /// Reads a UTF-8 source file, turning every failure into a one-line, actionable error.
 func readSource(_ path: String) throws -> String {
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-        throw ValidationError("no such file: \(path) — check the path")
+        throw SourceFileError(description: "no such file: \(path) — check the path")
     }
-    if isDirectory.boolValue { throw ValidationError("\(path) is a directory — give a source file") }
+    if isDirectory.boolValue { throw SourceFileError(description: "\(path) is a directory — give a source file") }
     guard let data = FileManager.default.contents(atPath: path) else {
-        throw ValidationError("cannot read \(path) — check its permissions")
+        throw SourceFileError(description: "cannot read \(path) — check its permissions")
     }
     return String(decoding: data, as: UTF8.self)
 }
