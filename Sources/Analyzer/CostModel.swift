@@ -31,9 +31,42 @@ final class CostModel {
     private var inProgress: Set<String> = []
     var globals: [String: VarInfo] = [:]
 
+    /// How often each name is read anywhere in the file.
+    private var uses: [String: Int] = [:]
+    /// Names assigned straight from an input read (`t = int(input())`).
+    private(set) var readFromInput: Set<String> = []
+
     init(module: Module) {
         self.module = module
         collectFunctions(module.body)
+        countUses(module.body)
+    }
+
+    func useCount(of name: String) -> Int { uses[name, default: 0] }
+
+    private func countUses(_ body: [Stmt]) {
+        for stmt in body {
+            var exprs = RecursionScan.expressions(of: stmt)
+            switch stmt.kind {
+            case .assign(let targets, let value):
+                exprs = [value] + targets.filter { if case .name = $0 { return false } else { return true } }
+                if Walker.mentionsInputCall(value) {
+                    for t in targets { if case .name(let n) = t { readFromInput.insert(n) } }
+                }
+            case .ifStmt(let test, _, _), .whileStmt(let test, _, _): exprs = [test]
+            case .forStmt(_, let it, _, _, _): exprs = [it]
+            case .with(let items, _, _): exprs = items.map(\.0)
+            case .match(let subject, _): exprs = [subject]
+            case .function(let f): exprs = f.decorators + f.parameters.list.compactMap(\.defaultValue)
+            case .classDef(let c): exprs = c.bases.map(\.value)
+            case .augAssign(let target, _, let value): exprs = [target, value]
+            default: break
+            }
+            for e in exprs {
+                Walker.visit(e) { if case .name(let n) = $0 { uses[n, default: 0] += 1 } }
+            }
+            for block in Walker.childBlocks(stmt) { countUses(block) }
+        }
     }
 
     private func collectFunctions(_ body: [Stmt]) {

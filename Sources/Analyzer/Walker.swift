@@ -256,12 +256,16 @@ final class Walker {
         if case .call(.name("range"), _, _) = iterable, case .name(let n) = target {
             env[n] = VarInfo(kind: .number, size: iterations)
         }
-        let testCaseLoop = isTestCaseLoop(iterations: iterations, body: body)
+        let caseCount = countsTestCases(iterable: iterable, body: body)
+        let testCaseLoop = caseCount || isTestCaseLoop(iterations: iterations, body: body)
         enterLoop(testCaseLoop ? .one : iterations, variables: Set(names))
         let inner = walkBlock(body)
         leaveLoop()
         var result: Bound
-        if testCaseLoop {
+        if caseCount {
+            note("loop at line \(line) runs once per test case (a count read from input and used nowhere else)")
+            result = inner
+        } else if testCaseLoop {
             note("loop at line \(line) reads a whole new test case each time: sizes add up to the input")
             result = inner.cost >= iterations ? inner : Bound(cost: iterations, line: line)
         } else {
@@ -269,6 +273,34 @@ final class Walker {
             result = Bound(cost: total, line: inner.cost.isConstant ? line : inner.line)
         }
         return result.maxed(setup)
+    }
+
+    /// True for `for _ in range(t)` where t is a number read from input that nothing else uses and
+    /// the body reads its own input: complexity is per test case, so t is not a factor.
+    private func countsTestCases(iterable: Expr, body: [Stmt]) -> Bool {
+        guard loops.isEmpty, case .call(.name("range"), let args, _) = iterable, args.count == 1 else { return false }
+        switch args[0].value {
+        case .name(let t):
+            guard model.useCount(of: t) == 1, env[t]?.kind == .number, model.readFromInput.contains(t) else { return false }
+        case let e where readsInputExpr(e):
+            break
+        default:
+            return false
+        }
+        var reads = false
+        for stmt in body {
+            if case .assign(let targets, let value) = stmt.kind, readsInputExpr(value),
+                targets.contains(where: { if case .name = $0 { return true } else { return false } })
+            {
+                reads = true
+            }
+            if case .expr(.call(.name(let f), _, _)) = stmt.kind, let entry = model.function(named: f),
+                Self.bodyMentionsInput(entry.def.body) || (resolveCalls && model.solve(entry)?.readsInput == true)
+            {
+                reads = true
+            }
+        }
+        return reads
     }
 
     /// A loop over test cases (`for _ in range(t): n = int(input()) ...`) costs the sum of its cases,
@@ -1022,6 +1054,18 @@ final class Walker {
                 {
                     found = true
                 }
+            default: break
+            }
+        }
+        return found
+    }
+
+    /// True when `e` calls `input()` or a `readline`/`read` method directly.
+    static func mentionsInputCall(_ e: Expr) -> Bool {
+        var found = false
+        visitCalls(e) { callee, _ in
+            switch callee {
+            case .name("input"), .attribute(_, "readline"), .attribute(_, "read"): found = true
             default: break
             }
         }

@@ -291,6 +291,26 @@ import Testing
             """, .linearithmic)
     }
 
+    @Test func testCaseCountIsNotAFactor() {
+        check("""
+            t = int(input()) 1️⃣
+            for _ in range(t):
+                n = int(input())
+                print(n * (n + 1) // 2)
+            """, .constant)
+    }
+
+    @Test func readingLoopIsLinear() {
+        check("""
+            n = int(input())
+            points = []
+            for i in range(n): 1️⃣
+                x, y = map(int, input().split())
+                points.append((x, y))
+            print(len(points))
+            """, .linear)
+    }
+
     @Test func breadthFirstSearchIsLinear() {
         check("""
             from collections import deque
