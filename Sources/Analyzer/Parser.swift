@@ -27,6 +27,19 @@ struct Parser {
     private var lastLine = 1
     /// True while parsing a match-case pattern, where `as` binds inside the pattern.
     private var inPattern = false
+    /// Current recursion depth (brackets, unary operators, nested blocks); bounded so that
+    /// pathological input is a syntax error instead of a stack overflow.
+    private var nesting = 0
+    private static let maxNesting = 150
+    private static let maxChain = 2_000
+
+    private mutating func enter() throws {
+        nesting += 1
+        if nesting > Self.maxNesting {
+            nesting -= 1
+            throw ParseError(line: tok.line, message: "too deeply nested (more than \(Self.maxNesting) levels)")
+        }
+    }
 
     init(tokens: [Token]) {
         self.tokens = tokens
@@ -351,6 +364,8 @@ struct Parser {
         }
         advance()
         guard tok.kind == .indent else { throw error("expected an indented block") }
+        try enter()
+        defer { nesting -= 1 }
         advance()
         var body: [Stmt] = []
         while tok.kind != .dedent, tok.kind != .end {
@@ -645,6 +660,8 @@ struct Parser {
     }
 
     private mutating func parseExpression() throws -> Expr {
+        try enter()
+        defer { nesting -= 1 }
         if isKeyword("lambda") { return try parseLambda() }
         let body = try parseOr()
         if !inPattern, isKeyword("if") {
@@ -692,7 +709,11 @@ struct Parser {
     }
 
     private mutating func parseNot() throws -> Expr {
-        if accept(keyword: "not") { return .unary("not", try parseNot()) }
+        if accept(keyword: "not") {
+            try enter()
+            defer { nesting -= 1 }
+            return .unary("not", try parseNot())
+        }
         return try parseComparison()
     }
 
@@ -723,9 +744,12 @@ struct Parser {
 
     private mutating func parseBinary(_ ops: Set<String>, _ next: (inout Parser) throws -> Expr) throws -> Expr {
         var left = try next(&self)
+        var terms = 1
         while tok.kind == .op, ops.contains(tok.text) {
             let op = advance().text
             left = .binary(op, left, try next(&self))
+            terms += 1
+            if terms > Self.maxChain { throw error("expression too long (more than \(Self.maxChain) operands)") }
         }
         return left
     }
@@ -757,6 +781,8 @@ struct Parser {
     private mutating func parseFactor() throws -> Expr {
         if tok.kind == .op, tok.text == "-" || tok.text == "+" || tok.text == "~" {
             let op = advance().text
+            try enter()
+            defer { nesting -= 1 }
             return .unary(op, try parseFactor())
         }
         return try parsePower()
@@ -777,7 +803,10 @@ struct Parser {
 
     private mutating func parsePrimary() throws -> Expr {
         var e = try parseAtom()
+        var trailers = 0
         while tok.kind == .op {
+            trailers += 1
+            if trailers > Self.maxChain { throw error("expression too long (more than \(Self.maxChain) trailers)") }
             switch tok.text {
             case ".":
                 advance()
