@@ -5,7 +5,9 @@ struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure CodeSync's parts and print JSON (build with -c release for real figures).",
         subcommands: [
-            BenchTrace.self
+            BenchTrace.self,
+            BenchAnalyze.self,
+            BenchAccuracy.self,
         ]
     )
 }

@@ -18,6 +18,7 @@ struct CodeSync: AsyncParsableCommand {
     /// Every capability registers its subcommand here as it lands.
     static let subcommandList: [ParsableCommand.Type] = [
         Version.self,
+        Analyze.self,
         Bench.self,
     ]
 }
