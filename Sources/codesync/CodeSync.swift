@@ -17,7 +17,8 @@ struct CodeSync: AsyncParsableCommand {
 
     /// Every capability registers its subcommand here as it lands.
     static let subcommandList: [ParsableCommand.Type] = [
-        Version.self
+        Version.self,
+        Run.self,
     ]
 }
 
