@@ -15,6 +15,9 @@ public enum SandboxLabels {
 
 /// Builds the engine's create request for a hardened sandbox container (pure).
 enum ContainerSpec {
+    /// The smallest RLIMIT_CPU given to a container (seconds of CPU time, not wall-clock).
+    static let minimumCPUSeconds = 300
+
     static func createBody(language: Language, limits: RunLimits, instance: String, pid: Int32, host: String) -> [String: Any] {
         var environment = ["PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1", "LANG": "C.UTF-8", "HOME": "/tmp"]
         for (key, value) in language.environment { environment[key] = value }
@@ -22,8 +25,8 @@ enum ContainerSpec {
         // Compiled programs are written to /tmp and executed from there, so only they get exec.
         let tmpfsOptions = "rw,\(language.isCompiled ? "exec" : "noexec"),nosuid,nodev,size=\(tmpfsSize)k,mode=1777"
         // CPU-seconds backstop in the kernel: if codesync itself dies mid-run, nobody is left to enforce
-        // the wall-clock limit, but a busy loop still ends.
-        let cpuSeconds = Int(limits.timeoutSeconds + (language.isCompiled ? limits.buildTimeoutSeconds : 0)) + 5
+        // the wall-clock limit, but a busy loop still ends. Generous, so ordinary timeouts share a pool.
+        let cpuSeconds = max(Self.minimumCPUSeconds, Int(limits.timeoutSeconds + limits.buildTimeoutSeconds) + 5)
         let hostConfig: [String: Any] = [
             "NetworkMode": "none",
             "Memory": limits.memoryBytes,

@@ -176,9 +176,11 @@ public final class Sandbox: Sendable {
     // MARK: Warm pool
 
     private static func poolLimits(_ limits: RunLimits) -> RunLimits {
-        // The output cap is enforced here, not in the container, so it does not split pools.
+        // The output cap and the wall-clock limit are enforced here, not in the container, so they do not
+        // split pools; only a timeout long enough to raise the container's CPU backstop does.
         var key = limits
         key.outputLimitBytes = 0
+        if Int(key.timeoutSeconds + key.buildTimeoutSeconds) + 5 <= ContainerSpec.minimumCPUSeconds { key.timeoutSeconds = 0 }
         return key
     }
 
