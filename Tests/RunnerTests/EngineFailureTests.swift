@@ -185,3 +185,32 @@ final class SocketProxy: @unchecked Sendable {
         }
     }
 }
+
+@Suite(.serialized) struct OrphanTests {
+    @Test func pooledContainersStopWhenTheirOwnerDisappears() async throws {
+        guard let (docker, image) = try DockerFixture.withImage("python") else { return }
+        let proxy = try SocketProxy(target: docker.socketPath)
+        var python = Language.python
+        python.image = image
+        let sandbox = Sandbox(config: SandboxConfig(socketPath: proxy.path, catalog: LanguageCatalog([python]), poolSize: 2))
+        try await sandbox.prepare(python)
+        #expect(await sandbox.waitForPool(python))
+        // As if codesync were killed: every connection to the engine drops, nobody calls shutdown.
+        proxy.stop()
+        let real = DockerClient(socketPath: docker.socketPath)
+        let label = "\(SandboxLabels.instance)=\(sandbox.instance)"
+        let clock = ContinuousClock()
+        let deadline = clock.now + .seconds(20)
+        var running = -1
+        while clock.now < deadline {
+            running = try Command.run(["docker", "ps", "-q", "--filter", "label=\(label)"], timeout: 20)
+                .stdout.split(separator: "\n").count
+            if running == 0 { break }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        // The engine closes stdin when the attach connection goes (StdinOnce); the loader sees EOF and exits.
+        #expect(running == 0)
+        #expect(try await real.containerIDs(label: label).count == 2)
+        #expect(try await real.removeAll(label: label) == 2)
+    }
+}
