@@ -8,6 +8,7 @@ struct Bench: AsyncParsableCommand {
             BenchTrace.self,
             BenchAnalyze.self,
             BenchAccuracy.self,
+            BenchRun.self,
         ]
     )
 }

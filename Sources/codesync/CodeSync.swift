@@ -19,6 +19,7 @@ struct CodeSync: AsyncParsableCommand {
     static let subcommandList: [ParsableCommand.Type] = [
         Version.self,
         Analyze.self,
+        Run.self,
         Bench.self,
     ]
 }
