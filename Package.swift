@@ -75,7 +75,8 @@ let package = Package(
         .testTarget(
             name: "TUITests",
             dependencies: ["CodeSyncTUI", "CodeSyncTestSupport"],
-            path: "Tests/TUITests"
+            path: "Tests/TUITests",
+            exclude: ["Snapshots"]
         ),
         .testTarget(
             name: "EndToEndTests",

@@ -9,6 +9,7 @@ struct Bench: AsyncParsableCommand {
             BenchAnalyze.self,
             BenchAccuracy.self,
             BenchRun.self,
+            BenchRender.self,
         ]
     )
 }

@@ -20,6 +20,7 @@ struct CodeSync: AsyncParsableCommand {
         Version.self,
         Analyze.self,
         Run.self,
+        Edit.self,
         Bench.self,
     ]
 }

@@ -1,0 +1,244 @@
+import Foundation
+import Glibc
+
+/// What the editor shell calls out to; each capability (disk, runner, session, analyzer) fills its part.
+public struct EditorHooks {
+    /// Writes the text; returns the status message, or throws an error whose description is one line.
+    public var save: ((String) throws -> String)?
+    /// Starts a run of the given text; progress comes back through `EditorApp.post(.run(...))`.
+    public var run: ((String) -> Void)?
+    /// Cancels the current run.
+    public var cancelRun: (() -> Void)?
+    /// The local cursor or selection moved (scalar offsets).
+    public var presence: ((Int, Range<Int>?) -> Void)?
+    /// Analyzes a text off the input thread.
+    public var analyze: (@Sendable (String) -> ComplexityView)?
+    /// How long typing must pause before the complexity pane is refreshed.
+    public var analysisDelayMs = 60
+    /// Called on the editor thread once the loop has ended and the terminal is restored.
+    public var onQuit: (() -> Void)?
+
+    public init() {}
+}
+
+/// Signal number caught (SIGTERM, SIGINT, SIGHUP) and the pipe that wakes the loop for it.
+nonisolated(unsafe) private var caughtSignal: Int32 = 0
+nonisolated(unsafe) private var signalWakeDescriptor: Int32 = -1
+/// Set by SIGWINCH. The editor handles it itself, through the wake pipe: ncurses' own handler only
+/// sets a flag that nobody reads while the loop sleeps in poll.
+nonisolated(unsafe) private var caughtResize: Int32 = 0
+
+/// The imperative shell: owns the terminal, the document and the model, and runs the event loop on
+/// the calling thread. Other threads hand it events with `post(_:)`.
+public final class EditorApp: @unchecked Sendable {
+    private var model: EditorModel
+    private let document: EditorDocument
+    private var hooks: EditorHooks
+    private let lock = NSLock()
+    private var inbox: [Inbound] = []
+    private var wakePipe: [Int32] = [-1, -1]
+    private var quitting = false
+    private var analysisRunning = false
+    private var analyzedGeneration = -1
+    private var analysisDue: Double?
+    /// The signal that ended the last `run()`, or 0 when the user quit.
+    public private(set) var endedBySignal: Int32 = 0
+
+    private enum Inbound {
+        case event(EditorEvent)
+        case analysis(ComplexityView)
+    }
+
+    public init(model: EditorModel, document: EditorDocument, hooks: EditorHooks) {
+        self.model = model
+        self.document = document
+        self.hooks = hooks
+        if hooks.analyze == nil {
+            _ = self.model.handle(.complexity(ComplexityView(note: "no analyzer in this build")))
+        }
+    }
+
+    /// Queues an event from any thread and wakes the loop.
+    public func post(_ event: EditorEvent) {
+        enqueue(.event(event))
+    }
+
+    private func enqueue(_ item: Inbound) {
+        lock.lock()
+        inbox.append(item)
+        let fd = wakePipe[1]
+        lock.unlock()
+        if fd >= 0 {
+            var byte: UInt8 = 1
+            _ = write(fd, &byte, 1)
+        }
+    }
+
+    /// Runs until the user quits or a terminating signal arrives; the terminal is restored either way.
+    public func run() throws {
+        var fds: [Int32] = [-1, -1]
+        guard pipe(&fds) == 0 else { throw TerminalError(description: "cannot create a pipe: \(String(cString: strerror(errno)))") }
+        for fd in fds { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
+        lock.lock()
+        wakePipe = fds
+        lock.unlock()
+        defer {
+            lock.lock()
+            wakePipe = [-1, -1]
+            lock.unlock()
+            close(fds[0])
+            close(fds[1])
+        }
+        let terminal = Terminal()
+        try terminal.start()
+        signalWakeDescriptor = fds[1]
+        let previous = installSignalHandlers()
+        defer {
+            terminal.stop()
+            endedBySignal = caughtSignal
+            restoreSignalHandlers(previous)
+            signalWakeDescriptor = -1
+            hooks.onQuit?()
+        }
+        process(.resize(terminal.refreshSize()))
+        var grid = ScreenGrid(columns: 0, rows: 0)
+        Renderer.render(model, into: &grid)
+        terminal.flush(grid)
+        scheduleAnalysis(now: 0)
+
+        while !quitting && caughtSignal == 0 {
+            var timeout: Int32 = -1
+            if let due = analysisDue { timeout = Int32(max(0, (due - Self.now()) * 1000).rounded(.up)) }
+            var pollFDs = [pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0),
+                           pollfd(fd: fds[0], events: Int16(POLLIN), revents: 0)]
+            _ = poll(&pollFDs, 2, timeout)
+            if caughtSignal != 0 { break }
+            var drain = [UInt8](repeating: 0, count: 64)
+            while read(fds[0], &drain, drain.count) > 0 {}
+            if pollFDs[0].revents & Int16(POLLHUP | POLLERR) != 0 { break }
+
+            var resized = false
+            if caughtResize != 0 {
+                caughtResize = 0
+                resized = true
+                process(.resize(terminal.refreshSize()))
+            }
+            for event in terminal.readEvents() {
+                if case .resize = event { resized = true }
+                process(event)
+            }
+            lock.lock()
+            let pending = inbox
+            inbox.removeAll()
+            lock.unlock()
+            for item in pending {
+                switch item {
+                case .event(let event): process(event)
+                case .analysis(let view):
+                    analysisRunning = false
+                    process(.complexity(view))
+                }
+            }
+            if model.textGeneration != analyzedGeneration && analysisDue == nil && !analysisRunning {
+                scheduleAnalysis(now: Self.now())
+            }
+            if let due = analysisDue, Self.now() >= due, !analysisRunning { startAnalysis() }
+            if resized { terminal.invalidate() }
+            Renderer.render(model, into: &grid)
+            terminal.flush(grid)
+        }
+    }
+
+    /// Applies one event and carries out its effects.
+    private func process(_ event: EditorEvent) {
+        let generation = model.textGeneration
+        let effects = model.handle(event)
+        perform(effects)
+        if model.textGeneration != generation { scheduleAnalysis(now: Self.now()) }
+    }
+
+    private func perform(_ effects: [EditorEffect]) {
+        var saveFailed = false
+        for effect in effects {
+            switch effect {
+            case .insert(let text, let offset): document.insert(text, at: offset)
+            case .delete(let offset, let count): document.delete(at: offset, count: count)
+            case .closeUndoGroup: document.closeUndoGroup()
+            case .undo:
+                if let changes = document.undo() { perform(model.handle(.undoChanges(changes))) } else {
+                    perform(model.handle(.message("nothing of yours to undo", isError: false)))
+                }
+            case .redo:
+                if let changes = document.redo() { perform(model.handle(.undoChanges(changes))) } else {
+                    perform(model.handle(.message("nothing to redo", isError: false)))
+                }
+            case .save:
+                guard let save = hooks.save else { continue }
+                do {
+                    perform(model.handle(.saved(try save(document.text))))
+                } catch {
+                    saveFailed = true
+                    perform(model.handle(.message("save failed: \(error)", isError: true)))
+                }
+            case .quit:
+                if !saveFailed { quitting = true }
+            case .run:
+                if let run = hooks.run { run(document.text) } else {
+                    perform(model.handle(.message("runs need a session or the runner; none is configured", isError: true)))
+                }
+            case .cancelRun:
+                hooks.cancelRun?()
+            case .presence(let cursor, let selection):
+                hooks.presence?(cursor, selection)
+            }
+        }
+    }
+
+    private func scheduleAnalysis(now: Double) {
+        guard hooks.analyze != nil else { return }
+        analysisDue = now + Double(hooks.analysisDelayMs) / 1000
+    }
+
+    private func startAnalysis() {
+        guard let analyze = hooks.analyze else { return }
+        analysisDue = nil
+        analysisRunning = true
+        analyzedGeneration = model.textGeneration
+        let text = document.text
+        DispatchQueue.global(qos: .userInitiated).async { [self] in
+            let view = analyze(text)
+            enqueue(.analysis(view))
+        }
+    }
+
+    private static func now() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+
+    private func installSignalHandlers() -> [Int32: sighandler_t?] {
+        caughtSignal = 0
+        var previous: [Int32: sighandler_t?] = [:]
+        for sig in [SIGTERM, SIGINT, SIGHUP] {
+            previous[sig] = signal(sig) { number in
+                caughtSignal = number
+                var byte: UInt8 = 1
+                _ = write(signalWakeDescriptor, &byte, 1)
+            }
+        }
+        previous[SIGWINCH] = signal(SIGWINCH) { _ in
+            caughtResize = 1
+            var byte: UInt8 = 1
+            _ = write(signalWakeDescriptor, &byte, 1)
+        }
+        _ = signal(SIGPIPE, SIG_IGN)
+        return previous
+    }
+
+    private func restoreSignalHandlers(_ previous: [Int32: sighandler_t?]) {
+        for (sig, handler) in previous { _ = signal(sig, handler) }
+        caughtSignal = 0
+        caughtResize = 0
+    }
+}

@@ -1,0 +1,626 @@
+/// The whole editor screen's state as a value. `handle(_:)` applies an event and returns the effects
+/// the shell must carry out (edits for the document, save, run...). Nothing here touches a terminal.
+public struct EditorModel: Sendable {
+    /// The text as the editor shows it; kept identical to the document by applying every local edit
+    /// here and in the document, and every remote change here.
+    public private(set) var buffer: TextBuffer
+    public var fileName: String
+    public private(set) var cursor = TextPosition(line: 0, column: 0)
+    /// The other end of the selection, when there is one.
+    public private(set) var anchor: TextPosition?
+    /// Display column kept across vertical moves through shorter lines.
+    private var goalColumn: Int?
+    /// First visible line and first visible display column of the editor pane.
+    public private(set) var top = 0
+    public private(set) var left = 0
+    public var focus: Pane = .editor
+    public private(set) var mode: EditorMode = .normal
+    public private(set) var peers: [RemotePeer] = []
+    /// The peer whose cursor the view tracks (follow mode).
+    public private(set) var following: String?
+    public private(set) var complexity = ComplexityView(note: "analyzing…")
+    public private(set) var complexitySelection = 0
+    public var output = OutputLog()
+    public private(set) var connection: ConnectionState = .local
+    /// Unsaved changes exist (only meaningful where this peer can save).
+    public private(set) var modified = false
+    public var canSave: Bool
+    public private(set) var readOnly = false
+    public private(set) var message: (text: String, isError: Bool)?
+    public private(set) var size: TerminalSize
+    public private(set) var layout: EditorLayout
+    /// Counts text changes, local and remote; the shell re-analyzes when it moves.
+    public private(set) var textGeneration = 0
+    private var lastFind = ""
+    private var lastEdit: EditKind?
+    private var lastPresence: (cursor: Int, selection: Range<Int>?)?
+
+    private enum EditKind { case typing, deleting, other }
+
+    /// A model showing `text` named `fileName` on a terminal of `size`.
+    public init(text: String, fileName: String, size: TerminalSize, canSave: Bool = true) {
+        buffer = TextBuffer(text)
+        self.fileName = fileName
+        self.size = size
+        self.canSave = canSave
+        layout = EditorLayout(size: size)
+    }
+
+    /// The selection as ordered positions, when non-empty.
+    public var selection: (start: TextPosition, end: TextPosition)? {
+        guard let anchor, anchor != cursor else { return nil }
+        return (min(anchor, cursor), max(anchor, cursor))
+    }
+
+    /// Rows and text columns of the editor pane.
+    public var editorTextWidth: Int {
+        max(1, layout.editor.width - EditorLayout.gutterWidth(lineCount: buffer.lineCount))
+    }
+
+    // MARK: - Events
+
+    /// Applies one event; returns what the shell must do.
+    public mutating func handle(_ event: EditorEvent) -> [EditorEffect] {
+        var effects: [EditorEffect] = []
+        switch event {
+        case .key(let key):
+            if message?.isError == false || key != .escape { message = nil }
+            handleKey(key, &effects)
+        case .paste(let text):
+            message = nil
+            if case .find(let q) = mode {
+                mode = .find(query: q + text.filter { $0 != "\n" && $0 != "\r" })
+            } else if mode == .normal {
+                focus = .editor
+                let normalized = text.replacingLineEndings()
+                effects.append(.closeUndoGroup)
+                replaceSelection(with: normalized, kind: .other, &effects)
+                effects.append(.closeUndoGroup)
+                lastEdit = nil
+            }
+        case .mouse(let mouse):
+            handleMouse(mouse, &effects)
+        case .resize(let newSize):
+            size = newSize
+            layout = EditorLayout(size: newSize)
+            scrollToCursor()
+        case .remoteChanges(let changes):
+            for change in changes { applyExternal(change, moveCursor: false) }
+            if canSave && !changes.isEmpty { modified = true }
+            followPeer()
+        case .undoChanges(let changes):
+            anchor = nil
+            for change in changes { applyExternal(change, moveCursor: true) }
+            if !changes.isEmpty { modified = true }
+            lastEdit = nil
+            scrollToCursor()
+        case .peers(let list):
+            peers = list
+            if let following, !list.contains(where: { $0.id == following }) { self.following = nil }
+            followPeer()
+        case .connection(let state):
+            connection = state
+        case .complexity(let view):
+            complexity = view
+            complexitySelection = min(complexitySelection, max(0, view.entries.count - 1))
+        case .run(let update):
+            output.apply(update)
+        case .message(let text, let isError):
+            message = (text, isError)
+        case .saved(let text):
+            modified = false
+            message = (text, false)
+        case .readOnly(let flag):
+            readOnly = flag
+        }
+        presenceEffect(&effects)
+        return effects
+    }
+
+    private mutating func handleKey(_ key: Key, _ effects: inout [EditorEffect]) {
+        switch mode {
+        case .help:
+            mode = .normal
+            return
+        case .quitConfirm:
+            mode = .normal
+            switch key {
+            case .character("y"), .character("Y"):
+                effects.append(.save)
+                effects.append(.quit)
+            case .character("n"), .character("N"), .control("q"):
+                effects.append(.quit)
+            default:
+                message = ("quit cancelled", false)
+            }
+            return
+        case .find(let query):
+            handleFindKey(key, query: query, &effects)
+            return
+        case .goToLine(let input):
+            handleGoToLineKey(key, input: input)
+            return
+        case .normal:
+            break
+        }
+        if handleGlobalKey(key, &effects) { return }
+        switch focus {
+        case .editor: handleEditorKey(key, &effects)
+        case .complexity: handleComplexityKey(key)
+        case .output: handleOutputKey(key)
+        }
+    }
+
+    /// Keys that work in every pane. Returns true when the key was one of them.
+    private mutating func handleGlobalKey(_ key: Key, _ effects: inout [EditorEffect]) -> Bool {
+        switch key {
+        case .control("s"):
+            if canSave { effects.append(.save) } else { message = ("only the host saves; your edits are already shared", false) }
+        case .control("q"):
+            if modified && canSave {
+                mode = .quitConfirm
+            } else {
+                effects.append(.quit)
+            }
+        case .control("z"):
+            if readOnly { message = ("read-only: this session lets you watch, not edit", true) } else { effects.append(.undo) }
+        case .control("y"):
+            if readOnly { message = ("read-only: this session lets you watch, not edit", true) } else { effects.append(.redo) }
+        case .control("f"):
+            mode = .find(query: lastFind)
+        case .control("g"):
+            mode = .goToLine(input: "")
+        case .control("r"):
+            effects.append(.run)
+        case .control("k"):
+            effects.append(.cancelRun)
+        case .control("p"):
+            followNextPeer()
+        case .function(1):
+            mode = .help
+        case .tab:
+            let all = Pane.allCases
+            focus = all[((all.firstIndex(of: focus) ?? 0) + 1) % all.count]
+        case .backTab:
+            let all = Pane.allCases
+            focus = all[((all.firstIndex(of: focus) ?? 0) + all.count - 1) % all.count]
+        case .control("c"):
+            message = ("Ctrl-Q quits, F1 lists every key", false)
+        default:
+            return false
+        }
+        return true
+    }
+
+    private mutating func handleEditorKey(_ key: Key, _ effects: inout [EditorEffect]) {
+        switch key {
+        case .character(let c):
+            replaceSelection(with: String(Character(c)), kind: .typing, &effects)
+        case .enter:
+            let line = buffer.line(cursor.line)
+            var indent = Array(line.prefix { $0 == " " || $0 == "\t" }.prefix(cursor.column))
+            let before = line[..<cursor.column].reversed().drop { $0 == " " || $0 == "\t" }
+            if before.first == ":" { indent.append(contentsOf: Array(repeating: " ", count: EditorLayout.tabWidth)) }
+            replaceSelection(with: "\n" + String(String.UnicodeScalarView(indent)), kind: .other, &effects)
+        case .backspace:
+            if selection != nil { deleteSelection(&effects); return }
+            guard cursor != TextPosition(line: 0, column: 0) else { return }
+            var start = cursor.column > 0
+                ? TextPosition(line: cursor.line, column: cursor.column - 1)
+                : TextPosition(line: cursor.line - 1, column: buffer.lineLength(cursor.line - 1))
+            let line = buffer.line(cursor.line)
+            // In leading spaces, back up to the previous indent stop.
+            if cursor.column > 0 && line[..<cursor.column].allSatisfy({ $0 == " " }) {
+                let stop = (cursor.column - 1) / EditorLayout.tabWidth * EditorLayout.tabWidth
+                start = TextPosition(line: cursor.line, column: stop)
+            }
+            delete(from: start, to: cursor, &effects)
+        case .delete:
+            if selection != nil { deleteSelection(&effects); return }
+            let end = cursor.column < buffer.lineLength(cursor.line)
+                ? TextPosition(line: cursor.line, column: nextColumn(after: cursor))
+                : TextPosition(line: cursor.line + 1, column: 0)
+            guard end.line < buffer.lineCount else { return }
+            delete(from: cursor, to: end, &effects)
+        case .control("t"):
+            let column = displayColumn(of: cursor)
+            let spaces = EditorLayout.tabWidth - column % EditorLayout.tabWidth
+            replaceSelection(with: String(repeating: " ", count: spaces), kind: .other, &effects)
+        case .control("a"):
+            anchor = TextPosition(line: 0, column: 0)
+            moveCursor(to: TextPosition(line: buffer.lineCount - 1, column: buffer.lineLength(buffer.lineCount - 1)), extend: true, &effects)
+        case .escape:
+            anchor = nil
+            following = nil
+        case .up, .shiftUp: moveVertically(by: -1, extend: key == .shiftUp, &effects)
+        case .down, .shiftDown: moveVertically(by: 1, extend: key == .shiftDown, &effects)
+        case .pageUp: moveVertically(by: -max(1, layout.editor.height - 1), extend: false, &effects)
+        case .pageDown: moveVertically(by: max(1, layout.editor.height - 1), extend: false, &effects)
+        case .left, .shiftLeft:
+            if key == .left, let sel = selection { moveCursor(to: sel.start, extend: false, &effects); return }
+            let target = cursor.column > 0
+                ? TextPosition(line: cursor.line, column: previousColumn(before: cursor))
+                : (cursor.line > 0 ? TextPosition(line: cursor.line - 1, column: buffer.lineLength(cursor.line - 1)) : cursor)
+            moveCursor(to: target, extend: key == .shiftLeft, &effects)
+        case .right, .shiftRight:
+            if key == .right, let sel = selection { moveCursor(to: sel.end, extend: false, &effects); return }
+            let target = cursor.column < buffer.lineLength(cursor.line)
+                ? TextPosition(line: cursor.line, column: nextColumn(after: cursor))
+                : (cursor.line + 1 < buffer.lineCount ? TextPosition(line: cursor.line + 1, column: 0) : cursor)
+            moveCursor(to: target, extend: key == .shiftRight, &effects)
+        case .home, .shiftHome:
+            let indent = buffer.line(cursor.line).prefix { $0 == " " || $0 == "\t" }.count
+            let column = cursor.column == indent ? 0 : indent
+            moveCursor(to: TextPosition(line: cursor.line, column: column), extend: key == .shiftHome, &effects)
+        case .end, .shiftEnd:
+            moveCursor(to: TextPosition(line: cursor.line, column: buffer.lineLength(cursor.line)), extend: key == .shiftEnd, &effects)
+        default:
+            break
+        }
+    }
+
+    private mutating func handleComplexityKey(_ key: Key) {
+        let count = complexity.entries.count
+        switch key {
+        case .up: complexitySelection = max(0, complexitySelection - 1)
+        case .down: complexitySelection = min(max(0, count - 1), complexitySelection + 1)
+        case .enter:
+            jumpToComplexityEntry(complexitySelection)
+        case .escape: focus = .editor
+        default: break
+        }
+    }
+
+    private mutating func handleOutputKey(_ key: Key) {
+        let page = max(1, layout.output.height - 1)
+        let maxBack = max(0, output.lines.count - layout.output.height)
+        switch key {
+        case .up: output.scrollBack = min(maxBack, output.scrollBack + 1)
+        case .down: output.scrollBack = max(0, output.scrollBack - 1)
+        case .pageUp: output.scrollBack = min(maxBack, output.scrollBack + page)
+        case .pageDown: output.scrollBack = max(0, output.scrollBack - page)
+        case .home: output.scrollBack = maxBack
+        case .end: output.scrollBack = 0
+        case .escape: focus = .editor
+        default: break
+        }
+    }
+
+    private mutating func handleFindKey(_ key: Key, query: String, _ effects: inout [EditorEffect]) {
+        switch key {
+        case .escape, .control("f"):
+            mode = .normal
+        case .character(let c):
+            mode = .find(query: query + String(Character(c)))
+        case .backspace:
+            mode = .find(query: String(query.dropLast()))
+        case .enter:
+            guard !query.isEmpty else { mode = .normal; return }
+            lastFind = query
+            find(query, &effects)
+        default:
+            break
+        }
+    }
+
+    private mutating func handleGoToLineKey(_ key: Key, input: String) {
+        switch key {
+        case .escape, .control("g"):
+            mode = .normal
+        case .character(let c) where c.properties.numericType != nil && c.isASCII:
+            if input.count < 9 { mode = .goToLine(input: input + String(Character(c))) }
+        case .backspace:
+            mode = .goToLine(input: String(input.dropLast()))
+        case .enter:
+            mode = .normal
+            guard let number = Int(input), number >= 1 else {
+                message = ("type a line number from 1 to \(buffer.lineCount)", true)
+                return
+            }
+            var ignored: [EditorEffect] = []
+            let line = min(number, buffer.lineCount) - 1
+            moveCursor(to: TextPosition(line: line, column: 0), extend: false, &ignored)
+            centre(on: line)
+        default:
+            break
+        }
+    }
+
+    private mutating func handleMouse(_ mouse: MouseEvent, _ effects: inout [EditorEffect]) {
+        guard !layout.tooSmall else { return }
+        switch mouse {
+        case .press(let row, let column):
+            if mode == .help { mode = .normal; return }
+            guard mode == .normal else { return }
+            if layout.editor.contains(row: row, column: column) {
+                focus = .editor
+                let line = min(top + row - layout.editor.y, buffer.lineCount - 1)
+                let gutter = EditorLayout.gutterWidth(lineCount: buffer.lineCount)
+                let display = max(0, column - layout.editor.x - gutter) + left
+                moveCursor(to: TextPosition(line: line, column: self.column(atDisplay: display, line: line)), extend: false, &effects)
+            } else if layout.complexity.contains(row: row, column: column) {
+                focus = .complexity
+                if let index = complexityEntryIndex(atRow: row) {
+                    complexitySelection = index
+                    jumpToComplexityEntry(index)
+                }
+            } else if layout.output.contains(row: row, column: column) || row == layout.outputTitleRow {
+                focus = .output
+            }
+        case .scrollUp(let row, let column), .scrollDown(let row, let column):
+            let delta = { if case .scrollUp = mouse { return -3 } else { return 3 } }()
+            if layout.output.contains(row: row, column: column) {
+                let maxBack = max(0, output.lines.count - layout.output.height)
+                output.scrollBack = min(maxBack, max(0, output.scrollBack - delta))
+            } else {
+                top = min(max(0, top + delta), max(0, buffer.lineCount - 1))
+            }
+        }
+    }
+
+    // MARK: - Editing
+
+    private mutating func replaceSelection(with text: String, kind: EditKind, _ effects: inout [EditorEffect]) {
+        guard !readOnly else {
+            message = ("read-only: this session lets you watch, not edit", true)
+            return
+        }
+        if lastEdit != kind || kind == .other || text.contains(" ") { effects.append(.closeUndoGroup) }
+        if let sel = selection {
+            let offset = buffer.offset(of: sel.start)
+            let count = buffer.offset(of: sel.end) - offset
+            effects.append(.delete(at: offset, count: count))
+            cursor = buffer.replace(from: sel.start, to: sel.end, with: EmptyCollection())
+        }
+        anchor = nil
+        let offset = buffer.offset(of: cursor)
+        shiftPeers(at: offset, deleted: 0, inserted: text.unicodeScalars.count)
+        cursor = buffer.replace(from: cursor, to: cursor, with: text.unicodeScalars)
+        effects.append(.insert(text, at: offset))
+        afterEdit(kind)
+    }
+
+    private mutating func delete(from start: TextPosition, to end: TextPosition, _ effects: inout [EditorEffect]) {
+        guard !readOnly else {
+            message = ("read-only: this session lets you watch, not edit", true)
+            return
+        }
+        if lastEdit != .deleting { effects.append(.closeUndoGroup) }
+        let a = min(start, end), b = max(start, end)
+        let offset = buffer.offset(of: a)
+        let count = buffer.offset(of: b) - offset
+        guard count > 0 else { return }
+        shiftPeers(at: offset, deleted: count, inserted: 0)
+        cursor = buffer.replace(from: a, to: b, with: EmptyCollection())
+        anchor = nil
+        effects.append(.delete(at: offset, count: count))
+        afterEdit(.deleting)
+    }
+
+    private mutating func deleteSelection(_ effects: inout [EditorEffect]) {
+        guard let sel = selection else { return }
+        effects.append(.closeUndoGroup)
+        lastEdit = .deleting
+        delete(from: sel.start, to: sel.end, &effects)
+        lastEdit = .other
+    }
+
+    private mutating func afterEdit(_ kind: EditKind) {
+        lastEdit = kind
+        goalColumn = nil
+        modified = true
+        textGeneration += 1
+        scrollToCursor()
+    }
+
+    /// Applies a change that did not come from this model's own keys, keeping the cursor on its text.
+    private mutating func applyExternal(_ change: EditorChange, moveCursor: Bool) {
+        let cursorOffset = buffer.offset(of: cursor)
+        let anchorOffset = anchor.map { buffer.offset(of: $0) }
+        let start = buffer.position(of: change.offset)
+        let end = buffer.position(of: change.offset + change.deleted)
+        let insertedCount = change.inserted.unicodeScalars.count
+        buffer.replace(from: start, to: end, with: change.inserted.unicodeScalars)
+        shiftPeers(at: change.offset, deleted: change.deleted, inserted: insertedCount)
+        if moveCursor {
+            cursor = buffer.position(of: change.offset + insertedCount)
+        } else {
+            cursor = buffer.position(of: Self.transform(cursorOffset, change.offset, change.deleted, insertedCount))
+            anchor = anchorOffset.map { buffer.position(of: Self.transform($0, change.offset, change.deleted, insertedCount)) }
+        }
+        textGeneration += 1
+        lastEdit = nil
+    }
+
+    /// Where an offset goes after `deleted` scalars at `at` are replaced by `inserted` scalars.
+    static func transform(_ offset: Int, _ at: Int, _ deleted: Int, _ inserted: Int) -> Int {
+        if offset <= at { return offset }
+        if offset >= at + deleted { return offset + inserted - deleted }
+        return at
+    }
+
+    private mutating func shiftPeers(at: Int, deleted: Int, inserted: Int) {
+        for i in peers.indices {
+            peers[i].cursor = Self.transform(peers[i].cursor, at, deleted, inserted)
+            if let sel = peers[i].selection {
+                let lo = Self.transform(sel.lowerBound, at, deleted, inserted)
+                let hi = Self.transform(sel.upperBound, at, deleted, inserted)
+                peers[i].selection = lo < hi ? lo..<hi : nil
+            }
+        }
+    }
+
+    // MARK: - Movement
+
+    private mutating func moveCursor(to target: TextPosition, extend: Bool, _ effects: inout [EditorEffect]) {
+        if extend {
+            if anchor == nil { anchor = cursor }
+        } else {
+            anchor = nil
+        }
+        cursor = buffer.clamp(target)
+        if lastEdit != nil { effects.append(.closeUndoGroup) }
+        lastEdit = nil
+        scrollToCursor()
+    }
+
+    private mutating func moveVertically(by lines: Int, extend: Bool, _ effects: inout [EditorEffect]) {
+        let goal = goalColumn ?? displayColumn(of: cursor)
+        let line = min(max(0, cursor.line + lines), buffer.lineCount - 1)
+        if abs(lines) > 1 { top = min(max(0, top + lines), max(0, buffer.lineCount - layout.editor.height)) }
+        moveCursor(to: TextPosition(line: line, column: column(atDisplay: goal, line: line)), extend: extend, &effects)
+        goalColumn = goal
+    }
+
+    /// The column after the scalar at the cursor, skipping combining marks that belong to it.
+    private func nextColumn(after p: TextPosition) -> Int {
+        let line = buffer.line(p.line)
+        var c = p.column + 1
+        while c < line.count && DisplayWidth.of(line[c]) == 0 { c += 1 }
+        return c
+    }
+
+    private func previousColumn(before p: TextPosition) -> Int {
+        let line = buffer.line(p.line)
+        var c = p.column - 1
+        while c > 0 && DisplayWidth.of(line[c]) == 0 { c -= 1 }
+        return c
+    }
+
+    /// The display column (tabs expanded) of a position.
+    public func displayColumn(of p: TextPosition) -> Int {
+        DisplayWidth.of(buffer.line(p.line).prefix(p.column))
+    }
+
+    /// The scalar column at a display column of a line (the character covering it).
+    public func column(atDisplay target: Int, line index: Int) -> Int {
+        let line = buffer.line(index)
+        var x = 0
+        for (i, s) in line.enumerated() {
+            let w = s == "\t" ? EditorLayout.tabWidth - x % EditorLayout.tabWidth : DisplayWidth.of(s)
+            if w > 0 && x + w > target { return i }
+            x += w
+        }
+        return line.count
+    }
+
+    /// Scrolls the editor so the cursor is visible.
+    private mutating func scrollToCursor() {
+        let rows = max(1, layout.editor.height)
+        if cursor.line < top { top = cursor.line }
+        if cursor.line >= top + rows { top = cursor.line - rows + 1 }
+        let width = editorTextWidth
+        let x = displayColumn(of: cursor)
+        if x < left { left = max(0, x - width / 4) }
+        if x >= left + width { left = x - width * 3 / 4 }
+    }
+
+    private mutating func centre(on line: Int) {
+        top = max(0, line - layout.editor.height / 2)
+    }
+
+    // MARK: - Find, complexity, peers
+
+    private mutating func find(_ query: String, _ effects: inout [EditorEffect]) {
+        let needle = Array(query.unicodeScalars)
+        let from = selection?.end ?? cursor
+        // Search forward from the cursor, then wrap around to the top.
+        for step in 0...buffer.lineCount {
+            let lineIndex = (from.line + step) % buffer.lineCount
+            let line = buffer.line(lineIndex)
+            let startColumn = step == 0 ? from.column : 0
+            let limit = step == buffer.lineCount ? from.column : line.count
+            if let column = Self.firstIndex(of: needle, in: line, from: startColumn, limit: limit) {
+                anchor = nil
+                var ignored: [EditorEffect] = []
+                moveCursor(to: TextPosition(line: lineIndex, column: column), extend: false, &ignored)
+                moveCursor(to: TextPosition(line: lineIndex, column: column + needle.count), extend: true, &ignored)
+                if step == 0 || lineIndex >= from.line { message = nil } else { message = ("search wrapped to the top", false) }
+                return
+            }
+        }
+        message = ("\"\(query)\" not found", true)
+    }
+
+    private static func firstIndex(of needle: [Unicode.Scalar], in line: [Unicode.Scalar], from: Int, limit: Int) -> Int? {
+        guard !needle.isEmpty, line.count >= needle.count else { return nil }
+        var i = from
+        while i + needle.count <= line.count && i <= limit {
+            if line[i] == needle[0] && Array(line[i..<(i + needle.count)]) == needle { return i }
+            i += 1
+        }
+        return nil
+    }
+
+    /// Row of the complexity pane where each entry starts, as the renderer lays them out.
+    func complexityEntryIndex(atRow row: Int) -> Int? {
+        let first = layout.complexity.y + ComplexityPane.headerRows(complexity)
+        guard row >= first else { return nil }
+        let index = ComplexityPane.firstVisible(selection: complexitySelection, view: complexity, height: layout.complexity.height) + (row - first) / ComplexityPane.rowsPerEntry
+        return index < complexity.entries.count ? index : nil
+    }
+
+    private mutating func jumpToComplexityEntry(_ index: Int) {
+        guard index < complexity.entries.count else { return }
+        let line = min(complexity.entries[index].line, buffer.lineCount) - 1
+        var ignored: [EditorEffect] = []
+        moveCursor(to: TextPosition(line: max(0, line), column: 0), extend: false, &ignored)
+        centre(on: max(0, line))
+        focus = .editor
+    }
+
+    private mutating func followNextPeer() {
+        guard !peers.isEmpty else {
+            following = nil
+            message = ("no other peer to follow", false)
+            return
+        }
+        if let current = following, let i = peers.firstIndex(where: { $0.id == current }) {
+            following = i + 1 < peers.count ? peers[i + 1].id : nil
+        } else {
+            following = peers[0].id
+        }
+        if let id = following, let peer = peers.first(where: { $0.id == id }) {
+            message = ("following \(peer.name) (Esc stops)", false)
+        } else {
+            message = ("follow off", false)
+        }
+        followPeer()
+    }
+
+    /// In follow mode, keeps the followed peer's cursor on screen.
+    private mutating func followPeer() {
+        guard let id = following, let peer = peers.first(where: { $0.id == id }) else { return }
+        let p = buffer.position(of: peer.cursor)
+        let rows = max(1, layout.editor.height)
+        if p.line < top || p.line >= top + rows { top = max(0, p.line - rows / 2) }
+    }
+
+    private mutating func presenceEffect(_ effects: inout [EditorEffect]) {
+        let c = buffer.offset(of: cursor)
+        let sel = selection.map { buffer.offset(of: $0.start)..<buffer.offset(of: $0.end) }
+        if lastPresence?.cursor != c || lastPresence?.selection != sel {
+            lastPresence = (c, sel)
+            effects.append(.presence(cursor: c, selection: sel))
+        }
+    }
+}
+
+extension String {
+    /// CRLF and lone CR become LF, as pasted text from other systems may carry them.
+    func replacingLineEndings() -> String {
+        var out = String.UnicodeScalarView()
+        var previousCR = false
+        for s in unicodeScalars {
+            if s == "\r" {
+                out.append("\n")
+                previousCR = true
+                continue
+            }
+            if s == "\n" && previousCR { previousCR = false; continue }
+            previousCR = false
+            out.append(s)
+        }
+        return String(out)
+    }
+}

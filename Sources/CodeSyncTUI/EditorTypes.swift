@@ -1,0 +1,160 @@
+/// A pane that can have the keyboard focus; Tab moves through them in this order.
+public enum Pane: CaseIterable, Sendable {
+    case editor, complexity, output
+}
+
+/// What the keyboard currently drives.
+public enum EditorMode: Equatable, Sendable {
+    case normal
+    case find(query: String)
+    case goToLine(input: String)
+    case quitConfirm
+    case help
+}
+
+/// A key, already decoded from the terminal's bytes.
+public enum Key: Equatable, Sendable {
+    case character(Unicode.Scalar)
+    case enter, backspace, delete, tab, backTab, escape
+    case up, down, left, right, home, end, pageUp, pageDown
+    case shiftUp, shiftDown, shiftLeft, shiftRight, shiftHome, shiftEnd
+    /// Ctrl plus a letter, lower-case (`.control("s")` is Ctrl-S).
+    case control(Character)
+    case function(Int)
+}
+
+/// A mouse action at a screen cell.
+public enum MouseEvent: Equatable, Sendable {
+    case press(row: Int, column: Int)
+    case scrollUp(row: Int, column: Int)
+    case scrollDown(row: Int, column: Int)
+}
+
+/// Another peer in the session, with offsets already resolved against the local text.
+public struct RemotePeer: Equatable, Sendable {
+    public var id: String
+    public var name: String
+    /// Colour index 0-7.
+    public var colour: UInt8
+    public var cursor: Int
+    public var selection: Range<Int>?
+
+    public init(id: String, name: String, colour: UInt8, cursor: Int, selection: Range<Int>? = nil) {
+        self.id = id
+        self.name = name
+        self.colour = colour % 8
+        self.cursor = cursor
+        self.selection = selection
+    }
+}
+
+/// The link to the session, as the status bar shows it.
+public enum ConnectionState: Equatable, Sendable {
+    /// Editing a local file, no session.
+    case local
+    case hosting(peers: Int)
+    case connecting(String)
+    case connected(latencyMs: Int?)
+    case reconnecting(String)
+    case disconnected(String)
+
+    /// The words shown in the status bar.
+    public var label: String {
+        switch self {
+        case .local: return "local"
+        case .hosting(let n): return n == 0 ? "hosting" : "hosting · \(n) joined"
+        case .connecting(let to): return "connecting to \(to)"
+        case .connected(let ms): return ms.map { "connected · \($0) ms" } ?? "connected"
+        case .reconnecting(let why): return "reconnecting (\(why))"
+        case .disconnected(let why): return "disconnected: \(why)"
+        }
+    }
+}
+
+/// One function's line in the complexity pane.
+public struct ComplexityEntry: Equatable, Sendable {
+    public var name: String
+    /// The class as text, e.g. "O(n^2)".
+    public var complexity: String
+    /// Position in the cost order (higher is worse), used to sort worst first.
+    public var rank: Int
+    /// 1-based line of the definition.
+    public var line: Int
+    /// 1-based line that dominates the cost, if known.
+    public var dominatingLine: Int?
+    public var loopDepth: Int
+    /// Quadratic or worse: drawn in the warning colour.
+    public var costly: Bool
+
+    public init(name: String, complexity: String, rank: Int, line: Int, dominatingLine: Int?, loopDepth: Int, costly: Bool) {
+        self.name = name
+        self.complexity = complexity
+        self.rank = rank
+        self.line = line
+        self.dominatingLine = dominatingLine
+        self.loopDepth = loopDepth
+        self.costly = costly
+    }
+}
+
+/// What the complexity pane shows.
+public struct ComplexityView: Equatable, Sendable {
+    public var overall: String?
+    public var entries: [ComplexityEntry]
+    /// Syntax errors as "line N: message"; shown instead of an empty pane.
+    public var errors: [String]
+    /// A note such as "analyzing…" or "unsupported language".
+    public var note: String?
+
+    public init(overall: String? = nil, entries: [ComplexityEntry] = [], errors: [String] = [], note: String? = nil) {
+        self.overall = overall
+        self.entries = entries.sorted { $0.rank != $1.rank ? $0.rank > $1.rank : $0.line < $1.line }
+        self.errors = errors
+        self.note = note
+    }
+}
+
+/// Progress of a run, as the output pane receives it.
+public enum RunUpdate: Equatable, Sendable {
+    case started(by: String, language: String)
+    case output(String, isError: Bool)
+    /// The run ended: a plain summary ("exit 0", "timed out after 10 s"), success, and duration.
+    case finished(summary: String, success: Bool, durationMs: Int)
+    /// The run could not start (no engine, image missing): the one-line reason.
+    case failed(String)
+}
+
+/// Something that happens to the editor.
+public enum EditorEvent: Equatable, Sendable {
+    case key(Key)
+    /// A bracketed paste: inserted as one edit.
+    case paste(String)
+    case mouse(MouseEvent)
+    case resize(TerminalSize)
+    /// Changes made by other peers (each relative to the text after the previous one).
+    case remoteChanges([EditorChange])
+    /// Changes made by the local user's undo or redo.
+    case undoChanges([EditorChange])
+    case peers([RemotePeer])
+    case connection(ConnectionState)
+    case complexity(ComplexityView)
+    case run(RunUpdate)
+    /// A status-bar message; errors stay until the next key.
+    case message(String, isError: Bool)
+    /// The document was written to disk.
+    case saved(String)
+    /// The document became read-only (view-only guest) or writable again.
+    case readOnly(Bool)
+}
+
+/// Something the shell must do for the model: edits go to the document, the rest to the session,
+/// the disk or the runner.
+public enum EditorEffect: Equatable, Sendable {
+    case insert(String, at: Int)
+    case delete(at: Int, count: Int)
+    case closeUndoGroup
+    case undo, redo
+    case save, quit, run, cancelRun
+    /// The local cursor (and selection) moved, as scalar offsets.
+    case presence(cursor: Int, selection: Range<Int>?)
+}

@@ -1,0 +1,58 @@
+/// A rectangle of cells.
+public struct Rect: Equatable, Sendable {
+    public var x: Int
+    public var y: Int
+    public var width: Int
+    public var height: Int
+
+    public init(x: Int, y: Int, width: Int, height: Int) {
+        self.x = x
+        self.y = y
+        self.width = max(0, width)
+        self.height = max(0, height)
+    }
+
+    /// True when a cell lies inside.
+    public func contains(row: Int, column: Int) -> Bool {
+        row >= y && row < y + height && column >= x && column < x + width
+    }
+}
+
+/// Where each pane goes for a terminal size: editor left, complexity right, output below, status last.
+public struct EditorLayout: Equatable, Sendable {
+    /// Tab stops every four columns, the Python convention.
+    public static let tabWidth = 4
+
+    public var size: TerminalSize
+    /// Below 40x12 nothing but a notice is drawn.
+    public var tooSmall: Bool
+    public var editor: Rect
+    public var separatorColumn: Int
+    public var complexity: Rect
+    /// The output pane's title row.
+    public var outputTitleRow: Int
+    public var output: Rect
+    public var statusRow: Int
+
+    public init(size: TerminalSize) {
+        self.size = size
+        tooSmall = size.columns < TerminalSize.minimum.columns || size.rows < TerminalSize.minimum.rows
+        let outputTotal = max(3, (size.rows - 1) / 4)
+        let editorRows = max(0, size.rows - 1 - outputTotal)
+        let complexityWidth = min(36, max(14, size.columns * 3 / 10))
+        let editorWidth = max(0, size.columns - complexityWidth - 1)
+        editor = Rect(x: 0, y: 0, width: editorWidth, height: editorRows)
+        separatorColumn = editorWidth
+        complexity = Rect(x: editorWidth + 1, y: 0, width: complexityWidth, height: editorRows)
+        outputTitleRow = editorRows
+        output = Rect(x: 0, y: editorRows + 1, width: size.columns, height: outputTotal - 1)
+        statusRow = size.rows - 1
+    }
+
+    /// Width of the line-number gutter (digits plus one space) for a document of `lineCount` lines.
+    public static func gutterWidth(lineCount: Int) -> Int {
+        var digits = 1, n = max(1, lineCount)
+        while n >= 10 { n /= 10; digits += 1 }
+        return max(3, digits) + 1
+    }
+}

@@ -1,0 +1,334 @@
+/// Draws an `EditorModel` into a `ScreenGrid`. Pure: the same model always gives the same grid, and
+/// only the visible lines of the document are read.
+public enum Renderer {
+    /// A new grid of the model's size showing the model.
+    public static func render(_ model: EditorModel) -> ScreenGrid {
+        var grid = ScreenGrid(columns: model.size.columns, rows: model.size.rows)
+        render(model, into: &grid)
+        return grid
+    }
+
+    /// Draws the model into `grid`, reusing its storage.
+    public static func render(_ model: EditorModel, into grid: inout ScreenGrid) {
+        grid.reset(columns: model.size.columns, rows: model.size.rows)
+        let layout = model.layout
+        if layout.tooSmall {
+            drawTooSmall(model.size, &grid)
+            return
+        }
+        EditorPane.draw(model, &grid)
+        for row in 0..<layout.editor.height {
+            grid.put("│", width: 1, role: .border, row: row, column: layout.separatorColumn)
+        }
+        ComplexityPane.draw(model, &grid)
+        OutputPane.draw(model, &grid)
+        StatusBar.draw(model, &grid)
+        if model.mode == .help { HelpOverlay.draw(&grid) }
+    }
+
+    private static func drawTooSmall(_ size: TerminalSize, _ grid: inout ScreenGrid) {
+        let lines = [
+            "Terminal too small",
+            "\(size.columns)x\(size.rows), need \(TerminalSize.minimum.columns)x\(TerminalSize.minimum.rows)",
+            "Ctrl-Q quits",
+        ]
+        let firstRow = max(0, (size.rows - lines.count) / 2)
+        for (i, line) in lines.enumerated() {
+            let x = max(0, (size.columns - DisplayWidth.of(line)) / 2)
+            grid.write(line, row: firstRow + i, column: x, role: .notice)
+        }
+    }
+}
+
+/// The text pane: gutter, highlighted lines, selections, remote cursors and their name flags.
+enum EditorPane {
+    static func draw(_ model: EditorModel, _ grid: inout ScreenGrid) {
+        let area = model.layout.editor
+        let buffer = model.buffer
+        let gutter = EditorLayout.gutterWidth(lineCount: buffer.lineCount)
+        let textX = area.x + gutter
+        let width = max(0, area.width - gutter)
+        let selection = model.selection
+        let peerSelections: [(start: TextPosition, end: TextPosition, colour: UInt8)] = model.peers.compactMap { peer in
+            guard let sel = peer.selection, !sel.isEmpty else { return nil }
+            return (buffer.position(of: sel.lowerBound), buffer.position(of: sel.upperBound), peer.colour)
+        }
+        for row in 0..<area.height {
+            let index = model.top + row
+            guard index < buffer.lineCount else { break }
+            let y = area.y + row
+            let number = String(index + 1)
+            let numberRole: Role = index == model.cursor.line ? .currentLineNumber : .lineNumber
+            grid.write(number, row: y, column: area.x + gutter - 1 - number.count, role: numberRole)
+            drawLine(index, model: model, row: y, x: textX, width: width, selection: selection, peerSelections: peerSelections, &grid)
+        }
+        drawPeers(model, textX: textX, width: width, &grid)
+        if model.focus == .editor, model.mode == .normal {
+            let row = model.cursor.line - model.top
+            let column = model.displayColumn(of: model.cursor) - model.left
+            if row >= 0, row < area.height, column >= 0, column < width {
+                grid.cursor = (area.y + row, textX + column)
+            }
+        }
+    }
+
+    private static func drawLine(
+        _ index: Int, model: EditorModel, row: Int, x textX: Int, width: Int,
+        selection: (start: TextPosition, end: TextPosition)?,
+        peerSelections: [(start: TextPosition, end: TextPosition, colour: UInt8)], _ grid: inout ScreenGrid
+    ) {
+        let line = model.buffer.line(index)
+        let spans = PythonLexer.spans(of: line, start: model.buffer.lexState(atStartOf: index))
+        let localRange = columns(of: selection, onLine: index, length: line.count)
+        let peerRanges = peerSelections.compactMap { sel -> (Range<Int>, UInt8)? in
+            columns(of: (sel.start, sel.end), onLine: index, length: line.count).map { ($0, sel.colour) }
+        }
+        let limit = textX + width
+        var spanIndex = 0
+        var x = 0
+        let left = model.left
+        for (i, scalar) in line.enumerated() {
+            while spanIndex < spans.count && spans[spanIndex].end <= i { spanIndex += 1 }
+            var role: Role = spanIndex < spans.count && spans[spanIndex].start <= i ? spans[spanIndex].role : .plain
+            if let r = localRange, r.contains(i) {
+                role = .selection
+            } else if let peer = peerRanges.first(where: { $0.0.contains(i) }) {
+                role = .peerSelection(peer.1)
+            }
+            let w: Int
+            if scalar == "\t" {
+                w = EditorLayout.tabWidth - x % EditorLayout.tabWidth
+                for cell in x..<(x + w) where cell >= left && cell - left < width {
+                    grid.put(" ", width: 1, role: role, row: row, column: textX + cell - left, limit: limit)
+                }
+            } else {
+                w = DisplayWidth.of(scalar)
+                if w == 0 {
+                    if x > left { grid.addMark(scalar, row: row, column: textX + x - left - 1) }
+                    continue
+                }
+                let screen = x - left
+                if screen >= width { break }
+                if screen >= 0 {
+                    let visible = ScreenGrid.visible(scalar)
+                    grid.put(visible, width: w, role: visible == scalar ? role : .control, row: row, column: textX + screen, limit: limit)
+                } else if screen + w > 0 {
+                    grid.put(" ", width: 1, role: role, row: row, column: textX, limit: limit)
+                }
+            }
+            x += w
+            if x - left >= width { break }
+        }
+        // A selection that runs past the line end shows the line break as one cell.
+        if let r = localRange, r.upperBound > line.count, x - left >= 0, x - left < width {
+            grid.put(" ", width: 1, role: .selection, row: row, column: textX + x - left, limit: limit)
+        }
+    }
+
+    /// Scalar columns of `selection` on line `index`; past `length` means the line break is included.
+    private static func columns(of selection: (start: TextPosition, end: TextPosition)?, onLine index: Int, length: Int) -> Range<Int>? {
+        guard let (a, b) = selection, a.line <= index, b.line >= index else { return nil }
+        let lower = a.line == index ? a.column : 0
+        let upper = b.line == index ? b.column : length + 1
+        return lower < upper ? lower..<upper : nil
+    }
+
+    private static func drawPeers(_ model: EditorModel, textX: Int, width: Int, _ grid: inout ScreenGrid) {
+        let area = model.layout.editor
+        var nextFlagColumn: [Int: Int] = [:]
+        for peer in model.peers {
+            let p = model.buffer.position(of: peer.cursor)
+            let row = p.line - model.top
+            guard row >= 0, row < area.height else { continue }
+            let y = area.y + row
+            let column = model.displayColumn(of: p) - model.left
+            if column >= 0, column < width {
+                grid.setRole(.peerCursor(peer.colour), row: y, column: textX + column)
+            }
+            // The name flag sits after the line's text so it never hides code, at the pane's edge if needed.
+            let lineEnd = DisplayWidth.of(model.buffer.line(p.line)) - model.left
+            let flag = " " + String(peer.name.prefix(10)) + " "
+            let flagWidth = DisplayWidth.of(flag)
+            var start = max(nextFlagColumn[y] ?? 0, max(lineEnd, column) + 2)
+            if start + flagWidth > width { start = max(0, width - flagWidth) }
+            grid.write(flag, row: y, column: textX + start, role: .peerFlag(peer.colour), limit: textX + width)
+            nextFlagColumn[y] = start + flagWidth
+        }
+    }
+}
+
+/// The right pane: overall class, syntax errors, then one two-row entry per function, worst first.
+enum ComplexityPane {
+    static let rowsPerEntry = 2
+    static let maxErrors = 3
+
+    static func headerRows(_ view: ComplexityView) -> Int { 2 + min(maxErrors, view.errors.count) }
+
+    static func firstVisible(selection: Int, view: ComplexityView, height: Int) -> Int {
+        let perPage = max(1, (height - headerRows(view)) / rowsPerEntry)
+        return max(0, selection - perPage + 1)
+    }
+
+    static func draw(_ model: EditorModel, _ grid: inout ScreenGrid) {
+        let area = model.layout.complexity
+        guard area.width > 0, area.height > 0 else { return }
+        let limit = area.x + area.width
+        let view = model.complexity
+        let titleRole: Role = model.focus == .complexity ? .titleFocused : .title
+        grid.fill(row: area.y, from: area.x, to: limit, role: titleRole)
+        grid.write(" Complexity", row: area.y, column: area.x, role: titleRole, limit: limit)
+        var row = area.y + 1
+        if let overall = view.overall {
+            let x = grid.write(" overall ", row: row, column: area.x, role: .complexityHeader, limit: limit)
+            grid.write(overall, row: row, column: x, role: .complexityHeader, limit: limit)
+        } else if let note = view.note {
+            grid.write(" " + note, row: row, column: area.x, role: .complexityHeader, limit: limit)
+        } else if view.entries.isEmpty && view.errors.isEmpty {
+            grid.write(" no functions", row: row, column: area.x, role: .complexityHeader, limit: limit)
+        }
+        row += 1
+        for error in view.errors.prefix(maxErrors) {
+            grid.write(" ✗ " + error, row: row, column: area.x, role: .complexityError, limit: limit)
+            row += 1
+        }
+        let end = area.y + area.height
+        let first = firstVisible(selection: model.complexitySelection, view: view, height: area.height)
+        for (index, entry) in view.entries.enumerated().dropFirst(first) {
+            guard row + 1 < end || (row < end) else { break }
+            let selected = model.focus == .complexity && index == model.complexitySelection
+            if selected {
+                grid.fill(row: row, from: area.x, to: limit, role: .complexitySelected)
+                if row + 1 < end { grid.fill(row: row + 1, from: area.x, to: limit, role: .complexitySelected) }
+            }
+            let classRole: Role = selected ? .complexitySelected : (entry.costly ? .complexityCostly : .complexityCheap)
+            let nameRole: Role = selected ? .complexitySelected : .complexityEntry
+            var x = grid.write(" " + entry.complexity, row: row, column: area.x, role: classRole, limit: limit)
+            x = grid.write(" " + entry.name, row: row, column: x, role: nameRole, limit: limit)
+            if row + 1 < end {
+                var detail = "   line \(entry.dominatingLine ?? entry.line)"
+                if entry.loopDepth > 0 { detail += ", depth \(entry.loopDepth)" }
+                grid.write(detail, row: row + 1, column: area.x, role: nameRole, limit: limit)
+            }
+            row += rowsPerEntry
+            if row >= end { break }
+        }
+    }
+}
+
+/// The bottom pane: a title row, then the run's lines, newest at the bottom unless scrolled back.
+enum OutputPane {
+    static func draw(_ model: EditorModel, _ grid: inout ScreenGrid) {
+        let layout = model.layout
+        let area = layout.output
+        let titleRole: Role = model.focus == .output ? .titleFocused : .title
+        let log = model.output
+        grid.fill(row: layout.outputTitleRow, from: 0, to: area.width, with: "─", role: titleRole)
+        var title = "─ Output"
+        if let t = log.title { title += " · " + t }
+        if log.running { title += " · running (Ctrl-K cancels)" } else if log.lines.isEmpty { title += " · Ctrl-R runs the buffer" }
+        if log.scrollBack > 0 { title += " · ↓ \(log.scrollBack) newer" }
+        grid.write(title + " ", row: layout.outputTitleRow, column: 0, role: titleRole, limit: area.width)
+        let visibleEnd = max(0, log.lines.count - log.scrollBack)
+        let visibleStart = max(0, visibleEnd - area.height)
+        for (i, line) in log.lines[visibleStart..<visibleEnd].enumerated() {
+            let role: Role
+            switch line.kind {
+            case .stdout: role = .stdout
+            case .stderr: role = .stderr
+            case .info: role = .runInfo
+            case .success: role = .runSuccess
+            case .failure: role = .runFailure
+            }
+            grid.write(" " + line.text, row: area.y + i, column: area.x, role: role, limit: area.x + area.width)
+        }
+    }
+}
+
+/// The last row: file, peers, connection and hints; or the prompt of the current mode.
+enum StatusBar {
+    static func draw(_ model: EditorModel, _ grid: inout ScreenGrid) {
+        let row = model.layout.statusRow
+        let width = model.size.columns
+        grid.fill(row: row, from: 0, to: width, role: .status)
+        switch model.mode {
+        case .find(let query):
+            let x = grid.write(" Find: ", row: row, column: 0, role: .prompt)
+            let end = grid.write(query, row: row, column: x, role: .prompt)
+            grid.cursor = (row, min(end, width - 1))
+            writeRight("Enter next · Esc close ", row: row, from: end + 2, &grid)
+            return
+        case .goToLine(let input):
+            let x = grid.write(" Go to line: ", row: row, column: 0, role: .prompt)
+            let end = grid.write(input, row: row, column: x, role: .prompt)
+            grid.cursor = (row, min(end, width - 1))
+            writeRight("1-\(model.buffer.lineCount) · Enter jump · Esc cancel ", row: row, from: end + 2, &grid)
+            return
+        case .quitConfirm:
+            grid.write(" Save changes to \(model.fileName)? y: save and quit · n: quit without saving · other key: stay",
+                       row: row, column: 0, role: .prompt)
+            return
+        case .normal, .help:
+            break
+        }
+        var x = grid.write(" " + model.fileName, row: row, column: 0, role: .status)
+        if model.modified && model.canSave { x = grid.write(" [+]", row: row, column: x, role: .statusModified) }
+        if model.readOnly { x = grid.write(" [read-only]", row: row, column: x, role: .statusModified) }
+        for peer in model.peers {
+            x = grid.write(" ●", row: row, column: x, role: .peerName(peer.colour))
+            x = grid.write(" " + peer.name, row: row, column: x, role: .status)
+        }
+        x = grid.write(" · " + model.connection.label, row: row, column: x, role: .status)
+        if let message = model.message {
+            writeRight(message.text + " ", row: row, from: x + 2, role: message.isError ? .statusError : .status, &grid)
+        } else {
+            writeRight("F1 help  ^S save  ^Q quit  ^R run ", row: row, from: x + 2, role: .hint, &grid)
+        }
+    }
+
+    /// Writes `text` right-aligned, starting no further left than `from` (clipped at the right).
+    private static func writeRight(_ text: String, row: Int, from: Int, role: Role = .hint, _ grid: inout ScreenGrid) {
+        let width = grid.columns
+        let x = max(from, width - DisplayWidth.of(text))
+        if x < width { grid.write(text, row: row, column: x, role: role) }
+    }
+}
+
+/// The F1 overlay listing every key.
+enum HelpOverlay {
+    static let entries: [(String, String)] = [
+        ("Arrows Home End", "move (Home: indent, then column 1)"),
+        ("PgUp PgDn", "move a page"),
+        ("Shift+arrows/Home/End", "select"),
+        ("Ctrl-A", "select all"),
+        ("Ctrl-S", "save"),
+        ("Ctrl-Q", "quit (asks when unsaved)"),
+        ("Ctrl-Z  Ctrl-Y", "undo / redo your own edits"),
+        ("Ctrl-F", "find; Enter finds the next"),
+        ("Ctrl-G", "go to line"),
+        ("Ctrl-R", "run the buffer"),
+        ("Ctrl-K", "cancel the run"),
+        ("Ctrl-T", "indent to the next tab stop"),
+        ("Ctrl-P", "follow the next peer; Esc stops"),
+        ("Tab  Shift-Tab", "next / previous pane"),
+        ("Up Down Enter", "complexity pane: pick, jump"),
+        ("Up Down PgUp PgDn", "output pane: scroll"),
+        ("Mouse", "click places the cursor; wheel scrolls"),
+        ("F1", "this help; any key closes it"),
+    ]
+
+    static func draw(_ grid: inout ScreenGrid) {
+        let keyWidth = entries.map { DisplayWidth.of($0.0) }.max() ?? 0
+        let textWidth = entries.map { DisplayWidth.of($0.1) }.max() ?? 0
+        let width = min(grid.columns - 2, keyWidth + textWidth + 5)
+        let height = min(grid.rows - 2, entries.count + 2)
+        let x0 = max(0, (grid.columns - width) / 2), y0 = max(0, (grid.rows - height) / 2)
+        for row in y0..<(y0 + height) { grid.fill(row: row, from: x0, to: x0 + width, role: .dialog) }
+        grid.fill(row: y0, from: x0, to: x0 + width, role: .dialogTitle)
+        grid.write(" Keys (any key closes)", row: y0, column: x0, role: .dialogTitle, limit: x0 + width)
+        for (i, entry) in entries.prefix(max(0, height - 2)).enumerated() {
+            let row = y0 + 1 + i
+            grid.write(" " + entry.0, row: row, column: x0, role: .dialogTitle, limit: x0 + width)
+            grid.write(entry.1, row: row, column: x0 + keyWidth + 3, role: .dialog, limit: x0 + width)
+        }
+    }
+}

@@ -1,0 +1,75 @@
+import Foundation
+
+/// Reading and atomically writing the UTF-8 text file the editor works on.
+public enum TextFile {
+    /// A file problem with a message naming the fix.
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// The file's text, or nil when it does not exist yet (it is created on the first save).
+    public static func load(_ path: String) throws -> String? {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            let parent = (path as NSString).deletingLastPathComponent
+            if !parent.isEmpty && !FileManager.default.fileExists(atPath: parent) {
+                throw Failure(description: "\(path): folder \(parent) does not exist; create it first or pick another path")
+            }
+            return nil
+        }
+        if isDirectory.boolValue { throw Failure(description: "\(path) is a directory; give the path of a file") }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw Failure(description: "cannot read \(path): permission denied or unreadable; check its permissions")
+        }
+        guard let text = String(validating: data, as: UTF8.self) else {
+            throw Failure(description: "\(path) is not UTF-8 text; codesync edits UTF-8 files only")
+        }
+        return text
+    }
+
+    /// Writes `text` to a temporary file beside `path`, then renames it over `path`, so a crash never
+    /// leaves half a file. Keeps the old file's permissions.
+    public static func save(_ text: String, to path: String) throws {
+        let url = URL(fileURLWithPath: path)
+        let directory = url.deletingLastPathComponent()
+        let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).codesync-\(getpid())")
+        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
+        do {
+            try Data(text.utf8).write(to: temporary)
+            if let permissions = attributes?[.posixPermissions] {
+                try FileManager.default.setAttributes([.posixPermissions: permissions], ofItemAtPath: temporary.path)
+            }
+            guard rename(temporary.path, path) == 0 else {
+                throw Failure(description: "cannot replace \(path): \(String(cString: strerror(errno)))")
+            }
+        } catch let failure as Failure {
+            try? FileManager.default.removeItem(at: temporary)
+            throw failure
+        } catch {
+            try? FileManager.default.removeItem(at: temporary)
+            throw Failure(description: "cannot write \(path): \(error.localizedDescription); check the folder's permissions and free space")
+        }
+    }
+}
+
+/// Opens the editor on a local file: one user, no session, saving atomically to the file.
+public enum LocalEditor {
+    /// Runs the full-screen editor on `path` until the user quits; returns the signal that ended it, or 0.
+    public static func run(path: String, hooks extra: EditorHooks = EditorHooks()) throws -> Int32 {
+        let existing = try TextFile.load(path)
+        let text = existing ?? ""
+        let name = URL(fileURLWithPath: path).lastPathComponent
+        let document = LocalDocument(text: text)
+        var model = EditorModel(text: text, fileName: name, size: TerminalSize(columns: 80, rows: 24))
+        if existing == nil { _ = model.handle(.message("new file: Ctrl-S creates \(name)", isError: false)) }
+        var hooks = extra
+        hooks.save = { text in
+            try TextFile.save(text, to: path)
+            let lines = text.isEmpty ? 0 : text.split(separator: "\n", omittingEmptySubsequences: false).count
+            return "saved \(lines) lines to \(name)"
+        }
+        let app = EditorApp(model: model, document: document, hooks: hooks)
+        try app.run()
+        return app.endedBySignal
+    }
+}

@@ -1,0 +1,271 @@
+import CodeSyncTestSupport
+import Testing
+
+@testable import CodeSyncTUI
+
+/// A model and a local document driven together, as the shell does.
+struct Harness {
+    var model: EditorModel
+    let document: LocalDocument
+    var effects: [EditorEffect] = []
+
+    init(_ text: String, columns: Int = 60, rows: Int = 12) {
+        model = EditorModel(text: text, fileName: "demo.py", size: TerminalSize(columns: columns, rows: rows))
+        document = LocalDocument(text: text)
+    }
+
+    mutating func send(_ event: EditorEvent) {
+        let out = model.handle(event)
+        effects.append(contentsOf: out)
+        perform(out)
+    }
+
+    mutating func perform(_ list: [EditorEffect]) {
+        for effect in list {
+            switch effect {
+            case .insert(let text, let offset): document.insert(text, at: offset)
+            case .delete(let offset, let count): document.delete(at: offset, count: count)
+            case .closeUndoGroup: document.closeUndoGroup()
+            case .undo: if let c = document.undo() { send(.undoChanges(c)) }
+            case .redo: if let c = document.redo() { send(.undoChanges(c)) }
+            default: break
+            }
+        }
+    }
+
+    mutating func type(_ text: String) {
+        for scalar in text.unicodeScalars { send(.key(scalar == "\n" ? .enter : .character(scalar))) }
+    }
+
+    mutating func keys(_ list: Key...) { for key in list { send(.key(key)) } }
+}
+
+@Suite struct EditorModelTests {
+    @Test func typingEditsTheDocumentAtScalarOffsets() {
+        var h = Harness("a😀b")
+        h.keys(.right, .right)
+        h.type("é")
+        #expect(h.model.buffer.text == "a😀éb")
+        #expect(h.document.text == "a😀éb")
+        #expect(h.effects.contains(.insert("é", at: 2)))
+        #expect(h.model.modified)
+    }
+
+    @Test func enterKeepsIndentationAndIndentsAfterAColon() {
+        var h = Harness("    if x:")
+        h.keys(.end, .enter)
+        h.type("y")
+        #expect(h.document.text == "    if x:\n        y")
+        #expect(h.model.cursor == TextPosition(line: 1, column: 9))
+    }
+
+    @Test func backspaceInLeadingSpacesRemovesOneIndentLevel() {
+        var h = Harness("        x")
+        h.keys(.home, .backspace)
+        #expect(h.document.text == "    x")
+        h.keys(.backspace)
+        #expect(h.document.text == "x")
+    }
+
+    @Test func backspaceAtLineStartJoinsLines() {
+        var h = Harness("ab\ncd")
+        h.keys(.down, .home, .home, .backspace)
+        #expect(h.document.text == "abcd")
+        #expect(h.model.cursor == TextPosition(line: 0, column: 2))
+    }
+
+    @Test func selectionIsReplacedByTyping() {
+        var h = Harness("hello world")
+        h.keys(.shiftRight, .shiftRight, .shiftRight, .shiftRight, .shiftRight)
+        h.type("bye")
+        #expect(h.document.text == "bye world")
+    }
+
+    @Test func undoAndRedoUseTheDocumentAndMoveTheCursor() {
+        var h = Harness("x")
+        h.keys(.end)
+        h.type("abc")
+        h.keys(.left)
+        h.type("Z")
+        #expect(h.document.text == "xabZc")
+        h.keys(.control("z"))
+        #expect(h.document.text == "xabc")
+        #expect(h.model.buffer.text == "xabc")
+        h.keys(.control("z"))
+        #expect(h.document.text == "x")
+        #expect(h.model.cursor == TextPosition(line: 0, column: 1))
+        h.keys(.control("y"))
+        #expect(h.model.buffer.text == "xabc")
+        #expect(h.model.cursor == TextPosition(line: 0, column: 4))
+    }
+
+    @Test func pasteIsOneEditAndOneUndoStep() {
+        var h = Harness("")
+        h.send(.paste("line1\r\nline2\rline3"))
+        #expect(h.document.text == "line1\nline2\nline3")
+        #expect(h.effects.filter { if case .insert = $0 { return true } else { return false } }.count == 1)
+        h.keys(.control("z"))
+        #expect(h.document.text == "")
+    }
+
+    @Test func remoteChangesKeepTheLocalCursorOnItsText() {
+        var h = Harness("hello world")
+        h.keys(.end)
+        h.send(.remoteChanges([EditorChange(offset: 0, deleted: 0, inserted: "¡")]))
+        #expect(h.model.cursor == TextPosition(line: 0, column: 12))
+        h.send(.remoteChanges([EditorChange(offset: 5, deleted: 7, inserted: "\n")]))
+        #expect(h.model.buffer.text == "¡hell\n")
+        #expect(h.model.cursor == TextPosition(line: 1, column: 0))
+    }
+
+    @Test func localEditsShiftRemotePeerCursors() {
+        var h = Harness("abc")
+        h.send(.peers([RemotePeer(id: "b", name: "bob", colour: 2, cursor: 2, selection: 1..<3)]))
+        h.type("xy")
+        #expect(h.model.peers[0].cursor == 4)
+        #expect(h.model.peers[0].selection == 3..<5)
+    }
+
+    @Test func quitAsksWhenThereAreUnsavedChanges() {
+        var h = Harness("")
+        h.type("x")
+        h.keys(.control("q"))
+        #expect(h.model.mode == .quitConfirm)
+        #expect(!h.effects.contains(.quit))
+        h.keys(.character("c"))
+        #expect(h.model.mode == .normal)
+        h.keys(.control("q"), .character("y"))
+        #expect(Array(h.effects.suffix(2)) == [.save, .quit])
+    }
+
+    @Test func quitWithoutChangesQuitsAtOnce() {
+        var h = Harness("x")
+        h.keys(.control("q"))
+        #expect(h.effects.contains(.quit))
+    }
+
+    @Test func findSelectsTheNextMatchAndWraps() {
+        var h = Harness("foo\nbar foo\nfoo")
+        h.keys(.control("f"))
+        h.type("foo")
+        h.keys(.enter)
+        #expect(h.model.selection?.start == TextPosition(line: 0, column: 0))
+        h.keys(.enter)
+        #expect(h.model.selection?.start == TextPosition(line: 1, column: 4))
+        h.keys(.enter, .enter)
+        #expect(h.model.selection?.start == TextPosition(line: 0, column: 0))
+        h.keys(.escape)
+        #expect(h.model.mode == .normal)
+        h.keys(.control("f"))
+        h.keys(.backspace, .backspace, .backspace)
+        h.type("zzz")
+        h.keys(.enter)
+        #expect(h.model.message?.text == "\"zzz\" not found")
+    }
+
+    @Test func goToLineJumpsAndClamps() {
+        var h = Harness(Array(repeating: "x", count: 100).joined(separator: "\n"))
+        h.keys(.control("g"))
+        h.type("42")
+        h.keys(.enter)
+        #expect(h.model.cursor == TextPosition(line: 41, column: 0))
+        #expect(h.model.top <= 41 && 41 < h.model.top + h.model.layout.editor.height)
+        h.keys(.control("g"))
+        h.type("999")
+        h.keys(.enter)
+        #expect(h.model.cursor.line == 99)
+    }
+
+    @Test func tabMovesFocusThroughThePanes() {
+        var h = Harness("")
+        #expect(h.model.focus == .editor)
+        h.keys(.tab)
+        #expect(h.model.focus == .complexity)
+        h.keys(.tab)
+        #expect(h.model.focus == .output)
+        h.keys(.backTab, .backTab)
+        #expect(h.model.focus == .editor)
+    }
+
+    @Test func complexityEntryEnterJumpsToItsLine() {
+        var h = Harness(Array(repeating: "pass", count: 50).joined(separator: "\n"))
+        h.send(.complexity(ComplexityView(overall: "O(n)", entries: [
+            ComplexityEntry(name: "a", complexity: "O(1)", rank: 0, line: 3, dominatingLine: nil, loopDepth: 0, costly: false),
+            ComplexityEntry(name: "b", complexity: "O(n)", rank: 3, line: 30, dominatingLine: 31, loopDepth: 1, costly: false),
+        ])))
+        h.keys(.tab, .down, .up, .enter)
+        #expect(h.model.cursor.line == 29, "worst entry (b) first")
+        #expect(h.model.focus == .editor)
+    }
+
+    @Test func mouseClickPlacesTheCursorPastTheGutter() {
+        var h = Harness("abc\n\tx漢字y")
+        // Gutter is 4 cells wide; line 2's text starts at column 4, a tab fills 4 cells.
+        h.send(.mouse(.press(row: 1, column: 4 + 4 + 1 + 3)))
+        #expect(h.model.cursor == TextPosition(line: 1, column: 3), "the second cell of 字 is 字")
+        h.send(.mouse(.press(row: 0, column: 40)))
+        #expect(h.model.cursor == TextPosition(line: 0, column: 3))
+    }
+
+    @Test func scrollingFollowsTheCursorVerticallyAndHorizontally() {
+        var h = Harness(Array(repeating: String(repeating: "x", count: 100), count: 40).joined(separator: "\n"))
+        for _ in 0..<20 { h.keys(.down) }
+        #expect(h.model.top == 20 - h.model.layout.editor.height + 1)
+        h.keys(.end)
+        #expect(h.model.left > 0)
+        #expect(h.model.displayColumn(of: h.model.cursor) < h.model.left + h.model.editorTextWidth)
+        h.keys(.home, .home)
+        #expect(h.model.left == 0)
+    }
+
+    @Test func readOnlyRefusesEdits() {
+        var h = Harness("abc")
+        h.send(.readOnly(true))
+        h.type("x")
+        h.keys(.delete)
+        #expect(h.document.text == "abc")
+        #expect(h.model.message?.isError == true)
+    }
+
+    @Test func followModeKeepsThePeerOnScreen() {
+        var h = Harness(Array(repeating: "line", count: 200).joined(separator: "\n"))
+        h.send(.peers([RemotePeer(id: "p", name: "pat", colour: 1, cursor: 5 * 150)]))
+        h.keys(.control("p"))
+        #expect(h.model.following == "p")
+        #expect(h.model.top <= 150 && 150 < h.model.top + h.model.layout.editor.height)
+        h.keys(.escape)
+        #expect(h.model.following == nil)
+    }
+
+    @Test func presenceIsSentWhenTheCursorMoves() {
+        var h = Harness("abc")
+        h.keys(.right)
+        #expect(h.effects.contains(.presence(cursor: 1, selection: nil)))
+        h.keys(.shiftRight)
+        #expect(h.effects.last == .presence(cursor: 2, selection: 1..<2))
+    }
+
+    /// Random keys, pastes and remote changes never make the model's text and the document's differ.
+    @Test func randomEventsKeepModelAndDocumentEqual() {
+        var rng = SeededGenerator(seed: 42)
+        var h = Harness("def f(x):\n    return x\n")
+        let keys: [Key] = [.up, .down, .left, .right, .home, .end, .pageUp, .pageDown, .enter, .backspace, .delete,
+                           .shiftLeft, .shiftRight, .shiftDown, .control("z"), .control("y"), .control("t"),
+                           .character("a"), .character("😀"), .character("漢"), .character(" "), .character("\u{301}")]
+        for _ in 0..<2000 {
+            switch Int.random(in: 0..<20, using: &rng) {
+            case 0: h.send(.paste("x\ny😀\n"))
+            case 1:
+                let offset = Int.random(in: 0...h.model.buffer.scalarCount, using: &rng)
+                let deleted = min(h.model.buffer.scalarCount - offset, Int.random(in: 0...3, using: &rng))
+                let change = EditorChange(offset: offset, deleted: deleted, inserted: "r")
+                h.document.delete(at: offset, count: deleted)
+                h.document.insert("r", at: offset)
+                h.send(.remoteChanges([change]))
+            default: h.keys(keys.randomElement(using: &rng) ?? .right)
+            }
+            #expect(h.model.buffer.text == h.document.text)
+            if h.model.buffer.text != h.document.text { break }
+        }
+    }
+}
