@@ -5,7 +5,8 @@ struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure CodeSync's parts and print JSON (build with -c release for real figures).",
         subcommands: [
-            BenchTrace.self
+            BenchTrace.self,
+            BenchLatency.self,
         ]
     )
 }

@@ -19,6 +19,10 @@ struct CodeSync: AsyncParsableCommand {
     static let subcommandList: [ParsableCommand.Type] = [
         Version.self,
         Bench.self,
+        Host.self,
+        Join.self,
+        Relay.self,
+        Cat.self,
     ]
 }
 
