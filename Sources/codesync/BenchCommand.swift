@@ -10,6 +10,7 @@ struct Bench: AsyncParsableCommand {
             BenchAccuracy.self,
             BenchRun.self,
             BenchRender.self,
+            BenchLatency.self,
         ]
     )
 }
