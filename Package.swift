@@ -59,7 +59,11 @@ let package = Package(
         .target(name: "CodeSyncTestSupport", path: "Tests/TestSupport"),
         .testTarget(
             name: "ProtocolTests",
-            dependencies: ["CodeSyncProtocol", "CodeSyncTestSupport"],
+            dependencies: [
+                "CodeSyncProtocol", "CodeSyncTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ],
             path: "Tests/ProtocolTests"
         ),
         .testTarget(

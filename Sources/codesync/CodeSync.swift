@@ -17,9 +17,15 @@ struct CodeSync: AsyncParsableCommand {
 
     /// Every capability registers its subcommand here as it lands.
     static let subcommandList: [ParsableCommand.Type] = [
-        Version.self,
+        Host.self,
+        Join.self,
+        Relay.self,
+        Cat.self,
         Edit.self,
+        Run.self,
+        Analyze.self,
         Bench.self,
+        Version.self,
     ]
 }
 

@@ -1,0 +1,141 @@
+/// A Python expression.
+indirect enum Expr: Sendable {
+    case name(String)
+    /// A number literal, kept as written (`10**9`, `1_000`, `3j`).
+    case number(String)
+    /// A string or bytes literal (adjacent literals joined); f-strings are kept opaque.
+    case string(String)
+    /// `True`, `False`, `None` or `...`.
+    case constant(String)
+    case attribute(Expr, String)
+    case index(Expr, [Expr])
+    case slice(Expr?, Expr?, Expr?)
+    case call(Expr, [Argument], line: Int)
+    case binary(String, Expr, Expr)
+    case unary(String, Expr)
+    case boolOp(String, [Expr])
+    case compare(Expr, [(String, Expr)])
+    case lambda(Parameters, Expr)
+    case ifExp(test: Expr, body: Expr, orElse: Expr)
+    case tuple([Expr])
+    case list([Expr])
+    case set([Expr])
+    /// Dictionary display; a nil key is a `**mapping` spread.
+    case dict([(Expr?, Expr)])
+    case comprehension(ComprehensionKind, element: Expr, value: Expr?, [Comprehension], line: Int)
+    case starred(Expr)
+    case doubleStarred(Expr)
+    case yield(Expr?)
+    case yieldFrom(Expr)
+    case await(Expr)
+    case namedExpr(String, Expr)
+    /// `pattern as name` inside a match case.
+    case patternAs(Expr, String)
+}
+
+/// The kind of a comprehension display.
+enum ComprehensionKind: Sendable { case list, set, dict, generator }
+
+/// One `for ... in ... if ...` clause of a comprehension.
+struct Comprehension: Sendable {
+    var target: Expr
+    var iterable: Expr
+    var conditions: [Expr]
+    var isAsync: Bool
+}
+
+/// A call argument: positional, `name=value`, `*args` or `**kwargs`.
+struct Argument: Sendable {
+    var keyword: String?
+    var value: Expr
+}
+
+/// One parameter of a function or lambda.
+struct Parameter: Sendable {
+    enum Kind: Sendable { case positional, variadic, keywordOnly, keywordVariadic }
+    var name: String
+    var kind: Kind
+    var defaultValue: Expr?
+    var annotation: Expr?
+}
+
+/// A parameter list.
+struct Parameters: Sendable {
+    var list: [Parameter] = []
+}
+
+/// A Python statement with its line span (1-based, inclusive).
+struct Stmt: Sendable {
+    var kind: StmtKind
+    var line: Int
+    var endLine: Int
+}
+
+/// A statement's content.
+indirect enum StmtKind: Sendable {
+    case expr(Expr)
+    case assign(targets: [Expr], value: Expr)
+    case augAssign(Expr, String, Expr)
+    case annAssign(Expr, annotation: Expr, value: Expr?)
+    case function(FunctionDef)
+    case classDef(ClassDef)
+    case returnStmt(Expr?)
+    case ifStmt(Expr, body: [Stmt], orElse: [Stmt])
+    case whileStmt(Expr, body: [Stmt], orElse: [Stmt])
+    case forStmt(target: Expr, iterable: Expr, body: [Stmt], orElse: [Stmt], isAsync: Bool)
+    case with(items: [(Expr, Expr?)], body: [Stmt], isAsync: Bool)
+    case tryStmt(body: [Stmt], handlers: [ExceptHandler], orElse: [Stmt], finally: [Stmt])
+    case match(Expr, [MatchCase])
+    case raise(Expr?, cause: Expr?)
+    case assert(Expr, Expr?)
+    case delete([Expr])
+    case pass
+    case breakStmt
+    case continueStmt
+    case global([String])
+    case nonlocal([String])
+    case importModules([(name: String, alias: String?)])
+    case importFrom(module: String, [(name: String, alias: String?)])
+    case typeAlias(name: String, value: Expr)
+    /// A statement that did not parse; the message says why.
+    case error(String)
+}
+
+/// A `def` or `async def`.
+struct FunctionDef: Sendable {
+    var name: String
+    var parameters: Parameters
+    var body: [Stmt]
+    var decorators: [Expr]
+    var returns: Expr?
+    var isAsync: Bool
+}
+
+/// A `class` statement.
+struct ClassDef: Sendable {
+    var name: String
+    var bases: [Argument]
+    var body: [Stmt]
+    var decorators: [Expr]
+}
+
+/// One `except` clause.
+struct ExceptHandler: Sendable {
+    var type: Expr?
+    var name: String?
+    var body: [Stmt]
+    var line: Int
+}
+
+/// One `case` of a `match` statement.
+struct MatchCase: Sendable {
+    var pattern: Expr
+    var guardExpr: Expr?
+    var body: [Stmt]
+}
+
+/// A parsed module: its statements and the syntax errors met on the way.
+struct Module: Sendable {
+    var body: [Stmt]
+    var issues: [SyntaxIssue]
+}

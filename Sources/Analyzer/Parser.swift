@@ -1,0 +1,1050 @@
+/// A syntax problem found while parsing, with its 1-based line.
+public struct SyntaxIssue: Codable, Equatable, Sendable {
+    public var line: Int
+    public var message: String
+
+    /// Creates an issue at `line`.
+    public init(line: Int, message: String) {
+        self.line = line
+        self.message = message
+    }
+}
+
+private struct ParseError: Error {
+    var line: Int
+    var message: String
+}
+
+/// Recursive-descent parser for Python 3.12 producing `Module`.
+///
+/// Error recovery works per statement: a statement that fails becomes a `.error` node, the parser
+/// skips to the end of its logical line (and any block indented under it) and carries on.
+struct Parser {
+    private var tokens: [Token]
+    private var i = 0
+    private var issues: [SyntaxIssue] = []
+    /// Line of the last consumed token, used for statement end lines.
+    private var lastLine = 1
+    /// True while parsing a match-case pattern, where `as` binds inside the pattern.
+    private var inPattern = false
+    /// Current recursion depth (brackets, unary operators, nested blocks); bounded so that
+    /// pathological input is a syntax error instead of a stack overflow.
+    private var nesting = 0
+    private static let maxNesting = 150
+    private static let maxChain = 2_000
+
+    private mutating func enter() throws {
+        nesting += 1
+        if nesting > Self.maxNesting {
+            nesting -= 1
+            throw ParseError(line: tok.line, message: "too deeply nested (more than \(Self.maxNesting) levels)")
+        }
+    }
+
+    init(tokens: [Token]) {
+        self.tokens = tokens
+    }
+
+    /// Parses `source` into a module, never failing: errors become `.error` statements and issues.
+    static func parse(_ source: String) -> Module {
+        var parser = Parser(tokens: Tokenizer.tokenize(source))
+        let body = parser.parseFile()
+        return Module(body: body, issues: parser.issues)
+    }
+
+    // MARK: - Token helpers
+
+    private var tok: Token { tokens[i] }
+
+    private func peekToken(_ n: Int = 1) -> Token {
+        let j = i + n
+        return j < tokens.count ? tokens[j] : tokens[tokens.count - 1]
+    }
+
+    private func isOp(_ s: String) -> Bool { tok.kind == .op && tok.text == s }
+    private func isKeyword(_ s: String) -> Bool { tok.kind == .keyword && tok.text == s }
+    private func isName(_ s: String) -> Bool { tok.kind == .name && tok.text == s }
+
+    @discardableResult
+    private mutating func advance() -> Token {
+        let t = tokens[i]
+        if t.kind != .end { i += 1 }
+        if t.kind != .newline, t.kind != .indent, t.kind != .dedent { lastLine = t.line }
+        return t
+    }
+
+    private mutating func accept(op s: String) -> Bool {
+        if isOp(s) { advance(); return true }
+        return false
+    }
+
+    private mutating func accept(keyword s: String) -> Bool {
+        if isKeyword(s) { advance(); return true }
+        return false
+    }
+
+    private func error(_ message: String) -> ParseError {
+        if tok.kind == .error { return ParseError(line: tok.line, message: tok.text) }
+        let found: String
+        switch tok.kind {
+        case .newline: found = "end of line"
+        case .end: found = "end of file"
+        case .indent: found = "unexpected indent"
+        case .dedent: found = "unexpected dedent"
+        default: found = "'\(tok.text)'"
+        }
+        return ParseError(line: tok.line, message: "\(message), found \(found)")
+    }
+
+    private mutating func expect(op s: String) throws {
+        if !accept(op: s) { throw error("expected '\(s)'") }
+    }
+
+    private mutating func expect(keyword s: String) throws {
+        if !accept(keyword: s) { throw error("expected '\(s)'") }
+    }
+
+    private mutating func expectName() throws -> String {
+        // Soft keywords (match, case, type, _) are ordinary names here.
+        if tok.kind == .name { return advance().text }
+        throw error("expected a name")
+    }
+
+    // MARK: - Statements
+
+    private mutating func parseFile() -> [Stmt] {
+        var body: [Stmt] = []
+        while tok.kind != .end {
+            if tok.kind == .newline { advance(); continue }
+            if tok.kind == .indent || tok.kind == .dedent {
+                let line = tok.line
+                if tok.kind == .indent {
+                    issues.append(SyntaxIssue(line: line, message: "unexpected indent"))
+                    body.append(Stmt(kind: .error("unexpected indent"), line: line, endLine: line))
+                    skipBlock()
+                } else {
+                    advance()
+                }
+                continue
+            }
+            body.append(contentsOf: parseStatementRecovering())
+        }
+        return body
+    }
+
+    /// Skips an INDENT ... DEDENT block, including nested ones.
+    private mutating func skipBlock() {
+        var depth = 0
+        repeat {
+            if tok.kind == .indent { depth += 1 }
+            if tok.kind == .dedent { depth -= 1 }
+            if tok.kind == .end { return }
+            advance()
+        } while depth > 0
+    }
+
+    private mutating func parseStatementRecovering() -> [Stmt] {
+        let start = i
+        let line = tok.line
+        do {
+            return try parseStatement()
+        } catch let e as ParseError {
+            issues.append(SyntaxIssue(line: e.line, message: e.message))
+            // Resume after this logical line and anything indented under it.
+            if i == start, tok.kind != .end, tok.kind != .newline { advance() }
+            while tok.kind != .newline, tok.kind != .end, tok.kind != .dedent {
+                if tok.kind == .indent { break }
+                advance()
+            }
+            if tok.kind == .newline { advance() }
+            if tok.kind == .indent { skipBlock() }
+            return [Stmt(kind: .error(e.message), line: line, endLine: max(line, lastLine))]
+        } catch {
+            return []
+        }
+    }
+
+    private mutating func parseStatement() throws -> [Stmt] {
+        let t = tok
+        if t.kind == .error { throw ParseError(line: t.line, message: t.text) }
+        if t.kind == .keyword {
+            switch t.text {
+            case "def": return [try parseFunction(decorators: [], isAsync: false, line: t.line)]
+            case "class": return [try parseClass(decorators: [])]
+            case "if": return [try parseIf()]
+            case "while": return [try parseWhile()]
+            case "for": return [try parseFor(isAsync: false, line: t.line)]
+            case "try": return [try parseTry()]
+            case "with": return [try parseWith(isAsync: false, line: t.line)]
+            case "async":
+                advance()
+                if isKeyword("def") { return [try parseFunction(decorators: [], isAsync: true, line: tok.line)] }
+                if isKeyword("for") { return [try parseFor(isAsync: true, line: t.line)] }
+                if isKeyword("with") { return [try parseWith(isAsync: true, line: t.line)] }
+                throw error("expected 'def', 'for' or 'with' after 'async'")
+            default: break
+            }
+        }
+        if isOp("@") { return [try parseDecorated()] }
+        if t.kind == .name, t.text == "match", let m = try tryParseMatch() { return [m] }
+        return try parseSimpleStatements()
+    }
+
+    private mutating func parseSimpleStatements() throws -> [Stmt] {
+        var result: [Stmt] = []
+        while true {
+            let line = tok.line
+            let kind = try parseSmallStatement()
+            result.append(Stmt(kind: kind, line: line, endLine: lastLine))
+            if accept(op: ";") {
+                if tok.kind == .newline || tok.kind == .end { break }
+                continue
+            }
+            break
+        }
+        if tok.kind == .newline {
+            advance()
+        } else if tok.kind != .end {
+            throw error("expected end of statement")
+        }
+        return result
+    }
+
+    private mutating func parseSmallStatement() throws -> StmtKind {
+        let t = tok
+        if t.kind == .keyword {
+            switch t.text {
+            case "pass": advance(); return .pass
+            case "break": advance(); return .breakStmt
+            case "continue": advance(); return .continueStmt
+            case "return":
+                advance()
+                if atStatementEnd { return .returnStmt(nil) }
+                return .returnStmt(try parseStarExpressions())
+            case "raise":
+                advance()
+                if atStatementEnd { return .raise(nil, cause: nil) }
+                let e = try parseExpression()
+                let cause = accept(keyword: "from") ? try parseExpression() : nil
+                return .raise(e, cause: cause)
+            case "global", "nonlocal":
+                advance()
+                var names = [try expectName()]
+                while accept(op: ",") { names.append(try expectName()) }
+                return t.text == "global" ? .global(names) : .nonlocal(names)
+            case "del":
+                advance()
+                var targets = [try parseBitOr()]
+                while accept(op: ",") {
+                    if atStatementEnd { break }
+                    targets.append(try parseBitOr())
+                }
+                return .delete(targets)
+            case "assert":
+                advance()
+                let test = try parseExpression()
+                let msg = accept(op: ",") ? try parseExpression() : nil
+                return .assert(test, msg)
+            case "import":
+                advance()
+                var names: [(name: String, alias: String?)] = []
+                repeat {
+                    let name = try parseDottedName()
+                    let alias = accept(keyword: "as") ? try expectName() : nil
+                    names.append((name, alias))
+                } while accept(op: ",")
+                return .importModules(names)
+            case "from":
+                return try parseImportFrom()
+            default:
+                break
+            }
+        }
+        if t.kind == .name, t.text == "type", peekToken().kind == .name,
+            peekToken(2).kind == .op, peekToken(2).text == "=" || peekToken(2).text == "["
+        {
+            return try parseTypeAlias()
+        }
+        return try parseExpressionStatement()
+    }
+
+    private var atStatementEnd: Bool {
+        tok.kind == .newline || tok.kind == .end || isOp(";")
+    }
+
+    private mutating func parseDottedName() throws -> String {
+        var name = try expectName()
+        while accept(op: ".") { name += "." + (try expectName()) }
+        return name
+    }
+
+    private mutating func parseImportFrom() throws -> StmtKind {
+        try expect(keyword: "from")
+        var module = ""
+        while isOp(".") || isOp("...") { module += advance().text }
+        if tok.kind == .name { module += try parseDottedName() }
+        if module.isEmpty { throw error("expected a module name") }
+        try expect(keyword: "import")
+        var names: [(name: String, alias: String?)] = []
+        if accept(op: "*") { return .importFrom(module: module, [("*", nil)]) }
+        let parenthesised = accept(op: "(")
+        repeat {
+            if parenthesised, isOp(")") { break }
+            let name = try expectName()
+            let alias = accept(keyword: "as") ? try expectName() : nil
+            names.append((name, alias))
+        } while accept(op: ",")
+        if parenthesised { try expect(op: ")") }
+        if names.isEmpty { throw error("expected a name to import") }
+        return .importFrom(module: module, names)
+    }
+
+    private mutating func parseTypeAlias() throws -> StmtKind {
+        advance()  // type
+        let name = try expectName()
+        if isOp("[") { try parseTypeParams() }
+        try expect(op: "=")
+        return .typeAlias(name: name, value: try parseExpression())
+    }
+
+    /// Parses a PEP 695 type parameter list `[T: bound, *Ts, **P]` (checked, then dropped).
+    private mutating func parseTypeParams() throws {
+        try expect(op: "[")
+        repeat {
+            if isOp("]") { break }
+            if accept(op: "*") || accept(op: "**") {
+                _ = try expectName()
+            } else {
+                _ = try expectName()
+                if accept(op: ":") { _ = try parseExpression() }
+            }
+            if accept(op: "=") { _ = try parseExpression() }
+        } while accept(op: ",")
+        try expect(op: "]")
+    }
+
+    private static let augmentedOps: Set<String> = [
+        "+=", "-=", "*=", "/=", "//=", "%=", "**=", ">>=", "<<=", "&=", "|=", "^=", "@=",
+    ]
+
+    private mutating func parseExpressionStatement() throws -> StmtKind {
+        let first = try parseStarExpressions(allowStar: true)
+        if tok.kind == .op {
+            if Self.augmentedOps.contains(tok.text) {
+                let op = advance().text
+                let value = isKeyword("yield") ? try parseYield() : try parseStarExpressions()
+                return .augAssign(first, String(op.dropLast()), value)
+            }
+            if tok.text == ":" {
+                advance()
+                let annotation = try parseExpression()
+                var value: Expr?
+                if accept(op: "=") { value = isKeyword("yield") ? try parseYield() : try parseStarExpressions() }
+                return .annAssign(first, annotation: annotation, value: value)
+            }
+            if tok.text == "=" {
+                var targets = [first]
+                var value = first
+                while accept(op: "=") {
+                    value = isKeyword("yield") ? try parseYield() : try parseStarExpressions(allowStar: true)
+                    targets.append(value)
+                }
+                targets.removeLast()
+                return .assign(targets: targets, value: value)
+            }
+        }
+        return .expr(first)
+    }
+
+    /// Parses a block after ':': an indented suite or simple statements on the same line.
+    private mutating func parseBlock() throws -> [Stmt] {
+        try expect(op: ":")
+        if tok.kind != .newline {
+            return try parseSimpleStatements()
+        }
+        advance()
+        guard tok.kind == .indent else { throw error("expected an indented block") }
+        try enter()
+        defer { nesting -= 1 }
+        advance()
+        var body: [Stmt] = []
+        while tok.kind != .dedent, tok.kind != .end {
+            if tok.kind == .newline { advance(); continue }
+            if tok.kind == .indent {
+                let line = tok.line
+                issues.append(SyntaxIssue(line: line, message: "unexpected indent"))
+                body.append(Stmt(kind: .error("unexpected indent"), line: line, endLine: line))
+                skipBlock()
+                continue
+            }
+            body.append(contentsOf: parseStatementRecovering())
+        }
+        if tok.kind == .dedent { advance() }
+        return body
+    }
+
+    private mutating func parseDecorated() throws -> Stmt {
+        var decorators: [Expr] = []
+        while accept(op: "@") {
+            decorators.append(try parseNamedExpression())
+            if tok.kind != .newline { throw error("expected end of line after decorator") }
+            advance()
+        }
+        if isKeyword("def") { return try parseFunction(decorators: decorators, isAsync: false, line: tok.line) }
+        if isKeyword("async") {
+            advance()
+            if isKeyword("def") { return try parseFunction(decorators: decorators, isAsync: true, line: tok.line) }
+        }
+        if isKeyword("class") { return try parseClass(decorators: decorators) }
+        throw error("expected 'def' or 'class' after decorator")
+    }
+
+    private mutating func parseFunction(decorators: [Expr], isAsync: Bool, line: Int) throws -> Stmt {
+        try expect(keyword: "def")
+        let defLine = lastLine
+        let name = try expectName()
+        if isOp("[") { try parseTypeParams() }
+        try expect(op: "(")
+        let params = try parseParameters(closing: ")", annotations: true)
+        try expect(op: ")")
+        let returns = accept(op: "->") ? try parseExpression() : nil
+        let body = try parseBlock()
+        let def = FunctionDef(
+            name: name, parameters: params, body: body, decorators: decorators, returns: returns, isAsync: isAsync)
+        return Stmt(kind: .function(def), line: defLine, endLine: max(defLine, body.last?.endLine ?? lastLine))
+    }
+
+    /// Parameters of a def (`closing` = ")") or a lambda (`closing` = ":").
+    private mutating func parseParameters(closing: String, annotations: Bool) throws -> Parameters {
+        var params = Parameters()
+        var kind = Parameter.Kind.positional
+        while !isOp(closing) {
+            if accept(op: "/") {
+                // Positional-only marker.
+            } else if accept(op: "**") {
+                let name = try expectName()
+                let ann = annotations && accept(op: ":") ? try parseExpression() : nil
+                params.list.append(Parameter(name: name, kind: .keywordVariadic, defaultValue: nil, annotation: ann))
+            } else if accept(op: "*") {
+                kind = .keywordOnly
+                if tok.kind == .name {
+                    let name = advance().text
+                    var ann: Expr?
+                    if annotations, accept(op: ":") {
+                        ann = accept(op: "*") ? .starred(try parseExpression()) : try parseExpression()
+                    }
+                    params.list.append(Parameter(name: name, kind: .variadic, defaultValue: nil, annotation: ann))
+                }
+            } else {
+                let name = try expectName()
+                let ann = annotations && accept(op: ":") ? try parseExpression() : nil
+                let def = accept(op: "=") ? try parseExpression() : nil
+                params.list.append(Parameter(name: name, kind: kind, defaultValue: def, annotation: ann))
+            }
+            if !accept(op: ",") { break }
+        }
+        return params
+    }
+
+    private mutating func parseClass(decorators: [Expr]) throws -> Stmt {
+        try expect(keyword: "class")
+        let line = lastLine
+        let name = try expectName()
+        if isOp("[") { try parseTypeParams() }
+        var bases: [Argument] = []
+        if accept(op: "(") {
+            bases = try parseArguments()
+            try expect(op: ")")
+        }
+        let body = try parseBlock()
+        return Stmt(
+            kind: .classDef(ClassDef(name: name, bases: bases, body: body, decorators: decorators)),
+            line: line, endLine: max(line, body.last?.endLine ?? lastLine))
+    }
+
+    private mutating func parseIf() throws -> Stmt {
+        let line = tok.line
+        advance()  // if / elif
+        let test = try parseNamedExpression()
+        let body = try parseBlock()
+        var orElse: [Stmt] = []
+        if isKeyword("elif") {
+            orElse = [try parseIf()]
+        } else if accept(keyword: "else") {
+            orElse = try parseBlock()
+        }
+        return Stmt(kind: .ifStmt(test, body: body, orElse: orElse), line: line, endLine: lastLine)
+    }
+
+    private mutating func parseWhile() throws -> Stmt {
+        let line = tok.line
+        advance()
+        let test = try parseNamedExpression()
+        let body = try parseBlock()
+        let orElse = accept(keyword: "else") ? try parseBlock() : []
+        return Stmt(kind: .whileStmt(test, body: body, orElse: orElse), line: line, endLine: lastLine)
+    }
+
+    private mutating func parseFor(isAsync: Bool, line: Int) throws -> Stmt {
+        try expect(keyword: "for")
+        let target = try parseTargetList()
+        try expect(keyword: "in")
+        let iterable = try parseStarExpressions(allowStar: true)
+        let body = try parseBlock()
+        let orElse = accept(keyword: "else") ? try parseBlock() : []
+        return Stmt(
+            kind: .forStmt(target: target, iterable: iterable, body: body, orElse: orElse, isAsync: isAsync),
+            line: line, endLine: lastLine)
+    }
+
+    /// A for-loop or comprehension target: expressions above comparison level, so `in` ends it.
+    private mutating func parseTargetList() throws -> Expr {
+        var items: [Expr] = []
+        var trailingComma = false
+        repeat {
+            if isKeyword("in") { break }
+            if accept(op: "*") { items.append(.starred(try parseBitOr())) } else { items.append(try parseBitOr()) }
+            trailingComma = isOp(",")
+        } while accept(op: ",")
+        if items.isEmpty { throw error("expected a loop target") }
+        return items.count == 1 && !trailingComma ? items[0] : .tuple(items)
+    }
+
+    private mutating func parseTry() throws -> Stmt {
+        let line = tok.line
+        advance()
+        let body = try parseBlock()
+        var handlers: [ExceptHandler] = []
+        while isKeyword("except") {
+            let hLine = tok.line
+            advance()
+            _ = accept(op: "*")
+            var type: Expr?
+            var name: String?
+            if !isOp(":") {
+                type = try parseExpression()
+                if accept(op: ",") {
+                    // Parenthesis-free tuple of exception types (Python 3.14 form).
+                    var items = [type ?? .constant("None")]
+                    repeat { items.append(try parseExpression()) } while accept(op: ",")
+                    type = .tuple(items)
+                }
+                if accept(keyword: "as") { name = try expectName() }
+            }
+            handlers.append(ExceptHandler(type: type, name: name, body: try parseBlock(), line: hLine))
+        }
+        let orElse = accept(keyword: "else") ? try parseBlock() : []
+        let final = accept(keyword: "finally") ? try parseBlock() : []
+        if handlers.isEmpty, final.isEmpty { throw error("expected 'except' or 'finally' block") }
+        return Stmt(
+            kind: .tryStmt(body: body, handlers: handlers, orElse: orElse, finally: final),
+            line: line, endLine: lastLine)
+    }
+
+    private mutating func parseWith(isAsync: Bool, line: Int) throws -> Stmt {
+        try expect(keyword: "with")
+        var items: [(Expr, Expr?)] = []
+        if isOp("(") {
+            // Parenthesised context managers (3.9+); fall back to a parenthesised expression.
+            let save = i, saveLine = lastLine
+            if let parsed = try? parseParenthesisedWithItems() {
+                items = parsed
+            } else {
+                i = save
+                lastLine = saveLine
+            }
+        }
+        if items.isEmpty {
+            repeat {
+                let e = try parseExpression()
+                let target = accept(keyword: "as") ? try parseTarget() : nil
+                items.append((e, target))
+            } while accept(op: ",")
+        }
+        let body = try parseBlock()
+        return Stmt(kind: .with(items: items, body: body, isAsync: isAsync), line: line, endLine: lastLine)
+    }
+
+    private mutating func parseParenthesisedWithItems() throws -> [(Expr, Expr?)] {
+        try expect(op: "(")
+        var items: [(Expr, Expr?)] = []
+        repeat {
+            if isOp(")") { break }
+            let e = try parseExpression()
+            let target = accept(keyword: "as") ? try parseTarget() : nil
+            items.append((e, target))
+        } while accept(op: ",")
+        try expect(op: ")")
+        if !isOp(":") { throw error("expected ':'") }
+        return items
+    }
+
+    private mutating func parseTarget() throws -> Expr {
+        if accept(op: "*") { return .starred(try parseBitOr()) }
+        return try parseBitOr()
+    }
+
+    /// `match` is a soft keyword: try the statement form, and back off to an expression if it fails.
+    private mutating func tryParseMatch() throws -> Stmt? {
+        let next = peekToken()
+        if next.kind == .newline || next.kind == .end { return nil }
+        if next.kind == .op, ["=", ".", ",", ")", "]", "}", ":", "+=", "-=", "*=", "/=", "==", "!="].contains(next.text) {
+            return nil
+        }
+        let save = i, saveLine = lastLine, saveIssues = issues.count
+        let line = tok.line
+        advance()
+        let subject: Expr
+        do {
+            subject = try parseStarExpressions(allowStar: true, named: true)
+            guard isOp(":"), peekToken().kind == .newline else { throw error("not a match statement") }
+        } catch {
+            i = save
+            lastLine = saveLine
+            issues.removeSubrange(saveIssues...)
+            return nil
+        }
+        advance()  // :
+        advance()  // NEWLINE
+        guard tok.kind == .indent else { throw error("expected an indented block of 'case' clauses") }
+        advance()
+        var cases: [MatchCase] = []
+        while tok.kind != .dedent, tok.kind != .end {
+            if tok.kind == .newline { advance(); continue }
+            guard isName("case") else { throw error("expected 'case'") }
+            advance()
+            inPattern = true
+            let pattern: Expr
+            do {
+                pattern = try parseStarExpressions(allowStar: true)
+                inPattern = false
+            } catch {
+                inPattern = false
+                throw error
+            }
+            let guardExpr = accept(keyword: "if") ? try parseNamedExpression() : nil
+            cases.append(MatchCase(pattern: pattern, guardExpr: guardExpr, body: try parseBlock()))
+        }
+        if tok.kind == .dedent { advance() }
+        return Stmt(kind: .match(subject, cases), line: line, endLine: lastLine)
+    }
+
+    // MARK: - Expressions
+
+    /// Comma-separated expressions; more than one (or a trailing comma) makes a tuple.
+    private mutating func parseStarExpressions(allowStar: Bool = true, named: Bool = false) throws -> Expr {
+        var items: [Expr] = []
+        var trailingComma = false
+        repeat {
+            if atStatementEnd || isOp("=") || isOp(")") || isOp(":") || Self.augmentedOps.contains(tok.text) && tok.kind == .op {
+                if items.isEmpty { throw error("expected an expression") }
+                break
+            }
+            if allowStar, accept(op: "*") {
+                items.append(.starred(try parseBitOr()))
+            } else {
+                items.append(named ? try parseNamedExpression() : try parseExpression())
+            }
+            trailingComma = isOp(",")
+        } while accept(op: ",")
+        return items.count == 1 && !trailingComma ? items[0] : .tuple(items)
+    }
+
+    private mutating func parseNamedExpression() throws -> Expr {
+        if tok.kind == .name, peekToken().kind == .op, peekToken().text == ":=" {
+            let name = advance().text
+            advance()
+            return .namedExpr(name, try parseExpression())
+        }
+        return try parseExpression()
+    }
+
+    private mutating func parseExpression() throws -> Expr {
+        try enter()
+        defer { nesting -= 1 }
+        if isKeyword("lambda") { return try parseLambda() }
+        let body = try parseOr()
+        if !inPattern, isKeyword("if") {
+            // Do not swallow a comprehension's `if` clause: the else branch is required here.
+            advance()
+            let test = try parseOr()
+            try expect(keyword: "else")
+            let orElse = try parseExpression()
+            return .ifExp(test: test, body: body, orElse: orElse)
+        }
+        if inPattern, accept(keyword: "as") {
+            return .patternAs(body, try expectName())
+        }
+        return body
+    }
+
+    /// An expression without a conditional (used where `if` belongs to an enclosing comprehension).
+    private mutating func parseExpressionNoCond() throws -> Expr {
+        if isKeyword("lambda") { return try parseLambda(noCond: true) }
+        return try parseOr()
+    }
+
+    private mutating func parseLambda(noCond: Bool = false) throws -> Expr {
+        try expect(keyword: "lambda")
+        let params = try parseParameters(closing: ":", annotations: false)
+        try expect(op: ":")
+        let body = noCond ? try parseExpressionNoCond() : try parseExpression()
+        return .lambda(params, body)
+    }
+
+    private mutating func parseOr() throws -> Expr {
+        let first = try parseAnd()
+        guard isKeyword("or") else { return first }
+        var items = [first]
+        while accept(keyword: "or") { items.append(try parseAnd()) }
+        return .boolOp("or", items)
+    }
+
+    private mutating func parseAnd() throws -> Expr {
+        let first = try parseNot()
+        guard isKeyword("and") else { return first }
+        var items = [first]
+        while accept(keyword: "and") { items.append(try parseNot()) }
+        return .boolOp("and", items)
+    }
+
+    private mutating func parseNot() throws -> Expr {
+        if accept(keyword: "not") {
+            try enter()
+            defer { nesting -= 1 }
+            return .unary("not", try parseNot())
+        }
+        return try parseComparison()
+    }
+
+    private static let comparisonOps: Set<String> = ["<", ">", "==", ">=", "<=", "!="]
+
+    private mutating func parseComparison() throws -> Expr {
+        let left = try parseBitOr()
+        var ops: [(String, Expr)] = []
+        while true {
+            var op: String?
+            if tok.kind == .op, Self.comparisonOps.contains(tok.text) {
+                op = advance().text
+            } else if isKeyword("in") {
+                advance()
+                op = "in"
+            } else if isKeyword("not"), peekToken().kind == .keyword, peekToken().text == "in" {
+                advance(); advance()
+                op = "not in"
+            } else if isKeyword("is") {
+                advance()
+                op = accept(keyword: "not") ? "is not" : "is"
+            }
+            guard let o = op else { break }
+            ops.append((o, try parseBitOr()))
+        }
+        return ops.isEmpty ? left : .compare(left, ops)
+    }
+
+    private mutating func parseBinary(_ ops: Set<String>, _ next: (inout Parser) throws -> Expr) throws -> Expr {
+        var left = try next(&self)
+        var terms = 1
+        while tok.kind == .op, ops.contains(tok.text) {
+            let op = advance().text
+            left = .binary(op, left, try next(&self))
+            terms += 1
+            if terms > Self.maxChain { throw error("expression too long (more than \(Self.maxChain) operands)") }
+        }
+        return left
+    }
+
+    private mutating func parseBitOr() throws -> Expr {
+        try parseBinary(["|"]) { try $0.parseBitXor() }
+    }
+
+    private mutating func parseBitXor() throws -> Expr {
+        try parseBinary(["^"]) { try $0.parseBitAnd() }
+    }
+
+    private mutating func parseBitAnd() throws -> Expr {
+        try parseBinary(["&"]) { try $0.parseShift() }
+    }
+
+    private mutating func parseShift() throws -> Expr {
+        try parseBinary(["<<", ">>"]) { try $0.parseSum() }
+    }
+
+    private mutating func parseSum() throws -> Expr {
+        try parseBinary(["+", "-"]) { try $0.parseTerm() }
+    }
+
+    private mutating func parseTerm() throws -> Expr {
+        try parseBinary(["*", "/", "//", "%", "@"]) { try $0.parseFactor() }
+    }
+
+    private mutating func parseFactor() throws -> Expr {
+        if tok.kind == .op, tok.text == "-" || tok.text == "+" || tok.text == "~" {
+            let op = advance().text
+            try enter()
+            defer { nesting -= 1 }
+            return .unary(op, try parseFactor())
+        }
+        return try parsePower()
+    }
+
+    private mutating func parsePower() throws -> Expr {
+        var base: Expr
+        if accept(keyword: "await") {
+            base = .await(try parsePrimary())
+        } else {
+            base = try parsePrimary()
+        }
+        if accept(op: "**") {
+            base = .binary("**", base, try parseFactor())
+        }
+        return base
+    }
+
+    private mutating func parsePrimary() throws -> Expr {
+        var e = try parseAtom()
+        var trailers = 0
+        while tok.kind == .op {
+            trailers += 1
+            if trailers > Self.maxChain { throw error("expression too long (more than \(Self.maxChain) trailers)") }
+            switch tok.text {
+            case ".":
+                advance()
+                e = .attribute(e, try expectName())
+            case "(":
+                let line = tok.line
+                advance()
+                let args = try parseArguments()
+                try expect(op: ")")
+                e = .call(e, args, line: line)
+            case "[":
+                advance()
+                e = .index(e, try parseSlices())
+                try expect(op: "]")
+            default:
+                return e
+            }
+        }
+        return e
+    }
+
+    private mutating func parseSlices() throws -> [Expr] {
+        var items: [Expr] = []
+        repeat {
+            if isOp("]") { break }
+            items.append(try parseSlice())
+        } while accept(op: ",")
+        if items.isEmpty { throw error("expected a subscript") }
+        return items
+    }
+
+    private mutating func parseSlice() throws -> Expr {
+        if accept(op: "*") { return .starred(try parseBitOr()) }
+        var lower: Expr?
+        if !isOp(":") {
+            lower = try parseNamedExpression()
+            if !isOp(":") { return lower ?? .constant("None") }
+        }
+        try expect(op: ":")
+        var upper: Expr?
+        if !isOp(":"), !isOp("]"), !isOp(",") { upper = try parseExpression() }
+        var step: Expr?
+        if accept(op: ":") {
+            if !isOp("]"), !isOp(",") { step = try parseExpression() }
+        }
+        return .slice(lower, upper, step)
+    }
+
+    private mutating func parseArguments() throws -> [Argument] {
+        var args: [Argument] = []
+        while !isOp(")") {
+            if accept(op: "*") {
+                args.append(Argument(keyword: "*", value: try parseExpression()))
+            } else if accept(op: "**") {
+                args.append(Argument(keyword: "**", value: try parseExpression()))
+            } else if tok.kind == .name, peekToken().kind == .op, peekToken().text == "=" {
+                let name = advance().text
+                advance()
+                args.append(Argument(keyword: name, value: try parseExpression()))
+            } else {
+                let line = tok.line
+                let value = try parseNamedExpression()
+                if isKeyword("for") || isKeyword("async") {
+                    let gens = try parseComprehensionClauses()
+                    args.append(Argument(keyword: nil, value: .comprehension(.generator, element: value, value: nil, gens, line: line)))
+                } else {
+                    args.append(Argument(keyword: nil, value: value))
+                }
+            }
+            if !accept(op: ",") { break }
+        }
+        return args
+    }
+
+    private mutating func parseComprehensionClauses() throws -> [Comprehension] {
+        var result: [Comprehension] = []
+        while isKeyword("for") || (isKeyword("async") && peekToken().text == "for") {
+            let isAsync = accept(keyword: "async")
+            try expect(keyword: "for")
+            let target = try parseTargetList()
+            try expect(keyword: "in")
+            let iterable = try parseOr()
+            var conditions: [Expr] = []
+            while accept(keyword: "if") { conditions.append(try parseExpressionNoCond()) }
+            result.append(Comprehension(target: target, iterable: iterable, conditions: conditions, isAsync: isAsync))
+        }
+        return result
+    }
+
+    private mutating func parseStrings() -> Expr {
+        var text = ""
+        while tok.kind == .string { text += advance().text }
+        return .string(text)
+    }
+
+    private mutating func parseAtom() throws -> Expr {
+        let t = tok
+        switch t.kind {
+        case .name:
+            advance()
+            return .name(t.text)
+        case .number:
+            advance()
+            return .number(t.text)
+        case .string:
+            return parseStrings()
+        case .keyword:
+            switch t.text {
+            case "True", "False", "None":
+                advance()
+                return .constant(t.text)
+            case "yield":
+                // Only valid inside parentheses here; statements handle the bare form.
+                return try parseYield()
+            case "lambda":
+                return try parseLambda()
+            default:
+                throw error("expected an expression")
+            }
+        case .op:
+            switch t.text {
+            case "(": return try parseParenthesised()
+            case "[": return try parseListDisplay()
+            case "{": return try parseDictOrSet()
+            case "...":
+                advance()
+                return .constant("...")
+            default:
+                throw error("expected an expression")
+            }
+        case .error:
+            throw ParseError(line: t.line, message: t.text)
+        default:
+            throw error("expected an expression")
+        }
+    }
+
+    private mutating func parseYield() throws -> Expr {
+        try expect(keyword: "yield")
+        if accept(keyword: "from") { return .yieldFrom(try parseExpression()) }
+        if atStatementEnd || isOp(")") || isOp("]") || isOp("}") || isOp("=") { return .yield(nil) }
+        return .yield(try parseStarExpressions(allowStar: true))
+    }
+
+    private mutating func parseParenthesised() throws -> Expr {
+        let line = tok.line
+        try expect(op: "(")
+        if accept(op: ")") { return .tuple([]) }
+        if isKeyword("yield") {
+            let y = try parseYield()
+            try expect(op: ")")
+            return y
+        }
+        let first = accept(op: "*") ? Expr.starred(try parseBitOr()) : try parseNamedExpression()
+        if isKeyword("for") || isKeyword("async") {
+            let gens = try parseComprehensionClauses()
+            try expect(op: ")")
+            return .comprehension(.generator, element: first, value: nil, gens, line: line)
+        }
+        if accept(op: ")") {
+            if case .starred = first, !inPattern { throw error("cannot use starred expression here") }
+            return first
+        }
+        var items = [first]
+        while accept(op: ",") {
+            if isOp(")") { break }
+            items.append(accept(op: "*") ? .starred(try parseBitOr()) : try parseNamedExpression())
+        }
+        try expect(op: ")")
+        return .tuple(items)
+    }
+
+    private mutating func parseListDisplay() throws -> Expr {
+        let line = tok.line
+        try expect(op: "[")
+        if accept(op: "]") { return .list([]) }
+        let first = accept(op: "*") ? Expr.starred(try parseBitOr()) : try parseNamedExpression()
+        if isKeyword("for") || isKeyword("async") {
+            let gens = try parseComprehensionClauses()
+            try expect(op: "]")
+            return .comprehension(.list, element: first, value: nil, gens, line: line)
+        }
+        var items = [first]
+        while accept(op: ",") {
+            if isOp("]") { break }
+            items.append(accept(op: "*") ? .starred(try parseBitOr()) : try parseNamedExpression())
+        }
+        try expect(op: "]")
+        return .list(items)
+    }
+
+    private mutating func parseDictOrSet() throws -> Expr {
+        let line = tok.line
+        try expect(op: "{")
+        if accept(op: "}") { return .dict([]) }
+        // First element decides between dict and set.
+        if accept(op: "**") {
+            var pairs: [(Expr?, Expr)] = [(nil, try parseBitOr())]
+            try parseDictRest(&pairs)
+            return .dict(pairs)
+        }
+        let first = accept(op: "*") ? Expr.starred(try parseBitOr()) : try parseNamedExpression()
+        if accept(op: ":") {
+            let value = try parseExpression()
+            if isKeyword("for") || isKeyword("async") {
+                let gens = try parseComprehensionClauses()
+                try expect(op: "}")
+                return .comprehension(.dict, element: first, value: value, gens, line: line)
+            }
+            var pairs: [(Expr?, Expr)] = [(first, value)]
+            try parseDictRest(&pairs)
+            return .dict(pairs)
+        }
+        if isKeyword("for") || isKeyword("async") {
+            let gens = try parseComprehensionClauses()
+            try expect(op: "}")
+            return .comprehension(.set, element: first, value: nil, gens, line: line)
+        }
+        var items = [first]
+        while accept(op: ",") {
+            if isOp("}") { break }
+            items.append(accept(op: "*") ? .starred(try parseBitOr()) : try parseNamedExpression())
+        }
+        try expect(op: "}")
+        return .set(items)
+    }
+
+    private mutating func parseDictRest(_ pairs: inout [(Expr?, Expr)]) throws {
+        while accept(op: ",") {
+            if isOp("}") { break }
+            if accept(op: "**") {
+                pairs.append((nil, try parseBitOr()))
+            } else {
+                let key = try parseExpression()
+                try expect(op: ":")
+                pairs.append((key, try parseExpression()))
+            }
+        }
+        try expect(op: "}")
+    }
+}

@@ -1,0 +1,98 @@
+/// The complexity verdict for one function (or for the whole file).
+public struct FunctionReport: Codable, Equatable, Sendable {
+    public var name: String
+    public var startLine: Int
+    public var endLine: Int
+    public var `class`: ComplexityClass
+    /// The line whose cost dominates the function (a loop header, a call, a recursive call).
+    public var dominatingLine: Int
+    /// Deepest syntactic loop nesting (comprehension clauses count as loops).
+    public var loopDepth: Int
+    /// Short reasons, e.g. "sorted() inside loop at line 12".
+    public var notes: [String]
+
+    /// Creates a report.
+    public init(
+        name: String, startLine: Int, endLine: Int, class complexity: ComplexityClass, dominatingLine: Int,
+        loopDepth: Int, notes: [String]
+    ) {
+        self.name = name
+        self.startLine = startLine
+        self.endLine = endLine
+        self.class = complexity
+        self.dominatingLine = dominatingLine
+        self.loopDepth = loopDepth
+        self.notes = notes
+    }
+}
+
+/// The analyzer's result for one source file.
+public struct ComplexityReport: Codable, Equatable, Sendable {
+    /// The language analysed, as given by the caller (lowercased).
+    public var language: String
+    /// False when the language is not supported; then `overall` is nil and `message` says why.
+    public var analysed: Bool
+    /// A one-line explanation when nothing was analysed.
+    public var message: String?
+    /// The whole file: module-level code plus every function it reaches.
+    public var overall: FunctionReport?
+    /// Every function and method, in source order.
+    public var functions: [FunctionReport]
+    /// Syntax errors; each cost only its own statement.
+    public var errors: [SyntaxIssue]
+
+    /// Creates a report.
+    public init(
+        language: String, analysed: Bool, message: String?, overall: FunctionReport?, functions: [FunctionReport],
+        errors: [SyntaxIssue]
+    ) {
+        self.language = language
+        self.analysed = analysed
+        self.message = message
+        self.overall = overall
+        self.functions = functions
+        self.errors = errors
+    }
+}
+
+/// Static time-complexity analysis of source code.
+public enum Analyzer {
+    /// Languages `analyze` understands.
+    public static let supportedLanguages: Set<String> = ["python", "py", "python3"]
+
+    /// Analyses `source` and returns a report; never throws and never does I/O.
+    public static func analyze(source: String, language: String = "python") -> ComplexityReport {
+        let lang = language.lowercased()
+        guard supportedLanguages.contains(lang) else {
+            return ComplexityReport(
+                language: lang, analysed: false, message: "not analysed: unsupported language '\(language)'",
+                overall: nil, functions: [], errors: [])
+        }
+        let module = Parser.parse(source)
+        var lineCount = 0
+        for byte in source.utf8 where byte == 0x0A { lineCount += 1 }
+        if source.utf8.last != 0x0A { lineCount += 1 }
+        let model = CostModel(module: module)
+        let (overall, functions) = model.run(lineCount: lineCount)
+        return ComplexityReport(
+            language: "python", analysed: true, message: nil, overall: overall, functions: functions,
+            errors: module.issues)
+    }
+
+    /// Maps a file name's extension to a language name (`main.py` → "python"), or nil if unknown.
+    public static func language(forPath path: String) -> String? {
+        guard let dot = path.lastIndex(of: ".") else { return nil }
+        switch path[path.index(after: dot)...].lowercased() {
+        case "py", "pyw": return "python"
+        case "java": return "java"
+        case "js", "mjs": return "javascript"
+        case "ts": return "typescript"
+        case "go": return "go"
+        case "c", "h": return "c"
+        case "cc", "cpp", "cxx", "hpp": return "cpp"
+        case "rs": return "rust"
+        case "swift": return "swift"
+        default: return nil
+        }
+    }
+}

@@ -1,0 +1,406 @@
+/// One lexical token of Python source.
+struct Token: Sendable {
+    /// What kind of token this is; keywords are names whose text is a hard keyword.
+    enum Kind: UInt8, Sendable {
+        case name, keyword, number, string, op, newline, indent, dedent, end, error
+    }
+
+    var kind: Kind
+    /// The token's text: the name, keyword, operator, number, or the whole string literal with prefix and quotes.
+    var text: String
+    var line: Int
+    var column: Int
+}
+
+/// Turns Python source into tokens, with INDENT/DEDENT and implicit line joining inside brackets.
+///
+/// The tokenizer never fails: problems become `.error` tokens carrying a message, so the parser can
+/// report them on the right line and carry on with the next statement.
+struct Tokenizer {
+    static let keywords: Set<String> = [
+        "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class", "continue",
+        "def", "del", "elif", "else", "except", "finally", "for", "from", "global", "if", "import", "in",
+        "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "return", "try", "while", "with", "yield",
+    ]
+
+    /// Keywords that can never appear inside an expression: a line starting with one inside
+    /// brackets means a bracket was left open, so the tokenizer closes it there (typing recovery).
+    private static let statementOnlyKeywords: Set<String> = [
+        "def", "class", "return", "while", "try", "elif", "except", "finally", "pass", "break",
+        "continue", "raise", "import", "global", "nonlocal", "del", "assert", "with",
+    ]
+
+    private static let threeCharOps: Set<String> = ["**=", "//=", ">>=", "<<=", "...", "!="]
+    private static let twoCharOps: Set<String> = [
+        "->", ":=", "**", "//", "<<", ">>", "<=", ">=", "==", "!=", "+=", "-=", "*=", "/=", "%=", "&=",
+        "|=", "^=", "@=",
+    ]
+
+    private let bytes: [UInt8]
+    private var pos = 0
+    private var line = 1
+    private var lineStart = 0
+    private var tokens: [Token] = []
+    private var indents: [Int] = [0]
+    private var brackets: [(byte: UInt8, line: Int)] = []
+    private var atLineStart = true
+
+    init(_ source: String) {
+        bytes = Array(source.utf8)
+    }
+
+    /// Tokenizes the whole source.
+    static func tokenize(_ source: String) -> [Token] {
+        var t = Tokenizer(source)
+        t.run()
+        return t.tokens
+    }
+
+    private var column: Int { pos - lineStart }
+
+    private func peek(_ offset: Int = 0) -> UInt8 {
+        let i = pos + offset
+        return i < bytes.count ? bytes[i] : 0
+    }
+
+    private func text(_ from: Int, _ to: Int) -> String {
+        String(decoding: bytes[from..<to], as: UTF8.self)
+    }
+
+    private mutating func emit(_ kind: Token.Kind, _ text: String, line: Int? = nil, column: Int? = nil) {
+        tokens.append(Token(kind: kind, text: text, line: line ?? self.line, column: column ?? self.column))
+    }
+
+    private mutating func newLine() {
+        line += 1
+        lineStart = pos
+    }
+
+    private mutating func run() {
+        tokens.reserveCapacity(bytes.count / 4)
+        while pos < bytes.count {
+            if atLineStart {
+                if handleLineStart() { continue }
+            }
+            let c = bytes[pos]
+            switch c {
+            case UInt8(ascii: " "), UInt8(ascii: "\t"), 0x0C:
+                pos += 1
+            case UInt8(ascii: "#"):
+                while pos < bytes.count, bytes[pos] != 0x0A, bytes[pos] != 0x0D { pos += 1 }
+            case 0x0A, 0x0D:
+                if c == 0x0D, peek(1) == 0x0A { pos += 1 }
+                if brackets.isEmpty { emit(.newline, "") }
+                pos += 1
+                newLine()
+                atLineStart = true
+            case UInt8(ascii: "\\"):
+                // Explicit line joining: backslash before the end of the line.
+                var p = pos + 1
+                if p < bytes.count, bytes[p] == 0x0D { p += 1 }
+                if p < bytes.count, bytes[p] == 0x0A {
+                    pos = p + 1
+                    newLine()
+                } else if p >= bytes.count {
+                    pos = p
+                } else {
+                    emit(.error, "unexpected character after line continuation")
+                    pos += 1
+                }
+            default:
+                scanToken(c)
+            }
+        }
+        if let last = tokens.last, last.kind != .newline, last.kind != .dedent, last.kind != .indent {
+            emit(.newline, "")
+        }
+        if let open = brackets.first {
+            emit(.error, "'\(Character(UnicodeScalar(open.byte)))' was never closed", line: open.line, column: 0)
+            emit(.newline, "")
+        }
+        while indents.count > 1 {
+            indents.removeLast()
+            emit(.dedent, "")
+        }
+        emit(.end, "")
+    }
+
+    /// Measures indentation at the start of a logical line; returns true when the line was blank or a comment.
+    private mutating func handleLineStart() -> Bool {
+        var col = 0
+        var p = pos
+        while p < bytes.count {
+            let b = bytes[p]
+            if b == UInt8(ascii: " ") { col += 1 } else if b == UInt8(ascii: "\t") { col = (col / 8 + 1) * 8 } else if b == 0x0C { col = 0 } else { break }
+            p += 1
+        }
+        if p >= bytes.count { pos = p; return true }
+        let b = bytes[p]
+        if b == UInt8(ascii: "#") || b == 0x0A || b == 0x0D {
+            // Blank and comment-only lines carry no indentation meaning.
+            pos = p
+            while pos < bytes.count, bytes[pos] != 0x0A, bytes[pos] != 0x0D { pos += 1 }
+            if pos < bytes.count {
+                if bytes[pos] == 0x0D, peek(1) == 0x0A { pos += 1 }
+                pos += 1
+                newLine()
+            }
+            return true
+        }
+        if b == UInt8(ascii: "\\") {
+            // A line that is only a continuation backslash joins with the next one.
+            pos = p
+            atLineStart = false
+            return false
+        }
+        pos = p
+        atLineStart = false
+        if !brackets.isEmpty {
+            if Self.startsStatementOnlyKeyword(bytes, at: p) {
+                // An unclosed bracket swallowed this line; close it so the rest of the file survives.
+                let open = brackets[0]
+                emit(.error, "'\(Character(UnicodeScalar(open.byte)))' was never closed", line: open.line, column: 0)
+                brackets.removeAll()
+                emit(.newline, "")
+            } else {
+                return false
+            }
+        }
+        let current = indents[indents.count - 1]
+        if col > current {
+            indents.append(col)
+            emit(.indent, "", column: col)
+        } else if col < current {
+            while indents.count > 1, col < indents[indents.count - 1] {
+                indents.removeLast()
+                emit(.dedent, "", column: col)
+            }
+            if col != indents[indents.count - 1] {
+                emit(.error, "unindent does not match any outer indentation level")
+                indents.append(col)
+            }
+        }
+        return false
+    }
+
+    private static func startsStatementOnlyKeyword(_ bytes: [UInt8], at start: Int) -> Bool {
+        var p = start
+        while p < bytes.count, isIdentifierByte(bytes[p]) { p += 1 }
+        if p == start || p - start > 8 { return false }
+        let word = String(decoding: bytes[start..<p], as: UTF8.self)
+        return statementOnlyKeywords.contains(word)
+    }
+
+    private static func isIdentifierStart(_ b: UInt8) -> Bool {
+        (b >= 0x61 && b <= 0x7A) || (b >= 0x41 && b <= 0x5A) || b == 0x5F || b >= 0x80
+    }
+
+    private static func isIdentifierByte(_ b: UInt8) -> Bool {
+        isIdentifierStart(b) || (b >= 0x30 && b <= 0x39)
+    }
+
+    private static func isDigit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }
+
+    private mutating func scanToken(_ c: UInt8) {
+        let startCol = column
+        if Self.isIdentifierStart(c) {
+            let start = pos
+            while pos < bytes.count, Self.isIdentifierByte(bytes[pos]) { pos += 1 }
+            // String prefixes: r, b, u, f and their two-letter combinations.
+            if pos < bytes.count, bytes[pos] == UInt8(ascii: "\"") || bytes[pos] == UInt8(ascii: "'"), pos - start <= 2 {
+                let prefix = text(start, pos).lowercased()
+                if ["r", "u", "b", "f", "br", "rb", "fr", "rf"].contains(prefix) {
+                    let startLine = line
+                    let ok = scanString(isFormat: prefix.contains("f"), isRaw: prefix.contains("r"))
+                    emit(ok ? .string : .error, ok ? text(start, pos) : "unterminated string literal", line: startLine, column: startCol)
+                    return
+                }
+            }
+            let word = text(start, pos)
+            emit(Self.keywords.contains(word) ? .keyword : .name, word, column: startCol)
+            return
+        }
+        if Self.isDigit(c) || (c == UInt8(ascii: ".") && Self.isDigit(peek(1))) {
+            let start = pos
+            scanNumber()
+            emit(.number, text(start, pos), column: startCol)
+            return
+        }
+        if c == UInt8(ascii: "\"") || c == UInt8(ascii: "'") {
+            let start = pos, startLine = line
+            let ok = scanString(isFormat: false, isRaw: false)
+            emit(ok ? .string : .error, ok ? text(start, pos) : "unterminated string literal", line: startLine, column: startCol)
+            return
+        }
+        // Operators and delimiters: longest match first.
+        if pos + 3 <= bytes.count {
+            let three = text(pos, pos + 3)
+            if Self.threeCharOps.contains(three) {
+                pos += 3
+                emit(.op, three, column: startCol)
+                return
+            }
+        }
+        if pos + 2 <= bytes.count {
+            let two = text(pos, pos + 2)
+            if Self.twoCharOps.contains(two) {
+                pos += 2
+                emit(.op, two, column: startCol)
+                return
+            }
+        }
+        switch c {
+        case UInt8(ascii: "("), UInt8(ascii: "["), UInt8(ascii: "{"):
+            brackets.append((c, line))
+        case UInt8(ascii: ")"), UInt8(ascii: "]"), UInt8(ascii: "}"):
+            if brackets.isEmpty {
+                pos += 1
+                emit(.error, "unmatched '\(Character(UnicodeScalar(c)))'", column: startCol)
+                return
+            }
+            brackets.removeLast()
+        default:
+            break
+        }
+        if "()[]{}:,;.+-*/%|&^~<>=@!".utf8.contains(c) {
+            pos += 1
+            emit(.op, String(UnicodeScalar(c)), column: startCol)
+            return
+        }
+        // Skip one whole (possibly multi-byte) invalid character.
+        let start = pos
+        pos += 1
+        while pos < bytes.count, bytes[pos] & 0xC0 == 0x80 { pos += 1 }
+        emit(.error, "invalid character '\(text(start, pos))'", column: startCol)
+    }
+
+    private mutating func scanNumber() {
+        let c = bytes[pos]
+        if c == UInt8(ascii: "0"), [UInt8(ascii: "x"), UInt8(ascii: "X"), UInt8(ascii: "o"), UInt8(ascii: "O"), UInt8(ascii: "b"), UInt8(ascii: "B")].contains(peek(1)) {
+            pos += 2
+            while pos < bytes.count, Self.isIdentifierByte(bytes[pos]) { pos += 1 }
+            return
+        }
+        func digits(_ t: inout Tokenizer) {
+            while t.pos < t.bytes.count, Self.isDigit(t.bytes[t.pos]) || t.bytes[t.pos] == UInt8(ascii: "_") { t.pos += 1 }
+        }
+        digits(&self)
+        if peek() == UInt8(ascii: ".") {
+            pos += 1
+            digits(&self)
+        }
+        if peek() == UInt8(ascii: "e") || peek() == UInt8(ascii: "E") {
+            let sign = peek(1) == UInt8(ascii: "+") || peek(1) == UInt8(ascii: "-")
+            if Self.isDigit(peek(sign ? 2 : 1)) {
+                pos += sign ? 2 : 1
+                digits(&self)
+            }
+        }
+        if peek() == UInt8(ascii: "j") || peek() == UInt8(ascii: "J") { pos += 1 }
+    }
+
+    /// Scans a string literal starting at its opening quote; false when it is unterminated.
+    private mutating func scanString(isFormat: Bool, isRaw: Bool) -> Bool {
+        let quote = bytes[pos]
+        let triple = peek(1) == quote && peek(2) == quote
+        pos += triple ? 3 : 1
+        return scanStringBody(quote: quote, triple: triple, isFormat: isFormat)
+    }
+
+    private mutating func scanStringBody(quote: UInt8, triple: Bool, isFormat: Bool) -> Bool {
+        while pos < bytes.count {
+            let b = bytes[pos]
+            if b == UInt8(ascii: "\\") {
+                pos += 1
+                if pos < bytes.count {
+                    if bytes[pos] == 0x0D, peek(1) == 0x0A { pos += 1 }
+                    if bytes[pos] == 0x0A { pos += 1; newLine() } else { pos += 1 }
+                }
+                continue
+            }
+            if b == 0x0A || b == 0x0D {
+                if !triple { return false }
+                if b == 0x0D, peek(1) == 0x0A { pos += 1 }
+                pos += 1
+                newLine()
+                continue
+            }
+            if b == quote {
+                if !triple { pos += 1; return true }
+                if peek(1) == quote, peek(2) == quote { pos += 3; return true }
+                pos += 1
+                continue
+            }
+            if isFormat, b == UInt8(ascii: "{") {
+                if peek(1) == UInt8(ascii: "{") { pos += 2; continue }
+                pos += 1
+                if !scanReplacementField(triple: triple) { return false }
+                continue
+            }
+            pos += 1
+        }
+        return false
+    }
+
+    /// Scans an f-string replacement field after its `{`, through the matching `}`. Nested strings
+    /// may reuse the outer quote (Python 3.12); a top-level `:` starts the format spec.
+    private mutating func scanReplacementField(triple: Bool) -> Bool {
+        var depth = 0
+        while pos < bytes.count {
+            let b = bytes[pos]
+            switch b {
+            case UInt8(ascii: "("), UInt8(ascii: "["), UInt8(ascii: "{"):
+                depth += 1
+                pos += 1
+            case UInt8(ascii: ")"), UInt8(ascii: "]"):
+                depth -= 1
+                pos += 1
+            case UInt8(ascii: "}"):
+                pos += 1
+                if depth == 0 { return true }
+                depth -= 1
+            case UInt8(ascii: "\""), UInt8(ascii: "'"):
+                // A nested literal; its prefix letters (if any) were skipped as identifier bytes.
+                var p = pos - 1
+                var isFormat = false
+                while p >= 0, Self.isIdentifierByte(bytes[p]) {
+                    if bytes[p] == UInt8(ascii: "f") || bytes[p] == UInt8(ascii: "F") { isFormat = true }
+                    p -= 1
+                }
+                if !scanString(isFormat: isFormat, isRaw: false) { return false }
+            case UInt8(ascii: "!") where depth == 0 && peek(1) != UInt8(ascii: "="):
+                pos += 1
+            case UInt8(ascii: ":") where depth == 0:
+                pos += 1
+                return scanFormatSpec(triple: triple)
+            case 0x0A, 0x0D:
+                if b == 0x0D, peek(1) == 0x0A { pos += 1 }
+                pos += 1
+                newLine()
+            default:
+                pos += 1
+            }
+        }
+        return false
+    }
+
+    private mutating func scanFormatSpec(triple: Bool) -> Bool {
+        while pos < bytes.count {
+            let b = bytes[pos]
+            if b == UInt8(ascii: "}") { pos += 1; return true }
+            if b == UInt8(ascii: "{") {
+                pos += 1
+                if !scanReplacementField(triple: triple) { return false }
+                continue
+            }
+            if b == 0x0A {
+                if !triple { return false }
+                pos += 1
+                newLine()
+                continue
+            }
+            pos += 1
+        }
+        return false
+    }
+}

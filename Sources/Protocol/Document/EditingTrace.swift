@@ -1,0 +1,343 @@
+import CZlib
+
+/// A recorded editing session (the josephg/editing-traces format), held compactly: patches as integers,
+/// inserted text as one scalar buffer. Built from the gzipped JSON bytes by `init(gzipped:)`.
+public struct EditingTrace: Sendable {
+    /// Sequential traces have one author; concurrent traces record several agents and their merges.
+    public enum Kind: String, Sendable { case sequential, concurrent }
+
+    /// One `Array.splice`-style edit: at `position` delete `deleted` scalars, then insert the text.
+    public struct Patch: Sendable {
+        public var position: Int32
+        public var deleted: Int32
+        /// Range of the inserted scalars in `EditingTrace.scalars`.
+        public var textStart: Int32
+        public var textLength: Int32
+    }
+
+    public var kind: Kind = .sequential
+    public var startContent = ""
+    public var endContent = ""
+    public var agentCount = 1
+    public var patches: [Patch] = []
+    /// Inserted text of every patch, back to back.
+    public var scalars: [Unicode.Scalar] = []
+    /// Transaction t's patches are `patches[patchEnds[t - 1] ..< patchEnds[t]]` (from 0 for t = 0).
+    public var patchEnds: [Int32] = []
+    /// Concurrent traces: the agent of each transaction.
+    public var agents: [Int32] = []
+    /// Concurrent traces: transaction t's parents are `parents[parentEnds[t - 1] ..< parentEnds[t]]`.
+    public var parents: [Int32] = []
+    public var parentEnds: [Int32] = []
+
+    /// Number of transactions.
+    public var transactionCount: Int { patchEnds.count }
+
+    /// The patches of transaction `t`.
+    public func patchRange(_ t: Int) -> Range<Int> { (t == 0 ? 0 : Int(patchEnds[t - 1]))..<Int(patchEnds[t]) }
+
+    /// The parents of transaction `t` (concurrent traces).
+    public func parentRange(_ t: Int) -> Range<Int> { (t == 0 ? 0 : Int(parentEnds[t - 1]))..<Int(parentEnds[t]) }
+
+    /// The inserted text of a patch.
+    public func text(of patch: Patch) -> String {
+        var view = String.UnicodeScalarView()
+        view.append(contentsOf: scalars[Int(patch.textStart)..<Int(patch.textStart + patch.textLength)])
+        return String(view)
+    }
+
+    /// Parses a gzipped trace, inflating and parsing in a stream so the JSON text is never held whole.
+    public init(gzipped bytes: [UInt8]) throws {
+        try bytes.withUnsafeBufferPointer { input in
+            var parser = try TraceParser(input: input)
+            defer { parser.close() }
+            try parser.parseTrace(into: &self)
+        }
+        guard !patchEnds.isEmpty else { throw TraceError("trace has no transactions") }
+        if kind == .concurrent {
+            guard agents.count == patchEnds.count, parentEnds.count == patchEnds.count else {
+                throw TraceError("concurrent trace: every transaction needs an agent and parents")
+            }
+            for t in 0..<transactionCount {
+                guard agents[t] >= 0, Int(agents[t]) < agentCount else { throw TraceError("transaction \(t): agent out of range") }
+                for p in parentRange(t) where parents[p] < 0 || Int(parents[p]) >= t {
+                    throw TraceError("transaction \(t): parent \(parents[p]) is not an earlier transaction")
+                }
+            }
+        }
+    }
+
+}
+
+/// A trace file could not be read; the message says what and where.
+public struct TraceError: Error, CustomStringConvertible, Sendable {
+    /// One line describing the problem.
+    public var message: String
+
+    init(_ message: String) { self.message = message }
+
+    public var description: String { message }
+}
+
+/// Streaming gzip inflate feeding a small JSON pull parser that knows the trace schema.
+private struct TraceParser {
+    private let stream: UnsafeMutablePointer<z_stream>
+    private var buffer = [UInt8](repeating: 0, count: 1 << 16)
+    private var position = 0
+    private var limit = 0
+    private var finished = false
+    private var consumed = 0
+    private var scratch: [UInt8] = []
+
+    init(input: UnsafeBufferPointer<UInt8>) throws {
+        stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
+        stream.initialize(to: z_stream())
+        stream.pointee.next_in = UnsafeMutablePointer(mutating: input.baseAddress)
+        stream.pointee.avail_in = UInt32(input.count)
+        guard codesync_inflate_init_gzip(stream) == Z_OK else {
+            stream.deallocate()
+            throw TraceError("cannot start gzip decompression")
+        }
+    }
+
+    mutating func close() {
+        inflateEnd(stream)
+        stream.deinitialize(count: 1)
+        stream.deallocate()
+    }
+
+    private mutating func refill() throws -> Bool {
+        if finished { return false }
+        let produced: Int = try buffer.withUnsafeMutableBufferPointer { out in
+            stream.pointee.next_out = out.baseAddress
+            stream.pointee.avail_out = UInt32(out.count)
+            let status = inflate(stream, Z_NO_FLUSH)
+            if status == Z_STREAM_END {
+                finished = true
+            } else if status != Z_OK && status != Z_BUF_ERROR {
+                throw TraceError("not a valid gzip file (zlib error \(status))")
+            }
+            return out.count - Int(stream.pointee.avail_out)
+        }
+        if produced == 0 && !finished && stream.pointee.avail_in == 0 {
+            throw TraceError("gzip data ends early (truncated file?)")
+        }
+        consumed += limit
+        position = 0
+        limit = produced
+        return produced > 0 || !finished
+    }
+
+    private mutating func peek() throws -> UInt8? {
+        while position >= limit {
+            if !(try refill()) { return nil }
+        }
+        return buffer[position]
+    }
+
+    private mutating func next() throws -> UInt8 {
+        guard let byte = try peek() else { throw error("unexpected end of JSON") }
+        position += 1
+        return byte
+    }
+
+    private func error(_ what: String) -> TraceError {
+        TraceError("trace JSON: \(what) at byte \(consumed + position)")
+    }
+
+    private mutating func skipSpace() throws {
+        while let byte = try peek(), byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 { position += 1 }
+    }
+
+    private mutating func expect(_ byte: UInt8) throws {
+        try skipSpace()
+        let got = try next()
+        guard got == byte else { throw error("expected '\(Character(Unicode.Scalar(byte)))', found '\(Character(Unicode.Scalar(got)))'") }
+    }
+
+    /// Consumes `byte` if it comes next (after whitespace).
+    private mutating func take(_ byte: UInt8) throws -> Bool {
+        try skipSpace()
+        if try peek() == byte {
+            position += 1
+            return true
+        }
+        return false
+    }
+
+    /// Iterates a JSON array's elements, calling `element` positioned at each one.
+    private mutating func array(_ element: (inout TraceParser) throws -> Void) throws {
+        try expect(UInt8(ascii: "["))
+        if try take(UInt8(ascii: "]")) { return }
+        repeat {
+            try element(&self)
+        } while try take(UInt8(ascii: ","))
+        try expect(UInt8(ascii: "]"))
+    }
+
+    /// Iterates a JSON object's members, calling `member` with each key, positioned at its value.
+    private mutating func object(_ member: (inout TraceParser, String) throws -> Void) throws {
+        try expect(UInt8(ascii: "{"))
+        if try take(UInt8(ascii: "}")) { return }
+        repeat {
+            let key = try string()
+            try expect(UInt8(ascii: ":"))
+            try member(&self, key)
+        } while try take(UInt8(ascii: ","))
+        try expect(UInt8(ascii: "}"))
+    }
+
+    mutating func integer() throws -> Int {
+        try skipSpace()
+        var negative = false
+        if try peek() == UInt8(ascii: "-") {
+            negative = true
+            position += 1
+        }
+        var value = 0
+        var digits = 0
+        while let byte = try peek(), byte >= 0x30 && byte <= 0x39 {
+            value = value * 10 + Int(byte - 0x30)
+            digits += 1
+            position += 1
+            guard digits <= 12 else { throw error("number too large") }
+        }
+        guard digits > 0 else { throw error("expected a number") }
+        return negative ? -value : value
+    }
+
+    /// Reads a JSON string, appending its scalars to `out`.
+    mutating func string(into out: inout [Unicode.Scalar]) throws {
+        try expect(UInt8(ascii: "\""))
+        scratch.removeAll(keepingCapacity: true)
+        while true {
+            let byte = try next()
+            if byte == UInt8(ascii: "\"") { break }
+            if byte != UInt8(ascii: "\\") {
+                scratch.append(byte)
+                continue
+            }
+            let escape = try next()
+            switch escape {
+            case UInt8(ascii: "n"): scratch.append(0x0A)
+            case UInt8(ascii: "t"): scratch.append(0x09)
+            case UInt8(ascii: "r"): scratch.append(0x0D)
+            case UInt8(ascii: "b"): scratch.append(0x08)
+            case UInt8(ascii: "f"): scratch.append(0x0C)
+            case UInt8(ascii: "u"):
+                var code = try hex4()
+                if code >= 0xD800 && code < 0xDC00 {
+                    try expect(UInt8(ascii: "\\"))
+                    guard try next() == UInt8(ascii: "u") else { throw error("lone surrogate") }
+                    let low = try hex4()
+                    guard low >= 0xDC00 && low < 0xE000 else { throw error("bad surrogate pair") }
+                    code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
+                }
+                guard let scalar = Unicode.Scalar(code) else { throw error("invalid \\u escape") }
+                appendUTF8(scalar.value, to: &scratch)
+            default: scratch.append(escape)
+            }
+        }
+        var decoder = UTF8()
+        var iterator = scratch.makeIterator()
+        while true {
+            switch decoder.decode(&iterator) {
+            case .scalarValue(let scalar): out.append(scalar)
+            case .emptyInput: return
+            case .error: throw error("string is not valid UTF-8")
+            }
+        }
+    }
+
+    mutating func string() throws -> String {
+        var scalars: [Unicode.Scalar] = []
+        try string(into: &scalars)
+        var view = String.UnicodeScalarView()
+        view.append(contentsOf: scalars)
+        return String(view)
+    }
+
+    private mutating func hex4() throws -> UInt32 {
+        var value: UInt32 = 0
+        for _ in 0..<4 {
+            let byte = try next()
+            let digit: UInt32
+            switch byte {
+            case 0x30...0x39: digit = UInt32(byte - 0x30)
+            case 0x41...0x46: digit = UInt32(byte - 0x41 + 10)
+            case 0x61...0x66: digit = UInt32(byte - 0x61 + 10)
+            default: throw error("bad \\u escape")
+            }
+            value = value << 4 | digit
+        }
+        return value
+    }
+
+    /// Skips any JSON value.
+    mutating func skipValue() throws {
+        try skipSpace()
+        switch try peek() {
+        case UInt8(ascii: "{"): try object { parser, _ in try parser.skipValue() }
+        case UInt8(ascii: "["): try array { parser in try parser.skipValue() }
+        case UInt8(ascii: "\""):
+            var ignored: [Unicode.Scalar] = []
+            try string(into: &ignored)
+        default:
+            while let byte = try peek(), !(byte == UInt8(ascii: ",") || byte == UInt8(ascii: "}") || byte == UInt8(ascii: "]") || byte <= 0x20) {
+                position += 1
+            }
+        }
+    }
+
+    mutating func parseTrace(into trace: inout EditingTrace) throws {
+        try object { parser, key in
+            switch key {
+            case "kind":
+                let kind = try parser.string()
+                guard let parsed = EditingTrace.Kind(rawValue: kind) else { throw parser.error("unknown trace kind \(kind)") }
+                trace.kind = parsed
+            case "startContent": trace.startContent = try parser.string()
+            case "endContent": trace.endContent = try parser.string()
+            case "numAgents":
+                trace.agentCount = try parser.integer()
+                guard trace.agentCount > 0 && trace.agentCount < 1 << 16 else { throw parser.error("bad numAgents") }
+            case "txns": try parser.array { parser in try parser.parseTransaction(into: &trace) }
+            default: try parser.skipValue()
+            }
+        }
+    }
+
+    mutating func parseTransaction(into trace: inout EditingTrace) throws {
+        var agent: Int32 = -1
+        var sawParents = false
+        try object { parser, key in
+            switch key {
+            case "patches":
+                try parser.array { parser in
+                    try parser.expect(UInt8(ascii: "["))
+                    let position = try parser.integer()
+                    try parser.expect(UInt8(ascii: ","))
+                    let deleted = try parser.integer()
+                    try parser.expect(UInt8(ascii: ","))
+                    let start = trace.scalars.count
+                    try parser.string(into: &trace.scalars)
+                    try parser.expect(UInt8(ascii: "]"))
+                    guard position >= 0, deleted >= 0, position < Int(Int32.max), deleted < Int(Int32.max) else {
+                        throw parser.error("patch position or delete count out of range")
+                    }
+                    trace.patches.append(
+                        EditingTrace.Patch(position: Int32(position), deleted: Int32(deleted), textStart: Int32(start), textLength: Int32(trace.scalars.count - start)))
+                }
+            case "parents":
+                sawParents = true
+                try parser.array { parser in trace.parents.append(Int32(clamping: try parser.integer())) }
+            case "agent":
+                agent = Int32(clamping: try parser.integer())
+            default: try parser.skipValue()
+            }
+        }
+        trace.patchEnds.append(Int32(trace.patches.count))
+        if sawParents { trace.parentEnds.append(Int32(trace.parents.count)) }
+        if agent >= 0 { trace.agents.append(agent) }
+    }
+}

@@ -1,0 +1,89 @@
+/// One run of operations by one agent, in the order this replica learned them (a causal order).
+struct LogRecord {
+    var agent: Int32
+    var seq: Int32
+    var len: Int32
+    var isDelete: Bool
+    /// Insert runs: origins of the first character (packed ids, -1 for none).
+    var left: Int
+    var right: Int
+    /// Delete runs: their target spans, `spans[spanStart..<spanEnd]` of the log.
+    var spanStart: Int32
+    var spanEnd: Int32
+}
+
+/// `count` consecutive target characters of one agent, from `seq` upwards or (backward) downwards.
+struct TargetSpan: Equatable {
+    var agent: Int32
+    var seq: Int32
+    var count: Int32
+    var backward: Bool
+
+    /// Lowest and highest operation number covered.
+    var low: Int32 { backward ? seq - count + 1 : seq }
+    var high: Int32 { backward ? seq : seq + count - 1 }
+
+    /// Extends this span by `next` when one span can describe both (forward typing deletes, backspace runs).
+    mutating func absorb(_ next: TargetSpan) -> Bool {
+        guard next.agent == agent, !next.backward || next.count == 1 else { return false }
+        if (!backward || count == 1) && next.seq == high + 1 {
+            if backward { backward = false }
+            count += next.count
+            return true
+        }
+        if (backward || count == 1) && next.count == 1 && next.seq == low - 1 {
+            if !backward {
+                backward = true
+            }
+            seq = high
+            count += 1
+            return true
+        }
+        return false
+    }
+
+    /// The span without its first `k` targets.
+    func dropping(_ k: Int32) -> TargetSpan {
+        var rest = self
+        rest.count -= k
+        rest.seq = backward ? seq - k : seq + k
+        return rest
+    }
+}
+
+/// Every operation this replica knows, as run-length records; answers "what does version V lack".
+struct OpLog {
+    var records: [LogRecord] = []
+    var spans: [TargetSpan] = []
+
+    mutating func appendInsert(agent: Int32, seq: Int32, len: Int32, left: Int, right: Int) {
+        if var last = records.last, !last.isDelete, last.agent == agent, last.seq + last.len == seq,
+            left == packID(agent, seq - 1), right == last.right
+        {
+            last.len += len
+            records[records.count - 1] = last
+            return
+        }
+        records.append(LogRecord(agent: agent, seq: seq, len: len, isDelete: false, left: left, right: right, spanStart: 0, spanEnd: 0))
+    }
+
+    mutating func appendDelete(agent: Int32, seq: Int32, targets: [TargetSpan]) {
+        guard !targets.isEmpty else { return }
+        let total = targets.reduce(Int32(0)) { $0 + $1.count }
+        if var last = records.last, last.isDelete, last.agent == agent, last.seq + last.len == seq,
+            Int(last.spanEnd) == spans.count
+        {
+            for target in targets where !spans[spans.count - 1].absorb(target) { spans.append(target) }
+            last.len += total
+            last.spanEnd = Int32(spans.count)
+            records[records.count - 1] = last
+            return
+        }
+        let start = Int32(spans.count)
+        for target in targets {
+            if Int32(spans.count) > start, spans[spans.count - 1].absorb(target) { continue }
+            spans.append(target)
+        }
+        records.append(LogRecord(agent: agent, seq: seq, len: total, isDelete: true, left: -1, right: -1, spanStart: start, spanEnd: Int32(spans.count)))
+    }
+}

@@ -1,0 +1,422 @@
+/// One peer's copy of a replicated text: edits apply locally at once and come back as updates to send;
+/// remote updates apply in any order, with duplicates, and every replica that saw the same operations
+/// holds the same text.
+///
+/// Not thread-safe: use from one thread/actor/event loop at a time.
+public final class Replica {
+    /// This replica's agent: the author of its local edits.
+    public let agent: AgentID
+
+    var names: [AgentID] = []
+    var agentIndex: [AgentID: Int32] = [:]
+    let me: Int32
+    var list = PieceList()
+    /// Per agent index: how many operations are known (the next expected operation number).
+    var known: [Int] = []
+    var log = OpLog()
+    var pending = PendingOps()
+    var undoStack: [UndoGroup] = []
+    var redoStack: [UndoGroup] = []
+    var groupOpen = false
+    /// Characters restored by undoing a delete, original id → the id of the restored copy.
+    var revived: [Int: Int] = [:]
+    var cachedText: String?
+
+    /// An empty document edited as `agent`.
+    public init(agent: AgentID) {
+        self.agent = agent
+        me = 0
+        _ = intern(agent)
+    }
+
+    /// The document decoded from `encodeState()` output, edited as `agent`.
+    public init(agent: AgentID, state: [UInt8]) throws {
+        self.agent = agent
+        me = 0
+        _ = intern(agent)
+        try StateCodec.decode(state, into: self)
+    }
+
+    /// The current text.
+    public var text: String {
+        if let cachedText { return cachedText }
+        var utf8: [UInt8] = []
+        utf8.reserveCapacity(list.visibleCount)
+        list.forEachPiece { piece in
+            guard !piece.deleted else { return }
+            let lo = Int(piece.seq), hi = lo + Int(piece.len)
+            list.content[Int(piece.agent)].withUnsafeBufferPointer { scalars in
+                for s in lo..<hi { appendUTF8(scalars[s], to: &utf8) }
+            }
+        }
+        let result = String(decoding: utf8, as: UTF8.self)
+        cachedText = result
+        return result
+    }
+
+    /// The length of the text in Unicode scalars.
+    public var scalarCount: Int { list.visibleCount }
+
+    /// The operations this replica knows, per agent.
+    public var version: VersionVector {
+        var counts: [AgentID: Int] = [:]
+        for (index, count) in known.enumerated() where count > 0 { counts[names[index]] = count }
+        return VersionVector(counts)
+    }
+
+    /// Remote operations held back until the operations they depend on arrive.
+    public var pendingCount: Int { pending.count }
+
+    func intern(_ name: AgentID) -> Int32 {
+        if let index = agentIndex[name] { return index }
+        let index = Int32(names.count)
+        names.append(name)
+        agentIndex[name] = index
+        known.append(0)
+        list.addAgent()
+        return index
+    }
+
+    func ref(_ id: Int) -> Update.OpRef? {
+        id == -1 ? nil : Update.OpRef(agent: names[Int(idAgent(id))], seq: Int(idSeq(id)))
+    }
+
+    // MARK: Local edits
+
+    /// Inserts `text` at scalar `offset` (clamped to the text) and returns the update to send.
+    @discardableResult
+    public func insert(_ text: String, at offset: Int) -> Update {
+        let offset = min(max(offset, 0), list.visibleCount)
+        let point = list.insertionPoint(visible: offset)
+        guard let seq = insertLocal(text, before: point.pos, left: point.left, right: point.right) else { return Update() }
+        redoStack.removeAll()
+        recordUndo(.inserted(seq: seq, count: Int32(known[Int(me)]) - seq))
+        return Update(ops: [.insert(Update.InsertOp(agent: agent, seq: Int(seq), left: ref(point.left), right: ref(point.right), text: text))])
+    }
+
+    /// Deletes `count` scalars at `offset` (the range is clamped to the text) and returns the update to send.
+    @discardableResult
+    public func delete(at offset: Int, count: Int) -> Update {
+        let offset = min(max(offset, 0), list.visibleCount)
+        let count = min(max(count, 0), list.visibleCount - offset)
+        guard count > 0 else { return Update() }
+        var targets: [TargetSpan] = []
+        var removed: [UInt32] = []
+        deleteVisible(at: offset, count: count, targets: &targets, removed: &removed)
+        let seq = appendLocalDelete(targets)
+        redoStack.removeAll()
+        recordUndo(.deleted(targets: targets, content: removed))
+        return Update(ops: [.delete(deleteOp(seq: seq, targets: targets))])
+    }
+
+    /// Stores and places a local insert run just before `pos`; returns its first operation number.
+    func insertLocal(_ text: String, before pos: Pos, left: Int, right: Int) -> Int32? {
+        let m = Int(me)
+        let seq = known[m]
+        var n = 0
+        for scalar in text.unicodeScalars {
+            list.content[m].append(scalar.value)
+            n += 1
+        }
+        guard n > 0 else { return nil }
+        list.location[m].append(contentsOf: repeatElement(-1, count: n))
+        list.insert(Piece(agent: me, seq: Int32(seq), len: Int32(n), deleted: false, left: left, right: right), before: pos)
+        known[m] = seq + n
+        log.appendInsert(agent: me, seq: Int32(seq), len: Int32(n), left: left, right: right)
+        cachedText = nil
+        return Int32(seq)
+    }
+
+    /// Marks `count` visible scalars at `offset` deleted, collecting target spans and the removed scalars.
+    func deleteVisible(at offset: Int, count: Int, targets: inout [TargetSpan], removed: inout [UInt32]) {
+        var remaining = count
+        while remaining > 0 {
+            let pos = list.find(visible: offset)
+            let result = list.markDeleted(at: pos, count: remaining)
+            appendTarget(TargetSpan(agent: result.agent, seq: result.seq, count: Int32(result.count), backward: false), to: &targets)
+            let lo = Int(result.seq)
+            removed.append(contentsOf: list.content[Int(result.agent)][lo..<(lo + result.count)])
+            remaining -= result.count
+        }
+        cachedText = nil
+    }
+
+    func appendTarget(_ target: TargetSpan, to targets: inout [TargetSpan]) {
+        if targets.isEmpty || !targets[targets.count - 1].absorb(target) { targets.append(target) }
+    }
+
+    /// Numbers a local delete run and logs it; returns its first operation number.
+    func appendLocalDelete(_ targets: [TargetSpan]) -> Int32 {
+        let m = Int(me)
+        let seq = known[m]
+        let total = targets.reduce(0) { $0 + Int($1.count) }
+        list.reserve(agent: me, count: seq + total)
+        known[m] = seq + total
+        log.appendDelete(agent: me, seq: Int32(seq), targets: targets)
+        return Int32(seq)
+    }
+
+    func deleteOp(seq: Int32, targets: [TargetSpan]) -> Update.DeleteOp {
+        Update.DeleteOp(
+            agent: agent, seq: Int(seq),
+            spans: targets.map { Update.DeleteSpan(agent: names[Int($0.agent)], seq: Int($0.seq), count: Int($0.count), backward: $0.backward) })
+    }
+
+    // MARK: Remote updates
+
+    /// Applies a remote update and returns the visible changes in order; idempotent, any order: operations
+    /// whose dependencies are missing are held (see `pendingCount`) and applied when those arrive.
+    /// Throws only for a malformed update (e.g. an origin that names a deletion, not a character).
+    @discardableResult
+    public func apply(_ update: Update) throws -> [TextChange] {
+        var changes: [TextChange] = []
+        var queue: [RawOp] = []
+        queue.reserveCapacity(update.ops.count)
+        for op in update.ops { queue.append(raw(op)) }
+        var index = 0
+        var firstError: DocumentError?
+        while index < queue.count {
+            let op = queue[index]
+            index += 1
+            do {
+                if let wait = missingDependency(of: op) {
+                    pending.park(op, agent: wait.agent, seq: wait.seq)
+                    continue
+                }
+                guard let advanced = try integrate(op, changes: &changes) else { continue }
+                pending.wake(agent: advanced, known: known[Int(advanced)], into: &queue)
+            } catch let error as DocumentError {
+                if index <= update.ops.count && firstError == nil { firstError = error }
+            }
+        }
+        if !changes.isEmpty { cachedText = nil }
+        if let firstError { throw firstError }
+        return changes
+    }
+
+    func raw(_ op: Update.Op) -> RawOp {
+        func packed(_ ref: Update.OpRef?) -> Int {
+            guard let ref else { return -1 }
+            return packID(intern(ref.agent), Int32(ref.seq))
+        }
+        switch op {
+        case .insert(let insert):
+            return .insert(agent: intern(insert.agent), seq: insert.seq, left: packed(insert.left), right: packed(insert.right), text: insert.text)
+        case .delete(let delete):
+            let spans = delete.spans.map { TargetSpan(agent: intern($0.agent), seq: Int32($0.seq), count: Int32($0.count), backward: $0.backward) }
+            return .delete(agent: intern(delete.agent), seq: delete.seq, targets: spans)
+        }
+    }
+
+    /// The first dependency of `op` not yet known here, as "wait until agent's known count exceeds seq".
+    func missingDependency(of op: RawOp) -> (agent: Int32, seq: Int)? {
+        func need(_ id: Int) -> (agent: Int32, seq: Int)? {
+            guard id != -1 else { return nil }
+            let a = idAgent(id)
+            return known[Int(a)] > Int(idSeq(id)) ? nil : (a, Int(idSeq(id)))
+        }
+        switch op {
+        case .insert(let agent, let seq, let left, let right, _):
+            if known[Int(agent)] < seq { return (agent, seq - 1) }
+            return need(left) ?? need(right)
+        case .delete(let agent, let seq, let targets):
+            if known[Int(agent)] < seq { return (agent, seq - 1) }
+            for target in targets {
+                if known[Int(target.agent)] <= Int(target.high) { return (target.agent, Int(target.high)) }
+            }
+            return nil
+        }
+    }
+
+    /// Integrates an operation whose dependencies are known; returns the agent whose count advanced.
+    func integrate(_ op: RawOp, changes: inout [TextChange]) throws -> Int32? {
+        switch op {
+        case .insert(let agent, let seq, var left, let right, let text):
+            let a = Int(agent)
+            let skip = known[a] - seq
+            var scalars = Array(text.unicodeScalars)
+            if skip >= scalars.count { return nil }
+            if skip > 0 {
+                scalars.removeFirst(skip)
+                left = packID(agent, Int32(known[a] - 1))
+            }
+            if left != -1 && !list.isInsert(left) || right != -1 && !list.isInsert(right) {
+                throw DocumentError("malformed update: an insert's origin names an operation that is not an insert")
+            }
+            let start = known[a]
+            let n = scalars.count
+            guard start + n < Int(Int32.max) else { throw DocumentError("malformed update: operation numbers overflow") }
+            let piece = Piece(agent: agent, seq: Int32(start), len: Int32(n), deleted: false, left: left, right: right)
+            guard let dest = list.integrationPoint(of: piece, names: names) else {
+                throw DocumentError("malformed update: an insert's origin is unknown")
+            }
+            let offset = list.visibleOffset(of: dest)
+            list.reserve(agent: agent, count: start + n)
+            list.content[a].withUnsafeMutableBufferPointer { buffer in
+                for (k, scalar) in scalars.enumerated() { buffer[start + k] = scalar.value }
+            }
+            list.insert(piece, before: dest)
+            known[a] = start + n
+            log.appendInsert(agent: agent, seq: Int32(start), len: Int32(n), left: left, right: right)
+            var inserted = String.UnicodeScalarView()
+            inserted.append(contentsOf: scalars)
+            changes.append(TextChange(offset: offset, deleted: 0, inserted: String(inserted)))
+            return agent
+        case .delete(let agent, let seq, var targets):
+            let a = Int(agent)
+            var skip = known[a] - seq
+            let total = targets.reduce(0) { $0 + Int($1.count) }
+            if skip >= total { return nil }
+            while skip > 0 {
+                if Int(targets[0].count) <= skip {
+                    skip -= Int(targets[0].count)
+                    targets.removeFirst()
+                } else {
+                    targets[0] = targets[0].dropping(Int32(skip))
+                    skip = 0
+                }
+            }
+            for target in targets {
+                for s in target.low...target.high where !list.isInsert(packID(target.agent, s)) {
+                    throw DocumentError("malformed update: a delete targets an operation that is not an insert")
+                }
+            }
+            for target in targets {
+                var s = target.low
+                while s <= target.high {
+                    guard let pos = list.locate(packID(target.agent, s)) else {
+                        throw DocumentError("malformed update: a delete targets an unknown character")
+                    }
+                    let offset = list.visibleOffset(of: pos)
+                    let result = list.markDeleted(at: pos, count: Int(target.high - s) + 1)
+                    if result.wasVisible { changes.append(TextChange(offset: offset, deleted: result.count, inserted: "")) }
+                    s += Int32(result.count)
+                }
+            }
+            let start = known[a]
+            let count = targets.reduce(0) { $0 + Int($1.count) }
+            list.reserve(agent: agent, count: start + count)
+            known[a] = start + count
+            log.appendDelete(agent: agent, seq: Int32(start), targets: targets)
+            return agent
+        }
+    }
+
+    // MARK: Sync
+
+    /// Exactly the operations a peer at `version` lacks, in an order that applies without waiting.
+    public func updates(since version: VersionVector) -> Update {
+        let floor = names.map { version[$0] }
+        var ops: [Update.Op] = []
+        for record in log.records {
+            let a = Int(record.agent)
+            let skip = floor[a] - Int(record.seq)
+            if skip >= Int(record.len) { continue }
+            let k = Int32(max(skip, 0))
+            if record.isDelete {
+                var targets: [TargetSpan] = []
+                var toDrop = k
+                for span in log.spans[Int(record.spanStart)..<Int(record.spanEnd)] {
+                    if toDrop >= span.count {
+                        toDrop -= span.count
+                        continue
+                    }
+                    targets.append(toDrop > 0 ? span.dropping(toDrop) : span)
+                    toDrop = 0
+                }
+                var op = deleteOp(seq: record.seq + k, targets: targets)
+                op.agent = names[a]
+                ops.append(.delete(op))
+            } else {
+                let lo = Int(record.seq + k), hi = Int(record.seq + record.len)
+                var scalars = String.UnicodeScalarView()
+                for s in lo..<hi { scalars.append(Unicode.Scalar(list.content[a][s]) ?? "\u{FFFD}") }
+                let left = k > 0 ? packID(record.agent, Int32(lo - 1)) : record.left
+                ops.append(.insert(Update.InsertOp(agent: names[a], seq: lo, left: ref(left), right: ref(record.right), text: String(scalars))))
+            }
+        }
+        return Update(ops: ops)
+    }
+
+    /// A compact full-state encoding of the document (for joiners and the journal); see `init(agent:state:)`.
+    public func encodeState() -> [UInt8] { StateCodec.encode(self) }
+
+    // MARK: Anchors
+
+    /// An anchor at scalar `offset` (clamped) that follows its neighbouring character across edits.
+    public func anchor(at offset: Int, bias: AnchorBias) -> Anchor {
+        let offset = min(max(offset, 0), list.visibleCount)
+        switch bias {
+        case .left:
+            guard offset > 0 else { return Anchor(agent: nil, seq: 0, after: true) }
+            let id = list.id(at: list.find(visible: offset - 1))
+            return Anchor(agent: names[Int(idAgent(id))], seq: Int(idSeq(id)), after: true)
+        case .right:
+            guard offset < list.visibleCount else { return Anchor(agent: nil, seq: 0, after: false) }
+            let id = list.id(at: list.find(visible: offset))
+            return Anchor(agent: names[Int(idAgent(id))], seq: Int(idSeq(id)), after: false)
+        }
+    }
+
+    /// The current scalar offset of `anchor`; an anchor on a character not known here yet resolves to the
+    /// document start (left bias) or end (right bias).
+    public func offset(of anchor: Anchor) -> Int {
+        guard let name = anchor.agent else { return anchor.after ? 0 : list.visibleCount }
+        guard let a = agentIndex[name], anchor.seq >= 0, anchor.seq < Int(Int32.max),
+            let pos = list.locate(packID(a, Int32(anchor.seq)))
+        else { return anchor.after ? 0 : list.visibleCount }
+        let offset = list.visibleOffset(of: pos)
+        return anchor.after && !list.piece(at: pos).deleted ? offset + 1 : offset
+    }
+}
+
+/// A remote operation with agents interned to this replica's indexes.
+enum RawOp {
+    case insert(agent: Int32, seq: Int, left: Int, right: Int, text: String)
+    case delete(agent: Int32, seq: Int, targets: [TargetSpan])
+}
+
+/// Remote operations waiting for a dependency, indexed by the agent whose count they wait on.
+struct PendingOps {
+    private var waiting: [Int32: [(seq: Int, op: RawOp)]] = [:]
+    private(set) var count = 0
+
+    mutating func park(_ op: RawOp, agent: Int32, seq: Int) {
+        waiting[agent, default: []].append((seq, op))
+        count += 1
+    }
+
+    /// Moves every operation waiting on `agent` below `known` into `queue`.
+    mutating func wake(agent: Int32, known: Int, into queue: inout [RawOp]) {
+        guard var list = waiting[agent] else { return }
+        var kept: [(seq: Int, op: RawOp)] = []
+        for entry in list {
+            if entry.seq < known {
+                queue.append(entry.op)
+                count -= 1
+            } else {
+                kept.append(entry)
+            }
+        }
+        list = kept
+        waiting[agent] = list.isEmpty ? nil : list
+    }
+}
+
+@inline(__always) func appendUTF8(_ value: UInt32, to bytes: inout [UInt8]) {
+    if value < 0x80 {
+        bytes.append(UInt8(value))
+    } else if value < 0x800 {
+        bytes.append(UInt8(0xC0 | (value >> 6)))
+        bytes.append(UInt8(0x80 | (value & 0x3F)))
+    } else if value < 0x10000 {
+        bytes.append(UInt8(0xE0 | (value >> 12)))
+        bytes.append(UInt8(0x80 | ((value >> 6) & 0x3F)))
+        bytes.append(UInt8(0x80 | (value & 0x3F)))
+    } else {
+        bytes.append(UInt8(0xF0 | (value >> 18)))
+        bytes.append(UInt8(0x80 | ((value >> 12) & 0x3F)))
+        bytes.append(UInt8(0x80 | ((value >> 6) & 0x3F)))
+        bytes.append(UInt8(0x80 | (value & 0x3F)))
+    }
+}

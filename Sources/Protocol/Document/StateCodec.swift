@@ -1,0 +1,410 @@
+/// Binary full-state encoding of a replica (joiners, journal). Layout, all integers LEB128 varints:
+///
+///     "CSD" 1                         magic and format version
+///     agentCount, (byteCount, UTF-8)* agent names
+///     known*                          operations known per agent (the version vector)
+///     runCount, run*                  insert runs in document order (tombstones included), see `RunHeader`
+///     visibilityRunCount, length*     alternating visible / deleted lengths over the runs, visible first
+///     byteCount, UTF-8                the visible text
+///     deleteCount, delete*            delete runs: agent, seq, spanCount, (agent, seq, zigzag count)*
+///
+/// Deleted characters' text is not stored: no replica ever shows it again (undo restores text from the
+/// undoing agent's own memory), so a joiner keeps only their ids and origins, which concurrent inserts
+/// still need to find their place.
+enum StateCodec {
+    static let magic: [UInt8] = [0x43, 0x53, 0x44, 0x01]
+    /// Upper bound on operations in a decoded state, so a corrupt length cannot exhaust memory.
+    static let maxOperations = 1 << 26
+
+    /// Run header bits: 0 same agent as the previous run; 1-2 left origin kind; 3-4 right origin kind.
+    enum RunHeader {
+        static let sameAgent: UInt8 = 1
+        // Left origin kinds: none, last character of the previous run, (own agent, seq - 1), explicit.
+        static let leftNone: UInt8 = 0, leftPrevious: UInt8 = 1, leftChain: UInt8 = 2, leftExplicit: UInt8 = 3
+        // Right origin kinds: none, first character of the next run, the previous run's right, explicit.
+        static let rightNone: UInt8 = 0, rightNext: UInt8 = 1, rightSame: UInt8 = 2, rightExplicit: UInt8 = 3
+    }
+
+    static func encode(_ replica: Replica) -> [UInt8] {
+        var out = ByteWriter()
+        out.bytes.append(contentsOf: magic)
+        // Only agents with operations are written, renumbered in first-seen order.
+        var agentNumber = [Int](repeating: -1, count: replica.names.count)
+        var written = 0
+        for (index, count) in replica.known.enumerated() where count > 0 {
+            agentNumber[index] = written
+            written += 1
+        }
+        out.varint(written)
+        for (index, name) in replica.names.enumerated() where agentNumber[index] >= 0 {
+            let utf8 = Array(name.utf8)
+            out.varint(utf8.count)
+            out.bytes.append(contentsOf: utf8)
+        }
+        for count in replica.known where count > 0 { out.varint(count) }
+        func number(_ agent: Int32) -> Int { agentNumber[Int(agent)] }
+
+        // Runs: pieces merged regardless of deletion (deletion is the separate visibility list).
+        var runs: [Piece] = []
+        var visibility: [Int] = [0]
+        var visibleState = true
+        var text: [UInt8] = []
+        text.reserveCapacity(replica.list.visibleCount)
+        replica.list.forEachPiece { piece in
+            if var last = runs.last, last.agent == piece.agent, last.seq + last.len == piece.seq,
+                piece.left == packID(piece.agent, piece.seq - 1), piece.right == last.right
+            {
+                last.len += piece.len
+                runs[runs.count - 1] = last
+            } else {
+                runs.append(piece)
+            }
+            if piece.deleted == visibleState {
+                visibility.append(0)
+                visibleState.toggle()
+            }
+            visibility[visibility.count - 1] += Int(piece.len)
+            if !piece.deleted {
+                let lo = Int(piece.seq), hi = lo + Int(piece.len)
+                replica.list.content[Int(piece.agent)].withUnsafeBufferPointer { scalars in
+                    for s in lo..<hi { appendUTF8(scalars[s], to: &text) }
+                }
+            }
+        }
+        out.varint(runs.count)
+        var expectedSeq = [Int32](repeating: 0, count: replica.names.count)
+        for (index, run) in runs.enumerated() {
+            let previous = index > 0 ? runs[index - 1] : nil
+            let next = index + 1 < runs.count ? runs[index + 1] : nil
+            var header: UInt8 = 0
+            if previous?.agent == run.agent { header |= RunHeader.sameAgent }
+            let leftKind: UInt8
+            if run.left == -1 {
+                leftKind = RunHeader.leftNone
+            } else if let previous, run.left == packID(previous.agent, previous.seq + previous.len - 1) {
+                leftKind = RunHeader.leftPrevious
+            } else if run.left == packID(run.agent, run.seq - 1) {
+                leftKind = RunHeader.leftChain
+            } else {
+                leftKind = RunHeader.leftExplicit
+            }
+            let rightKind: UInt8
+            if run.right == -1 {
+                rightKind = RunHeader.rightNone
+            } else if let next, run.right == packID(next.agent, next.seq) {
+                rightKind = RunHeader.rightNext
+            } else if let previous, run.right == previous.right {
+                rightKind = RunHeader.rightSame
+            } else {
+                rightKind = RunHeader.rightExplicit
+            }
+            header |= leftKind << 1 | rightKind << 3
+            out.bytes.append(header)
+            if previous?.agent != run.agent { out.varint(number(run.agent)) }
+            out.zigzag(Int(run.seq) - Int(expectedSeq[Int(run.agent)]))
+            expectedSeq[Int(run.agent)] = run.seq + run.len
+            out.varint(Int(run.len))
+            if leftKind == RunHeader.leftExplicit {
+                out.varint(number(idAgent(run.left)))
+                out.varint(Int(idSeq(run.left)))
+            }
+            if rightKind == RunHeader.rightExplicit {
+                out.varint(number(idAgent(run.right)))
+                out.varint(Int(idSeq(run.right)))
+            }
+        }
+        out.varint(visibility.count)
+        for length in visibility { out.varint(length) }
+        out.varint(text.count)
+        out.bytes.append(contentsOf: text)
+
+        // Delete runs in a canonical form (by agent, then operation number, contiguous runs merged) so
+        // that decoding and re-encoding gives the same bytes.
+        var deletes: [(agent: Int, seq: Int32, len: Int32, spans: [TargetSpan])] = []
+        let records = replica.log.records.filter(\.isDelete).sorted {
+            (number($0.agent), $0.seq) < (number($1.agent), $1.seq)
+        }
+        for record in records {
+            let spans = replica.log.spans[Int(record.spanStart)..<Int(record.spanEnd)]
+            if let last = deletes.last, last.agent == number(record.agent), last.seq + last.len == record.seq {
+                var merged = last
+                for span in spans where merged.spans.isEmpty || !merged.spans[merged.spans.count - 1].absorb(span) {
+                    merged.spans.append(span)
+                }
+                merged.len += record.len
+                deletes[deletes.count - 1] = merged
+            } else {
+                var fresh: [TargetSpan] = []
+                for span in spans where fresh.isEmpty || !fresh[fresh.count - 1].absorb(span) { fresh.append(span) }
+                deletes.append((number(record.agent), record.seq, record.len, fresh))
+            }
+        }
+        out.varint(deletes.count)
+        for record in deletes {
+            out.varint(record.agent)
+            out.varint(Int(record.seq))
+            out.varint(record.spans.count)
+            for span in record.spans {
+                out.varint(number(span.agent))
+                out.varint(Int(span.seq))
+                out.zigzag(span.backward ? -Int(span.count) : Int(span.count))
+            }
+        }
+        return out.bytes
+    }
+
+    static func decode(_ bytes: [UInt8], into replica: Replica) throws {
+        var input = ByteReader(bytes: bytes)
+        guard bytes.count >= magic.count, Array(bytes[0..<magic.count]) == magic else {
+            throw DocumentError("not a CodeSync document state (bad magic or unsupported format version)")
+        }
+        input.offset = magic.count
+        let agentCount = try input.count(limit: 1 << 16)
+        var map: [Int32] = []
+        for _ in 0..<agentCount {
+            let length = try input.count(limit: 4096)
+            let nameBytes = try input.take(length)
+            map.append(replica.intern(String(decoding: nameBytes, as: UTF8.self)))
+        }
+        func agent(_ raw: Int) throws -> Int32 {
+            guard raw >= 0, raw < map.count else { throw DocumentError("corrupt document state: agent index \(raw) out of range") }
+            return map[raw]
+        }
+        var totalKnown = 0
+        var knownByAgent: [Int] = []
+        for _ in 0..<agentCount {
+            let count = try input.count(limit: maxOperations)
+            knownByAgent.append(count)
+            totalKnown += count
+        }
+        guard totalKnown <= maxOperations else { throw DocumentError("document state too large (\(totalKnown) operations)") }
+
+        let runCount = try input.count(limit: maxOperations)
+        var runs: [Piece] = []
+        runs.reserveCapacity(runCount)
+        var rightKinds: [UInt8] = []
+        rightKinds.reserveCapacity(runCount)
+        var expectedSeq = [Int](repeating: 0, count: agentCount)
+        var rawAgent = -1
+        for index in 0..<runCount {
+            let header = try input.byte()
+            if header & RunHeader.sameAgent == 0 || index == 0 { rawAgent = try input.count(limit: agentCount - 1) }
+            let seq = expectedSeq[rawAgent] + (try input.zigzag())
+            let len = try input.count(limit: maxOperations)
+            guard seq >= 0, len > 0, seq + len <= knownByAgent[rawAgent] else {
+                throw DocumentError("corrupt document state: insert run outside the agent's operations")
+            }
+            expectedSeq[rawAgent] = seq + len
+            let a = try agent(rawAgent)
+            var piece = Piece(agent: a, seq: Int32(seq), len: Int32(len), deleted: false, left: -1, right: -1)
+            switch (header >> 1) & 3 {
+            case RunHeader.leftPrevious:
+                guard let previous = runs.last else { throw DocumentError("corrupt document state: first run refers to a previous run") }
+                piece.left = packID(previous.agent, previous.seq + previous.len - 1)
+            case RunHeader.leftChain:
+                piece.left = packID(a, Int32(seq) - 1)
+            case RunHeader.leftExplicit:
+                piece.left = packID(try agent(try input.count(limit: agentCount - 1)), Int32(try input.count(limit: Int(Int32.max))))
+            default:
+                break
+            }
+            let rightKind = (header >> 3) & 3
+            rightKinds.append(rightKind)
+            if rightKind == RunHeader.rightExplicit {
+                piece.right = packID(try agent(try input.count(limit: agentCount - 1)), Int32(try input.count(limit: Int(Int32.max))))
+            }
+            runs.append(piece)
+        }
+        // Right origins pointing at the next run, or copying the previous run's, resolve in document order.
+        for index in runs.indices {
+            switch rightKinds[index] {
+            case RunHeader.rightNext:
+                guard index + 1 < runs.count else { throw DocumentError("corrupt document state: last run refers to a next run") }
+                runs[index].right = packID(runs[index + 1].agent, runs[index + 1].seq)
+            case RunHeader.rightSame:
+                guard index > 0 else { throw DocumentError("corrupt document state: first run refers to a previous run") }
+                runs[index].right = runs[index - 1].right
+            default:
+                break
+            }
+        }
+
+        let visibilityCount = try input.count(limit: maxOperations)
+        var visibility: [Int] = []
+        visibility.reserveCapacity(visibilityCount)
+        for _ in 0..<visibilityCount { visibility.append(try input.count(limit: maxOperations)) }
+        let textLength = try input.count(limit: bytes.count)
+        let textBytes = try input.take(textLength)
+
+        var deletes: [(agent: Int32, seq: Int, spans: [TargetSpan])] = []
+        let deleteCount = try input.count(limit: maxOperations)
+        for _ in 0..<deleteCount {
+            let a = try agent(try input.count(limit: agentCount - 1))
+            let seq = try input.count(limit: maxOperations)
+            let spanCount = try input.count(limit: maxOperations)
+            var spans: [TargetSpan] = []
+            for _ in 0..<spanCount {
+                let target = try agent(try input.count(limit: agentCount - 1))
+                let start = try input.count(limit: maxOperations)
+                let signed = try input.zigzag()
+                guard signed != 0, abs(signed) <= maxOperations else { throw DocumentError("corrupt document state: empty delete span") }
+                let span = TargetSpan(agent: target, seq: Int32(start), count: Int32(abs(signed)), backward: signed < 0)
+                guard span.low >= 0 else { throw DocumentError("corrupt document state: delete span below zero") }
+                spans.append(span)
+            }
+            deletes.append((a, seq, spans))
+        }
+        guard input.offset == bytes.count else { throw DocumentError("corrupt document state: trailing bytes") }
+
+        // Every operation number below `known` must be exactly one insert or one delete.
+        var covered = 0
+        for run in runs { covered += Int(run.len) }
+        for delete in deletes { covered += delete.spans.reduce(0) { $0 + Int($1.count) } }
+        guard covered == totalKnown else { throw DocumentError("corrupt document state: operations do not add up to the version") }
+        for (raw, count) in knownByAgent.enumerated() {
+            let a = map[raw]
+            replica.known[Int(a)] = count
+            replica.list.reserve(agent: a, count: count)
+        }
+        var pieces: [Piece] = []
+        pieces.reserveCapacity(runs.count + visibility.count)
+        var visIndex = 0
+        var visRemaining = visibility.first ?? 0
+        var deleted = false
+        func advanceVisibility() throws {
+            while visRemaining == 0 {
+                visIndex += 1
+                guard visIndex < visibility.count else { throw DocumentError("corrupt document state: visibility runs too short") }
+                visRemaining = visibility[visIndex]
+                deleted.toggle()
+            }
+        }
+        var scalars: [UInt32] = []
+        scalars.reserveCapacity(textBytes.count)
+        var decoder = UTF8()
+        var iterator = textBytes.makeIterator()
+        decodeLoop: while true {
+            switch decoder.decode(&iterator) {
+            case .scalarValue(let scalar): scalars.append(scalar.value)
+            case .emptyInput: break decodeLoop
+            case .error: throw DocumentError("corrupt document state: text is not valid UTF-8")
+            }
+        }
+        var textIndex = 0
+        for run in runs {
+            var done: Int32 = 0
+            while done < run.len {
+                try advanceVisibility()
+                let n = Int32(min(Int(run.len - done), visRemaining))
+                var piece = run
+                piece.seq = run.seq + done
+                piece.len = n
+                if done > 0 { piece.left = packID(run.agent, piece.seq - 1) }
+                piece.deleted = deleted
+                let a = Int(run.agent)
+                for s in Int(piece.seq)..<Int(piece.seq + n) {
+                    guard replica.list.location[a][s] == -1 else { throw DocumentError("corrupt document state: a character appears twice") }
+                    replica.list.location[a][s] = 0
+                    if deleted {
+                        replica.list.content[a][s] = 0xFFFD
+                    } else {
+                        guard textIndex < scalars.count else { throw DocumentError("corrupt document state: text shorter than visible runs") }
+                        replica.list.content[a][s] = scalars[textIndex]
+                        textIndex += 1
+                    }
+                }
+                pieces.append(piece)
+                visRemaining -= Int(n)
+                done += n
+            }
+        }
+        guard textIndex == scalars.count else { throw DocumentError("corrupt document state: text longer than visible runs") }
+        for piece in pieces {
+            for origin in [piece.left, piece.right] where origin != -1 && !replica.list.isInsert(origin) {
+                throw DocumentError("corrupt document state: an origin names no character")
+            }
+        }
+        for delete in deletes {
+            for span in delete.spans {
+                for s in span.low...span.high where !replica.list.isInsert(packID(span.agent, s)) {
+                    throw DocumentError("corrupt document state: a delete targets no character")
+                }
+            }
+        }
+        replica.list.load(pieces)
+        for run in runs {
+            replica.log.appendInsert(agent: run.agent, seq: run.seq, len: run.len, left: run.left, right: run.right)
+        }
+        for delete in deletes {
+            let total = delete.spans.reduce(0) { $0 + Int($1.count) }
+            let a = Int(delete.agent)
+            for s in delete.seq..<(delete.seq + total) {
+                guard s < replica.known[a], replica.list.location[a][s] == -1 else {
+                    throw DocumentError("corrupt document state: a delete overlaps another operation")
+                }
+            }
+            replica.log.appendDelete(agent: delete.agent, seq: Int32(delete.seq), targets: delete.spans)
+        }
+        replica.cachedText = String(decoding: textBytes, as: UTF8.self)
+    }
+}
+
+/// Appends LEB128 varints and raw bytes.
+struct ByteWriter {
+    var bytes: [UInt8] = []
+
+    mutating func varint(_ value: Int) {
+        var v = UInt(bitPattern: value)
+        while v >= 0x80 {
+            bytes.append(UInt8(v & 0x7F) | 0x80)
+            v >>= 7
+        }
+        bytes.append(UInt8(v))
+    }
+
+    mutating func zigzag(_ value: Int) { varint((value << 1) ^ (value >> 63)) }
+}
+
+/// Reads what `ByteWriter` wrote; every read is bounds-checked and throws on truncation.
+struct ByteReader {
+    let bytes: [UInt8]
+    var offset = 0
+
+    mutating func byte() throws -> UInt8 {
+        guard offset < bytes.count else { throw DocumentError("corrupt document state: truncated") }
+        offset += 1
+        return bytes[offset - 1]
+    }
+
+    mutating func varint() throws -> UInt {
+        var result: UInt = 0
+        var shift: UInt = 0
+        while true {
+            let b = try byte()
+            guard shift < 64 else { throw DocumentError("corrupt document state: varint too long") }
+            result |= UInt(b & 0x7F) << shift
+            if b & 0x80 == 0 { return result }
+            shift += 7
+        }
+    }
+
+    /// A non-negative count no larger than `limit`.
+    mutating func count(limit: Int) throws -> Int {
+        let value = try varint()
+        guard limit >= 0, value <= UInt(limit) else { throw DocumentError("corrupt document state: value \(value) out of range") }
+        return Int(value)
+    }
+
+    mutating func zigzag() throws -> Int {
+        let raw = try varint()
+        let value = Int(bitPattern: raw >> 1) ^ -Int(bitPattern: raw & 1)
+        guard abs(value) <= StateCodec.maxOperations else { throw DocumentError("corrupt document state: value out of range") }
+        return value
+    }
+
+    mutating func take(_ count: Int) throws -> ArraySlice<UInt8> {
+        guard count <= bytes.count - offset else { throw DocumentError("corrupt document state: truncated") }
+        defer { offset += count }
+        return bytes[offset..<(offset + count)]
+    }
+}

@@ -1,0 +1,72 @@
+/// Replays editing traces through replicas: the shared path of the trace tests and `codesync bench trace`.
+public enum TraceReplay {
+    /// Applies every patch of a sequential trace as local edits of one replica (agent "trace").
+    public static func replayLocal(_ trace: EditingTrace, agent: AgentID = "trace") -> Replica {
+        let replica = Replica(agent: agent)
+        if !trace.startContent.isEmpty { replica.insert(trace.startContent, at: 0) }
+        for patch in trace.patches {
+            if patch.deleted > 0 { replica.delete(at: Int(patch.position), count: Int(patch.deleted)) }
+            if patch.textLength > 0 { replica.insert(trace.text(of: patch), at: Int(patch.position)) }
+        }
+        return replica
+    }
+
+    /// The result of replaying a concurrent trace: one replica per agent and each transaction's update.
+    public struct ConcurrentResult {
+        /// One replica per trace agent, after every transaction reached every replica.
+        public var replicas: [Replica]
+        /// The update each transaction produced, in trace order (a causal order).
+        public var updates: [Update]
+    }
+
+    /// Replays a concurrent trace with one replica per agent: before each transaction its agent's replica
+    /// receives every transaction in the causal closure of the parents that it has not seen, then applies
+    /// the patches as local edits. Finally every replica receives everything.
+    public static func replayConcurrent(_ trace: EditingTrace) throws -> ConcurrentResult {
+        let count = trace.transactionCount
+        let replicas = (0..<trace.agentCount).map { Replica(agent: "agent-\($0)") }
+        var seen = [[Bool]](repeating: [Bool](repeating: false, count: count), count: trace.agentCount)
+        var updates: [Update] = []
+        updates.reserveCapacity(count)
+        var stack: [Int32] = []
+        var missing: [Int] = []
+
+        func deliver(closureOf roots: some Sequence<Int32>, to agent: Int) throws {
+            missing.removeAll(keepingCapacity: true)
+            stack.append(contentsOf: roots)
+            while let t = stack.popLast() {
+                let index = Int(t)
+                if seen[agent][index] { continue }
+                seen[agent][index] = true
+                missing.append(index)
+                stack.append(contentsOf: trace.parents[trace.parentRange(index)])
+            }
+            missing.sort()
+            for index in missing { try replicas[agent].apply(updates[index]) }
+        }
+
+        for t in 0..<count {
+            let agent = Int(trace.agents[t])
+            try deliver(closureOf: trace.parents[trace.parentRange(t)], to: agent)
+            let replica = replicas[agent]
+            var ops: [Update.Op] = []
+            for p in trace.patchRange(t) {
+                let patch = trace.patches[p]
+                if patch.deleted > 0 { ops += replica.delete(at: Int(patch.position), count: Int(patch.deleted)).ops }
+                if patch.textLength > 0 { ops += replica.insert(trace.text(of: patch), at: Int(patch.position)).ops }
+            }
+            seen[agent][t] = true
+            updates.append(Update(ops: ops))
+        }
+        let all = (0..<count).map { Int32($0) }
+        for agent in 0..<trace.agentCount { try deliver(closureOf: all, to: agent) }
+        return ConcurrentResult(replicas: replicas, updates: updates)
+    }
+
+    /// Applies every update to a fresh replica, in order: all agents' operations merged.
+    public static func merge(_ updates: [Update], agent: AgentID = "merge") throws -> Replica {
+        let replica = Replica(agent: agent)
+        for update in updates { try replica.apply(update) }
+        return replica
+    }
+}

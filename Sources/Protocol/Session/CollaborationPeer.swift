@@ -1,0 +1,691 @@
+import Crypto
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+
+/// A participant in a session: a local replica kept in sync with a host or relay over TCP.
+///
+/// Threading: the document API (`text`, `insert`, `delete`, `undo`, `redo`, `setPresence`,
+/// `poll`, `nextEvents`) belongs to one *owner* thread or task at a time, like `Replica`. Network
+/// I/O runs on the peer's own event-loop thread and never changes the text behind the owner's
+/// back: remote edits wait in an inbox and are applied only inside `poll()` / `nextEvents()`, so
+/// offsets the owner computed from `text` stay valid until it polls. `onActivity` (called on the
+/// network thread) says the inbox has something. All methods are safe to call from any thread.
+///
+/// Local edits apply at once. While disconnected they accumulate locally; after reconnecting
+/// (with exponential backoff) the peer sends exactly what the server lacks, from version vectors.
+public final class CollaborationPeer: @unchecked Sendable {
+    /// How to join.
+    public struct Options: Sendable {
+        public var name: String
+        public var secret: String
+        public var role: PeerRole = .guest
+        public var limits = SessionLimits()
+        /// Retry after the link drops (not after a wrong secret or a version mismatch).
+        public var reconnect = true
+        /// Longest wait between reconnection attempts, in seconds.
+        public var maxBackoff = 2.0
+        /// Seconds allowed for the first connection and handshake.
+        public var connectTimeout = 10.0
+        /// This peer's agent id; default: the name plus random hex.
+        public var agent: AgentID?
+        /// Measure edit-to-apply latency of remote ops (benchmarks).
+        public var recordLatency = false
+        public var logger = Logger(label: "codesync.peer")
+
+        public init(name: String, secret: String) {
+            self.name = name
+            self.secret = secret
+        }
+    }
+
+    enum Inbound {
+        case welcome(Welcome)
+        case message(WireMessage)
+        case state(ConnectionState)
+        case error(String)
+    }
+
+    /// The address joined.
+    public let address: SessionAddress
+    public let options: Options
+    /// This peer's id in the session (its CRDT agent id).
+    public let id: AgentID
+    /// Called on the network thread whenever `poll()` has something new.
+    public var onActivity: (@Sendable () -> Void)? {
+        get { condition.lock(); defer { condition.unlock() }; return activity }
+        set { condition.lock(); activity = newValue; condition.unlock() }
+    }
+
+    let key: SymmetricKey
+    let group: MultiThreadedEventLoopGroup
+    private let condition = NSCondition()
+    private let replica: Replica
+    private var activity: (@Sendable () -> Void)?
+    private var inbox: [Inbound] = []
+    private var carried: [PeerEvent] = []
+    private var waiters: [UUID: CheckedContinuation<Void, Never>] = [:]
+    private var link: ClientConnection?
+    private var everConnected = false
+    private var closed = false
+    private var attempt = 0
+    private var seq = 0
+    private var acked = 0
+    private var unsent = false
+    private var colour = 0
+    private var peers: [String: PresenceInfo] = [:]
+    private var order: [String] = []
+    private var myCursor: Anchor?
+    private var myMark: Anchor?
+    private var latencies: [Double] = []
+    private var journal: Journal?
+    private var saveURL: URL?
+    private var firstResult: EventLoopPromise<Void>?
+
+    private init(address: SessionAddress, options: Options, replica: Replica) {
+        self.address = address
+        self.options = options
+        self.replica = replica
+        self.id = replica.agent
+        self.key = Auth.sessionKey(secret: options.secret)
+        self.group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    }
+
+    /// Joins the session at `address`; returns once welcomed, or throws a `SessionError` that says why not.
+    /// `state` starts the replica from a full-state encoding (a host with a document, or a journal).
+    public static func join(_ address: SessionAddress, options: Options, state: [UInt8]? = nil) async throws -> CollaborationPeer {
+        let agent = options.agent ?? Self.makeAgent(name: options.name)
+        let replica = try state.map { try Replica(agent: agent, state: $0) } ?? Replica(agent: agent)
+        let peer = CollaborationPeer(address: address, options: options, replica: replica)
+        do {
+            try await peer.connectFirst()
+        } catch {
+            await peer.shutdownGroup()
+            throw error
+        }
+        // The welcome is applied before the caller sees the peer, so `text` is the document at once;
+        // what it reported waits for the first poll.
+        peer.withLock { peer.carried = peer.drainInbox() }
+        return peer
+    }
+
+    /// A fresh agent id: the name (letters and digits only) plus 6 random hex digits.
+    public static func makeAgent(name: String) -> AgentID {
+        let clean = String(name.unicodeScalars.filter { CharacterSet.alphanumerics.contains($0) && $0.isASCII }.prefix(16))
+        return "\(clean.isEmpty ? "peer" : clean)-\(Auth.randomHex(count: 3))"
+    }
+
+    // MARK: Document API (owner thread)
+
+    /// The text as this peer sees it now.
+    public var text: String { withLock { replica.text } }
+
+    /// Length of the text in Unicode scalars.
+    public var scalarCount: Int { withLock { replica.scalarCount } }
+
+    /// This peer's colour index, from the welcome.
+    public var colourIndex: Int { withLock { colour } }
+
+    /// Inserts `text` at a scalar offset (clamped) and sends it.
+    public func insert(_ text: String, at offset: Int) {
+        withLock { send(replica.insert(text, at: offset)) }
+    }
+
+    /// Deletes `count` scalars at `offset` (clamped) and sends it.
+    public func delete(at offset: Int, count: Int) {
+        withLock { send(replica.delete(at: offset, count: count)) }
+    }
+
+    /// Ends the current undo group.
+    public func closeUndoGroup() { withLock { replica.closeUndoGroup() } }
+
+    /// Undoes this peer's last edit group; returns the local text changes.
+    @discardableResult public func undo() -> [TextChange] {
+        withLock {
+            guard let (update, changes) = replica.undo() else { return [] }
+            send(update)
+            return changes
+        }
+    }
+
+    /// Redoes the last undone group; returns the local text changes.
+    @discardableResult public func redo() -> [TextChange] {
+        withLock {
+            guard let (update, changes) = replica.redo() else { return [] }
+            send(update)
+            return changes
+        }
+    }
+
+    /// Shares this peer's caret (and selection); anchors keep them on their characters.
+    public func setPresence(cursor: Int, selection: Range<Int>?) {
+        withLock {
+            myCursor = replica.anchor(at: cursor, bias: .left)
+            if let selection {
+                let other = cursor == selection.lowerBound ? selection.upperBound : selection.lowerBound
+                myMark = replica.anchor(at: other, bias: .left)
+            } else {
+                myMark = nil
+            }
+            sendPresence()
+        }
+    }
+
+    /// Applies what arrived from the network and returns what happened, in order.
+    public func poll() -> [PeerEvent] {
+        withLock {
+            guard carried.isEmpty else {
+                defer { carried = [] }
+                return carried + drainInbox()
+            }
+            return drainInbox()
+        }
+    }
+
+    /// Waits (without blocking a thread) until something arrives or `timeout` passes, then polls.
+    public func nextEvents(timeout: Duration) async -> [PeerEvent] {
+        let token = UUID()
+        let ready = withLock { !inbox.isEmpty || !carried.isEmpty || closed }
+        if !ready {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                condition.lock()
+                if !inbox.isEmpty || closed {
+                    condition.unlock()
+                    continuation.resume()
+                    return
+                }
+                waiters[token] = continuation
+                condition.unlock()
+                group.next().scheduleTask(in: .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)) { [weak self] in
+                    self?.wake(token)
+                }
+            }
+        }
+        return poll()
+    }
+
+    /// True when connected and every local edit has been acknowledged (stored) by the server.
+    public var isSynced: Bool { withLock { link?.isWelcomed == true && !unsent && acked >= seq } }
+
+    /// The current connection state.
+    public var isConnected: Bool { withLock { link?.isWelcomed == true } }
+
+    /// The other peers, cursors resolved against the current text.
+    public var presences: [PeerPresence] { withLock { resolvedPeers() } }
+
+    /// Edit-to-apply latencies (ms) of remote ops applied so far, emptied on read.
+    public func takeLatencies() -> [Double] {
+        withLock {
+            defer { latencies = [] }
+            return latencies
+        }
+    }
+
+    /// A compact full-state encoding of the local replica.
+    public func encodeState() -> [UInt8] { withLock { replica.encodeState() } }
+
+    /// Host only: where `save()` writes, and the journal kept of every edit this peer applies.
+    public func attachHostFile(_ url: URL, journal: Journal?) {
+        withLock {
+            saveURL = url
+            self.journal = journal
+        }
+    }
+
+    /// Host only: writes the text atomically to the served file.
+    public func save() throws {
+        let (url, text) = withLock { (saveURL, replica.text) }
+        guard let url else { throw SessionError.file("only the host can save: this peer serves no file") }
+        try AtomicFile.write(text, to: url)
+    }
+
+    /// Asks the host to run `source` (shared runs).
+    public func requestRun(language: String, source: String) {
+        withLock { link?.send(.runRequest(RunRequestMessage(peer: id, language: language, source: source))) }
+    }
+
+    /// Host only: reports run progress to every peer.
+    public func reportRun(_ message: WireMessage) {
+        withLock { link?.send(message) }
+    }
+
+    /// Leaves the session: sends bye, closes the link and stops the network thread.
+    public func close() async {
+        let current: ClientConnection? = withLock {
+            closed = true
+            let current = link
+            link = nil
+            journal?.close()
+            return current
+        }
+        current?.goodbye()
+        wakeAll()
+        await shutdownGroup()
+    }
+
+    /// Ends a pending `nextEvents` early (when the owner has other input to handle).
+    public func interruptWait() { wakeAll() }
+
+    /// The local replica's version vector.
+    var version: VersionVector { withLock { replica.version } }
+
+    /// What a replica at `version` lacks from this one.
+    func updates(since version: VersionVector) -> Update { withLock { replica.updates(since: version) } }
+
+    /// Applies an update that came from elsewhere (a bridge) and sends it on as this peer's ops.
+    func absorb(_ update: Update) throws {
+        try withLock {
+            _ = try replica.apply(update)
+            send(update)
+        }
+    }
+
+    /// Drops the link without a goodbye, as a network failure would (tests).
+    public func simulateNetworkDrop() {
+        let current = withLock { link }
+        current?.abort()
+    }
+
+    // MARK: Internals (called with the lock held unless noted)
+
+    private func withLock<T>(_ body: () throws -> T) rethrows -> T {
+        condition.lock()
+        defer { condition.unlock() }
+        return try body()
+    }
+
+    private func send(_ update: Update) {
+        if let journal { try? journal.append(update) }
+        guard !update.isEmpty else { return }
+        guard let link, link.isWelcomed else {
+            unsent = true
+            return
+        }
+        seq += 1
+        let sentAt = options.recordLatency ? Date().timeIntervalSince1970 * 1000 : nil
+        link.send(.ops(Ops(peer: id, seq: seq, update: update, sentAt: sentAt)))
+    }
+
+    private func sendPresence() {
+        guard let link, link.isWelcomed else { return }
+        link.send(.presence(PresenceInfo(peer: id, name: options.name, colour: colour, cursor: myCursor, mark: myMark)))
+    }
+
+    private func drainInbox() -> [PeerEvent] {
+        guard !inbox.isEmpty else { return [] }
+        let items = inbox
+        inbox = []
+        var events: [PeerEvent] = []
+        var peersDirty = false
+        var textDirty = false
+        func apply(_ update: Update, sentAt: Double?) {
+            do {
+                let changes = try replica.apply(update)
+                if let journal { try? journal.append(update) }
+                if let sentAt, options.recordLatency {
+                    latencies.append(Date().timeIntervalSince1970 * 1000 - sentAt)
+                }
+                if !changes.isEmpty {
+                    events.append(.textChanged(changes))
+                    textDirty = true
+                }
+            } catch {
+                events.append(.error("could not apply an update from the session: \(error)"))
+            }
+        }
+        for item in items {
+            switch item {
+            case .welcome(let welcome):
+                colour = welcome.colour
+                peers = [:]
+                order = []
+                for info in welcome.peers {
+                    peers[info.peer] = info
+                    order.append(info.peer)
+                }
+                peersDirty = true
+                apply(welcome.update, sentAt: nil)
+            case .message(.ops(let ops)):
+                apply(ops.update, sentAt: ops.sentAt)
+            case .message(.presence(let info)):
+                if peers[info.peer] == nil { order.append(info.peer) }
+                peers[info.peer] = info
+                peersDirty = true
+            case .message(.left(let left)):
+                peers[left.peer] = nil
+                order.removeAll { $0 == left.peer }
+                peersDirty = true
+            case .message(.runRequest(let m)): events.append(.run(.requested(m)))
+            case .message(.runCancel(let m)): events.append(.run(.cancelRequested(m)))
+            case .message(.runStarted(let m)): events.append(.run(.started(m)))
+            case .message(.runOutput(let m)): events.append(.run(.output(m)))
+            case .message(.runExited(let m)): events.append(.run(.exited(m)))
+            case .message: break
+            case .state(let state): events.append(.connection(state))
+            case .error(let text): events.append(.error(text))
+            }
+        }
+        if peersDirty || (textDirty && !peers.isEmpty) {
+            events.append(.peersChanged(resolvedPeers()))
+        }
+        return events
+    }
+
+    private func resolvedPeers() -> [PeerPresence] {
+        order.compactMap { peers[$0] }.map { info in
+            let cursor = info.cursor.map { replica.offset(of: $0) } ?? 0
+            let selection = info.mark.map { mark -> Range<Int> in
+                let other = replica.offset(of: mark)
+                return min(cursor, other)..<max(cursor, other)
+            }
+            return PeerPresence(id: info.peer, name: info.name, colour: info.colour, cursor: cursor, selection: selection)
+        }
+    }
+
+    private func push(_ item: Inbound) {
+        inbox.append(item)
+        let resumed = waiters.values
+        waiters = [:]
+        for waiter in resumed { waiter.resume() }
+        activity?()
+    }
+
+    private func wake(_ token: UUID) {
+        let waiter = withLock { waiters.removeValue(forKey: token) }
+        waiter?.resume()
+    }
+
+    private func wakeAll() {
+        let resumed: [CheckedContinuation<Void, Never>] = withLock {
+            defer { waiters = [:] }
+            return Array(waiters.values)
+        }
+        for waiter in resumed { waiter.resume() }
+    }
+
+    private func shutdownGroup() async {
+        try? await group.shutdownGracefully()
+    }
+
+    // MARK: Connection management (network thread)
+
+    private func connectFirst() async throws {
+        let loop = group.next()
+        let promise = loop.makePromise(of: Void.self)
+        withLock { firstResult = promise }
+        let timeout = options.connectTimeout
+        let address = self.address
+        let timer = loop.scheduleTask(in: .milliseconds(Int64(timeout * 1000))) {
+            promise.fail(SessionError.timedOut("after \(Int(timeout)) s connecting to \(address)"))
+        }
+        startConnection()
+        defer { timer.cancel() }
+        do {
+            try await promise.futureResult.get()
+        } catch {
+            let current: ClientConnection? = withLock {
+                closed = true
+                defer { link = nil }
+                return link
+            }
+            current?.abort()
+            throw error
+        }
+    }
+
+    private func startConnection() {
+        let handler = ClientConnection(peer: self)
+        let limits = options.limits
+        let address = self.address
+        ClientBootstrap(group: group)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.writeBufferWaterMark, value: .init(low: limits.writeLowWater, high: limits.writeHighWater))
+            .connectTimeout(.seconds(5))
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(FrameDecoder(maxPayload: limits.maxPayload)))
+                    try channel.pipeline.syncOperations.addHandler(handler)
+                }
+            }
+            .connect(host: address.host, port: address.port)
+            .whenFailure { [weak self] error in
+                let reason: SessionError
+                if let io = error as? IOError, io.errnoCode == ECONNREFUSED {
+                    reason = .connectionRefused(address.description)
+                } else if let connect = error as? NIOConnectionError,
+                    connect.connectionErrors.contains(where: { ($0.error as? IOError)?.errnoCode == ECONNREFUSED })
+                {
+                    reason = .connectionRefused(address.description)
+                } else {
+                    reason = .cannotConnect(address.description, "\(error)")
+                }
+                self?.linkFailed(handler, error: reason, fatal: false)
+            }
+    }
+
+    func makeHello(serverNonce: String, clientNonce: String) -> Hello {
+        withLock {
+            let role = options.role
+            let proof = Auth.joinProof(key: key, serverNonce: serverNonce, clientNonce: clientNonce, session: address.session, peer: id)
+            let registration = (role == .host && !address.session.isEmpty) ? Auth.keyHex(key) : nil
+            return Hello(version: WireProtocol.version, session: address.session, peer: id, name: options.name, role: role,
+                         nonce: clientNonce, proof: proof, known: replica.version, key: registration)
+        }
+    }
+
+    /// The handshake finished on `handler`.
+    func welcomed(_ welcome: Welcome, on handler: ClientConnection) {
+        let promise: EventLoopPromise<Void>? = withLock {
+            guard !closed else { return nil }
+            link = handler
+            attempt = 0
+            seq = 0
+            acked = 0
+            everConnected = true
+            colour = welcome.colour
+            push(.welcome(welcome))
+            push(.state(.connected))
+            // Whatever the server lacks: offline edits, or the host's document on first registration.
+            let missing = replica.updates(since: welcome.known)
+            unsent = false
+            if !missing.isEmpty {
+                seq += 1
+                handler.send(.ops(Ops(peer: id, seq: seq, update: missing)))
+            }
+            if myCursor != nil { sendPresence() }
+            defer { firstResult = nil }
+            return firstResult
+        }
+        promise?.succeed(())
+    }
+
+    func received(_ message: WireMessage, on handler: ClientConnection) {
+        withLock {
+            guard link === handler else { return }
+            if case .ack(let ack) = message {
+                acked = max(acked, ack.seq)
+                activity?()
+                return
+            }
+            push(.message(message))
+        }
+    }
+
+    /// The link ended or never came up; `fatal` errors (wrong secret, version) stop reconnecting.
+    func linkFailed(_ handler: ClientConnection, error: SessionError, fatal: Bool) {
+        let (promise, retry, attemptNumber): (EventLoopPromise<Void>?, Bool, Int) = withLock {
+            let wasCurrent = link === handler || link == nil
+            guard wasCurrent, !closed else { return (nil, false, 0) }
+            link = nil
+            if let first = firstResult {
+                firstResult = nil
+                closed = true
+                return (first, false, 0)
+            }
+            if fatal || !options.reconnect {
+                closed = true
+                push(.error(error.description))
+                push(.state(.closed(reason: error.description)))
+                return (nil, false, 0)
+            }
+            attempt += 1
+            push(.state(.reconnecting(attempt: attempt, reason: error.description)))
+            return (nil, true, attempt)
+        }
+        promise?.fail(error)
+        guard retry else { return }
+        let base = min(0.05 * pow(2, Double(min(attemptNumber - 1, 10))), options.maxBackoff)
+        let delay = base * Double.random(in: 0.5...1.0)
+        group.next().scheduleTask(in: .milliseconds(Int64(delay * 1000))) { [weak self] in
+            guard let self, !self.withLock({ self.closed }) else { return }
+            self.startConnection()
+        }
+    }
+}
+
+/// The client end of one TCP connection: handshake, pings, and messages to the peer.
+final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private weak var peer: CollaborationPeer?
+    private let channelBox = Locked<(any Channel)?>(nil)
+    private var channel: (any Channel)? { channelBox.withValue { $0 } }
+    private let clientNonce = Auth.generateNonce()
+    private var serverNonce: String?
+    private var lastHeard = NIODeadline.now()
+    private var pingTask: RepeatedTask?
+    private var nextPing = 0
+    private var failed = false
+    private let state = Locked(false)
+
+    init(peer: CollaborationPeer) { self.peer = peer }
+
+    /// True once the welcome was accepted (read from any thread).
+    var isWelcomed: Bool { state.withValue { $0 } }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        let channel = context.channel
+        channelBox.withValue { $0 = channel }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        guard let peer else { return }
+        let limits = peer.options.limits
+        pingTask = context.eventLoop.scheduleRepeatedTask(initialDelay: limits.pingInterval, delay: limits.pingInterval) { [weak self] _ in
+            self?.tick(limits: limits)
+        }
+    }
+
+    private func tick(limits: SessionLimits) {
+        if NIODeadline.now() - lastHeard > limits.deadAfter {
+            fail(.timedOut("waiting for the server (nothing received for \(limits.deadAfter.nanoseconds / 1_000_000) ms)"), fatal: false)
+            return
+        }
+        nextPing += 1
+        send(.ping(Ping(id: nextPing)))
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard let peer, !failed else { return }
+        lastHeard = .now()
+        let message: WireMessage
+        do {
+            message = try MessageCodec.decode(unwrapInboundIn(data))
+        } catch {
+            send(.error(ErrorMessage(code: .json, message: "\(error)")))
+            fail(.rejected("the server sent a bad message: \(error)"), fatal: false)
+            return
+        }
+        if !isWelcomed {
+            switch message {
+            case .challenge(let challenge):
+                guard challenge.versions.contains(WireProtocol.version) else {
+                    let theirs = challenge.versions
+                    send(.error(ErrorMessage(code: .version, message: "this side speaks protocol versions \(WireProtocol.supportedVersions)")))
+                    fail(.versionMismatch(ours: WireProtocol.supportedVersions, theirs: theirs), fatal: true)
+                    return
+                }
+                serverNonce = challenge.nonce
+                send(.hello(peer.makeHello(serverNonce: challenge.nonce, clientNonce: clientNonce)))
+            case .welcome(let welcome):
+                guard let serverNonce,
+                    Auth.verifyWelcome(welcome.proof, key: peer.key, serverNonce: serverNonce, clientNonce: clientNonce,
+                                       session: peer.address.session, peer: peer.id)
+                else {
+                    send(.error(ErrorMessage(code: .auth, message: "your proof of the secret is wrong")))
+                    fail(.hostNotAuthentic, fatal: true)
+                    return
+                }
+                state.withValue { $0 = true }
+                peer.welcomed(welcome, on: self)
+            case .error(let error):
+                switch error.code {
+                case .auth where error.message.hasPrefix("wrong secret"): fail(.wrongSecret, fatal: true)
+                case .session: fail(.noSuchSession(peer.address.session), fatal: true)
+                case .version: fail(.rejected(error.message), fatal: true)
+                default: fail(.rejected(error.message), fatal: error.code == .auth)
+                }
+            case .ping(let ping): send(.pong(ping))
+            default: break
+            }
+            return
+        }
+        switch message {
+        case .ping(let ping): send(.pong(ping))
+        case .pong, .unknown, .challenge, .hello, .welcome: break
+        case .error(let error):
+            fail(.rejected("\(error.code.rawValue): \(error.message)"), fatal: error.code == .auth || error.code == .version)
+        case .bye(let bye):
+            fail(.rejected(bye.reason ?? "the server said goodbye"), fatal: false)
+        default:
+            peer.received(message, on: self)
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if let frameError = error as? FrameError {
+            send(.error(ErrorMessage(code: .frame, message: frameError.description)))
+        }
+        fail(.cannotConnect(peer?.address.description ?? "server", "\(error)"), fatal: false)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        pingTask?.cancel()
+        fail(.rejected("the connection closed"), fatal: false)
+    }
+
+    /// Writes a message; safe from any thread.
+    func send(_ message: WireMessage) {
+        guard let channel, let frame = try? MessageCodec.frame(message) else { return }
+        channel.writeAndFlush(frame, promise: nil)
+    }
+
+    /// Sends bye and closes; safe from any thread.
+    func goodbye() {
+        guard let channel else { return }
+        channel.eventLoop.execute {
+            self.failed = true
+            self.pingTask?.cancel()
+            if let frame = try? MessageCodec.frame(.bye(Bye(reason: "left"))) {
+                channel.writeAndFlush(frame).whenComplete { _ in channel.close(promise: nil) }
+            } else {
+                channel.close(promise: nil)
+            }
+        }
+    }
+
+    /// Closes at once without a goodbye; safe from any thread.
+    func abort() {
+        channel?.close(promise: nil)
+    }
+
+    private func fail(_ error: SessionError, fatal: Bool) {
+        guard !failed else { return }
+        failed = true
+        pingTask?.cancel()
+        channel?.close(promise: nil)
+        peer?.linkFailed(self, error: error, fatal: fatal)
+    }
+}

@@ -1,0 +1,257 @@
+import Foundation
+import Logging
+
+/// A host: serves a file directly (with its own server) or through a relay, journals every
+/// edit to the state directory, and edits the document itself through `peer`.
+public final class HostSession: Sendable {
+    /// How to host.
+    public struct Options: Sendable {
+        public var file: URL
+        public var bind = "127.0.0.1"
+        /// nil: the port of a recovered session, else 7878. 0: any free port.
+        public var port: Int?
+        public var name: String
+        /// Register on this relay instead of listening.
+        public var relay: SessionAddress?
+        /// With `relay`: listen directly as well, bridging both (peers on either side see each other's edits).
+        public var listenToo = false
+        public var limits = SessionLimits()
+        public var stateDirectory = StateDirectory.url
+        public var logger = Logger(label: "codesync.host")
+
+        public init(file: URL, name: String) {
+            self.file = file
+            self.name = name
+        }
+    }
+
+    /// The default port of `codesync host`.
+    public static let defaultPort = 7878
+
+    /// The host's own participant: the editor drives the document through it.
+    public let peer: CollaborationPeer
+    /// The listening server, nil when hosting through a relay.
+    public let server: SessionServer?
+    /// The session secret (also kept in the journal, so a restarted host keeps its join line).
+    public let secret: String
+    /// Where joiners connect.
+    public let joinAddress: SessionAddress
+    /// The relay address, when also registered on a relay while listening.
+    public let bridgedRelayAddress: SessionAddress?
+    private let bridge: RelayBridge?
+    /// Edits recovered from a journal left by a host that did not stop cleanly; nil when none.
+    public let recovered: Int?
+    public let file: URL
+    private let relayJournalURL: URL?
+
+    /// The line to hand to the other person.
+    public var joinLine: String { "codesync join \(joinAddress) --secret \(secret)" }
+
+    /// Every join line: the direct one, then the relay one when bridging.
+    public var joinLines: [String] {
+        [joinLine] + (bridgedRelayAddress.map { ["codesync join \($0) --secret \(secret)"] } ?? [])
+    }
+
+    private init(peer: CollaborationPeer, server: SessionServer?, secret: String, joinAddress: SessionAddress, recovered: Int?, file: URL,
+                 relayJournalURL: URL?, bridge: RelayBridge? = nil) {
+        self.bridge = bridge
+        self.bridgedRelayAddress = bridge?.remote.address
+        self.peer = peer
+        self.server = server
+        self.secret = secret
+        self.joinAddress = joinAddress
+        self.recovered = recovered
+        self.file = file
+        self.relayJournalURL = relayJournalURL
+    }
+
+    /// Starts hosting `options.file` (created empty if missing), recovering a journal if one was left.
+    public static func start(_ options: Options) async throws -> HostSession {
+        let file = options.file.standardizedFileURL
+        let journalURL = Journal.url(for: file, directory: options.stateDirectory)
+        let hubAgent = "host-\(Auth.randomHex(count: 3))"
+        let recovered = try Journal.recover(url: journalURL, agent: hubAgent)
+        let replica: Replica
+        let header: JournalHeader
+        if let recovered {
+            replica = recovered.replica
+            header = recovered.header
+            options.logger.notice("recovered the unsaved session for \(file.path) from \(journalURL.path) (\(recovered.updates) edits after the last snapshot)")
+        } else {
+            replica = Replica(agent: hubAgent)
+            let text = try readOrCreate(file)
+            if !text.isEmpty { replica.insert(text, at: 0) }
+            header = JournalHeader(file: file.path, session: Auth.randomHex(count: 8), secret: Auth.generateSecret(),
+                                   port: options.port ?? defaultPort)
+        }
+        var peerOptions = CollaborationPeer.Options(name: options.name, secret: header.secret)
+        peerOptions.role = .host
+        peerOptions.limits = options.limits
+        peerOptions.logger = options.logger
+        peerOptions.agent = CollaborationPeer.makeAgent(name: options.name)
+
+        if let relay = options.relay, !options.listenToo {
+            let address = SessionAddress(host: relay.host, port: relay.port, session: header.session)
+            let journal = try Journal(url: journalURL, header: header, replica: replica)
+            let peer: CollaborationPeer
+            do {
+                peer = try await CollaborationPeer.join(address, options: peerOptions, state: replica.encodeState())
+            } catch {
+                journal.close()
+                throw error
+            }
+            peer.attachHostFile(file, journal: journal)
+            return HostSession(peer: peer, server: nil, secret: header.secret, joinAddress: address,
+                               recovered: recovered?.updates, file: file, relayJournalURL: journalURL)
+        }
+
+        let port = options.port ?? (recovered != nil ? header.port : defaultPort)
+        let initialState = replica.encodeState()
+        let box = LoopConfined(value: replica)
+        let server = try await SessionServer.host(
+            sessionID: header.session, secret: header.secret, bind: options.bind, port: port, limits: options.limits,
+            logger: options.logger
+        ) {
+            var saved = header
+            saved.port = port
+            return (box.value, try Journal(url: journalURL, header: saved, replica: box.value))
+        }
+        let local = SessionAddress(host: loopback(for: options.bind), port: server.port)
+        let peer: CollaborationPeer
+        do {
+            peer = try await CollaborationPeer.join(local, options: peerOptions)
+        } catch {
+            await server.shutdown()
+            throw error
+        }
+        peer.attachHostFile(file, journal: nil)
+        let shown = SessionAddress(host: isWildcardBind(options.bind) ? "127.0.0.1" : options.bind, port: server.port)
+        var bridge: RelayBridge?
+        if let relay = options.relay {
+            do {
+                var bridgeOptions = peerOptions
+                bridgeOptions.name = "\(options.name) (relay)"
+                bridgeOptions.agent = CollaborationPeer.makeAgent(name: "relay")
+                let remote = try await CollaborationPeer.join(
+                    SessionAddress(host: relay.host, port: relay.port, session: header.session), options: bridgeOptions, state: initialState)
+                bridgeOptions.role = .guest
+                bridgeOptions.agent = CollaborationPeer.makeAgent(name: "bridge")
+                let localSide = try await CollaborationPeer.join(local, options: bridgeOptions)
+                bridge = RelayBridge(local: localSide, remote: remote)
+            } catch {
+                await peer.close()
+                await server.shutdown()
+                throw error
+            }
+        }
+        return HostSession(peer: peer, server: server, secret: header.secret, joinAddress: shown,
+                           recovered: recovered?.updates, file: file, relayJournalURL: nil, bridge: bridge)
+    }
+
+    /// Writes the document atomically to the file.
+    public func save() async throws {
+        if let server {
+            try await server.save(to: file)
+        } else {
+            try peer.save()
+        }
+    }
+
+    /// Stops hosting. With `save`, writes the file first and then deletes the journal.
+    public func shutdown(save: Bool) async throws {
+        var saved = false
+        if save {
+            try await self.save()
+            saved = true
+        }
+        await bridge?.stop()
+        await peer.close()
+        await server?.shutdown(discardJournal: saved)
+        if saved, let relayJournalURL {
+            try? FileManager.default.removeItem(at: relayJournalURL)
+        }
+    }
+
+    /// True for 0.0.0.0 and ::, which listen on every interface.
+    public static func isWildcardBind(_ bind: String) -> Bool { bind == "0.0.0.0" || bind == "::" || bind == "[::]" }
+
+    static func loopback(for bind: String) -> String {
+        switch bind {
+        case "0.0.0.0": "127.0.0.1"
+        case "::", "[::]": "::1"
+        default: bind
+        }
+    }
+
+    private static func readOrCreate(_ file: URL) throws -> String {
+        let manager = FileManager.default
+        var isDirectory: ObjCBool = false
+        if manager.fileExists(atPath: file.path, isDirectory: &isDirectory) {
+            if isDirectory.boolValue { throw SessionError.file("\(file.path) is a directory; give a file to host") }
+            guard let data = manager.contents(atPath: file.path) else {
+                throw SessionError.file("cannot read \(file.path): check its permissions")
+            }
+            guard let text = String(data: data, encoding: .utf8) else {
+                throw SessionError.file("\(file.path) is not UTF-8 text; codesync edits UTF-8 text files only")
+            }
+            return text
+        }
+        guard manager.createFile(atPath: file.path, contents: Data()) else {
+            throw SessionError.file("cannot create \(file.path): does its folder exist and is it writable?")
+        }
+        return ""
+    }
+}
+
+/// Joins a direct session and a relay session of the same document: whatever either side has
+/// that the other lacks is passed across (edits only; cursors stay on their own side).
+final class RelayBridge: @unchecked Sendable {
+    let local: CollaborationPeer
+    let remote: CollaborationPeer
+    private let wake = DispatchSemaphore(value: 0)
+    private let stopped = Locked(false)
+    private let done = DispatchSemaphore(value: 0)
+
+    init(local: CollaborationPeer, remote: CollaborationPeer) {
+        self.local = local
+        self.remote = remote
+        let wake = self.wake
+        local.onActivity = { wake.signal() }
+        remote.onActivity = { wake.signal() }
+        let thread = Thread { [self] in run() }
+        thread.name = "codesync relay bridge"
+        thread.start()
+    }
+
+    private var isStopped: Bool { stopped.withValue { $0 } }
+
+    private func run() {
+        while !isStopped {
+            _ = wake.wait(timeout: .now() + .milliseconds(500))
+            _ = local.poll()
+            _ = remote.poll()
+            do {
+                let toLocal = remote.updates(since: local.version)
+                if !toLocal.isEmpty { try local.absorb(toLocal) }
+                let toRemote = local.updates(since: remote.version)
+                if !toRemote.isEmpty { try remote.absorb(toRemote) }
+            } catch {
+                local.options.logger.error("relay bridge could not pass an update across: \(error)")
+            }
+        }
+        done.signal()
+    }
+
+    func stop() async {
+        stopped.withValue { $0 = true }
+        wake.signal()
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            DispatchQueue.global().async { [done] in
+                done.wait()
+                continuation.resume()
+            }
+        }
+        await local.close()
+        await remote.close()
+    }
+}

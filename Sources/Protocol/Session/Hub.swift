@@ -1,0 +1,155 @@
+import Crypto
+import Foundation
+import Logging
+import NIOCore
+
+/// One session's shared state on a host or relay: the document, who is in, where their cursors are.
+///
+/// Confined to the server's event loop. Ops are applied to the hub's replica first (so a
+/// malformed update never reaches anybody), forwarded to the other members as the same bytes
+/// that arrived, journaled, then acknowledged to the sender.
+final class Hub {
+    let id: String
+    let key: SymmetricKey
+    let replica: Replica
+    let journal: Journal?
+    private let logger: Logger
+    private let limits: SessionLimits
+    private var members: [String: ServerConnection] = [:]
+    private var order: [String] = []
+    private var presence: [String: PresenceInfo] = [:]
+    private var colours: [String: Int] = [:]
+
+    init(id: String, key: SymmetricKey, replica: Replica, journal: Journal?, limits: SessionLimits, logger: Logger) {
+        self.id = id
+        self.key = key
+        self.replica = replica
+        self.journal = journal
+        self.limits = limits
+        self.logger = logger
+    }
+
+    /// Peers connected now.
+    var memberCount: Int { members.count }
+
+    /// When the last member left (nil while anyone is connected).
+    private(set) var emptySince: NIODeadline? = .now()
+
+    /// A connection passed the proof: answer with the welcome and tell everyone else.
+    func join(_ connection: ServerConnection, hello: Hello, serverNonce: String) {
+        if let previous = members[hello.peer], previous !== connection {
+            // The same peer reconnecting (its old connection may be half-open): the new one wins.
+            members[hello.peer] = nil
+            previous.close(reason: "replaced by a new connection from the same peer")
+        } else if members.count >= limits.maxPeersPerSession {
+            connection.fail(.limit, "the session is full (\(limits.maxPeersPerSession) peers)")
+            return
+        }
+        let colour = colours[hello.peer] ?? freeColour(preferZero: hello.role == .host)
+        colours[hello.peer] = colour
+        members[hello.peer] = connection
+        emptySince = nil
+        order.removeAll { $0 == hello.peer }
+        order.append(hello.peer)
+        let info = PresenceInfo(peer: hello.peer, name: hello.name, colour: colour, cursor: presence[hello.peer]?.cursor, mark: presence[hello.peer]?.mark)
+        presence[hello.peer] = info
+        connection.activate(hub: self, peer: hello.peer, name: hello.name, role: hello.role)
+        let proof = Auth.welcomeProof(key: key, serverNonce: serverNonce, clientNonce: hello.nonce, session: hello.session, peer: hello.peer)
+        let others = order.filter { $0 != hello.peer }.compactMap { presence[$0] }
+        connection.send(.welcome(Welcome(
+            version: hello.version, session: id, peer: hello.peer, colour: colour, proof: proof, peers: others,
+            update: replica.updates(since: hello.known), known: replica.version)))
+        broadcast(.presence(info), except: hello.peer)
+        logger.info("\(hello.name) joined as \(hello.peer) (\(hello.role.rawValue), \(connection.remote)); \(members.count) connected")
+    }
+
+    private func freeColour(preferZero: Bool) -> Int {
+        let used = Set(members.keys.compactMap { colours[$0] })
+        let start = preferZero ? 0 : 1
+        for offset in 0..<8 {
+            let colour = (start + offset) % 8
+            if !used.contains(colour) { return colour }
+        }
+        return members.count % 8
+    }
+
+    /// Ops from a member: apply, forward, journal, acknowledge.
+    func receive(_ ops: Ops, payload: ByteBuffer, from connection: ServerConnection) {
+        do {
+            _ = try replica.apply(ops.update)
+        } catch {
+            logger.warning("\(connection.describe): malformed update: \(error)")
+            connection.fail(.document, "malformed update: \(error)")
+            return
+        }
+        forward(frame: FrameEncoder.frame(payload.readableBytesView), except: connection.peer)
+        if let journal {
+            do {
+                try journal.append(ops.update)
+                try journal.compactIfNeeded(replica)
+            } catch {
+                // Not acknowledging is the honest answer: the peer keeps the edit and resends it.
+                logger.error("journal write failed, edits are not acknowledged: \(error)")
+                return
+            }
+        }
+        connection.acknowledge(ops.seq)
+    }
+
+    /// A member moved its cursor.
+    func receivePresence(_ sent: PresenceInfo, from connection: ServerConnection) {
+        guard var info = presence[connection.peer] else { return }
+        info.cursor = sent.cursor
+        info.mark = sent.mark
+        presence[connection.peer] = info
+        broadcast(.presence(info), except: connection.peer)
+    }
+
+    /// Runs go to the host, their progress to everyone else.
+    func route(_ message: WireMessage, payload: ByteBuffer, from connection: ServerConnection) {
+        let frame = FrameEncoder.frame(payload.readableBytesView)
+        switch message {
+        case .runRequest, .runCancel:
+            if let host = members.values.first(where: { $0.role == .host }), host !== connection {
+                host.send(frame: frame)
+            }
+        default:
+            guard connection.role == .host else {
+                connection.fail(.protocol, "only the host reports runs")
+                return
+            }
+            forward(frame: frame, except: connection.peer)
+        }
+    }
+
+    /// A connection went away.
+    func leave(_ connection: ServerConnection, reason: String) {
+        guard !connection.peer.isEmpty, members[connection.peer] === connection else { return }
+        members[connection.peer] = nil
+        if members.isEmpty { emptySince = .now() }
+        order.removeAll { $0 == connection.peer }
+        presence[connection.peer] = nil
+        broadcast(.left(Left(peer: connection.peer, reason: reason)), except: connection.peer)
+        logger.info("\(connection.name) (\(connection.peer)) left: \(reason); \(members.count) connected")
+    }
+
+    /// Tells every member but `except`.
+    func broadcast(_ message: WireMessage, except: String?) {
+        guard let frame = try? MessageCodec.frame(message, maxPayload: limits.maxPayload) else { return }
+        forward(frame: frame, except: except)
+    }
+
+    private func forward(frame: ByteBuffer, except: String?) {
+        for peer in order where peer != except {
+            members[peer]?.send(frame: frame)
+        }
+    }
+
+    /// Says goodbye to every member.
+    func closeAll(reason: String) {
+        for connection in members.values {
+            connection.send(.bye(Bye(reason: reason)))
+            connection.close(reason: reason)
+        }
+    }
+}

@@ -1,0 +1,232 @@
+import Crypto
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+
+/// Wraps a value that is only touched on one event loop, to carry it there.
+struct LoopConfined<Value>: @unchecked Sendable {
+    var value: Value
+}
+
+/// The state a server shares between its connections; confined to the server's one event loop.
+final class ServerCore: @unchecked Sendable {
+    enum Mode { case host(Hub), relay }
+
+    let limits: SessionLimits
+    let logger: Logger
+    let throttle: AuthThrottle
+    let eventLoop: any EventLoop
+    private(set) var mode: Mode
+    private var sessions: [String: Hub] = [:]
+
+    init(mode: Mode, limits: SessionLimits, logger: Logger, eventLoop: any EventLoop) {
+        self.mode = mode
+        self.limits = limits
+        self.logger = logger
+        self.eventLoop = eventLoop
+        self.throttle = AuthThrottle(limits: limits)
+    }
+
+    var hubs: [Hub] {
+        switch mode {
+        case .host(let hub): [hub]
+        case .relay: Array(sessions.values)
+        }
+    }
+
+    /// Checks a hello: version, session, proof; then hands the connection to its hub.
+    func accept(_ hello: Hello, on connection: ServerConnection, serverNonce: String) {
+        guard WireProtocol.supportedVersions.contains(hello.version) else {
+            let ours = WireProtocol.supportedVersions.map(String.init).joined(separator: ", ")
+            connection.fail(.version, "this side speaks protocol versions [\(ours)]; you speak version \(hello.version)")
+            return
+        }
+        guard !hello.peer.isEmpty, hello.peer.count <= 64, hello.name.count <= 64 else {
+            connection.fail(.protocol, "peer id and name must be 1 to 64 characters")
+            return
+        }
+        let hub: Hub
+        switch mode {
+        case .host(let only):
+            guard hello.session.isEmpty || hello.session == only.id else {
+                connection.fail(.session, "this host serves session \(only.id), not \(hello.session)")
+                return
+            }
+            hub = only
+        case .relay:
+            if let existing = sessions[hello.session] {
+                hub = existing
+            } else if hello.role == .host, let keyHex = hello.key, let key = Auth.key(fromHex: keyHex),
+                !hello.session.isEmpty, hello.session.count <= 64
+            {
+                guard sessions.count < limits.maxSessions else {
+                    connection.fail(.limit, "the relay is full (\(limits.maxSessions) sessions)")
+                    return
+                }
+                hub = Hub(id: hello.session, key: key, replica: Replica(agent: "relay-\(Auth.randomHex(count: 3))"),
+                          journal: nil, limits: limits, logger: logger)
+                sessions[hello.session] = hub
+                logger.info("session \(hello.session) registered by \(connection.remote)")
+            } else {
+                connection.fail(.session, "no session '\(hello.session)' on this relay")
+                return
+            }
+        }
+        guard Auth.verifyJoin(hello.proof, key: hub.key, serverNonce: serverNonce, clientNonce: hello.nonce,
+                              session: hello.session, peer: hello.peer)
+        else {
+            let delay = throttle.failed(connection.remote)
+            logger.warning("wrong secret from \(connection.remote) (\(hello.name)); answering in \(delay.nanoseconds / 1_000_000) ms")
+            eventLoop.scheduleTask(in: delay) {
+                connection.fail(.auth, "wrong secret")
+            }
+            return
+        }
+        throttle.succeeded(connection.remote)
+        hub.join(connection, hello: hello, serverNonce: serverNonce)
+    }
+
+    /// Runs every second: flushes journals, forgets relay sessions nobody has used for a while.
+    func housekeeping() {
+        for hub in hubs { hub.journal?.sync() }
+        guard case .relay = mode else { return }
+        let now = NIODeadline.now()
+        for (id, hub) in sessions {
+            if let since = hub.emptySince, now - since > limits.relaySessionIdleTimeout {
+                sessions[id] = nil
+                logger.info("session \(id) forgotten after \(limits.relaySessionIdleTimeout.nanoseconds / 1_000_000_000) s without peers")
+            }
+        }
+    }
+}
+
+/// A listening host or relay. Every connection and hub runs on one event loop thread.
+public final class SessionServer: Sendable {
+    /// The address actually bound (the port is real even when 0 was asked for).
+    public let host: String
+    public let port: Int
+    /// The session id (host mode), empty for a relay.
+    public let sessionID: String
+    private let group: MultiThreadedEventLoopGroup
+    private let channel: any Channel
+    private let core: ServerCore
+    private let journalTimer: LoopConfined<RepeatedTask>
+
+    private init(host: String, port: Int, sessionID: String, group: MultiThreadedEventLoopGroup, channel: any Channel, core: ServerCore) {
+        self.host = host
+        self.port = port
+        self.sessionID = sessionID
+        self.group = group
+        self.channel = channel
+        self.core = core
+        journalTimer = LoopConfined(value: core.eventLoop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { _ in
+            core.housekeeping()
+        })
+    }
+
+    /// Serves one document as a host. `makeState` runs on the server's loop and returns the
+    /// document (and its journal, which the server then owns).
+    public static func host(
+        sessionID: String, secret: String, bind: String, port: Int, limits: SessionLimits = SessionLimits(),
+        logger: Logger = Logger(label: "codesync.host"),
+        makeState: @escaping @Sendable () throws -> (Replica, Journal?)
+    ) async throws -> SessionServer {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let loop = group.next()
+        let hub = try await loop.submit {
+            let (replica, journal) = try makeState()
+            return LoopConfined(value: Hub(id: sessionID, key: Auth.sessionKey(secret: secret), replica: replica, journal: journal, limits: limits, logger: logger))
+        }.get()
+        let core = ServerCore(mode: .host(hub.value), limits: limits, logger: logger, eventLoop: loop)
+        return try await start(core: core, group: group, bind: bind, port: port, sessionID: sessionID)
+    }
+
+    /// Runs a relay that keeps any number of isolated sessions.
+    public static func relay(
+        bind: String, port: Int, limits: SessionLimits = SessionLimits(), logger: Logger = Logger(label: "codesync.relay")
+    ) async throws -> SessionServer {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let core = ServerCore(mode: .relay, limits: limits, logger: logger, eventLoop: group.next())
+        return try await start(core: core, group: group, bind: bind, port: port, sessionID: "")
+    }
+
+    private static func start(core: ServerCore, group: MultiThreadedEventLoopGroup, bind: String, port: Int, sessionID: String) async throws -> SessionServer {
+        let limits = core.limits
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.allowRemoteHalfClosure, value: true)
+            .childChannelOption(.writeBufferWaterMark, value: .init(low: limits.writeLowWater, high: limits.writeHighWater))
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let remote = channel.remoteAddress?.ipAddress ?? "unknown"
+                    if let size = limits.socketSendBuffer {
+                        try channel.syncOptions?.setOption(.socketOption(.so_sndbuf), value: SocketOptionValue(size))
+                    }
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(FrameDecoder(maxPayload: limits.maxPayload)))
+                    try channel.pipeline.syncOperations.addHandler(ServerConnection(server: core, remote: remote))
+                }
+            }
+        let channel: any Channel
+        do {
+            channel = try await bootstrap.bind(host: bind, port: port).get()
+        } catch let error as IOError where error.errnoCode == EADDRINUSE {
+            try? await group.shutdownGracefully()
+            throw SessionError.portInUse(host: bind, port: port)
+        } catch {
+            try? await group.shutdownGracefully()
+            throw SessionError.cannotBind(host: bind, port: port, reason: "\(error)")
+        }
+        let boundPort = channel.localAddress?.port ?? port
+        return SessionServer(host: bind, port: boundPort, sessionID: sessionID, group: group, channel: channel, core: core)
+    }
+
+    /// The host's document text as the server holds it (host mode; empty for a relay).
+    public func text() async -> String {
+        let core = self.core
+        return (try? await core.eventLoop.submit { () -> String in
+            if case .host(let hub) = core.mode { return hub.replica.text }
+            return ""
+        }.get()) ?? ""
+    }
+
+    /// Peers connected now, over all sessions.
+    public func connectedPeers() async -> Int {
+        let core = self.core
+        return (try? await core.eventLoop.submit { core.hubs.reduce(0) { $0 + $1.memberCount } }.get()) ?? 0
+    }
+
+    /// Sessions held now.
+    public func sessionCount() async -> Int {
+        let core = self.core
+        return (try? await core.eventLoop.submit { core.hubs.count }.get()) ?? 0
+    }
+
+    /// Writes the host's document atomically to `url` (host mode), with the journal synced first.
+    public func save(to url: URL) async throws {
+        let core = self.core
+        let text = try await core.eventLoop.submit { () -> String in
+            guard case .host(let hub) = core.mode else { throw SessionError.file("a relay has no document to save") }
+            hub.journal?.sync()
+            return hub.replica.text
+        }.get()
+        try AtomicFile.write(text, to: url)
+    }
+
+    /// Says bye to everyone, stops listening and ends the loop; `discardJournal` after a clean save.
+    public func shutdown(discardJournal: Bool = false) async {
+        let core = self.core
+        let timer = journalTimer
+        try? await core.eventLoop.submit {
+            timer.value.cancel()
+            for hub in core.hubs {
+                hub.closeAll(reason: "the server is shutting down")
+                if discardJournal { hub.journal?.discard() } else { hub.journal?.close() }
+            }
+        }.get()
+        try? await channel.close()
+        try? await group.shutdownGracefully()
+    }
+}

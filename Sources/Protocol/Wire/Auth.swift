@@ -1,0 +1,115 @@
+import Crypto
+import Foundation
+
+/// Proofs of a shared session secret that never put the secret itself on the wire.
+///
+/// Both sides derive a session key from the secret. The joiner proves the key with an
+/// HMAC-SHA256 over the server's fresh nonce (and its own); the server answers with an HMAC
+/// over the joiner's nonce, so a joiner also knows the server holds the secret. Comparisons
+/// are constant-time (`HMAC.isValidAuthenticationCode`).
+public enum Auth {
+    /// Bytes of randomness in a generated secret (128 bits).
+    public static let secretBytes = 16
+    /// Bytes of randomness in a nonce (256 bits).
+    public static let nonceBytes = 32
+
+    /// A fresh random session secret, 32 lowercase hex characters.
+    public static func generateSecret() -> String { randomHex(count: secretBytes) }
+
+    /// A fresh random nonce as hex.
+    public static func generateNonce() -> String { randomHex(count: nonceBytes) }
+
+    /// Random bytes from the system's cryptographic generator, as hex.
+    public static func randomHex(count: Int) -> String {
+        var generator = SystemRandomNumberGenerator()
+        return hex((0..<count).map { _ in UInt8.random(in: .min ... .max, using: &generator) })
+    }
+
+    /// The session key derived from a secret; this, not the secret, is what a relay is given.
+    public static func sessionKey(secret: String) -> SymmetricKey {
+        let mac = HMAC<SHA256>.authenticationCode(
+            for: Data("codesync session key v1".utf8), using: SymmetricKey(data: Data(secret.utf8)))
+        return SymmetricKey(data: Data(mac))
+    }
+
+    /// The session key as hex (relay registration).
+    public static func keyHex(_ key: SymmetricKey) -> String {
+        key.withUnsafeBytes { hex(Array($0)) }
+    }
+
+    /// Parses a session key sent as hex; nil unless it is 32 bytes.
+    public static func key(fromHex text: String) -> SymmetricKey? {
+        guard let bytes = bytes(fromHex: text), bytes.count == 32 else { return nil }
+        return SymmetricKey(data: bytes)
+    }
+
+    /// The joiner's proof: HMAC over both nonces, the session and the peer id.
+    public static func joinProof(key: SymmetricKey, serverNonce: String, clientNonce: String, session: String, peer: String) -> String {
+        hex(Array(HMAC<SHA256>.authenticationCode(
+            for: Data(joinMessage(serverNonce, clientNonce, session, peer).utf8), using: key)))
+    }
+
+    /// The server's proof, over the joiner's nonce first.
+    public static func welcomeProof(key: SymmetricKey, serverNonce: String, clientNonce: String, session: String, peer: String) -> String {
+        hex(Array(HMAC<SHA256>.authenticationCode(
+            for: Data(welcomeMessage(serverNonce, clientNonce, session, peer).utf8), using: key)))
+    }
+
+    /// Checks a joiner's proof in constant time.
+    public static func verifyJoin(_ proof: String, key: SymmetricKey, serverNonce: String, clientNonce: String, session: String, peer: String) -> Bool {
+        verify(proof, message: joinMessage(serverNonce, clientNonce, session, peer), key: key)
+    }
+
+    /// Checks a server's proof in constant time.
+    public static func verifyWelcome(_ proof: String, key: SymmetricKey, serverNonce: String, clientNonce: String, session: String, peer: String) -> Bool {
+        verify(proof, message: welcomeMessage(serverNonce, clientNonce, session, peer), key: key)
+    }
+
+    private static func joinMessage(_ s: String, _ c: String, _ session: String, _ peer: String) -> String {
+        "codesync join v1\n\(s)\n\(c)\n\(session)\n\(peer)"
+    }
+
+    private static func welcomeMessage(_ s: String, _ c: String, _ session: String, _ peer: String) -> String {
+        "codesync welcome v1\n\(c)\n\(s)\n\(session)\n\(peer)"
+    }
+
+    private static func verify(_ proof: String, message: String, key: SymmetricKey) -> Bool {
+        guard let code = bytes(fromHex: proof), code.count == SHA256.byteCount else { return false }
+        return HMAC<SHA256>.isValidAuthenticationCode(code, authenticating: Data(message.utf8), using: key)
+    }
+
+    /// Lowercase hex of `bytes`.
+    public static func hex(_ bytes: [UInt8]) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out = [UInt8]()
+        out.reserveCapacity(bytes.count * 2)
+        for byte in bytes {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0x0f)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Bytes of a hex string; nil when it is not hex.
+    public static func bytes(fromHex text: String) -> [UInt8]? {
+        let utf8 = Array(text.utf8)
+        guard utf8.count % 2 == 0 else { return nil }
+        var out = [UInt8]()
+        out.reserveCapacity(utf8.count / 2)
+        func value(_ c: UInt8) -> UInt8? {
+            switch c {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
+            default: nil
+            }
+        }
+        var index = 0
+        while index < utf8.count {
+            guard let high = value(utf8[index]), let low = value(utf8[index + 1]) else { return nil }
+            out.append(high << 4 | low)
+            index += 2
+        }
+        return out
+    }
+}

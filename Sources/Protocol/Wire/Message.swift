@@ -1,0 +1,335 @@
+import Foundation
+import NIOCore
+
+/// Wire protocol versions this build speaks, newest last.
+public enum WireProtocol {
+    /// The version this build prefers.
+    public static let version = 1
+    /// Every version this build can speak.
+    public static let supportedVersions = [1]
+}
+
+/// A peer's role in a session.
+public enum PeerRole: String, Codable, Sendable {
+    /// The peer that owns the file (and, with a relay, registers the session).
+    case host
+    /// Anybody else.
+    case guest
+}
+
+/// Why a connection is being closed; travels in `error` frames.
+public enum WireErrorCode: String, Codable, Sendable {
+    case auth, version, frame, json, `protocol`, slow, timeout, limit, session, busy, document
+}
+
+/// The server's opening message: a fresh nonce the joiner must prove the secret over.
+public struct Challenge: Codable, Equatable, Sendable {
+    public var versions: [Int]
+    public var nonce: String
+    public var server: String
+    public init(versions: [Int], nonce: String, server: String) {
+        self.versions = versions; self.nonce = nonce; self.server = server
+    }
+}
+
+/// The joiner's answer to a challenge: who it is, what it knows, and a proof of the secret.
+public struct Hello: Codable, Equatable, Sendable {
+    public var version: Int
+    public var session: String
+    public var peer: String
+    public var name: String
+    public var role: PeerRole
+    public var nonce: String
+    public var proof: String
+    public var known: VersionVector
+    /// Relay registration only: the derived session key (never the secret itself).
+    public var key: String?
+    public init(
+        version: Int, session: String, peer: String, name: String, role: PeerRole, nonce: String,
+        proof: String, known: VersionVector, key: String? = nil
+    ) {
+        self.version = version; self.session = session; self.peer = peer; self.name = name
+        self.role = role; self.nonce = nonce; self.proof = proof; self.known = known; self.key = key
+    }
+}
+
+/// Where a peer's cursor and selection are, as anchors that stick to characters.
+public struct PresenceInfo: Codable, Equatable, Sendable {
+    public var peer: String
+    public var name: String
+    public var colour: Int
+    /// Caret position; nil until the peer has placed it.
+    public var cursor: Anchor?
+    /// The other end of the selection, nil when nothing is selected.
+    public var mark: Anchor?
+    public init(peer: String, name: String, colour: Int, cursor: Anchor? = nil, mark: Anchor? = nil) {
+        self.peer = peer; self.name = name; self.colour = colour; self.cursor = cursor; self.mark = mark
+    }
+}
+
+/// The server's acceptance: the joiner's identity, the peers, and what the joiner lacks.
+public struct Welcome: Codable, Equatable, Sendable {
+    public var version: Int
+    public var session: String
+    public var peer: String
+    public var colour: Int
+    public var proof: String
+    public var peers: [PresenceInfo]
+    public var update: Update
+    /// The server's version vector, so the joiner can send exactly what the server lacks.
+    public var known: VersionVector
+    public init(
+        version: Int, session: String, peer: String, colour: Int, proof: String, peers: [PresenceInfo],
+        update: Update, known: VersionVector
+    ) {
+        self.version = version; self.session = session; self.peer = peer; self.colour = colour
+        self.proof = proof; self.peers = peers; self.update = update; self.known = known
+    }
+}
+
+/// Document operations from one peer.
+public struct Ops: Codable, Equatable, Sendable {
+    public var peer: String
+    /// Per-connection sequence number, echoed by `ack` once the server has journaled the ops.
+    public var seq: Int
+    public var update: Update
+    /// Sender's wall clock when sent, ms since 1970 (latency measurement only).
+    public var sentAt: Double?
+    public init(peer: String, seq: Int, update: Update, sentAt: Double? = nil) {
+        self.peer = peer; self.seq = seq; self.update = update; self.sentAt = sentAt
+    }
+}
+
+/// The server has stored every `ops` up to `seq` from this connection.
+public struct Ack: Codable, Equatable, Sendable {
+    public var seq: Int
+    public init(seq: Int) { self.seq = seq }
+}
+
+/// A peer left the session.
+public struct Left: Codable, Equatable, Sendable {
+    public var peer: String
+    public var reason: String?
+    public init(peer: String, reason: String? = nil) { self.peer = peer; self.reason = reason }
+}
+
+/// Liveness probe (`ping`) and its answer (`pong`, same id).
+public struct Ping: Codable, Equatable, Sendable {
+    public var id: Int
+    public init(id: Int) { self.id = id }
+}
+
+/// Why the sender is about to close the connection.
+public struct ErrorMessage: Codable, Equatable, Sendable {
+    public var code: WireErrorCode
+    public var message: String
+    public init(code: WireErrorCode, message: String) { self.code = code; self.message = message }
+}
+
+/// A clean goodbye.
+public struct Bye: Codable, Equatable, Sendable {
+    public var reason: String?
+    public init(reason: String? = nil) { self.reason = reason }
+}
+
+/// A peer asks the host to run the buffer as it saw it.
+public struct RunRequestMessage: Codable, Equatable, Sendable {
+    public var peer: String
+    public var language: String
+    public var source: String
+    public init(peer: String, language: String, source: String) {
+        self.peer = peer; self.language = language; self.source = source
+    }
+}
+
+/// A peer asks the host to cancel a run.
+public struct RunCancelMessage: Codable, Equatable, Sendable {
+    public var peer: String
+    public var run: String
+    public init(peer: String, run: String) { self.peer = peer; self.run = run }
+}
+
+/// The host started a run.
+public struct RunStartedMessage: Codable, Equatable, Sendable {
+    public var run: String
+    public var by: String
+    public var language: String
+    public init(run: String, by: String, language: String) { self.run = run; self.by = by; self.language = language }
+}
+
+/// A chunk of a run's output.
+public struct RunOutputMessage: Codable, Equatable, Sendable {
+    public var run: String
+    /// "stdout" or "stderr".
+    public var stream: String
+    public var text: String
+    public init(run: String, stream: String, text: String) { self.run = run; self.stream = stream; self.text = text }
+}
+
+/// A run ended.
+public struct RunExitedMessage: Codable, Equatable, Sendable {
+    public var run: String
+    /// Plain-words outcome ("exited", "timedOut", "cancelled", ...).
+    public var outcome: String
+    public var code: Int?
+    public var durationMs: Int
+    /// Who cancelled it, when cancelled.
+    public var by: String?
+    public init(run: String, outcome: String, code: Int?, durationMs: Int, by: String? = nil) {
+        self.run = run; self.outcome = outcome; self.code = code; self.durationMs = durationMs; self.by = by
+    }
+}
+
+/// One protocol message: a JSON object whose `type` names the case.
+public enum WireMessage: Equatable, Sendable {
+    case challenge(Challenge)
+    case hello(Hello)
+    case welcome(Welcome)
+    case ops(Ops)
+    case ack(Ack)
+    case presence(PresenceInfo)
+    case left(Left)
+    case ping(Ping)
+    case pong(Ping)
+    case error(ErrorMessage)
+    case bye(Bye)
+    case runRequest(RunRequestMessage)
+    case runCancel(RunCancelMessage)
+    case runStarted(RunStartedMessage)
+    case runOutput(RunOutputMessage)
+    case runExited(RunExitedMessage)
+    /// A message type this build does not know (from a newer peer).
+    case unknown(type: String)
+
+    /// The `type` field's value.
+    public var type: String {
+        switch self {
+        case .challenge: "challenge"
+        case .hello: "hello"
+        case .welcome: "welcome"
+        case .ops: "ops"
+        case .ack: "ack"
+        case .presence: "presence"
+        case .left: "left"
+        case .ping: "ping"
+        case .pong: "pong"
+        case .error: "error"
+        case .bye: "bye"
+        case .runRequest: "run.request"
+        case .runCancel: "run.cancel"
+        case .runStarted: "run.started"
+        case .runOutput: "run.output"
+        case .runExited: "run.exited"
+        case .unknown(let type): type
+        }
+    }
+}
+
+/// A payload that is not a valid message.
+public struct MessageError: Error, Equatable, CustomStringConvertible, Sendable {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+extension WireMessage: Codable {
+    private enum TypeKey: String, CodingKey { case type }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: TypeKey.self)
+        let type = try container.decode(String.self, forKey: .type)
+        switch type {
+        case "challenge": self = .challenge(try Challenge(from: decoder))
+        case "hello": self = .hello(try Hello(from: decoder))
+        case "welcome": self = .welcome(try Welcome(from: decoder))
+        case "ops": self = .ops(try Ops(from: decoder))
+        case "ack": self = .ack(try Ack(from: decoder))
+        case "presence": self = .presence(try PresenceInfo(from: decoder))
+        case "left": self = .left(try Left(from: decoder))
+        case "ping": self = .ping(try Ping(from: decoder))
+        case "pong": self = .pong(try Ping(from: decoder))
+        case "error": self = .error(try ErrorMessage(from: decoder))
+        case "bye": self = .bye(try Bye(from: decoder))
+        case "run.request": self = .runRequest(try RunRequestMessage(from: decoder))
+        case "run.cancel": self = .runCancel(try RunCancelMessage(from: decoder))
+        case "run.started": self = .runStarted(try RunStartedMessage(from: decoder))
+        case "run.output": self = .runOutput(try RunOutputMessage(from: decoder))
+        case "run.exited": self = .runExited(try RunExitedMessage(from: decoder))
+        default: self = .unknown(type: type)
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: TypeKey.self)
+        try container.encode(type, forKey: .type)
+        switch self {
+        case .challenge(let m): try m.encode(to: encoder)
+        case .hello(let m): try m.encode(to: encoder)
+        case .welcome(let m): try m.encode(to: encoder)
+        case .ops(let m): try m.encode(to: encoder)
+        case .ack(let m): try m.encode(to: encoder)
+        case .presence(let m): try m.encode(to: encoder)
+        case .left(let m): try m.encode(to: encoder)
+        case .ping(let m), .pong(let m): try m.encode(to: encoder)
+        case .error(let m): try m.encode(to: encoder)
+        case .bye(let m): try m.encode(to: encoder)
+        case .runRequest(let m): try m.encode(to: encoder)
+        case .runCancel(let m): try m.encode(to: encoder)
+        case .runStarted(let m): try m.encode(to: encoder)
+        case .runOutput(let m): try m.encode(to: encoder)
+        case .runExited(let m): try m.encode(to: encoder)
+        case .unknown: break
+        }
+    }
+}
+
+/// Turns messages into frame payloads and back. Pure: no I/O.
+public enum MessageCodec {
+    /// JSON bytes of `message` (keys sorted, so frames are reproducible).
+    public static func encode(_ message: WireMessage) throws -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return Array(try encoder.encode(message))
+    }
+
+    /// A whole frame (length prefix + JSON) for `message`.
+    public static func frame(_ message: WireMessage, maxPayload: Int = FrameLimits.defaultMaxPayload) throws -> ByteBuffer {
+        let payload = try encode(message)
+        if payload.count > maxPayload { throw FrameError.oversized(length: payload.count, limit: maxPayload) }
+        return FrameEncoder.frame(payload)
+    }
+
+    /// Decodes one frame payload; a payload that is not a JSON object with a string `type` is a `MessageError`.
+    public static func decode(_ payload: ByteBuffer) throws -> WireMessage {
+        try decode(payload.readableBytesView)
+    }
+
+    /// Decodes one frame payload given as bytes.
+    public static func decode(_ bytes: some Collection<UInt8>) throws -> WireMessage {
+        do {
+            return try JSONDecoder().decode(WireMessage.self, from: Data(bytes))
+        } catch let error as DecodingError {
+            throw MessageError(describe(error))
+        } catch {
+            throw MessageError("malformed JSON: \(error)")
+        }
+    }
+
+    private static func describe(_ error: DecodingError) -> String {
+        switch error {
+        case .dataCorrupted(let context) where context.codingPath.isEmpty:
+            return "malformed JSON"
+        case .dataCorrupted(let context):
+            return "bad value at \(path(context.codingPath)): \(context.debugDescription)"
+        case .keyNotFound(let key, let context):
+            return "missing field \(path(context.codingPath + [key]))"
+        case .typeMismatch(_, let context), .valueNotFound(_, let context):
+            return "wrong type at \(path(context.codingPath)): \(context.debugDescription)"
+        @unknown default:
+            return "malformed message"
+        }
+    }
+
+    private static func path(_ keys: [any CodingKey]) -> String {
+        keys.isEmpty ? "top level" : keys.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
+    }
+}

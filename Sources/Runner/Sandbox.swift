@@ -1,0 +1,335 @@
+import Foundation
+
+/// A container created, attached and started, whose loader waits for a program on stdin.
+struct ReadyContainer: Sendable {
+    let id: String
+    let attach: AttachConnection
+}
+
+/// Runs programs in hardened, single-use Docker containers, with a warm pool per language in use.
+///
+/// Thread-safe. Every container carries labels naming this sandbox; `shutdown()` kills and removes
+/// all of them, and the first use of a sandbox removes leftovers of codesync processes that died.
+public final class Sandbox: Sendable {
+    private struct PoolKey: Hashable {
+        var language: Language
+        var limits: RunLimits
+    }
+
+    private struct Pool {
+        var ready: [ReadyContainer] = []
+        var filling = false
+        var lastError: RunnerError?
+    }
+
+    private struct State {
+        var shut = false
+        var active: [String: RunController] = [:]
+        var tasks: [String: Task<Void, Never>] = [:]
+        var containers: Set<String> = []
+        var pools: [PoolKey: Pool] = [:]
+        var fillTasks: [Task<Void, Never>] = []
+        var leftoversChecked = false
+    }
+
+    public let config: SandboxConfig
+    /// The engine client this sandbox uses.
+    public let client: DockerClient
+    /// Label value that marks this sandbox's containers.
+    public let instance: String
+    private let state = Locked(State())
+
+    /// A sandbox; nothing touches the engine until the first run or `prepare`.
+    public init(config: SandboxConfig) {
+        self.config = config
+        self.client = DockerClient(socketPath: config.socketPath)
+        self.instance = UUID().uuidString.lowercased()
+    }
+
+    // MARK: Running
+
+    /// Starts a run; events arrive as the program writes. Ending the iteration early cancels the run.
+    public func run(_ request: RunRequest) -> AsyncThrowingStream<RunEvent, any Error> {
+        let runID = String(UUID().uuidString.prefix(8)).lowercased()
+        let (stream, continuation) = AsyncThrowingStream<RunEvent, any Error>.makeStream()
+        let controller = RunController(runID: runID, language: request.language, limits: request.limits,
+                                       client: client, continuation: continuation)
+        let accepted = state.withLock { s -> Bool in
+            guard !s.shut else { return false }
+            s.active[runID] = controller
+            return true
+        }
+        guard accepted else {
+            continuation.finish(throwing: RunnerError.shutDown)
+            return stream
+        }
+        let task = Task {
+            await self.execute(request, controller: controller, continuation: continuation)
+            self.state.withLock { s in
+                s.active[runID] = nil
+                s.tasks[runID] = nil
+            }
+        }
+        state.withLock { s in
+            if s.active[runID] != nil { s.tasks[runID] = task }
+        }
+        continuation.onTermination = { termination in
+            if case .cancelled = termination { controller.kill(.cancelled) }
+        }
+        return stream
+    }
+
+    /// Cancels every run in progress (their containers are killed at once).
+    public func cancel() {
+        for controller in state.withLock({ Array($0.active.values) }) { controller.kill(.cancelled) }
+    }
+
+    /// Cancels one run.
+    public func cancel(runID: String) {
+        state.withLock { $0.active[runID] }?.kill(.cancelled)
+    }
+
+    /// Number of runs in progress.
+    public var activeRunCount: Int { state.withLock { $0.active.count } }
+
+    private func execute(
+        _ request: RunRequest, controller: RunController,
+        continuation: AsyncThrowingStream<RunEvent, any Error>.Continuation
+    ) async {
+        let started = ContinuousClock.now
+        let language = request.language
+        var containerID: String?
+        do {
+            if let problem = request.limits.problem { throw RunnerError.invalidConfiguration(problem) }
+            try await removeLeftoversOnce()
+            let key = PoolKey(language: language, limits: Self.poolLimits(request.limits))
+            var container = takeFromPool(key)
+            let pooled = container != nil
+            if config.poolSize > 0 { refill(key) }
+            if container == nil { container = try await launch(language: language, limits: request.limits) }
+            guard let container else { throw RunnerError.shutDown }
+            containerID = container.id
+            controller.bind(containerID: container.id)
+            continuation.yield(.started(RunStart(
+                runID: controller.runID, language: language.name, image: language.image,
+                startedBy: request.startedBy, pooled: pooled)))
+
+            container.attach.setReceiver(
+                onFrame: { frame in controller.receive(frame) },
+                onEnd: { _ in controller.streamEnded() })
+            controller.resetDeadline()
+            let watchdog = Task { await controller.watchDeadline() }
+            defer { watchdog.cancel() }
+            // A program that exits without reading its stdin closes the pipe under us: not an error.
+            try? await container.attach.write(Loader.payload(source: request.source, stdin: request.stdin, language: language))
+            await container.attach.closeInput()
+            await controller.waitForStreamEnd()
+            let remaining = controller.deadline - ContinuousClock.now
+            let waitSeconds = max(5, Double(remaining.components.seconds) + 15)
+            let code = try await client.wait(container.id, timeout: waitSeconds)
+            let inspected = try await client.inspect(container.id)
+            let outcome = controller.outcome(exitCode: code, oomKilled: inspected.oomKilled)
+            controller.markFinished()
+            let elapsed = ContinuousClock.now - started
+            continuation.yield(.exited(RunResult(
+                runID: controller.runID, outcome: outcome, durationMilliseconds: Self.milliseconds(elapsed),
+                startedBy: request.startedBy, language: language.name)))
+            container.attach.close()
+            await discard(container.id)
+            continuation.finish()
+        } catch {
+            controller.markFinished()
+            if let containerID { await discard(containerID) }
+            continuation.finish(throwing: error)
+        }
+    }
+
+    /// Creates, attaches and starts a hardened container for `language`.
+    private func launch(language: Language, limits: RunLimits) async throws -> ReadyContainer {
+        let body = ContainerSpec.createBody(
+            language: language, limits: limits, instance: instance, pid: getpid(), host: Self.hostName)
+        let id = try await client.create(body, image: language.image)
+        let open = state.withLock { s -> Bool in
+            s.containers.insert(id)
+            return !s.shut
+        }
+        guard open else {
+            await discard(id)
+            throw RunnerError.shutDown
+        }
+        do {
+            let attach = try await client.attach(id)
+            try await client.start(id)
+            return ReadyContainer(id: id, attach: attach)
+        } catch {
+            await discard(id)
+            throw error
+        }
+    }
+
+    /// Removes a container (killing it if needed) and forgets it.
+    private func discard(_ id: String) async {
+        try? await client.remove(id)
+        _ = state.withLock { $0.containers.remove(id) }
+    }
+
+    // MARK: Warm pool
+
+    private static func poolLimits(_ limits: RunLimits) -> RunLimits {
+        // The output cap and the wall-clock limit are enforced here, not in the container, so they do not
+        // split pools; only a timeout long enough to raise the container's CPU backstop does.
+        var key = limits
+        key.outputLimitBytes = 0
+        if Int(key.timeoutSeconds + key.buildTimeoutSeconds) + 5 <= ContainerSpec.minimumCPUSeconds { key.timeoutSeconds = 0 }
+        return key
+    }
+
+    private func takeFromPool(_ key: PoolKey) -> ReadyContainer? {
+        var stale: [ReadyContainer] = []
+        let taken = state.withLock { s -> ReadyContainer? in
+            while var pool = s.pools[key], !pool.ready.isEmpty {
+                let candidate = pool.ready.removeFirst()
+                s.pools[key] = pool
+                if candidate.attach.isOpen { return candidate }
+                stale.append(candidate)
+            }
+            return nil
+        }
+        for container in stale {
+            Task { await self.discard(container.id) }
+        }
+        return taken
+    }
+
+    private func refill(_ key: PoolKey) {
+        let start = state.withLock { s -> Bool in
+            guard !s.shut else { return false }
+            var pool = s.pools[key] ?? Pool()
+            guard !pool.filling else { return false }
+            pool.filling = true
+            s.pools[key] = pool
+            return true
+        }
+        guard start else { return }
+        let task = Task {
+            while true {
+                let needed = self.state.withLock { s -> Bool in
+                    !s.shut && (s.pools[key]?.ready.count ?? 0) < self.config.poolSize
+                }
+                guard needed else { break }
+                do {
+                    let container = try await self.launch(language: key.language, limits: key.limits)
+                    let kept = self.state.withLock { s -> Bool in
+                        guard !s.shut else { return false }
+                        s.pools[key, default: Pool()].ready.append(container)
+                        s.pools[key]?.lastError = nil
+                        return true
+                    }
+                    if !kept {
+                        container.attach.close()
+                        await self.discard(container.id)
+                    }
+                } catch {
+                    // Leave the pool short; runs fall back to the cold path and report the error themselves.
+                    self.state.withLock { $0.pools[key]?.lastError = error as? RunnerError }
+                    break
+                }
+            }
+            self.state.withLock { $0.pools[key]?.filling = false }
+        }
+        state.withLock { $0.fillTasks.append(task) }
+    }
+
+    /// Checks the engine and the image, removes leftovers, and starts filling the pool for `language`.
+    public func prepare(_ language: Language, limits: RunLimits? = nil) async throws {
+        try await client.ping()
+        try await removeLeftoversOnce()
+        guard try await client.imageExists(language.image) else { throw RunnerError.imageMissing(language.image) }
+        if config.poolSize > 0 { refill(PoolKey(language: language, limits: Self.poolLimits(limits ?? config.limits))) }
+    }
+
+    /// Waits until the pool for `language` holds `poolSize` containers; false on timeout or fill error.
+    public func waitForPool(_ language: Language, limits: RunLimits? = nil, timeout: Double = 30) async -> Bool {
+        let key = PoolKey(language: language, limits: Self.poolLimits(limits ?? config.limits))
+        let deadline = ContinuousClock.now + .milliseconds(Int64(timeout * 1000))
+        while ContinuousClock.now < deadline {
+            let (count, failed, filling) = state.withLock { s in
+                (s.pools[key]?.ready.count ?? 0, s.pools[key]?.lastError != nil, s.pools[key]?.filling ?? false)
+            }
+            if count >= config.poolSize { return true }
+            if failed && !filling { return false }
+            if !filling { refill(key) }
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        return false
+    }
+
+    /// Containers waiting in the pool, over all languages.
+    public var pooledContainerCount: Int { state.withLock { $0.pools.values.reduce(0) { $0 + $1.ready.count } } }
+
+    // MARK: Shutdown and leftovers
+
+    /// Cancels every run, removes every container of this sandbox (pooled ones too); runs after it fail.
+    public func shutdown() async {
+        let (controllers, tasks, fills) = state.withLock { s in
+            s.shut = true
+            return (Array(s.active.values), Array(s.tasks.values), s.fillTasks)
+        }
+        for controller in controllers { controller.kill(.cancelled) }
+        for task in tasks { await task.value }
+        for task in fills { await task.value }
+        let (pooled, remaining) = state.withLock { s -> ([ReadyContainer], Set<String>) in
+            let all = s.pools.values.flatMap(\.ready)
+            s.pools = [:]
+            return (all, s.containers)
+        }
+        for container in pooled { container.attach.close() }
+        for id in remaining { await discard(id) }
+        // Backstop: anything labelled with this instance that slipped through (e.g. a create in flight).
+        _ = try? await client.removeAll(label: "\(SandboxLabels.instance)=\(instance)")
+    }
+
+    private func removeLeftoversOnce() async throws {
+        let first = state.withLock { s -> Bool in
+            defer { s.leftoversChecked = true }
+            return !s.leftoversChecked
+        }
+        guard first else { return }
+        do {
+            _ = try await removeLeftovers()
+        } catch {
+            state.withLock { $0.leftoversChecked = false }
+            throw error
+        }
+    }
+
+    /// Removes containers left by codesync processes on this host that no longer exist; returns how many.
+    @discardableResult
+    public func removeLeftovers() async throws -> Int {
+        let host = Self.hostName
+        var removed = 0
+        for container in try await client.list(label: SandboxLabels.sandbox) {
+            guard container.labels[SandboxLabels.ownerHost] == host,
+                  let pid = container.labels[SandboxLabels.ownerPID].flatMap({ Int32($0) }),
+                  !Self.processExists(pid) else { continue }
+            try await client.remove(container.id)
+            removed += 1
+        }
+        return removed
+    }
+
+    static func processExists(_ pid: Int32) -> Bool {
+        if pid == getpid() { return true }
+        return kill(pid, 0) == 0 || errno == EPERM
+    }
+
+    static let hostName: String = {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count) == 0 else { return "unknown" }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }()
+
+    static func milliseconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
+    }
+}

@@ -1,0 +1,73 @@
+import ArgumentParser
+import CodeSyncProtocol
+import Foundation
+
+/// `codesync host FILE`: shares FILE in a session and prints the line others join with.
+struct Host: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Share FILE in a session; prints a join line with a fresh secret.",
+        discussion: """
+            Listens on 127.0.0.1 by default (pair over SSH with a shared box or `ssh -L`); \
+            `--bind 0.0.0.0` listens on every interface. Unsaved edits are journaled under \
+            $XDG_STATE_HOME/codesync, so a restarted host recovers them (and its join line).
+            """)
+
+    @Argument(help: "The file to share (created if missing).")
+    var file: String
+
+    @Option(help: "TCP port to listen on (0: any free port). Default: 7878, or the port of a recovered session.")
+    var port: Int?
+
+    @Option(help: "Address to listen on.")
+    var bind = "127.0.0.1"
+
+    @Option(help: "Your name as others see it (default: $USER).")
+    var name: String?
+
+    @Option(help: "Register the session on this relay (HOST:PORT); with --port, listen directly as well.")
+    var relay: String?
+
+    @Flag(help: "Serve without the editor: print the join line and keep serving until SIGINT/SIGTERM.")
+    var headless = false
+
+    func validate() throws {
+        if let port, !(0...65535).contains(port) { throw ValidationError("--port must be 0...65535") }
+        if let relay, (try? SessionAddress(parsing: relay)) == nil {
+            throw ValidationError("--relay wants HOST:PORT, e.g. 127.0.0.1:7879")
+        }
+    }
+
+    func run() async throws {
+        var options = HostSession.Options(file: URL(fileURLWithPath: file), name: name ?? defaultName())
+        options.bind = bind
+        options.port = port
+        options.relay = try relay.map { try SessionAddress(parsing: $0) }
+        options.listenToo = relay != nil && port != nil
+        let stop = StopSignal()
+        let session = try await HostSession.start(options)
+        for line in session.joinLines { say(line) }
+        if HostSession.isWildcardBind(bind) {
+            note("listening on every interface: give others this machine's address in place of 127.0.0.1")
+        }
+        // The editor plugs in here: without --headless the TUI drives `session.peer`.
+        try await HeadlessHost(session: session, stop: stop).serve()
+    }
+}
+
+/// Serves a host session without a terminal UI: keeps the host's replica current, logs to stderr.
+struct HeadlessHost {
+    let session: HostSession
+    let stop: StopSignal
+
+    func serve() async throws {
+        let peer = session.peer
+        stop.whenStopped { peer.interruptWait() }
+        while !stop.isStopped {
+            for event in await peer.nextEvents(timeout: .milliseconds(500)) {
+                if let line = describe(event) { note(line) }
+            }
+        }
+        try await session.shutdown(save: true)
+        note("saved \(session.file.path)")
+    }
+}

@@ -1,0 +1,128 @@
+import ArgumentParser
+import CodeSyncRunner
+import Foundation
+
+/// `codesync run FILE`: runs a file in the Docker sandbox, streaming its output.
+struct Run: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a file in the Docker sandbox and stream its output.",
+        discussion: """
+            Runs FILE in a single-use container with no network, 128 MiB of memory, half a CPU, \
+            64 processes, a read-only root and a 10 s wall-clock limit (see docs/RUNNER.md; defaults \
+            can be changed in $XDG_CONFIG_HOME/codesync/runner.json). The program's stdout and stderr \
+            go to codesync's own, and codesync exits with the program's exit code: 124 when it timed \
+            out, 137 when it was killed (memory, output limit), 125 when the sandbox itself failed.
+            """)
+
+    @Argument(help: "The source file to run.")
+    var file: String
+
+    @Option(help: "Language: python, node, go, c or cpp (default: from the file extension).")
+    var lang: String?
+
+    @Option(help: "A file whose contents become the program's stdin (default: empty stdin).")
+    var stdin: String?
+
+    @Option(help: "Wall-clock limit in seconds (default 10).")
+    var timeout: Double?
+
+    @Option(help: "Memory limit, e.g. 128m or 1g (swap is capped to the same amount).")
+    var memory: String?
+
+    @Option(help: "Image to run in, instead of the language's configured image.")
+    var image: String?
+
+    @Option(help: "Runner config file (default: $XDG_CONFIG_HOME/codesync/runner.json).")
+    var config: String?
+
+    func validate() throws {
+        if let timeout, !(timeout > 0) { throw ValidationError("--timeout must be a positive number of seconds") }
+        if let memory, RunLimits.parseByteSize(memory) == nil {
+            throw ValidationError("--memory must be a size such as 128m or 1g")
+        }
+    }
+
+    func run() async throws {
+        let sandboxConfig: SandboxConfig
+        let request: RunRequest
+        do {
+            var loaded = try SandboxConfig.load(file: config.map { URL(fileURLWithPath: $0) })
+            loaded.poolSize = 0  // one run: a pool would only add a second container
+            var language: Language
+            if let lang {
+                language = try loaded.catalog.named(lang)
+            } else if let inferred = loaded.catalog.forFile(file) {
+                language = inferred
+            } else {
+                throw RunnerError.languageNotInferred(file: file)
+            }
+            if let image { language.image = image }
+            var limits = loaded.limits
+            if let timeout { limits.timeoutSeconds = timeout }
+            if let memory, let bytes = RunLimits.parseByteSize(memory) { limits.memoryBytes = bytes }
+            if let problem = limits.problem { throw RunnerError.invalidConfiguration(problem) }
+            let source = try Self.readText(file, what: "source file")
+            let input = try stdin.map { [UInt8](try Self.readData($0, what: "stdin file")) }
+            sandboxConfig = loaded
+            request = RunRequest(source: source, language: language, stdin: input, limits: limits,
+                                 startedBy: ProcessInfo.processInfo.environment["USER"] ?? "local")
+        } catch let error as RunnerError {
+            throw Self.fail(error.description)
+        }
+
+        let sandbox = Sandbox(config: sandboxConfig)
+        // Ctrl-C and SIGTERM cancel the run, so its container is removed rather than left behind.
+        let signals = [SIGINT, SIGTERM].map { number -> any DispatchSourceSignal in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number)
+            source.setEventHandler { sandbox.cancel() }
+            source.resume()
+            return source
+        }
+        defer { signals.forEach { $0.cancel() } }
+
+        var status: Int32 = 0
+        do {
+            for try await event in sandbox.run(request) {
+                switch event {
+                case .started:
+                    break
+                case .output(let chunk):
+                    let handle = chunk.stream == .stdout ? FileHandle.standardOutput : FileHandle.standardError
+                    try? handle.write(contentsOf: chunk.bytes)
+                case .exited(let result):
+                    status = result.outcome.exitStatus
+                    if case .exited = result.outcome {} else {
+                        Self.note("codesync: program \(result.outcome)")
+                    }
+                }
+            }
+        } catch {
+            await sandbox.shutdown()
+            throw Self.fail("\(error)")
+        }
+        await sandbox.shutdown()
+        if status != 0 { throw ExitCode(status) }
+    }
+
+    static func readText(_ path: String, what: String) throws -> String {
+        let data = try readData(path, what: what)
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    static func readData(_ path: String, what: String) throws -> Data {
+        guard FileManager.default.fileExists(atPath: path) else { throw fail("\(what) \(path) does not exist") }
+        guard let data = FileManager.default.contents(atPath: path) else { throw fail("cannot read \(what) \(path)") }
+        return data
+    }
+
+    static func note(_ line: String) {
+        try? FileHandle.standardError.write(contentsOf: Array((line + "\n").utf8))
+    }
+
+    /// Prints the one-line error and gives the sandbox-failure exit status.
+    static func fail(_ message: String) -> ExitCode {
+        note("codesync: \(message)")
+        return ExitCode(125)
+    }
+}

@@ -1,0 +1,83 @@
+import CodeSyncProtocol
+import Foundation
+
+/// Turns SIGINT/SIGTERM into a flag the serving loops poll, so they can save and say goodbye.
+final class StopSignal: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stopped = false
+    private var sources: [any DispatchSourceSignal] = []
+    private var onStop: [@Sendable () -> Void] = []
+
+    init() {
+        for number in [SIGINT, SIGTERM] {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { [weak self] in self?.stop() }
+            source.resume()
+            sources.append(source)
+        }
+    }
+
+    private func locked<T>(_ body: () -> T) -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return body()
+    }
+
+    var isStopped: Bool { locked { stopped } }
+
+    func stop() {
+        let actions: [@Sendable () -> Void] = locked {
+            stopped = true
+            defer { onStop = [] }
+            return onStop
+        }
+        for action in actions { action() }
+    }
+
+    /// Runs `action` when stopped (at once if already stopped).
+    func whenStopped(_ action: @escaping @Sendable () -> Void) {
+        let now: Bool = locked {
+            if stopped { return true }
+            onStop.append(action)
+            return false
+        }
+        if now { action() }
+    }
+}
+
+/// Writes one line to standard error.
+func note(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+}
+
+/// Prints one line to standard output and flushes (scripts read it while we keep running).
+func say(_ text: String) {
+    FileHandle.standardOutput.write(Data((text + "\n").utf8))
+}
+
+/// The default display name: $CODESYNC_NAME, $USER, else "guest".
+func defaultName() -> String {
+    let env = ProcessInfo.processInfo.environment
+    return env["CODESYNC_NAME"] ?? env["USER"] ?? "guest"
+}
+
+/// A string as a JSON literal (one line).
+func jsonString(_ text: String) -> String {
+    guard let data = try? JSONEncoder().encode(text) else { return "\"\"" }
+    return String(decoding: data, as: UTF8.self)
+}
+
+/// Describes a peer event for a log line.
+func describe(_ event: PeerEvent) -> String? {
+    switch event {
+    case .textChanged: return nil
+    case .peersChanged(let peers):
+        return "peers: " + (peers.isEmpty ? "(none)" : peers.map { "\($0.name)@\($0.cursor)" }.joined(separator: ", "))
+    case .connection(.connected): return "connected"
+    case .connection(.reconnecting(let attempt, let reason)): return "reconnecting (attempt \(attempt)): \(reason)"
+    case .connection(.closed(let reason)): return "closed: \(reason)"
+    case .run(let run): return "run: \(run)"
+    case .error(let text): return "error: \(text)"
+    }
+}

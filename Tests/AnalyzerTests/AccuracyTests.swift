@@ -1,0 +1,31 @@
+import CodeSyncAnalyzer
+import CodeSyncTestSupport
+import Foundation
+import Testing
+
+/// Runs the whole labelled complexity sets (read in place from the shared folder) and prints the
+/// accuracy table. The assertions hold the figures reached when this test was written.
+@Suite struct AccuracyTests {
+    private func load(_ name: String) throws -> [AccuracySample]? {
+        guard let url = try TestEnvironment.sharedFile("complexity/\(name)") else { return nil }
+        let text = try String(contentsOf: url, encoding: .utf8)
+        return try text.split(separator: "\n").map { try JSONDecoder().decode(AccuracySample.self, from: Data($0.utf8)) }
+    }
+
+    @Test func codeComplexPythonDevSplit() throws {
+        guard let samples = try load("codecomplex_dev.jsonl") else { return }
+        let table = AccuracyTable(samples.filter { $0.language == "python" })
+        print(table.text(title: "CodeComplex dev (Python), whole programs, exact class"))
+        #expect(table.total == 146)
+        #expect(table.percent >= 60)
+    }
+
+    @Test func canonicalFunctions() throws {
+        guard let samples = try load("canonical.jsonl") else { return }
+        let table = AccuracyTable(samples)
+        print(table.text(title: "canonical.jsonl, per function, exact class"))
+        for miss in table.misses { print("  miss \(miss.id): expected \(miss.expected), got \(miss.got)") }
+        #expect(table.total == 48)
+        #expect(table.percent >= 90)
+    }
+}

@@ -1,0 +1,218 @@
+import CodeSyncProtocol
+import CodeSyncTestSupport
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Each fault hits a live session with two well-behaved peers; the offender gets an `error`
+/// frame and is disconnected, the others carry on.
+@Suite(.timeLimit(.minutes(1))) struct FaultTests {
+    /// Runs `fault` against a session with two bystanders, then checks they are undisturbed.
+    private func withBystanders(limits: SessionLimits = fastLimits(), _ fault: (SessionServer, CollaborationPeer) async throws -> Void) async throws {
+        let server = try await startHost(text: "start", limits: limits)
+        let alice = try await join(server, name: "alice", limits: limits)
+        let bob = try await join(server, name: "bob", limits: limits)
+        try await fault(server, alice)
+        alice.insert(" alice", at: alice.scalarCount)
+        bob.insert("bob ", at: 0)
+        let fine = await eventually(peers: [alice, bob]) {
+            alice.isConnected && bob.isConnected && alice.isSynced && bob.isSynced && alice.text == bob.text && alice.text.contains("alice")
+                && alice.text.contains("bob")
+        }
+        #expect(fine, "bystanders disturbed: \(alice.text) / \(bob.text)")
+        #expect(await eventually { await server.connectedPeers() == 2 })
+        await alice.close(); await bob.close(); await server.shutdown()
+    }
+
+    @Test func oversizedFrame() async throws {
+        var limits = fastLimits()
+        limits.maxPayload = 64 * 1024
+        try await withBystanders(limits: limits) { server, _ in
+            let raw = try RawClient(port: server.port)
+            #expect(try await raw.authenticate() != nil)
+            raw.write([0x00, 0x01, 0x00, 0x01])  // 65537 bytes announced
+            let error = await raw.readError()
+            #expect(error?.code == .frame)
+            #expect(error?.message.contains("over the limit") == true)
+            #expect(await raw.isClosedByServer())
+        }
+    }
+
+    @Test func malformedJSON() async throws {
+        try await withBystanders { server, _ in
+            let raw = try RawClient(port: server.port)
+            #expect(try await raw.authenticate() != nil)
+            raw.write(raw.frame(Array("{\"type\":\"ops\", nope".utf8)))
+            #expect(await raw.readError()?.code == .json)
+            #expect(await raw.isClosedByServer())
+        }
+    }
+
+    @Test func unknownTypeBeforeTheHandshake() async throws {
+        try await withBystanders { server, _ in
+            let raw = try RawClient(port: server.port)
+            raw.write(raw.frame(Array(#"{"type":"teleport","to":"mars"}"#.utf8)))
+            let error = await raw.readError()
+            #expect(error?.code == .protocol)
+            #expect(error?.message.contains("teleport") == true)
+            #expect(await raw.isClosedByServer())
+        }
+    }
+
+    @Test func unknownTypeAfterTheHandshakeIsIgnored() async throws {
+        try await withBystanders { server, _ in
+            let raw = try RawClient(port: server.port)
+            #expect(try await raw.authenticate() != nil)
+            raw.write(raw.frame(Array(#"{"type":"cursor.v9","peer":"raw-1"}"#.utf8)))
+            try raw.write(.ping(Ping(id: 77)))
+            var answered = false
+            while let message = await raw.read() {
+                if case .pong(let pong) = message, pong.id == 77 { answered = true; break }
+                if case .error = message { break }
+            }
+            #expect(answered, "a newer peer's message type must not be fatal")
+            try raw.write(.bye(Bye()))
+        }
+    }
+
+    @Test func frameCutInHalf() async throws {
+        try await withBystanders { server, _ in
+            let raw = try RawClient(port: server.port)
+            #expect(try await raw.authenticate() != nil)
+            let whole = raw.frame(try MessageCodec.encode(.ping(Ping(id: 1))))
+            raw.write(Array(whole[0..<(whole.count / 2)]))
+            raw.shutdownWrite()
+            let error = await raw.readError()
+            #expect(error?.code == .frame)
+            #expect(error?.message.contains("mid-frame") == true)
+            #expect(await raw.isClosedByServer())
+        }
+    }
+
+    @Test func frameCutInHalfThenSilence() async throws {
+        try await withBystanders { server, _ in
+            let raw = try RawClient(port: server.port)
+            #expect(try await raw.authenticate() != nil)
+            let whole = raw.frame(try MessageCodec.encode(.ping(Ping(id: 1))))
+            raw.write(Array(whole[0..<(whole.count / 2)]))
+            #expect(await raw.readError()?.code == .timeout)
+            #expect(await raw.isClosedByServer())
+        }
+    }
+
+    @Test(arguments: [1, 2, 3])
+    func randomBytes(seed: UInt64) async throws {
+        try await withBystanders { server, _ in
+            var generator = SeededGenerator(seed: seed)
+            let raw = try RawClient(port: server.port)
+            raw.write((0..<200).map { _ in UInt8.random(in: 0...255, using: &generator) })
+            let error = await raw.readError()
+            #expect(error != nil)
+            #expect([.frame, .json, .protocol].contains(error?.code))
+            #expect(await raw.isClosedByServer())
+        }
+    }
+
+    @Test func wrongSecret() async throws {
+        try await withBystanders { server, _ in
+            let raw = try RawClient(port: server.port)
+            #expect(try await raw.authenticate(secret: "wrong") == nil)
+            #expect(await raw.isClosedByServer())
+        }
+    }
+
+    @Test func opsForgedInAnotherPeersName() async throws {
+        try await withBystanders { server, alice in
+            let raw = try RawClient(port: server.port)
+            #expect(try await raw.authenticate() != nil)
+            let forger = Replica(agent: alice.id)
+            try raw.write(.ops(Ops(peer: alice.id, seq: 1, update: forger.insert("forged", at: 0))))
+            #expect(await raw.readError()?.code == .protocol)
+            #expect(await raw.isClosedByServer())
+        }
+    }
+
+    @Test func slowReaderThatNeverReadsIsCutOff() async throws {
+        var limits = fastLimits()
+        limits.writeHighWater = 16 * 1024
+        limits.writeLowWater = 4 * 1024
+        limits.maxBacklog = 64 * 1024
+        limits.socketSendBuffer = 16 * 1024
+        limits.deadAfter = .seconds(30)  // the slow reader sends nothing; only the backlog may cut it off
+        try await withBystanders(limits: limits) { server, alice in
+            let raw = try RawClient(port: server.port, receiveBuffer: 4096)
+            #expect(try await raw.authenticate() != nil)
+            #expect(await server.connectedPeers() == 3)
+            // Alice types a lot; the raw client never reads a byte of it.
+            let chunk = String(repeating: "z", count: 4 * 1024)
+            var cut = false
+            for _ in 0..<200 where !cut {
+                alice.insert(chunk, at: 0)
+                _ = alice.poll()
+                try await Task.sleep(for: .milliseconds(2))
+                cut = await server.connectedPeers() == 2
+            }
+            if !cut { cut = await eventually { await server.connectedPeers() == 2 } }
+            #expect(cut, "the slow reader was never cut off")
+            alice.delete(at: 0, count: alice.scalarCount - 5)
+        }
+    }
+
+    @Test func aJoinerRefusesAnImpostorThatDoesNotKnowTheSecret() async throws {
+        let impostor = try ImpostorServer()
+        var options = CollaborationPeer.Options(name: "alice", secret: "real-secret")
+        options.connectTimeout = 5
+        await #expect(throws: SessionError.hostNotAuthentic) {
+            _ = try await CollaborationPeer.join(SessionAddress(host: "127.0.0.1", port: impostor.port), options: options)
+        }
+        impostor.stop()
+    }
+}
+
+/// A fake host that accepts one connection and welcomes it without knowing the secret.
+final class ImpostorServer: @unchecked Sendable {
+    let port: Int
+    private let fd: Int32
+
+    init() throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        self.fd = fd
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
+        }
+        guard bound == 0, listen(fd, 4) == 0 else { throw RawError("cannot listen") }
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        port = Int(UInt16(bigEndian: address.sin_port))
+        let listener = fd
+        Thread {
+            let client = accept(listener, nil, nil)
+            guard client >= 0 else { return }
+            defer { close(client) }
+            func write(_ message: WireMessage) {
+                guard let payload = try? MessageCodec.encode(message) else { return }
+                let n = UInt32(payload.count)
+                let bytes = [UInt8(n >> 24), UInt8(n >> 16 & 0xff), UInt8(n >> 8 & 0xff), UInt8(n & 0xff)] + payload
+                _ = bytes.withUnsafeBytes { send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            }
+            write(.challenge(Challenge(versions: [1], nonce: Auth.generateNonce(), server: "impostor")))
+            var buffer = [UInt8](repeating: 0, count: 65536)
+            _ = recv(client, &buffer, buffer.count, 0)  // the hello; its proof is useless to us
+            write(.welcome(Welcome(version: 1, session: "", peer: "alice", colour: 0, proof: String(repeating: "ab", count: 32),
+                                   peers: [], update: Replica(agent: "i").updates(since: Replica(agent: "j").version),
+                                   known: Replica(agent: "i").version)))
+            _ = recv(client, &buffer, buffer.count, 0)
+        }.start()
+    }
+
+    func stop() { shutdown(fd, Int32(SHUT_RDWR)); close(fd) }
+}

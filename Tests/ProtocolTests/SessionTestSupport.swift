@@ -1,0 +1,169 @@
+import CodeSyncProtocol
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Limits for tests: quick pings and auth delays, but timeouts generous enough for a loaded
+/// 2-core machine (the convergence fuzzers run beside these tests).
+func fastLimits() -> SessionLimits {
+    var limits = SessionLimits()
+    limits.pingInterval = .milliseconds(200)
+    limits.deadAfter = .seconds(5)
+    limits.handshakeTimeout = .seconds(5)
+    limits.authFailureDelay = .milliseconds(10)
+    return limits
+}
+
+/// A host server on 127.0.0.1 with an ephemeral port and a document of `text`, no journal.
+func startHost(text: String = "", secret: String = "s3cret", limits: SessionLimits = fastLimits()) async throws -> SessionServer {
+    try await SessionServer.host(sessionID: "test", secret: secret, bind: "127.0.0.1", port: 0, limits: limits) {
+        let replica = Replica(agent: "hub")
+        if !text.isEmpty { replica.insert(text, at: 0) }
+        return (replica, nil)
+    }
+}
+
+/// Joins `server` as `name`.
+func join(_ server: SessionServer, name: String, secret: String = "s3cret", limits: SessionLimits = fastLimits(), session: String = "") async throws -> CollaborationPeer {
+    var options = CollaborationPeer.Options(name: name, secret: secret)
+    options.limits = limits
+    options.connectTimeout = 5
+    return try await CollaborationPeer.join(SessionAddress(host: "127.0.0.1", port: server.port, session: session), options: options)
+}
+
+/// Polls `peers` until `condition` holds or `timeout` seconds pass; returns whether it held.
+@discardableResult
+func eventually(_ timeout: Double = 15, peers: [CollaborationPeer] = [], _ condition: () async -> Bool) async -> Bool {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+        for peer in peers { _ = peer.poll() }
+        if await condition() { return true }
+        try? await Task.sleep(for: .milliseconds(10))
+    }
+    for peer in peers { _ = peer.poll() }
+    return await condition()
+}
+
+/// Runs blocking work on a Dispatch thread so that it never ties up the few threads that run
+/// async tests (on 2 cores there are 2 of them).
+func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        DispatchQueue.global().async {
+            continuation.resume(with: Result { try body() })
+        }
+    }
+}
+
+/// A TCP client that speaks raw bytes, for sending what a well-behaved peer never would.
+/// Reads block a Dispatch thread (see `offPool`), never an async test's thread.
+final class RawClient: @unchecked Sendable {
+    let fd: Int32
+
+    init(port: Int, receiveBuffer: Int? = nil) throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw RawError("socket failed") }
+        if let receiveBuffer {
+            var size = Int32(receiveBuffer)
+            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
+        var timeout = timeval(tv_sec: 20, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard result == 0 else { close(fd); throw RawError("connect failed: \(errno)") }
+    }
+
+    deinit { close(fd) }
+
+    func write(_ bytes: [UInt8]) {
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes[offset...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if n <= 0 { return }
+            offset += n
+        }
+    }
+
+    func write(_ message: WireMessage) throws {
+        write(frame(try MessageCodec.encode(message)))
+    }
+
+    func frame(_ payload: [UInt8]) -> [UInt8] {
+        let n = UInt32(payload.count)
+        return [UInt8(n >> 24), UInt8(n >> 16 & 0xff), UInt8(n >> 8 & 0xff), UInt8(n & 0xff)] + payload
+    }
+
+    func shutdownWrite() { shutdown(fd, Int32(SHUT_WR)) }
+
+    private func readExactly(_ count: Int) -> [UInt8]? {
+        var out = [UInt8](repeating: 0, count: count)
+        var got = 0
+        while got < count {
+            let n = out[got...].withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n <= 0 { return nil }
+            got += n
+        }
+        return out
+    }
+
+    /// The next message, nil at end of stream (or after 20 s of silence).
+    func read() async -> WireMessage? { (try? await offPool { self.readBlocking() }) ?? nil }
+
+    /// Reads until an `error` frame; returns it (nil if the stream ended first).
+    func readError() async -> ErrorMessage? { (try? await offPool { self.readErrorBlocking() }) ?? nil }
+
+    /// True when the server has closed the connection (reads drain to end of stream).
+    func isClosedByServer() async -> Bool { (try? await offPool { self.isClosedBlocking() }) ?? false }
+
+    /// Completes the handshake as a guest that knows `secret`; returns the welcome.
+    func authenticate(secret: String = "s3cret", peer: String = "raw-1", version: Int = WireProtocol.version) async throws -> Welcome? {
+        try await offPool { try self.authenticateBlocking(secret: secret, peer: peer, version: version) }
+    }
+
+    private func readBlocking() -> WireMessage? {
+        guard let prefix = readExactly(4) else { return nil }
+        let length = Int(prefix[0]) << 24 | Int(prefix[1]) << 16 | Int(prefix[2]) << 8 | Int(prefix[3])
+        guard let payload = readExactly(length) else { return nil }
+        return try? MessageCodec.decode(payload)
+    }
+
+    private func readErrorBlocking() -> ErrorMessage? {
+        while let message = readBlocking() {
+            if case .error(let error) = message { return error }
+        }
+        return nil
+    }
+
+    private func isClosedBlocking() -> Bool {
+        while readBlocking() != nil {}
+        var byte: UInt8 = 0
+        return recv(fd, &byte, 1, 0) == 0
+    }
+
+    private func authenticateBlocking(secret: String, peer: String, version: Int) throws -> Welcome? {
+        guard case .challenge(let challenge) = readBlocking() else { return nil }
+        let nonce = Auth.generateNonce()
+        let key = Auth.sessionKey(secret: secret)
+        let proof = Auth.joinProof(key: key, serverNonce: challenge.nonce, clientNonce: nonce, session: "", peer: peer)
+        try write(.hello(Hello(version: version, session: "", peer: peer, name: "raw", role: .guest, nonce: nonce, proof: proof,
+                               known: Replica(agent: "x").version)))
+        while let message = readBlocking() {
+            if case .welcome(let welcome) = message { return welcome }
+            if case .error = message { return nil }
+        }
+        return nil
+    }
+}
+
+struct RawError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}

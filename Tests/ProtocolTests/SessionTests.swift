@@ -1,0 +1,198 @@
+import CodeSyncProtocol
+import CodeSyncTestSupport
+import Foundation
+import Testing
+
+@Suite(.timeLimit(.minutes(1))) struct SessionTests {
+    @Test func joinersGetTheDocumentAndConcurrentEditsConverge() async throws {
+        let server = try await startHost(text: "hello\n")
+        let alice = try await join(server, name: "alice")
+        let bob = try await join(server, name: "bob")
+        _ = alice.poll(); _ = bob.poll()
+        #expect(alice.text == "hello\n")
+        #expect(bob.text == "hello\n")
+        for round in 0..<20 {
+            alice.insert("a\(round)", at: round % max(1, alice.scalarCount))
+            bob.insert("b\(round)", at: 0)
+            if round % 5 == 0 { bob.delete(at: 1, count: 1) }
+        }
+        let converged = await eventually(peers: [alice, bob]) {
+            alice.text == bob.text && alice.isSynced && bob.isSynced
+        }
+        #expect(converged)
+        #expect(await server.text() == alice.text)
+        #expect(alice.text.contains("a19") && alice.text.contains("b19"))
+        await alice.close(); await bob.close(); await server.shutdown()
+    }
+
+    @Test func presenceSticksToCharactersAndColoursAreDistinct() async throws {
+        let server = try await startHost(text: "0123456789")
+        let alice = try await join(server, name: "alice")
+        let bob = try await join(server, name: "bob")
+        let carol = try await join(server, name: "carol")
+        _ = alice.poll(); _ = bob.poll(); _ = carol.poll()
+        bob.setPresence(cursor: 5, selection: 5..<8)
+        #expect(await eventually(peers: [alice]) { alice.presences.first { $0.name == "bob" }?.cursor == 5 })
+        #expect(alice.presences.first { $0.name == "bob" }?.selection == 5..<8)
+        // Text inserted before Bob's cursor by someone else moves it along with its character.
+        carol.insert("abc", at: 0)
+        #expect(await eventually(peers: [alice]) { alice.text.hasPrefix("abc") })
+        #expect(alice.presences.first { $0.name == "bob" }?.cursor == 8)
+        #expect(alice.presences.first { $0.name == "bob" }?.selection == 8..<11)
+        let colours = [alice.colourIndex, bob.colourIndex, carol.colourIndex]
+        #expect(Set(colours).count == 3)
+        #expect(colours.allSatisfy { (0...7).contains($0) })
+        await alice.close(); await bob.close(); await carol.close(); await server.shutdown()
+    }
+
+    @Test func aPeerThatLeavesDisappearsFromTheOthers() async throws {
+        let server = try await startHost()
+        let alice = try await join(server, name: "alice")
+        let bob = try await join(server, name: "bob")
+        #expect(await eventually(peers: [alice]) { alice.presences.contains { $0.name == "bob" } })
+        await bob.close()
+        #expect(await eventually(10, peers: [alice]) { !alice.presences.contains { $0.name == "bob" } })
+        await alice.close(); await server.shutdown()
+    }
+
+    @Test func aSilentHalfOpenPeerIsDroppedWithinSeconds() async throws {
+        var limits = fastLimits()
+        limits.deadAfter = .seconds(2)
+        let server = try await startHost(limits: limits)
+        let alice = try await join(server, name: "alice")
+        let raw = try RawClient(port: server.port)
+        #expect(try await raw.authenticate() != nil)
+        #expect(await eventually(peers: [alice]) { alice.presences.contains { $0.id == "raw-1" } })
+        // The raw client never answers pings: the server must notice and tell the others.
+        #expect(await eventually(15, peers: [alice]) { !alice.presences.contains { $0.id == "raw-1" } })
+        await alice.close(); await server.shutdown()
+    }
+
+    @Test func offlineEditsMergeAfterReconnecting() async throws {
+        let server = try await startHost(text: "base")
+        let alice = try await join(server, name: "alice")
+        let bob = try await join(server, name: "bob")
+        _ = alice.poll(); _ = bob.poll()
+        alice.simulateNetworkDrop()
+        alice.insert("[alice offline]", at: 0)
+        bob.insert("[bob online]", at: 4)
+        alice.insert("!", at: alice.scalarCount)
+        let converged = await eventually(10, peers: [alice, bob]) {
+            alice.isConnected && alice.isSynced && bob.isSynced && alice.text == bob.text
+        }
+        #expect(converged)
+        #expect(alice.text.contains("[alice offline]") && alice.text.contains("[bob online]") && alice.text.contains("!"))
+        #expect(await server.text() == alice.text)
+        await alice.close(); await bob.close(); await server.shutdown()
+    }
+
+    @Test func wrongSecretIsRefusedClearlyAndOthersGoOn() async throws {
+        let server = try await startHost(text: "x")
+        let alice = try await join(server, name: "alice")
+        await #expect(throws: SessionError.wrongSecret) {
+            _ = try await join(server, name: "mallory", secret: "guess")
+        }
+        alice.insert("y", at: 1)
+        #expect(await eventually(peers: [alice]) { alice.isSynced })
+        #expect(await server.text() == "xy")
+        await alice.close(); await server.shutdown()
+    }
+
+    @Test func repeatedWrongSecretsFromOneAddressAreLockedOut() async throws {
+        var limits = fastLimits()
+        limits.authFailuresBeforeLockout = 3
+        let server = try await startHost(limits: limits)
+        for _ in 0..<3 {
+            await #expect(throws: SessionError.wrongSecret) { _ = try await join(server, name: "m", secret: "guess", limits: limits) }
+        }
+        // Even the right secret is refused while the address is locked out.
+        await #expect(throws: SessionError.self) { _ = try await join(server, name: "m", limits: limits) }
+        let raw = try RawClient(port: server.port)
+        let error = await raw.readError()
+        #expect(error?.code == .auth)
+        #expect(error?.message.contains("too many wrong secrets") == true)
+        await server.shutdown()
+    }
+
+    @Test func connectionRefusedSaysSo() async throws {
+        let server = try await startHost()
+        let port = server.port
+        await server.shutdown()
+        var options = CollaborationPeer.Options(name: "alice", secret: "s3cret")
+        options.connectTimeout = 5
+        await #expect(throws: SessionError.connectionRefused("127.0.0.1:\(port)")) {
+            _ = try await CollaborationPeer.join(SessionAddress(host: "127.0.0.1", port: port), options: options)
+        }
+    }
+
+    @Test func portInUseSaysSo() async throws {
+        let server = try await startHost()
+        await #expect(throws: SessionError.portInUse(host: "127.0.0.1", port: server.port)) {
+            _ = try await SessionServer.relay(bind: "127.0.0.1", port: server.port)
+        }
+        await server.shutdown()
+    }
+
+    @Test func versionMismatchNamesBothSides() async throws {
+        let server = try await startHost()
+        let raw = try RawClient(port: server.port)
+        #expect(try await raw.authenticate(version: 99) == nil)
+        let raw2 = try RawClient(port: server.port)
+        guard case .challenge(let challenge) = await raw2.read() else { Issue.record("no challenge"); return }
+        #expect(challenge.versions == WireProtocol.supportedVersions)
+        try raw2.write(.hello(Hello(version: 99, session: "", peer: "p", name: "n", role: .guest, nonce: "00", proof: "00",
+                                    known: Replica(agent: "p").version)))
+        let error = await raw2.readError()
+        #expect(error?.code == .version)
+        #expect(error?.message.contains("[1]") == true && error?.message.contains("99") == true)
+        #expect(SessionError.versionMismatch(ours: [1], theirs: [2]).description.contains("version 2"))
+        await server.shutdown()
+    }
+
+    @Test func relayKeepsSessionsIsolatedAndServesLateJoiners() async throws {
+        let relay = try await SessionServer.relay(bind: "127.0.0.1", port: 0, limits: fastLimits())
+        func hostOn(_ session: String, text: String, secret: String) async throws -> CollaborationPeer {
+            var options = CollaborationPeer.Options(name: "host-\(session)", secret: secret)
+            options.role = .host
+            options.limits = fastLimits()
+            let replica = Replica(agent: "h-\(session)")
+            replica.insert(text, at: 0)
+            return try await CollaborationPeer.join(SessionAddress(host: "127.0.0.1", port: relay.port, session: session),
+                                                    options: options, state: replica.encodeState())
+        }
+        let hostA = try await hostOn("aaa", text: "doc A", secret: "secret-a")
+        let hostB = try await hostOn("bbb", text: "doc B", secret: "secret-b")
+        #expect(await eventually(peers: [hostA, hostB]) { hostA.isSynced && hostB.isSynced })
+        let joinA = try await join(relay, name: "ja", secret: "secret-a", session: "aaa")
+        let joinB = try await join(relay, name: "jb", secret: "secret-b", session: "bbb")
+        #expect(await eventually(peers: [joinA, joinB]) { joinA.text == "doc A" && joinB.text == "doc B" })
+        // A's secret does not open B, and an unknown session is named.
+        await #expect(throws: SessionError.wrongSecret) { _ = try await join(relay, name: "x", secret: "secret-a", session: "bbb") }
+        await #expect(throws: SessionError.noSuchSession("zzz")) { _ = try await join(relay, name: "x", secret: "secret-a", session: "zzz") }
+        joinA.insert("!", at: 5)
+        #expect(await eventually(peers: [hostA, joinA, hostB]) { hostA.text == "doc A!" })
+        #expect(hostB.text == "doc B")
+        // The host goes away; a late joiner still gets the whole document from the relay.
+        await hostA.close()
+        let late = try await join(relay, name: "late", secret: "secret-a", session: "aaa")
+        _ = late.poll()
+        #expect(late.text == "doc A!")
+        #expect(await relay.sessionCount() == 2)
+        for peer in [joinA, joinB, hostB, late] { await peer.close() }
+        await relay.shutdown()
+    }
+
+    @Test func relayForgetsSessionsNobodyUses() async throws {
+        var limits = fastLimits()
+        limits.relaySessionIdleTimeout = .milliseconds(200)
+        let relay = try await SessionServer.relay(bind: "127.0.0.1", port: 0, limits: limits)
+        var options = CollaborationPeer.Options(name: "h", secret: "k")
+        options.role = .host
+        options.limits = limits
+        let host = try await CollaborationPeer.join(SessionAddress(host: "127.0.0.1", port: relay.port, session: "idle"), options: options)
+        #expect(await relay.sessionCount() == 1)
+        await host.close()
+        #expect(await eventually { await relay.sessionCount() == 0 })
+        await relay.shutdown()
+    }
+}
