@@ -5,8 +5,8 @@ import Glibc
 public struct EditorHooks {
     /// Writes the text; returns the status message, or throws an error whose description is one line.
     public var save: ((String) throws -> String)?
-    /// Starts a run of the given text; progress comes back through `EditorApp.post(.run(...))`.
-    public var run: ((String) -> Void)?
+    /// Starts a run of the given text; progress comes back through the app's `post(.run(...))`.
+    public var run: ((String, EditorApp) -> Void)?
     /// Cancels the current run.
     public var cancelRun: (() -> Void)?
     /// The local cursor or selection moved (scalar offsets).
@@ -44,6 +44,8 @@ public final class EditorApp: @unchecked Sendable {
     private var analysisRunning = false
     private var analyzedGeneration = -1
     private var analysisDue: Double?
+    /// The model as it is now (after `run()` returns: as the user left it).
+    public var state: EditorModel { model }
     /// The signal that ended the last `run()`, or 0 when the user quit.
     public private(set) var endedBySignal: Int32 = 0
 
@@ -200,7 +202,7 @@ public final class EditorApp: @unchecked Sendable {
             case .quit:
                 if !saveFailed { quitting = true }
             case .run:
-                if let run = hooks.run { run(document.text) } else {
+                if let run = hooks.run { run(document.text, self) } else {
                     perform(model.handle(.message("runs need a session or the runner; none is configured", isError: true)))
                 }
             case .cancelRun:

@@ -1,4 +1,5 @@
 import CNcursesw
+import Foundation
 import Glibc
 
 /// Why the terminal could not be opened, with what to do about it.
@@ -17,6 +18,8 @@ public final class Terminal {
     private var colourCount = 8
     private var paste: String.UnicodeScalarView?
     private var cursorShown = true
+    /// Standard error as it was before the editor took the terminal (log lines would corrupt the screen).
+    private var savedStderr: Int32 = -1
     /// Inside an escape sequence ncurses did not know: its bytes are dropped, not typed.
     private var unknownSequence: UInt8 = 0
 
@@ -45,6 +48,7 @@ public final class Terminal {
         }
         self.screen = screen
         set_term(screen)
+        redirectStderr()
         raw()
         noecho()
         nonl()
@@ -77,9 +81,30 @@ public final class Terminal {
         endwin()
         if let screen { delscreen(screen) }
         screen = nil
+        if savedStderr >= 0 {
+            dup2(savedStderr, STDERR_FILENO)
+            close(savedStderr)
+            savedStderr = -1
+        }
     }
 
     deinit { stop() }
+
+    /// Sends standard error to `$XDG_STATE_HOME/codesync/editor.log` (or /dev/null) while the editor
+    /// owns the screen: session and runner log lines would otherwise be drawn over it.
+    private func redirectStderr() {
+        guard isatty(STDERR_FILENO) == 1 else { return }
+        let env = ProcessInfo.processInfo.environment
+        let state = env["XDG_STATE_HOME"] ?? ((env["HOME"] ?? "/tmp") + "/.local/state")
+        let folder = state + "/codesync"
+        try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        var fd = open(folder + "/editor.log", O_WRONLY | O_CREAT | O_APPEND, 0o600)
+        if fd < 0 { fd = open("/dev/null", O_WRONLY) }
+        guard fd >= 0 else { return }
+        savedStderr = dup(STDERR_FILENO)
+        dup2(fd, STDERR_FILENO)
+        close(fd)
+    }
 
     /// The terminal's current size.
     public var size: TerminalSize {

@@ -63,12 +63,29 @@ public enum LocalEditor {
         var model = EditorModel(text: text, fileName: name, size: TerminalSize(columns: 80, rows: 24))
         if existing == nil { _ = model.handle(.message("new file: Ctrl-S creates \(name)", isError: false)) }
         var hooks = extra
+        let user = ProcessInfo.processInfo.environment["USER"] ?? "you"
+        let runner: BufferRunner?
+        do {
+            runner = try BufferRunner(path: path)
+        } catch {
+            runner = nil
+            let reason = "\(error)"
+            hooks.run = { _, app in app.post(.run(.failed("runs unavailable: \(reason)"))) }
+        }
+        if let runner {
+            hooks.run = { source, app in runner.run(source, by: user) { app.post(.run($0)) } }
+            hooks.cancelRun = { runner.cancel() }
+        }
+        hooks.analyze = { ComplexityView.analyze($0, path: path) }
         hooks.save = { text in
             try TextFile.save(text, to: path)
             let lines = text.isEmpty ? 0 : text.split(separator: "\n", omittingEmptySubsequences: false).count
             return "saved \(lines) lines to \(name)"
         }
         let app = EditorApp(model: model, document: document, hooks: hooks)
+        defer {
+            if let runner { _ = try? blockingAwait { await runner.shutdown() } }
+        }
         try app.run()
         return app.endedBySignal
     }

@@ -49,7 +49,7 @@ struct Host: AsyncParsableCommand {
         if HostSession.isWildcardBind(bind) {
             note("listening on every interface: give others this machine's address in place of 127.0.0.1")
         }
-        // The editor plugs in here: without --headless the TUI drives `session.peer`.
+        if !headless { return try await SessionEditor.host(session, userName: options.name) }
         try await HeadlessHost(session: session, stop: stop).serve()
     }
 }

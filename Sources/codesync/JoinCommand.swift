@@ -49,7 +49,7 @@ struct Join: AsyncParsableCommand {
         var options = CollaborationPeer.Options(name: name ?? defaultName(), secret: secret)
         options.recordLatency = typeRate != nil
         let peer = try await CollaborationPeer.join(try SessionAddress(parsing: address), options: options)
-        // The editor plugs in here: without --headless the TUI drives `peer`.
+        if !headless && typeRate == nil { return try await SessionEditor.join(peer, address: address, userName: options.name) }
         try await HeadlessPeer(peer: peer, typing: typeRate.map { Typing(rate: $0, duration: typeDuration, seed: seed) }).run()
     }
 }

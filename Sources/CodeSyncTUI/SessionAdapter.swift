@@ -1,0 +1,72 @@
+import CodeSyncProtocol
+
+extension EditorChange {
+    /// The editor's copy of a document change.
+    public init(_ change: TextChange) {
+        self.init(offset: change.offset, deleted: change.deleted, inserted: change.inserted)
+    }
+}
+
+/// The editor's document on a session peer. Remote edits enter the peer only when it is polled on
+/// the editor thread, so the offsets the model computes always match the peer's text.
+public final class PeerDocument: EditorDocument {
+    public let peer: CollaborationPeer
+
+    public init(peer: CollaborationPeer) {
+        self.peer = peer
+    }
+
+    public var text: String { peer.text }
+    public func insert(_ text: String, at offset: Int) { peer.insert(text, at: offset) }
+    public func delete(at offset: Int, count: Int) { peer.delete(at: offset, count: count) }
+    public func closeUndoGroup() { peer.closeUndoGroup() }
+
+    public func undo() -> [EditorChange]? {
+        let changes = peer.undo()
+        return changes.isEmpty ? nil : changes.map(EditorChange.init)
+    }
+
+    public func redo() -> [EditorChange]? {
+        let changes = peer.redo()
+        return changes.isEmpty ? nil : changes.map(EditorChange.init)
+    }
+}
+
+/// Turns session events into editor events.
+public enum SessionEvents {
+    /// The editor events for one peer event; `isHost` shows the connection as hosting.
+    public static func editorEvents(for event: PeerEvent, isHost: Bool) -> [EditorEvent] {
+        switch event {
+        case .textChanged(let changes):
+            return [.remoteChanges(changes.map(EditorChange.init))]
+        case .peersChanged(let list):
+            let peers = list.map {
+                RemotePeer(id: $0.id, name: $0.name, colour: UInt8(clamping: max(0, $0.colour)), cursor: $0.cursor, selection: $0.selection)
+            }
+            var events: [EditorEvent] = [.peers(peers)]
+            if isHost { events.append(.connection(.hosting(peers: peers.count))) }
+            return events
+        case .connection(let state):
+            switch state {
+            case .connected: return [.connection(isHost ? .hosting(peers: 0) : .connected(latencyMs: nil))]
+            case .reconnecting(let attempt, let reason): return [.connection(.reconnecting("attempt \(attempt): \(reason)"))]
+            case .closed(let reason): return [.connection(.disconnected(reason))]
+            }
+        case .run(let run):
+            switch run {
+            case .requested, .cancelRequested:
+                return []
+            case .started(let started):
+                return [.run(.started(by: started.by, language: started.language))]
+            case .output(let output):
+                return [.run(.output(output.text, isError: output.stream == "stderr"))]
+            case .exited(let exited):
+                var summary = exited.outcome
+                if let by = exited.by { summary += " by \(by)" }
+                return [.run(.finished(summary: summary, success: exited.code == 0, durationMs: exited.durationMs))]
+            }
+        case .error(let message):
+            return [.message(message, isError: true)]
+        }
+    }
+}
