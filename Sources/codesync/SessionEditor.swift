@@ -35,9 +35,15 @@ enum SessionEditor {
         runner: BufferRunner?, save: (() throws -> String)?
     ) async throws -> Int32 {
         let document = PeerDocument(peer: peer)
+        // The first poll brings the text the peer starts with; the model starts from it unmodified.
+        let initial = peer.poll()
         var model = EditorModel(text: peer.text, fileName: fileName, size: TerminalSize(columns: 80, rows: 24), canSave: isHost)
         _ = model.handle(.connection(isHost ? .hosting(peers: 0) : .connected(latencyMs: nil)))
         for line in banner { model.output.note(line) }
+        for event in initial {
+            if case .textChanged = event { continue }
+            for editorEvent in SessionEvents.editorEvents(for: event, isHost: isHost) { _ = model.handle(editorEvent) }
+        }
         let runs = RunState()
         var hooks = EditorHooks()
         hooks.save = save.map { save in { _ in try save() } }
