@@ -13,11 +13,12 @@ import Testing
         return file
     }
 
-    /// Starts the editor on `file`; after it exits the pane prints the exit status and a shell prompt.
+    /// Starts the editor on `file`; after it exits the pane prints the exit status and a shell prompt
+    /// (an interactive shell outlives tmux's kill-server, so it is bounded by a timeout).
     static func startEditor(_ file: URL, columns: Int = 100, rows: Int = 30) throws -> TmuxFixture? {
         let binary = try TestEnvironment.codesyncBinary()
         let command = "\(TmuxFixture.shellQuote(binary.path)) edit \(TmuxFixture.shellQuote(file.path)); "
-            + "echo \"editor exited with $?\"; PS1='shell-prompt> ' exec sh -i"
+            + "echo \"editor exited with $?\"; PS1='shell-prompt> ' exec timeout --foreground 60 sh -i"
         guard let tmux = try TmuxFixture.start(command, columns: columns, rows: rows) else { return nil }
         try tmux.waitFor("F1 help")
         return tmux
