@@ -37,7 +37,12 @@ import Testing
             contentsOf: TestEnvironment.packageRoot().appendingPathComponent("man/codesync.1"), encoding: .utf8)
         let subcommands = Self.subcommands(inHelp: help)
         #expect(!subcommands.isEmpty, "no SUBCOMMANDS section in:\n\(help)")
-        for name in subcommands {
+        var names = subcommands
+        if subcommands.contains("bench") {
+            let benchHelp = try Command.run([binary.path, "bench", "--help"], timeout: 30).stdout
+            names += Self.subcommands(inHelp: benchHelp).map { "bench \($0)" }
+        }
+        for name in names {
             #expect(page.contains(".SS \"codesync \(name)") || page.contains(".SS codesync \(name)"),
                     "man/codesync.1 has no section for `codesync \(name)`")
         }
@@ -62,7 +67,8 @@ import Testing
     static func subcommands(inHelp help: String) -> [String] {
         guard let start = help.range(of: "SUBCOMMANDS:") else { return [] }
         return help[start.upperBound...].split(separator: "\n").compactMap { line in
-            guard line.hasPrefix("  "), !line.hasPrefix("   ") || line.hasPrefix("  ") else { return nil }
+            // Command names are indented by exactly two spaces; wrapped descriptions by more.
+            guard line.hasPrefix("  "), !line.hasPrefix("   ") else { return nil }
             let word = line.trimmingCharacters(in: .whitespaces).split(separator: " ").first.map(String.init)
             guard let word, word.first?.isLetter == true else { return nil }
             return word

@@ -44,8 +44,19 @@ public enum Command {
             argv.forEach { free($0) }
             envp.forEach { free($0) }
         }
+        // The child (and any daemon it starts, like tmux's server) must not inherit the test
+        // thread's blocked signals, or it would ignore SIGTERM and SIGCHLD forever.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var noSignals = sigset_t(), allSignals = sigset_t()
+        sigemptyset(&noSignals)
+        sigfillset(&allSignals)
+        posix_spawnattr_setsigmask(&attributes, &noSignals)
+        posix_spawnattr_setsigdefault(&attributes, &allSignals)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
         var pid: pid_t = 0
-        let spawnStatus = posix_spawn(&pid, "/usr/bin/env", &actions, nil, argv, envp)
+        let spawnStatus = posix_spawn(&pid, "/usr/bin/env", &actions, &attributes, argv, envp)
         close(inPipe[0]); close(outPipe[1]); close(errPipe[1])
         guard spawnStatus == 0 else {
             close(inPipe[1]); close(outPipe[0]); close(errPipe[0])
