@@ -3,7 +3,7 @@ import ArgumentParser
 /// `codesync bench`: speed measurements of each part, as machine-readable JSON.
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Measure the speed of codesync's parts (JSON on stdout).",
+        abstract: "Measure the speed of codesync's parts (JSON).",
         subcommands: [
             BenchRun.self,
         ])
