@@ -25,7 +25,7 @@ enum StateCodec {
         static let rightNone: UInt8 = 0, rightNext: UInt8 = 1, rightSame: UInt8 = 2, rightExplicit: UInt8 = 3
     }
 
-    static func encode(_ replica: Replica) -> [UInt8] {
+    static func encode(_ replica: DocumentCore) -> [UInt8] {
         var out = ByteWriter()
         out.bytes.append(contentsOf: magic)
         // Only agents with operations are written, renumbered in first-seen order.
@@ -153,7 +153,7 @@ enum StateCodec {
         return out.bytes
     }
 
-    static func decode(_ bytes: [UInt8], into replica: Replica) throws {
+    static func decode(_ bytes: [UInt8], into replica: inout DocumentCore) throws {
         var input = ByteReader(bytes: bytes)
         guard bytes.count >= magic.count, Array(bytes[0..<magic.count]) == magic else {
             throw DocumentError("not a CodeSync document state (bad magic or unsupported format version)")
