@@ -161,10 +161,10 @@ struct DocumentCore {
         var n = 0
         for scalar in text.unicodeScalars {
             list.content[m].append(scalar.value)
+            list.location[m].append(-1)
             n += 1
         }
         guard n > 0 else { return nil }
-        list.location[m].append(contentsOf: repeatElement(-1, count: n))
         list.insert(Piece(agent: me, seq: Int32(seq), len: Int32(n), deleted: false, left: left, right: right), before: pos)
         known[m] = seq + n
         log.appendInsert(agent: me, seq: Int32(seq), len: Int32(n), left: left, right: right)
@@ -176,7 +176,7 @@ struct DocumentCore {
     mutating func deleteVisible(at offset: Int, count: Int, targets: inout [TargetSpan]) {
         var remaining = count
         while remaining > 0 {
-            let pos = list.find(visible: offset)
+            let pos = list.findNearCursor(visible: offset)
             let result = list.markDeleted(at: pos, count: remaining)
             appendTarget(TargetSpan(agent: result.agent, seq: result.seq, count: Int32(result.count), backward: false), to: &targets)
             remaining -= result.count

@@ -302,15 +302,26 @@ enum StateCodec {
                 if done > 0 { piece.left = packID(run.agent, piece.seq - 1) }
                 piece.deleted = deleted
                 let a = Int(run.agent)
-                for s in Int(piece.seq)..<Int(piece.seq + n) {
-                    guard replica.list.location[a][s] == -1 else { throw DocumentError("corrupt document state: a character appears twice") }
-                    replica.list.location[a][s] = 0
-                    if deleted {
-                        replica.list.content[a][s] = 0xFFFD
-                    } else {
-                        guard textIndex < scalars.count else { throw DocumentError("corrupt document state: text shorter than visible runs") }
-                        replica.list.content[a][s] = scalars[textIndex]
-                        textIndex += 1
+                let lo = Int(piece.seq), hi = lo + Int(n)
+                // Chunk ids are assigned here, the same way `PieceList.load` cuts chunks.
+                let chunk = Int32(pieces.count / PieceList.chunkFill)
+                try replica.list.location[a].withUnsafeMutableBufferPointer { location in
+                    try replica.list.content[a].withUnsafeMutableBufferPointer { content in
+                        for s in lo..<hi {
+                            guard location[s] == -1 else { throw DocumentError("corrupt document state: a character appears twice") }
+                            location[s] = chunk
+                        }
+                        if deleted {
+                            for s in lo..<hi { content[s] = 0xFFFD }
+                        } else {
+                            guard textIndex + (hi - lo) <= scalars.count else {
+                                throw DocumentError("corrupt document state: text shorter than visible runs")
+                            }
+                            for s in lo..<hi {
+                                content[s] = scalars[textIndex]
+                                textIndex += 1
+                            }
+                        }
                     }
                 }
                 pieces.append(piece)
@@ -331,7 +342,7 @@ enum StateCodec {
                 }
             }
         }
-        replica.list.load(pieces)
+        replica.list.load(pieces, locationsAssigned: true)
         for run in runs {
             replica.log.appendInsert(agent: run.agent, seq: run.seq, len: run.len, left: run.left, right: run.right)
         }
