@@ -104,13 +104,14 @@ enum StateCodec {
             out.zigzag(Int(run.seq) - Int(expectedSeq[Int(run.agent)]))
             expectedSeq[Int(run.agent)] = run.seq + run.len
             out.varint(Int(run.len))
+            // Explicit origins are usually characters typed shortly before: store the distance.
             if leftKind == RunHeader.leftExplicit {
                 out.varint(number(idAgent(run.left)))
-                out.varint(Int(idSeq(run.left)))
+                out.zigzag(Int(run.seq) - Int(idSeq(run.left)))
             }
             if rightKind == RunHeader.rightExplicit {
                 out.varint(number(idAgent(run.right)))
-                out.varint(Int(idSeq(run.right)))
+                out.zigzag(Int(run.seq) - Int(idSeq(run.right)))
             }
         }
         out.varint(visibility.count)
@@ -140,13 +141,15 @@ enum StateCodec {
             }
         }
         out.varint(deletes.count)
+        var deleteEnd = [Int](repeating: 0, count: written)
         for record in deletes {
             out.varint(record.agent)
-            out.varint(Int(record.seq))
+            out.varint(Int(record.seq) - deleteEnd[record.agent])
+            deleteEnd[record.agent] = Int(record.seq + record.len)
             out.varint(record.spans.count)
             for span in record.spans {
                 out.varint(number(span.agent))
-                out.varint(Int(span.seq))
+                out.zigzag(Int(record.seq) - Int(span.seq))
                 out.zigzag(span.backward ? -Int(span.count) : Int(span.count))
             }
         }
@@ -179,6 +182,12 @@ enum StateCodec {
         }
         guard totalKnown <= maxOperations else { throw DocumentError("document state too large (\(totalKnown) operations)") }
 
+        func explicitOrigin(_ seq: Int) throws -> Int {
+            let a = try agent(try input.count(limit: agentCount - 1))
+            let target = seq - (try input.zigzag())
+            guard target >= 0, target < Int(Int32.max) else { throw DocumentError("corrupt document state: origin out of range") }
+            return packID(a, Int32(target))
+        }
         let runCount = try input.count(limit: maxOperations)
         var runs: [Piece] = []
         runs.reserveCapacity(runCount)
@@ -204,14 +213,14 @@ enum StateCodec {
             case RunHeader.leftChain:
                 piece.left = packID(a, Int32(seq) - 1)
             case RunHeader.leftExplicit:
-                piece.left = packID(try agent(try input.count(limit: agentCount - 1)), Int32(try input.count(limit: Int(Int32.max))))
+                piece.left = try explicitOrigin(seq)
             default:
                 break
             }
             let rightKind = (header >> 3) & 3
             rightKinds.append(rightKind)
             if rightKind == RunHeader.rightExplicit {
-                piece.right = packID(try agent(try input.count(limit: agentCount - 1)), Int32(try input.count(limit: Int(Int32.max))))
+                piece.right = try explicitOrigin(seq)
             }
             runs.append(piece)
         }
@@ -238,20 +247,28 @@ enum StateCodec {
 
         var deletes: [(agent: Int32, seq: Int, spans: [TargetSpan])] = []
         let deleteCount = try input.count(limit: maxOperations)
+        var deleteEnd = [Int](repeating: 0, count: agentCount)
         for _ in 0..<deleteCount {
-            let a = try agent(try input.count(limit: agentCount - 1))
-            let seq = try input.count(limit: maxOperations)
+            let rawDeleter = try input.count(limit: agentCount - 1)
+            let a = try agent(rawDeleter)
+            let seq = deleteEnd[rawDeleter] + (try input.count(limit: maxOperations))
+            var total = 0
             let spanCount = try input.count(limit: maxOperations)
             var spans: [TargetSpan] = []
             for _ in 0..<spanCount {
                 let target = try agent(try input.count(limit: agentCount - 1))
-                let start = try input.count(limit: maxOperations)
+                let start = seq - (try input.zigzag())
                 let signed = try input.zigzag()
-                guard signed != 0, abs(signed) <= maxOperations else { throw DocumentError("corrupt document state: empty delete span") }
+                guard signed != 0, abs(signed) <= maxOperations, start >= 0, start < Int(Int32.max) else {
+                    throw DocumentError("corrupt document state: bad delete span")
+                }
+                total += abs(signed)
                 let span = TargetSpan(agent: target, seq: Int32(start), count: Int32(abs(signed)), backward: signed < 0)
                 guard span.low >= 0 else { throw DocumentError("corrupt document state: delete span below zero") }
                 spans.append(span)
             }
+            guard seq + total <= maxOperations else { throw DocumentError("corrupt document state: delete run out of range") }
+            deleteEnd[rawDeleter] = seq + total
             deletes.append((a, seq, spans))
         }
         guard input.offset == bytes.count else { throw DocumentError("corrupt document state: trailing bytes") }
