@@ -1,8 +1,32 @@
+/// The variables a walker sees: its own bindings layered over the module's. A function used to
+/// start from a copy of every global, paid in full on its first assignment; now only what it binds
+/// is stored.
+struct Env {
+    let globals: [String: VarInfo]
+    var locals: [String: VarInfo] = [:]
+
+    subscript(name: String) -> VarInfo? {
+        get { locals[name] ?? globals[name] }
+        set { locals[name] = newValue }
+    }
+
+    /// Every visible variable's info (a local hides a global of the same name).
+    func forEachVisible(_ body: (VarInfo) -> Void) {
+        for (_, v) in locals { body(v) }
+        for (n, v) in globals where locals[n] == nil { body(v) }
+    }
+
+    /// All visible variables as one dictionary.
+    var merged: [String: VarInfo] {
+        locals.isEmpty ? globals : globals.merging(locals) { $1 }
+    }
+}
+
 /// Walks one body (a function's or the module's) and prices every statement.
 final class Walker {
     unowned let model: CostModel
     let function: FunctionEntry?
-    var env: [String: VarInfo] = [:]
+    var env: Env
     var notes: [String] = []
     /// False in the environment-only pass over the module.
     var resolveCalls = true
@@ -20,7 +44,7 @@ final class Walker {
     init(model: CostModel, function: FunctionEntry?) {
         self.model = model
         self.function = function
-        env = model.globals
+        env = Env(globals: model.globals)
         if let f = function {
             for p in f.def.parameters.list {
                 env[p.name] = VarInfo(kind: .unknown, size: .n)
@@ -602,7 +626,7 @@ final class Walker {
             return testMagnitude(x)
         case .constant("True"):
             var m = Cost.one
-            for (_, v) in env where v.kind == .number { m = max(m, v.size) }
+            env.forEachVisible { v in if v.kind == .number { m = max(m, v.size) } }
             return m == .one ? .n : m
         default:
             return magnitude(test)
