@@ -75,7 +75,7 @@ final class CostModel {
             for e in exprs {
                 Walker.visit(e) { if case .name(let n) = $0 { uses[n, default: 0] += 1 } }
             }
-            for block in Walker.childBlocks(stmt) { countUses(block) }
+            Walker.forEachChildBlock(stmt) { countUses($0) }
         }
     }
 
@@ -98,7 +98,7 @@ final class CostModel {
                     byName[name] = entry
                 }
             default:
-                for block in Walker.childBlocks(stmt) { collectFunctions(block) }
+                Walker.forEachChildBlock(stmt) { collectFunctions($0) }
             }
         }
     }

@@ -180,6 +180,22 @@ struct Tokenizer {
         return false
     }
 
+    /// Keywords grouped by byte length, so a name is checked by comparing bytes instead of hashing a String.
+    private static let keywordsByLength: [[[UInt8]]] = {
+        var table = [[[UInt8]]](repeating: [], count: 9)
+        for k in keywords { table[k.utf8.count].append(Array(k.utf8)) }
+        return table
+    }()
+
+    private func isKeyword(_ start: Int, _ end: Int) -> Bool {
+        let length = end - start
+        guard length < Self.keywordsByLength.count else { return false }
+        for k in Self.keywordsByLength[length] where k[0] == bytes[start] {
+            if bytes[start..<end].elementsEqual(k) { return true }
+        }
+        return false
+    }
+
     private static func startsStatementOnlyKeyword(_ bytes: [UInt8], at start: Int) -> Bool {
         var p = start
         while p < bytes.count, isIdentifierByte(bytes[p]) { p += 1 }
@@ -218,7 +234,7 @@ struct Tokenizer {
             let first = bytes[start]
             let maybeKeyword = pos - start >= 2 && pos - start <= 8
                 && ((first >= 0x61 && first <= 0x79) || first == UInt8(ascii: "F") || first == UInt8(ascii: "N") || first == UInt8(ascii: "T"))
-            emit(maybeKeyword && Self.keywords.contains(word) ? .keyword : .name, word, column: startCol)
+            emit(maybeKeyword && isKeyword(start, pos) ? .keyword : .name, word, column: startCol)
             return
         }
         if Self.isDigit(c) || (c == UInt8(ascii: ".") && Self.isDigit(peek(1))) {

@@ -146,6 +146,24 @@ final class Walker {
         }
     }
 
+    /// Calls `f` with each nested block of `stmt` in the order of `childBlocks`, without building
+    /// the array of blocks (this runs for every statement in several whole-file passes).
+    static func forEachChildBlock(_ stmt: Stmt, _ f: ([Stmt]) -> Void) {
+        switch stmt.kind {
+        case .ifStmt(_, let b, let o), .whileStmt(_, let b, let o): f(b); f(o)
+        case .forStmt(_, _, let b, let o, _): f(b); f(o)
+        case .with(_, let b, _): f(b)
+        case .tryStmt(let b, let hs, let o, let fin):
+            f(b)
+            for h in hs { f(h.body) }
+            f(o); f(fin)
+        case .match(_, let cases): for c in cases { f(c.body) }
+        case .classDef(let c): f(c.body)
+        case .function(let fn): f(fn.body)
+        default: break
+        }
+    }
+
     func walkBlock(_ body: [Stmt]) -> Bound {
         var total = Bound.constant(body.first?.line ?? 1)
         for stmt in body {
@@ -408,7 +426,7 @@ final class Walker {
             case .function, .classDef:
                 continue
             default:
-                for block in childBlocks(stmt) { visitLoops(block, visit) }
+                Walker.forEachChildBlock(stmt) { visitLoops($0, visit) }
             }
         }
     }
@@ -493,7 +511,7 @@ final class Walker {
             case .forStmt, .whileStmt, .function, .classDef:
                 continue
             default:
-                for block in childBlocks(stmt) { visitBreakTests(block, visit) }
+                Walker.forEachChildBlock(stmt) { visitBreakTests($0, visit) }
             }
         }
     }
@@ -542,7 +560,7 @@ final class Walker {
             default:
                 break
             }
-            for block in childBlocks(stmt) { scanUpdates(block, into: &updates, midNames: &midNames) }
+            Walker.forEachChildBlock(stmt) { scanUpdates($0, into: &updates, midNames: &midNames) }
             // Assignments whose value pops (`u = q.popleft()`) shrink the collection too.
             if case .assign(_, let value) = stmt.kind {
                 visitCalls(value) { callee, args in
@@ -681,7 +699,7 @@ final class Walker {
         case .lambda:
             return .constant(line)
         case .name(let n):
-            if model.function(named: n) != nil, n != function?.def.name { referencedUserFunction = true }
+            if !referencedUserFunction, model.function(named: n) != nil, n != function?.def.name { referencedUserFunction = true }
             return .constant(line)
         default:
             var c = Bound.constant(line)
