@@ -10,6 +10,22 @@ struct Token: Sendable {
     var text: String
     var line: Int
     var column: Int
+    /// An operator's or keyword's bytes packed into an integer (`Token.pack`), 0 for other kinds:
+    /// the parser tests operators and keywords by comparing integers instead of Strings.
+    var tag: UInt64 = 0
+
+    /// Packs up to 8 bytes of `s` into an integer; longer text gets a value no token carries.
+    @inline(__always)
+    static func pack(_ s: String) -> UInt64 {
+        var value: UInt64 = 0
+        var shift: UInt64 = 0
+        for b in s.utf8 {
+            if shift == 64 { return .max }
+            value |= UInt64(b) << shift
+            shift += 8
+        }
+        return value
+    }
 }
 
 /// Turns Python source into tokens, with INDENT/DEDENT and implicit line joining inside brackets.
@@ -65,7 +81,9 @@ struct Tokenizer {
     }
 
     private mutating func emit(_ kind: Token.Kind, _ text: String, line: Int? = nil, column: Int? = nil) {
-        tokens.append(Token(kind: kind, text: text, line: line ?? self.line, column: column ?? self.column))
+        var token = Token(kind: kind, text: text, line: line ?? self.line, column: column ?? self.column)
+        if kind == .op || kind == .keyword { token.tag = Token.pack(text) }
+        tokens.append(token)
     }
 
     private mutating func newLine() {
