@@ -61,8 +61,8 @@ struct Parser {
         return j < tokens.count ? tokens[j] : tokens[tokens.count - 1]
     }
 
-    private func isOp(_ s: String) -> Bool { tokens[i].kind == .op && tokens[i].text == s }
-    private func isKeyword(_ s: String) -> Bool { tokens[i].kind == .keyword && tokens[i].text == s }
+    private func isOp(_ s: String) -> Bool { tokens[i].kind == .op && tokens[i].tag == Token.pack(s) }
+    private func isKeyword(_ s: String) -> Bool { tokens[i].kind == .keyword && tokens[i].tag == Token.pack(s) }
     private func isName(_ s: String) -> Bool { tokens[i].kind == .name && tokens[i].text == s }
 
     @discardableResult
@@ -717,14 +717,14 @@ struct Parser {
         return try parseComparison()
     }
 
-    private static let comparisonOps = ["<", ">", "==", ">=", "<=", "!="]
+    private static let comparisonOps = ["<", ">", "==", ">=", "<=", "!="].map(Token.pack)
 
     private mutating func parseComparison() throws -> Expr {
         let left = try parseBitOr()
         var ops: [(String, Expr)] = []
         while true {
             var op: String?
-            if tok.kind == .op, Self.comparisonOps.contains(tok.text) {
+            if tok.kind == .op, Self.comparisonOps.contains(tok.tag) {
                 op = advance().text
             } else if isKeyword("in") {
                 advance()
@@ -742,10 +742,10 @@ struct Parser {
         return ops.isEmpty ? left : .compare(left, ops)
     }
 
-    private mutating func parseBinary(_ ops: [String], _ next: (inout Parser) throws -> Expr) throws -> Expr {
+    private mutating func parseBinary(_ ops: [UInt64], _ next: (inout Parser) throws -> Expr) throws -> Expr {
         var left = try next(&self)
         var terms = 1
-        while tok.kind == .op, ops.contains(tok.text) {
+        while tokens[i].kind == .op, ops.contains(tokens[i].tag) {
             let op = advance().text
             left = .binary(op, left, try next(&self))
             terms += 1
@@ -754,8 +754,9 @@ struct Parser {
         return left
     }
 
-    private static let bitOrOps = ["|"], bitXorOps = ["^"], bitAndOps = ["&"], shiftOps = ["<<", ">>"]
-    private static let sumOps = ["+", "-"], termOps = ["*", "/", "//", "%", "@"]
+    private static let bitOrOps = ["|"].map(Token.pack), bitXorOps = ["^"].map(Token.pack)
+    private static let bitAndOps = ["&"].map(Token.pack), shiftOps = ["<<", ">>"].map(Token.pack)
+    private static let sumOps = ["+", "-"].map(Token.pack), termOps = ["*", "/", "//", "%", "@"].map(Token.pack)
 
     private mutating func parseBitOr() throws -> Expr {
         try parseBinary(Self.bitOrOps) { try $0.parseBitXor() }

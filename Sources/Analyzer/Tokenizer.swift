@@ -10,6 +10,22 @@ struct Token: Sendable {
     var text: String
     var line: Int
     var column: Int
+    /// An operator's or keyword's bytes packed into an integer (`Token.pack`), 0 for other kinds:
+    /// the parser tests operators and keywords by comparing integers instead of Strings.
+    var tag: UInt64 = 0
+
+    /// Packs up to 8 bytes of `s` into an integer; longer text gets a value no token carries.
+    @inline(__always)
+    static func pack(_ s: String) -> UInt64 {
+        var value: UInt64 = 0
+        var shift: UInt64 = 0
+        for b in s.utf8 {
+            if shift == 64 { return .max }
+            value |= UInt64(b) << shift
+            shift += 8
+        }
+        return value
+    }
 }
 
 /// Turns Python source into tokens, with INDENT/DEDENT and implicit line joining inside brackets.
@@ -65,7 +81,9 @@ struct Tokenizer {
     }
 
     private mutating func emit(_ kind: Token.Kind, _ text: String, line: Int? = nil, column: Int? = nil) {
-        tokens.append(Token(kind: kind, text: text, line: line ?? self.line, column: column ?? self.column))
+        var token = Token(kind: kind, text: text, line: line ?? self.line, column: column ?? self.column)
+        if kind == .op || kind == .keyword { token.tag = Token.pack(text) }
+        tokens.append(token)
     }
 
     private mutating func newLine() {
@@ -180,6 +198,22 @@ struct Tokenizer {
         return false
     }
 
+    /// Keywords grouped by byte length, so a name is checked by comparing bytes instead of hashing a String.
+    private static let keywordsByLength: [[[UInt8]]] = {
+        var table = [[[UInt8]]](repeating: [], count: 9)
+        for k in keywords { table[k.utf8.count].append(Array(k.utf8)) }
+        return table
+    }()
+
+    private func isKeyword(_ start: Int, _ end: Int) -> Bool {
+        let length = end - start
+        guard length < Self.keywordsByLength.count else { return false }
+        for k in Self.keywordsByLength[length] where k[0] == bytes[start] {
+            if bytes[start..<end].elementsEqual(k) { return true }
+        }
+        return false
+    }
+
     private static func startsStatementOnlyKeyword(_ bytes: [UInt8], at start: Int) -> Bool {
         var p = start
         while p < bytes.count, isIdentifierByte(bytes[p]) { p += 1 }
@@ -218,7 +252,7 @@ struct Tokenizer {
             let first = bytes[start]
             let maybeKeyword = pos - start >= 2 && pos - start <= 8
                 && ((first >= 0x61 && first <= 0x79) || first == UInt8(ascii: "F") || first == UInt8(ascii: "N") || first == UInt8(ascii: "T"))
-            emit(maybeKeyword && Self.keywords.contains(word) ? .keyword : .name, word, column: startCol)
+            emit(maybeKeyword && isKeyword(start, pos) ? .keyword : .name, word, column: startCol)
             return
         }
         if Self.isDigit(c) || (c == UInt8(ascii: ".") && Self.isDigit(peek(1))) {
