@@ -11,7 +11,16 @@ import Glibc
 /// frame and is disconnected, the others carry on.
 @Suite(.timeLimit(.minutes(1))) struct FaultTests {
     /// Runs `fault` against a session with two bystanders, then checks they are undisturbed.
-    private func withBystanders(limits: SessionLimits = fastLimits(), _ fault: (SessionServer, CollaborationPeer) async throws -> Void) async throws {
+    /// The raw client sends no pings: give it a long silence allowance, so that on a loaded machine
+    /// the server reports the fault under test rather than a timeout.
+    private static func faultLimits() -> SessionLimits {
+        var limits = fastLimits()
+        limits.deadAfter = .seconds(60)
+        limits.handshakeTimeout = .seconds(60)
+        return limits
+    }
+
+    private func withBystanders(limits: SessionLimits = faultLimits(), _ fault: (SessionServer, CollaborationPeer) async throws -> Void) async throws {
         let server = try await startHost(text: "start", limits: limits)
         let alice = try await join(server, name: "alice", limits: limits)
         let bob = try await join(server, name: "bob", limits: limits)
@@ -28,7 +37,7 @@ import Glibc
     }
 
     @Test func oversizedFrame() async throws {
-        var limits = fastLimits()
+        var limits = Self.faultLimits()
         limits.maxPayload = 64 * 1024
         try await withBystanders(limits: limits) { server, _ in
             let raw = try RawClient(port: server.port)
@@ -93,7 +102,8 @@ import Glibc
     }
 
     @Test func frameCutInHalfThenSilence() async throws {
-        try await withBystanders { server, _ in
+        // Here the silence is the fault: the server must give up on it.
+        try await withBystanders(limits: fastLimits()) { server, _ in
             let raw = try RawClient(port: server.port)
             #expect(try await raw.authenticate() != nil)
             let whole = raw.frame(try MessageCodec.encode(.ping(Ping(id: 1))))

@@ -110,7 +110,7 @@ final class SocketProxy: @unchecked Sendable {
             caught = error
         }
         #expect(caught as? RunnerError == .engineUnreachable(socket: path))
-        #expect(clock.now - began < .seconds(5))
+        #expect(clock.now - began < .seconds(30), "a missing engine must fail fast, not hang")
         let message = "\(caught.map { "\($0)" } ?? "")"
         #expect(message.contains("no Docker engine at \(path)") && message.contains("systemctl start docker"))
         #expect(!message.contains("\n"))
@@ -139,7 +139,7 @@ final class SocketProxy: @unchecked Sendable {
             caught = error
         }
         let stopped = try #require(stoppedAt)
-        #expect(clock.now - stopped < .seconds(10))
+        #expect(clock.now - stopped < .seconds(30), "a vanished engine must end the run, not hang it")
         let error = try #require(caught as? RunnerError)
         #expect(!"\(error)".contains("\n"))
         switch error {

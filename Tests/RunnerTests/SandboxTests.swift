@@ -125,7 +125,8 @@ import Testing
             let began = clock.now
             let probe = try Command.run(["true"], timeout: 10)
             #expect(probe.status == 0)
-            #expect(clock.now - began < .seconds(5))
+            // Generous: this checks for a starved host, not for speed, on a shared 2-core machine.
+            #expect(clock.now - began < .seconds(20))
         }
     }
 
@@ -273,7 +274,8 @@ import Testing
             }
             #expect(outcome == .cancelled)
             let took = clock.now - (cancelledAt ?? clock.now)
-            #expect(took < .seconds(5), "cancel took \(took)")
+            // The program sleeps 30 s: well under that means the cancel killed it (bound loose for a busy machine).
+            #expect(took < .seconds(20), "cancel took \(took)")
             #expect(try await h.containers().isEmpty)
         }
     }
