@@ -58,40 +58,47 @@ struct Fenwick {
         }
     }
 
+    // The loops below keep every index in 1..<tree.count by construction, so they skip bounds checks.
     mutating func add(_ index: Int, _ delta: Int) {
-        var i = index + 1
-        while i < tree.count {
-            tree[i] += delta
-            i += i & -i
+        tree.withUnsafeMutableBufferPointer { tree in
+            var i = index + 1
+            while i < tree.count {
+                tree[i] += delta
+                i += i & -i
+            }
         }
     }
 
     /// Sum of the first `count` values.
     func prefix(_ count: Int) -> Int {
-        var i = count
-        var sum = 0
-        while i > 0 {
-            sum += tree[i]
-            i -= i & -i
+        tree.withUnsafeBufferPointer { tree in
+            var i = min(count, tree.count - 1)
+            var sum = 0
+            while i > 0 {
+                sum += tree[i]
+                i -= i & -i
+            }
+            return sum
         }
-        return sum
     }
 
     /// The smallest index whose inclusive prefix sum exceeds k, and the sum before it.
     func find(_ k: Int) -> (index: Int, before: Int) {
-        var position = 0
-        var remaining = k
-        var step = 1
-        while step * 2 < tree.count { step *= 2 }
-        while step > 0 {
-            let next = position + step
-            if next < tree.count && tree[next] <= remaining {
-                position = next
-                remaining -= tree[next]
+        tree.withUnsafeBufferPointer { tree in
+            var position = 0
+            var remaining = k
+            var step = 1
+            while step * 2 < tree.count { step *= 2 }
+            while step > 0 {
+                let next = position + step
+                if next < tree.count && tree[next] <= remaining {
+                    position = next
+                    remaining -= tree[next]
+                }
+                step /= 2
             }
-            step /= 2
+            return (position, k - remaining)
         }
-        return (position, k - remaining)
     }
 }
 

@@ -90,6 +90,8 @@ struct DocumentCore {
     /// Characters restored by undoing a delete, original id → the id of the restored copy.
     var revived: [Int: Int] = [:]
     var cachedText: String?
+    /// Reused by local deletes for their target spans (kept empty between calls).
+    var scratchTargets: [TargetSpan] = []
 
     init(agent: AgentID) {
         self.agent = agent
@@ -147,11 +149,16 @@ struct DocumentCore {
         let offset = min(max(offset, 0), list.visibleCount)
         let count = min(max(count, 0), list.visibleCount - offset)
         guard count > 0 else { return Update() }
-        var targets: [TargetSpan] = []
+        // Reuse one scratch buffer: a fresh array per keystroke was a malloc/free pair on the hot path.
+        var targets = scratchTargets
+        scratchTargets = []
+        targets.removeAll(keepingCapacity: true)
         deleteVisible(at: offset, count: count, targets: &targets)
         let seq = appendLocalDelete(targets)
         recordDeleteUndo(targets)
-        return Update(ops: [.delete(deleteOp(seq: seq, targets: targets))])
+        let update = Update(ops: [.delete(deleteOp(seq: seq, targets: targets))])
+        scratchTargets = targets
+        return update
     }
 
     /// Stores and places a local insert run just before `pos`; returns its first operation number.
@@ -213,8 +220,9 @@ struct DocumentCore {
     mutating func apply(_ update: Update) throws -> [TextChange] {
         var changes: [TextChange] = []
         var queue: [RawOp] = []
-        queue.reserveCapacity(update.ops.count)
-        for op in update.ops { queue.append(raw(op)) }
+        let ops = update.ops
+        queue.reserveCapacity(ops.count)
+        for op in ops { queue.append(raw(op)) }
         var index = 0
         var firstError: DocumentError?
         while index < queue.count {
@@ -228,7 +236,7 @@ struct DocumentCore {
                 guard let advanced = try integrate(op, changes: &changes) else { continue }
                 pending.wake(agent: advanced, known: known[Int(advanced)], into: &queue)
             } catch let error as DocumentError {
-                if index <= update.ops.count && firstError == nil { firstError = error }
+                if index <= ops.count && firstError == nil { firstError = error }
             }
         }
         if !changes.isEmpty { cachedText = nil }
