@@ -291,6 +291,58 @@ final class RunWatcher: @unchecked Sendable {
         }
     }
 
+    @Test func ctrlCOnAHeadlessSessionRunCancelsItOnTheHost() async throws {
+        guard let binary = try prerequisites() else { return }
+        let host = try await host(binary, source: "import time\nprint('go', flush=True)\ntime.sleep(120)\n")
+        defer { host.kill9() }
+        let bob = try await join(host, name: "bob")
+        defer { Task { await bob.peer.close() } }
+        let runner = Process()
+        runner.executableURL = binary
+        runner.arguments = ["run", host.address, "--secret", host.secret]
+        runner.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let output = Pipe(), errors = Pipe()
+        runner.standardOutput = output
+        runner.standardError = errors
+        runner.standardInput = FileHandle.nullDevice
+        try runner.run()
+        defer { if runner.isRunning { kill(runner.processIdentifier, SIGKILL) } }
+        #expect(await bob.wait { w in w.started.first.map { w.output($0.run, "stdout") == "go\n" } ?? false },
+                "the run never started: \(bob.events) \(host.stderr)")
+        let run = try #require(bob.started.first)
+        kill(runner.processIdentifier, SIGINT)
+        let deadline = Date().addingTimeInterval(60)
+        while runner.isRunning && Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(!runner.isRunning, "codesync run did not end within 60 s of Ctrl-C")
+        guard !runner.isRunning else { return }
+        #expect(runner.terminationStatus == 137)
+        let stdout = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(stdout == "go\n")
+        #expect(stderr.contains("cancelled by \(run.by)"), "\(stderr)")
+        #expect(await bob.wait { $0.exit(of: run.run) != nil })
+        #expect(bob.exit(of: run.run)?.outcome == "cancelled")
+        #expect(bob.exit(of: run.run)?.by == run.by, "the requester cancelled its own run")
+        #expect(try await containers(of: host.pid).isEmpty)
+    }
+
+    @Test func rolesNeedADirectHost() async throws {
+        guard let binary = try codesyncBinary() else { return }
+        let file = work.appendingPathComponent("r.py")
+        let environment = self.environment
+        let result = try await offPool {
+            try Command.run([binary.path, "host", file.path, "--headless", "--relay", "127.0.0.1:9", "--guests", "view"],
+                            timeout: 60, environment: environment)
+        }
+        #expect(result.status == 64)
+        #expect(result.stderr.contains("--guests view needs a direct host"), "\(result.stderr)")
+        let bad = try await offPool {
+            try Command.run([binary.path, "host", file.path, "--headless", "--guests", "admin"], timeout: 60, environment: environment)
+        }
+        #expect(bad.status == 64)
+        #expect(bad.stderr.contains("edit+run"), "\(bad.stderr)")
+    }
+
     @Test func aPeerJoiningMidRunGetsTheOutputSoFarThenTheLiveStream() async throws {
         guard let binary = try prerequisites() else { return }
         let host = try await host(binary, source: "")
