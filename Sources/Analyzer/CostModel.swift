@@ -7,11 +7,21 @@ struct VarInfo: Sendable {
 }
 
 /// A function (or a lambda bound to a name) the cost model can resolve calls to.
-struct FunctionEntry: Sendable {
-    var def: FunctionDef
-    var line: Int
-    var endLine: Int
-    var key: String
+///
+/// A class, not a struct: entries are looked up by name on every call expression, and copying a
+/// struct holding a whole `FunctionDef` retained and released each of its arrays every time.
+final class FunctionEntry: Sendable {
+    let def: FunctionDef
+    let line: Int
+    let endLine: Int
+    let key: String
+
+    init(def: FunctionDef, line: Int, endLine: Int, key: String) {
+        self.def = def
+        self.line = line
+        self.endLine = endLine
+        self.key = key
+    }
 }
 
 /// The solved cost of one function.
@@ -46,7 +56,7 @@ final class CostModel {
 
     private func countUses(_ body: [Stmt]) {
         for stmt in body {
-            var exprs = RecursionScan.expressions(of: stmt)
+            var exprs: [Expr]
             switch stmt.kind {
             case .assign(let targets, let value):
                 exprs = [value] + targets.filter { if case .name = $0 { return false } else { return true } }
@@ -60,12 +70,12 @@ final class CostModel {
             case .function(let f): exprs = f.decorators + f.parameters.list.compactMap(\.defaultValue)
             case .classDef(let c): exprs = c.bases.map(\.value)
             case .augAssign(let target, _, let value): exprs = [target, value]
-            default: break
+            default: exprs = RecursionScan.expressions(of: stmt)
             }
             for e in exprs {
                 Walker.visit(e) { if case .name(let n) = $0 { uses[n, default: 0] += 1 } }
             }
-            for block in Walker.childBlocks(stmt) { countUses(block) }
+            Walker.forEachChildBlock(stmt) { countUses($0) }
         }
     }
 
@@ -88,7 +98,7 @@ final class CostModel {
                     byName[name] = entry
                 }
             default:
-                for block in Walker.childBlocks(stmt) { collectFunctions(block) }
+                Walker.forEachChildBlock(stmt) { collectFunctions($0) }
             }
         }
     }
@@ -113,7 +123,7 @@ final class CostModel {
         let envPass = Walker(model: self, function: nil)
         envPass.resolveCalls = false
         _ = envPass.walkBlock(module.body)
-        globals = envPass.env
+        globals = envPass.env.merged
 
         let main = Walker(model: self, function: nil)
         var bound = main.walkBlock(module.body)

@@ -61,9 +61,9 @@ struct Parser {
         return j < tokens.count ? tokens[j] : tokens[tokens.count - 1]
     }
 
-    private func isOp(_ s: String) -> Bool { tok.kind == .op && tok.text == s }
-    private func isKeyword(_ s: String) -> Bool { tok.kind == .keyword && tok.text == s }
-    private func isName(_ s: String) -> Bool { tok.kind == .name && tok.text == s }
+    private func isOp(_ s: String) -> Bool { tokens[i].kind == .op && tokens[i].tag == Token.pack(s) }
+    private func isKeyword(_ s: String) -> Bool { tokens[i].kind == .keyword && tokens[i].tag == Token.pack(s) }
+    private func isName(_ s: String) -> Bool { tokens[i].kind == .name && tokens[i].text == s }
 
     @discardableResult
     private mutating func advance() -> Token {
@@ -636,7 +636,7 @@ struct Parser {
         var items: [Expr] = []
         var trailingComma = false
         repeat {
-            if atStatementEnd || isOp("=") || isOp(")") || isOp(":") || Self.augmentedOps.contains(tok.text) && tok.kind == .op {
+            if atStatementEnd || isOp("=") || isOp(")") || isOp(":") || (tok.kind == .op && Self.augmentedOps.contains(tok.text)) {
                 if items.isEmpty { throw error("expected an expression") }
                 break
             }
@@ -717,14 +717,14 @@ struct Parser {
         return try parseComparison()
     }
 
-    private static let comparisonOps: Set<String> = ["<", ">", "==", ">=", "<=", "!="]
+    private static let comparisonOps = ["<", ">", "==", ">=", "<=", "!="].map(Token.pack)
 
     private mutating func parseComparison() throws -> Expr {
         let left = try parseBitOr()
         var ops: [(String, Expr)] = []
         while true {
             var op: String?
-            if tok.kind == .op, Self.comparisonOps.contains(tok.text) {
+            if tok.kind == .op, Self.comparisonOps.contains(tok.tag) {
                 op = advance().text
             } else if isKeyword("in") {
                 advance()
@@ -742,10 +742,10 @@ struct Parser {
         return ops.isEmpty ? left : .compare(left, ops)
     }
 
-    private mutating func parseBinary(_ ops: Set<String>, _ next: (inout Parser) throws -> Expr) throws -> Expr {
+    private mutating func parseBinary(_ ops: [UInt64], _ next: (inout Parser) throws -> Expr) throws -> Expr {
         var left = try next(&self)
         var terms = 1
-        while tok.kind == .op, ops.contains(tok.text) {
+        while tokens[i].kind == .op, ops.contains(tokens[i].tag) {
             let op = advance().text
             left = .binary(op, left, try next(&self))
             terms += 1
@@ -754,28 +754,32 @@ struct Parser {
         return left
     }
 
+    private static let bitOrOps = ["|"].map(Token.pack), bitXorOps = ["^"].map(Token.pack)
+    private static let bitAndOps = ["&"].map(Token.pack), shiftOps = ["<<", ">>"].map(Token.pack)
+    private static let sumOps = ["+", "-"].map(Token.pack), termOps = ["*", "/", "//", "%", "@"].map(Token.pack)
+
     private mutating func parseBitOr() throws -> Expr {
-        try parseBinary(["|"]) { try $0.parseBitXor() }
+        try parseBinary(Self.bitOrOps) { try $0.parseBitXor() }
     }
 
     private mutating func parseBitXor() throws -> Expr {
-        try parseBinary(["^"]) { try $0.parseBitAnd() }
+        try parseBinary(Self.bitXorOps) { try $0.parseBitAnd() }
     }
 
     private mutating func parseBitAnd() throws -> Expr {
-        try parseBinary(["&"]) { try $0.parseShift() }
+        try parseBinary(Self.bitAndOps) { try $0.parseShift() }
     }
 
     private mutating func parseShift() throws -> Expr {
-        try parseBinary(["<<", ">>"]) { try $0.parseSum() }
+        try parseBinary(Self.shiftOps) { try $0.parseSum() }
     }
 
     private mutating func parseSum() throws -> Expr {
-        try parseBinary(["+", "-"]) { try $0.parseTerm() }
+        try parseBinary(Self.sumOps) { try $0.parseTerm() }
     }
 
     private mutating func parseTerm() throws -> Expr {
-        try parseBinary(["*", "/", "//", "%", "@"]) { try $0.parseFactor() }
+        try parseBinary(Self.termOps) { try $0.parseFactor() }
     }
 
     private mutating func parseFactor() throws -> Expr {

@@ -56,7 +56,7 @@ struct RecursionScan {
                 if divides { for t in targets { dividedNames.formUnion(Walker.names(in: t)) } }
             }
             if case .function = stmt.kind { continue }
-            for block in Walker.childBlocks(stmt) { collectDivided(block) }
+            Walker.forEachChildBlock(stmt) { collectDivided($0) }
         }
     }
 
@@ -253,7 +253,7 @@ struct RecursionScan {
                     break
                 }
                 if case .function = stmt.kind { continue }
-                for block in Walker.childBlocks(stmt) { scan(block) }
+                Walker.forEachChildBlock(stmt) { scan($0) }
             }
         }
         scan(body)
@@ -271,7 +271,7 @@ struct RecursionScan {
                     if m == "pop" { popped.insert(n) }
                 }
                 if case .function = stmt.kind { continue }
-                for block in Walker.childBlocks(stmt) { scan(block) }
+                Walker.forEachChildBlock(stmt) { scan($0) }
             }
         }
         scan(body)

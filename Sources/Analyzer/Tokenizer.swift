@@ -10,6 +10,22 @@ struct Token: Sendable {
     var text: String
     var line: Int
     var column: Int
+    /// An operator's or keyword's bytes packed into an integer (`Token.pack`), 0 for other kinds:
+    /// the parser tests operators and keywords by comparing integers instead of Strings.
+    var tag: UInt64 = 0
+
+    /// Packs up to 8 bytes of `s` into an integer; longer text gets a value no token carries.
+    @inline(__always)
+    static func pack(_ s: String) -> UInt64 {
+        var value: UInt64 = 0
+        var shift: UInt64 = 0
+        for b in s.utf8 {
+            if shift == 64 { return .max }
+            value |= UInt64(b) << shift
+            shift += 8
+        }
+        return value
+    }
 }
 
 /// Turns Python source into tokens, with INDENT/DEDENT and implicit line joining inside brackets.
@@ -30,11 +46,8 @@ struct Tokenizer {
         "continue", "raise", "import", "global", "nonlocal", "del", "assert", "with",
     ]
 
-    private static let threeCharOps: Set<String> = ["**=", "//=", ">>=", "<<=", "...", "!="]
-    private static let twoCharOps: Set<String> = [
-        "->", ":=", "**", "//", "<<", ">>", "<=", ">=", "==", "!=", "+=", "-=", "*=", "/=", "%=", "&=",
-        "|=", "^=", "@=",
-    ]
+
+    private static let stringPrefixes = ["r", "u", "b", "f", "br", "rb", "fr", "rf"]
 
     private let bytes: [UInt8]
     private var pos = 0
@@ -68,7 +81,9 @@ struct Tokenizer {
     }
 
     private mutating func emit(_ kind: Token.Kind, _ text: String, line: Int? = nil, column: Int? = nil) {
-        tokens.append(Token(kind: kind, text: text, line: line ?? self.line, column: column ?? self.column))
+        var token = Token(kind: kind, text: text, line: line ?? self.line, column: column ?? self.column)
+        if kind == .op || kind == .keyword { token.tag = Token.pack(text) }
+        tokens.append(token)
     }
 
     private mutating func newLine() {
@@ -183,6 +198,22 @@ struct Tokenizer {
         return false
     }
 
+    /// Keywords grouped by byte length, so a name is checked by comparing bytes instead of hashing a String.
+    private static let keywordsByLength: [[[UInt8]]] = {
+        var table = [[[UInt8]]](repeating: [], count: 9)
+        for k in keywords { table[k.utf8.count].append(Array(k.utf8)) }
+        return table
+    }()
+
+    private func isKeyword(_ start: Int, _ end: Int) -> Bool {
+        let length = end - start
+        guard length < Self.keywordsByLength.count else { return false }
+        for k in Self.keywordsByLength[length] where k[0] == bytes[start] {
+            if bytes[start..<end].elementsEqual(k) { return true }
+        }
+        return false
+    }
+
     private static func startsStatementOnlyKeyword(_ bytes: [UInt8], at start: Int) -> Bool {
         var p = start
         while p < bytes.count, isIdentifierByte(bytes[p]) { p += 1 }
@@ -209,7 +240,7 @@ struct Tokenizer {
             // String prefixes: r, b, u, f and their two-letter combinations.
             if pos < bytes.count, bytes[pos] == UInt8(ascii: "\"") || bytes[pos] == UInt8(ascii: "'"), pos - start <= 2 {
                 let prefix = text(start, pos).lowercased()
-                if ["r", "u", "b", "f", "br", "rb", "fr", "rf"].contains(prefix) {
+                if Self.stringPrefixes.contains(prefix) {
                     let startLine = line
                     let ok = scanString(isFormat: prefix.contains("f"), isRaw: prefix.contains("r"))
                     emit(ok ? .string : .error, ok ? text(start, pos) : "unterminated string literal", line: startLine, column: startCol)
@@ -217,7 +248,11 @@ struct Tokenizer {
                 }
             }
             let word = text(start, pos)
-            emit(Self.keywords.contains(word) ? .keyword : .name, word, column: startCol)
+            // Keywords are 2-8 ASCII letters starting with a lowercase letter or F/N/T.
+            let first = bytes[start]
+            let maybeKeyword = pos - start >= 2 && pos - start <= 8
+                && ((first >= 0x61 && first <= 0x79) || first == UInt8(ascii: "F") || first == UInt8(ascii: "N") || first == UInt8(ascii: "T"))
+            emit(maybeKeyword && isKeyword(start, pos) ? .keyword : .name, word, column: startCol)
             return
         }
         if Self.isDigit(c) || (c == UInt8(ascii: ".") && Self.isDigit(peek(1))) {
@@ -232,22 +267,13 @@ struct Tokenizer {
             emit(ok ? .string : .error, ok ? text(start, pos) : "unterminated string literal", line: startLine, column: startCol)
             return
         }
-        // Operators and delimiters: longest match first.
-        if pos + 3 <= bytes.count {
-            let three = text(pos, pos + 3)
-            if Self.threeCharOps.contains(three) {
-                pos += 3
-                emit(.op, three, column: startCol)
-                return
-            }
-        }
-        if pos + 2 <= bytes.count {
-            let two = text(pos, pos + 2)
-            if Self.twoCharOps.contains(two) {
-                pos += 2
-                emit(.op, two, column: startCol)
-                return
-            }
+        // Operators and delimiters: longest match first, decided on bytes (no string hashing).
+        let length = operatorLength(c)
+        if length > 1 {
+            let op = text(pos, pos + length)
+            pos += length
+            emit(.op, op, column: startCol)
+            return
         }
         switch c {
         case UInt8(ascii: "("), UInt8(ascii: "["), UInt8(ascii: "{"):
@@ -272,6 +298,26 @@ struct Tokenizer {
         pos += 1
         while pos < bytes.count, bytes[pos] & 0xC0 == 0x80 { pos += 1 }
         emit(.error, "invalid character '\(text(start, pos))'", column: startCol)
+    }
+
+    /// Length of a two- or three-character operator starting at `pos`, or 1.
+    private func operatorLength(_ c: UInt8) -> Int {
+        let d = peek(1), e = peek(2)
+        let eq = UInt8(ascii: "=")
+        switch c {
+        case UInt8(ascii: "*"), UInt8(ascii: "/"), UInt8(ascii: ">"), UInt8(ascii: "<"):
+            if d == c { return e == eq ? 3 : 2 }  // ** // >> << and **= //= >>= <<=
+            return d == eq ? 2 : 1
+        case UInt8(ascii: "."):
+            return d == c && e == c ? 3 : 1
+        case UInt8(ascii: "-"):
+            return d == UInt8(ascii: ">") || d == eq ? 2 : 1
+        case UInt8(ascii: ":"), UInt8(ascii: "="), UInt8(ascii: "!"), UInt8(ascii: "+"), UInt8(ascii: "%"),
+            UInt8(ascii: "&"), UInt8(ascii: "|"), UInt8(ascii: "^"), UInt8(ascii: "@"):
+            return d == eq ? 2 : 1
+        default:
+            return 1
+        }
     }
 
     private mutating func scanNumber() {

@@ -1,8 +1,32 @@
+/// The variables a walker sees: its own bindings layered over the module's. A function used to
+/// start from a copy of every global, paid in full on its first assignment; now only what it binds
+/// is stored.
+struct Env {
+    let globals: [String: VarInfo]
+    var locals: [String: VarInfo] = [:]
+
+    subscript(name: String) -> VarInfo? {
+        get { locals[name] ?? globals[name] }
+        set { locals[name] = newValue }
+    }
+
+    /// Every visible variable's info (a local hides a global of the same name).
+    func forEachVisible(_ body: (VarInfo) -> Void) {
+        for (_, v) in locals { body(v) }
+        for (n, v) in globals where locals[n] == nil { body(v) }
+    }
+
+    /// All visible variables as one dictionary.
+    var merged: [String: VarInfo] {
+        locals.isEmpty ? globals : globals.merging(locals) { $1 }
+    }
+}
+
 /// Walks one body (a function's or the module's) and prices every statement.
 final class Walker {
     unowned let model: CostModel
     let function: FunctionEntry?
-    var env: [String: VarInfo] = [:]
+    var env: Env
     var notes: [String] = []
     /// False in the environment-only pass over the module.
     var resolveCalls = true
@@ -20,7 +44,7 @@ final class Walker {
     init(model: CostModel, function: FunctionEntry?) {
         self.model = model
         self.function = function
-        env = model.globals
+        env = Env(globals: model.globals)
         if let f = function {
             for p in f.def.parameters.list {
                 env[p.name] = VarInfo(kind: .unknown, size: .n)
@@ -119,6 +143,24 @@ final class Walker {
         case .classDef(let c): return [c.body]
         case .function(let f): return [f.body]
         default: return []
+        }
+    }
+
+    /// Calls `f` with each nested block of `stmt` in the order of `childBlocks`, without building
+    /// the array of blocks (this runs for every statement in several whole-file passes).
+    static func forEachChildBlock(_ stmt: Stmt, _ f: ([Stmt]) -> Void) {
+        switch stmt.kind {
+        case .ifStmt(_, let b, let o), .whileStmt(_, let b, let o): f(b); f(o)
+        case .forStmt(_, _, let b, let o, _): f(b); f(o)
+        case .with(_, let b, _): f(b)
+        case .tryStmt(let b, let hs, let o, let fin):
+            f(b)
+            for h in hs { f(h.body) }
+            f(o); f(fin)
+        case .match(_, let cases): for c in cases { f(c.body) }
+        case .classDef(let c): f(c.body)
+        case .function(let fn): f(fn.body)
+        default: break
         }
     }
 
@@ -384,7 +426,7 @@ final class Walker {
             case .function, .classDef:
                 continue
             default:
-                for block in childBlocks(stmt) { visitLoops(block, visit) }
+                Walker.forEachChildBlock(stmt) { visitLoops($0, visit) }
             }
         }
     }
@@ -469,7 +511,7 @@ final class Walker {
             case .forStmt, .whileStmt, .function, .classDef:
                 continue
             default:
-                for block in childBlocks(stmt) { visitBreakTests(block, visit) }
+                Walker.forEachChildBlock(stmt) { visitBreakTests($0, visit) }
             }
         }
     }
@@ -518,7 +560,7 @@ final class Walker {
             default:
                 break
             }
-            for block in childBlocks(stmt) { scanUpdates(block, into: &updates, midNames: &midNames) }
+            Walker.forEachChildBlock(stmt) { scanUpdates($0, into: &updates, midNames: &midNames) }
             // Assignments whose value pops (`u = q.popleft()`) shrink the collection too.
             if case .assign(_, let value) = stmt.kind {
                 visitCalls(value) { callee, args in
@@ -602,7 +644,7 @@ final class Walker {
             return testMagnitude(x)
         case .constant("True"):
             var m = Cost.one
-            for (_, v) in env where v.kind == .number { m = max(m, v.size) }
+            env.forEachVisible { v in if v.kind == .number { m = max(m, v.size) } }
             return m == .one ? .n : m
         default:
             return magnitude(test)
@@ -657,7 +699,7 @@ final class Walker {
         case .lambda:
             return .constant(line)
         case .name(let n):
-            if model.function(named: n) != nil, n != function?.def.name { referencedUserFunction = true }
+            if !referencedUserFunction, model.function(named: n) != nil, n != function?.def.name { referencedUserFunction = true }
             return .constant(line)
         default:
             var c = Bound.constant(line)

@@ -105,7 +105,10 @@ public final class Sandbox: Sendable {
             let key = PoolKey(language: language, limits: Self.poolLimits(request.limits))
             var container = takeFromPool(key)
             let pooled = container != nil
-            if config.poolSize > 0 { refill(key) }
+            // A pooled run refills when it ends: creating containers meanwhile would compete with this
+            // run's first output for the engine and the CPU. A cold run means the pool is empty: refill now.
+            if config.poolSize > 0 && !pooled { refill(key) }
+            defer { if config.poolSize > 0 && pooled { refill(key) } }
             if container == nil { container = try await launch(language: language, limits: request.limits) }
             guard let container else { throw RunnerError.shutDown }
             containerID = container.id

@@ -6,7 +6,7 @@ import Foundation
 /// `codesync run FILE`: runs a file in the Docker sandbox, streaming its output.
 struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run a file in the Docker sandbox (or a session's buffer on its host) and stream its output.",
+        abstract: "Run a file, or a session's buffer, in the sandbox.",
         discussion: """
             Runs FILE in a single-use container with no network, 128 MiB of memory, half a CPU, \
             64 processes, a read-only root and a 10 s wall-clock limit (see docs/RUNNER.md; defaults \

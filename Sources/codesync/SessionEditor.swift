@@ -100,6 +100,10 @@ enum SessionEditor {
                 }
                 events.append(contentsOf: SessionEvents.editorEvents(for: event, isHost: isHost))
             }
+            if !isHost, let latency = peer.latencyMs, latency != latest.shownLatencyMs {
+                latest.shownLatencyMs = latency
+                events.append(.connection(.connected(latencyMs: latency)))
+            }
             return events
         }
         let app = EditorApp(model: model, document: document, hooks: hooks)
@@ -126,6 +130,8 @@ enum SessionEditor {
 private final class RunState: @unchecked Sendable {
     private let lock = NSLock()
     private var id: String?
+    /// The latency last put on the status bar (read and written on the editor thread only).
+    var shownLatencyMs: Int?
     var current: String? {
         get { lock.lock(); defer { lock.unlock() }; return id }
         set { lock.lock(); id = newValue; lock.unlock() }

@@ -18,6 +18,11 @@ import Testing
         print(table.text(title: "CodeComplex dev (Python), whole programs, exact class"))
         #expect(table.total == 146)
         #expect(table.percent >= 60)
+        // The classes loop depth can never name must each be recognised in more than half their cases.
+        for label in ["O(log n)", "O(n log n)", "O(2^n)"] {
+            let row = table.row(label)
+            #expect(row.map { $0.correct * 2 > $0.total } == true, "\(label): \(row.map { "\($0.correct)/\($0.total)" } ?? "none")")
+        }
     }
 
     @Test func canonicalFunctions() throws {

@@ -54,6 +54,11 @@ import Testing
         let guestScreen = try pair.guest.waitFor("# alice too")
         let guestLine = try #require(guestScreen.split(separator: "\n").first { $0.contains("# alice too") })
         #expect(guestLine.contains(" alice "), "the host's flag is on its line: \(guestLine)")
+        // Pings run every second; the guest's status bar then shows the measured round trip.
+        let latencyScreen = try pair.guest.waitUntil("a latency on the guest's status bar", timeout: 20) {
+            $0.range(of: #"connected · \d+ ms"#, options: .regularExpression) != nil
+        }
+        #expect(latencyScreen.contains("connected · "))
         try pair.host.send("C-s")
         try pair.host.waitFor("saved demo.py")
         let saved = try String(contentsOf: pair.file, encoding: .utf8)

@@ -70,4 +70,24 @@ import Testing
         #expect(badTimeout.status == 64)
         #expect(badTimeout.stderr.contains("--timeout must be a positive number of seconds"))
     }
+
+    @Test func permissionDeniedOnTheSocketIsExplained() async throws {
+        guard let docker = try DockerFixture.available() else { return }
+        guard getuid() == 0, Command.exists("setpriv") else {
+            let _: Bool? = try TestEnvironment.missing("root and setpriv (to connect as an unprivileged user)")
+            return
+        }
+        let binary = try TestEnvironment.codesyncBinary()
+        let program = try write("p.py", "print(1)\n")
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: (program as NSString).deletingLastPathComponent)
+        let result = try Command.run(
+            ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", binary.path, "run", program], timeout: 30,
+            environment: ["DOCKER_HOST": "unix://\(docker.socketPath)", "XDG_CONFIG_HOME": "/nonexistent-codesync-config"])
+        if result.stderr.contains("Permission denied") && !result.stderr.hasPrefix("codesync:") {
+            let _: Bool? = try TestEnvironment.missing("a codesync binary that user nobody may execute")
+            return
+        }
+        #expect(result.status == 125)
+        #expect(result.stderr == "codesync: permission denied on \(docker.socketPath) — add yourself to the docker group (`sudo usermod -aG docker $USER`, then log in again) or run as root\n")
+    }
 }

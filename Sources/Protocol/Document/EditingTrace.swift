@@ -10,8 +10,10 @@ public struct EditingTrace: Sendable {
     public struct Patch: Sendable {
         public var position: Int32
         public var deleted: Int32
-        /// Range of the inserted scalars in `EditingTrace.scalars`.
+        /// Range of the inserted text's UTF-8 bytes in `EditingTrace.utf8`.
         public var textStart: Int32
+        public var textBytes: Int32
+        /// Length of the inserted text in Unicode scalars.
         public var textLength: Int32
     }
 
@@ -20,8 +22,8 @@ public struct EditingTrace: Sendable {
     public var endContent = ""
     public var agentCount = 1
     public var patches: [Patch] = []
-    /// Inserted text of every patch, back to back.
-    public var scalars: [Unicode.Scalar] = []
+    /// Inserted text of every patch, back to back, as UTF-8.
+    public var utf8: [UInt8] = []
     /// Transaction t's patches are `patches[patchEnds[t - 1] ..< patchEnds[t]]` (from 0 for t = 0).
     public var patchEnds: [Int32] = []
     /// Concurrent traces: the agent of each transaction.
@@ -41,9 +43,9 @@ public struct EditingTrace: Sendable {
 
     /// The inserted text of a patch.
     public func text(of patch: Patch) -> String {
-        var view = String.UnicodeScalarView()
-        view.append(contentsOf: scalars[Int(patch.textStart)..<Int(patch.textStart + patch.textLength)])
-        return String(view)
+        utf8.withUnsafeBufferPointer { bytes in
+            String(decoding: UnsafeBufferPointer(rebasing: bytes[Int(patch.textStart)..<Int(patch.textStart + patch.textBytes)]), as: UTF8.self)
+        }
     }
 
     /// Parses a gzipped trace, inflating and parsing in a stream so the JSON text is never held whole.
@@ -206,24 +208,25 @@ private struct TraceParser {
         return negative ? -value : value
     }
 
-    /// Reads a JSON string, appending its scalars to `out`.
-    mutating func string(into out: inout [Unicode.Scalar]) throws {
+    /// Reads a JSON string, appending its UTF-8 to `out`; returns its length in scalars.
+    @discardableResult
+    mutating func string(into out: inout [UInt8]) throws -> Int {
         try expect(UInt8(ascii: "\""))
-        scratch.removeAll(keepingCapacity: true)
+        let start = out.count
         while true {
             let byte = try next()
             if byte == UInt8(ascii: "\"") { break }
             if byte != UInt8(ascii: "\\") {
-                scratch.append(byte)
+                out.append(byte)
                 continue
             }
             let escape = try next()
             switch escape {
-            case UInt8(ascii: "n"): scratch.append(0x0A)
-            case UInt8(ascii: "t"): scratch.append(0x09)
-            case UInt8(ascii: "r"): scratch.append(0x0D)
-            case UInt8(ascii: "b"): scratch.append(0x08)
-            case UInt8(ascii: "f"): scratch.append(0x0C)
+            case UInt8(ascii: "n"): out.append(0x0A)
+            case UInt8(ascii: "t"): out.append(0x09)
+            case UInt8(ascii: "r"): out.append(0x0D)
+            case UInt8(ascii: "b"): out.append(0x08)
+            case UInt8(ascii: "f"): out.append(0x0C)
             case UInt8(ascii: "u"):
                 var code = try hex4()
                 if code >= 0xD800 && code < 0xDC00 {
@@ -234,27 +237,30 @@ private struct TraceParser {
                     code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
                 }
                 guard let scalar = Unicode.Scalar(code) else { throw error("invalid \\u escape") }
-                appendUTF8(scalar.value, to: &scratch)
-            default: scratch.append(escape)
+                appendUTF8(scalar.value, to: &out)
+            default: out.append(escape)
             }
         }
+        // Validate the UTF-8 and count scalars (continuation bytes are not scalars).
+        var scalars = 0
         var decoder = UTF8()
-        var iterator = scratch.makeIterator()
+        var iterator = out[start...].makeIterator()
         while true {
             switch decoder.decode(&iterator) {
-            case .scalarValue(let scalar): out.append(scalar)
-            case .emptyInput: return
+            case .scalarValue: scalars += 1
+            case .emptyInput: return scalars
             case .error: throw error("string is not valid UTF-8")
             }
         }
     }
 
     mutating func string() throws -> String {
-        var scalars: [Unicode.Scalar] = []
-        try string(into: &scalars)
-        var view = String.UnicodeScalarView()
-        view.append(contentsOf: scalars)
-        return String(view)
+        var buffer: [UInt8] = []
+        swap(&buffer, &scratch)
+        defer { swap(&buffer, &scratch) }
+        buffer.removeAll(keepingCapacity: true)
+        try string(into: &buffer)
+        return String(decoding: buffer, as: UTF8.self)
     }
 
     private mutating func hex4() throws -> UInt32 {
@@ -280,8 +286,7 @@ private struct TraceParser {
         case UInt8(ascii: "{"): try object { parser, _ in try parser.skipValue() }
         case UInt8(ascii: "["): try array { parser in try parser.skipValue() }
         case UInt8(ascii: "\""):
-            var ignored: [Unicode.Scalar] = []
-            try string(into: &ignored)
+            _ = try string()
         default:
             while let byte = try peek(), !(byte == UInt8(ascii: ",") || byte == UInt8(ascii: "}") || byte == UInt8(ascii: "]") || byte <= 0x20) {
                 position += 1
@@ -319,14 +324,16 @@ private struct TraceParser {
                     try parser.expect(UInt8(ascii: ","))
                     let deleted = try parser.integer()
                     try parser.expect(UInt8(ascii: ","))
-                    let start = trace.scalars.count
-                    try parser.string(into: &trace.scalars)
+                    let start = trace.utf8.count
+                    let length = try parser.string(into: &trace.utf8)
                     try parser.expect(UInt8(ascii: "]"))
-                    guard position >= 0, deleted >= 0, position < Int(Int32.max), deleted < Int(Int32.max) else {
+                    guard position >= 0, deleted >= 0, position < Int(Int32.max), deleted < Int(Int32.max), trace.utf8.count < Int(Int32.max) else {
                         throw parser.error("patch position or delete count out of range")
                     }
                     trace.patches.append(
-                        EditingTrace.Patch(position: Int32(position), deleted: Int32(deleted), textStart: Int32(start), textLength: Int32(trace.scalars.count - start)))
+                        EditingTrace.Patch(
+                            position: Int32(position), deleted: Int32(deleted), textStart: Int32(start),
+                            textBytes: Int32(trace.utf8.count - start), textLength: Int32(length)))
                 }
             case "parents":
                 sawParents = true

@@ -99,6 +99,8 @@ struct Fenwick {
 /// and an id index (per agent and operation number: which chunk holds the character).
 struct PieceList {
     static let maxPieces = 64
+    /// Pieces per chunk when a list is built at once (decoding): half full, so edits rarely split at once.
+    static let chunkFill = maxPieces / 2
 
     var chunks: [Chunk] = []
     /// Chunk id → current index in `chunks`.
@@ -131,9 +133,29 @@ struct PieceList {
         return agent >= 0 && agent < location.count && seq >= 0 && seq < location[agent].count && location[agent][seq] >= 0
     }
 
+    /// Chunk of the last local edit and the visible length before it: real edits are local, so the
+    /// next edit usually lands in the same chunk and skips the tree search.
+    var cursorChunk = -1
+    var cursorPrefix = 0
+
+    /// `find(visible:)` that first tries the chunk of the previous edit.
+    mutating func findNearCursor(visible k: Int) -> Pos {
+        if cursorChunk >= 0 && cursorChunk < chunks.count && k >= cursorPrefix && k < cursorPrefix + chunks[cursorChunk].visible {
+            return find(visible: k, chunk: cursorChunk, before: cursorPrefix)
+        }
+        let (c, before) = tree.find(k)
+        cursorChunk = c
+        cursorPrefix = before
+        return find(visible: k, chunk: c, before: before)
+    }
+
     /// The position of the k-th visible character (0-based); requires k < visibleCount.
     func find(visible k: Int) -> Pos {
         let (c, before) = tree.find(k)
+        return find(visible: k, chunk: c, before: before)
+    }
+
+    private func find(visible k: Int, chunk c: Int, before: Int) -> Pos {
         var remaining = k - before
         let pieces = chunks[c].pieces
         var p = 0
@@ -285,11 +307,11 @@ struct PieceList {
 
     /// Where a new run goes when the user types at visible `offset`: just after the previous visible
     /// character, with that character as left origin and the next list item (maybe a tombstone) as right.
-    func insertionPoint(visible offset: Int) -> (pos: Pos, left: Int, right: Int) {
+    mutating func insertionPoint(visible offset: Int) -> (pos: Pos, left: Int, right: Int) {
         if offset == 0 || chunks.isEmpty {
             return (start, -1, chunks.isEmpty ? -1 : id(at: start))
         }
-        let leftPos = find(visible: offset - 1)
+        let leftPos = findNearCursor(visible: offset - 1)
         let after = next(leftPos)
         let pos = after.c == leftPos.c && after.p == leftPos.p ? after : Pos(c: leftPos.c, p: leftPos.p + 1, o: 0)
         return (pos, id(at: leftPos), after == end ? -1 : id(at: after))
@@ -357,6 +379,7 @@ struct PieceList {
 
     private mutating func addVisible(chunk c: Int, _ delta: Int) {
         guard delta != 0 else { return }
+        if c < cursorChunk { cursorPrefix += delta }
         chunks[c].visible += delta
         visibleCount += delta
         tree.add(c, delta)
@@ -376,17 +399,20 @@ struct PieceList {
         }
         chunks[c].visible -= movedVisible
         chunks.insert(Chunk(pieces: moved, visible: movedVisible, id: newID), at: c + 1)
+        if c < cursorChunk { cursorChunk += 1 }
         chunkIndex.append(0)
         for index in (c + 1)..<chunks.count { chunkIndex[Int(chunks[index].id)] = Int32(index) }
         tree.rebuild(chunks.map(\.visible))
     }
 
-    /// Rebuilds the chunk and id indexes from a flat list of pieces (used when decoding a state).
-    mutating func load(_ pieces: [Piece]) {
+    /// Rebuilds the chunk and id indexes from a flat list of pieces (used when decoding a state); the
+    /// caller may already have pointed each character at chunk `index / chunkFill`.
+    mutating func load(_ pieces: [Piece], locationsAssigned: Bool) {
+        cursorChunk = -1
         chunks = []
         chunkIndex = []
         visibleCount = 0
-        let size = PieceList.maxPieces / 2
+        let size = PieceList.chunkFill
         var start = 0
         while start < pieces.count {
             let slice = Array(pieces[start..<min(start + size, pieces.count)])
@@ -394,7 +420,7 @@ struct PieceList {
             var visible = 0
             for piece in slice {
                 if !piece.deleted { visible += Int(piece.len) }
-                setLocation(piece, chunk: id)
+                if !locationsAssigned { setLocation(piece, chunk: id) }
             }
             chunks.append(Chunk(pieces: slice, visible: visible, id: id))
             chunkIndex.append(id)

@@ -6,10 +6,79 @@
 public final class Replica {
     /// This replica's agent: the author of its local edits.
     public let agent: AgentID
+    /// All state lives in one struct so that each call pays one exclusivity check, not one per field.
+    var core: DocumentCore
 
+    /// An empty document edited as `agent`.
+    public init(agent: AgentID) {
+        self.agent = agent
+        core = DocumentCore(agent: agent)
+    }
+
+    /// The document decoded from `encodeState()` output, edited as `agent`.
+    public init(agent: AgentID, state: [UInt8]) throws {
+        self.agent = agent
+        var core = DocumentCore(agent: agent)
+        try StateCodec.decode(state, into: &core)
+        self.core = core
+    }
+
+    /// The current text.
+    public var text: String { core.currentText() }
+
+    /// The length of the text in Unicode scalars.
+    public var scalarCount: Int { core.list.visibleCount }
+
+    /// The operations this replica knows, per agent.
+    public var version: VersionVector { core.versionVector() }
+
+    /// Remote operations held back until the operations they depend on arrive.
+    public var pendingCount: Int { core.pending.count }
+
+    /// Inserts `text` at scalar `offset` (clamped to the text) and returns the update to send.
+    @discardableResult
+    public func insert(_ text: String, at offset: Int) -> Update { core.insert(text, at: offset) }
+
+    /// Deletes `count` scalars at `offset` (the range is clamped to the text) and returns the update to send.
+    @discardableResult
+    public func delete(at offset: Int, count: Int) -> Update { core.delete(at: offset, count: count) }
+
+    /// Applies a remote update and returns the visible changes in order; idempotent, any order: operations
+    /// whose dependencies are missing are held (see `pendingCount`) and applied when those arrive.
+    /// Throws only for a malformed update (e.g. an origin that names a deletion, not a character).
+    @discardableResult
+    public func apply(_ update: Update) throws -> [TextChange] { try core.apply(update) }
+
+    /// Exactly the operations a peer at `version` lacks, in the order this replica learned them.
+    public func updates(since version: VersionVector) -> Update { core.updates(since: version) }
+
+    /// A compact full-state encoding of the document (for joiners and the journal); see `init(agent:state:)`.
+    public func encodeState() -> [UInt8] { StateCodec.encode(core) }
+
+    /// An anchor at scalar `offset` (clamped) that follows its neighbouring character across edits.
+    public func anchor(at offset: Int, bias: AnchorBias) -> Anchor { core.anchor(at: offset, bias: bias) }
+
+    /// The current scalar offset of `anchor`; an anchor on a character not known here yet resolves to the
+    /// document start (left bias) or end (right bias).
+    public func offset(of anchor: Anchor) -> Int { core.offset(of: anchor) }
+
+    /// Ends the current undo group: the next local edit starts a new one.
+    public func closeUndoGroup() { core.groupOpen = false }
+
+    /// Reverts this agent's most recent edit group (never touching other agents' text): removes what it
+    /// inserted that is still there and restores what it deleted. Nil when there is nothing to undo.
+    public func undo() -> (update: Update, changes: [TextChange])? { core.undo() }
+
+    /// Re-applies the most recently undone group. Nil when there is nothing to redo.
+    public func redo() -> (update: Update, changes: [TextChange])? { core.redo() }
+}
+
+/// The replica's state and algorithms, as one value (see `Replica.core`).
+struct DocumentCore {
     var names: [AgentID] = []
     var agentIndex: [AgentID: Int32] = [:]
-    let me: Int32
+    let me: Int32 = 0
+    let agent: AgentID
     var list = PieceList()
     /// Per agent index: how many operations are known (the next expected operation number).
     var known: [Int] = []
@@ -22,23 +91,12 @@ public final class Replica {
     var revived: [Int: Int] = [:]
     var cachedText: String?
 
-    /// An empty document edited as `agent`.
-    public init(agent: AgentID) {
+    init(agent: AgentID) {
         self.agent = agent
-        me = 0
         _ = intern(agent)
     }
 
-    /// The document decoded from `encodeState()` output, edited as `agent`.
-    public init(agent: AgentID, state: [UInt8]) throws {
-        self.agent = agent
-        me = 0
-        _ = intern(agent)
-        try StateCodec.decode(state, into: self)
-    }
-
-    /// The current text.
-    public var text: String {
+    mutating func currentText() -> String {
         if let cachedText { return cachedText }
         var utf8: [UInt8] = []
         utf8.reserveCapacity(list.visibleCount)
@@ -54,20 +112,13 @@ public final class Replica {
         return result
     }
 
-    /// The length of the text in Unicode scalars.
-    public var scalarCount: Int { list.visibleCount }
-
-    /// The operations this replica knows, per agent.
-    public var version: VersionVector {
+    func versionVector() -> VersionVector {
         var counts: [AgentID: Int] = [:]
         for (index, count) in known.enumerated() where count > 0 { counts[names[index]] = count }
         return VersionVector(counts)
     }
 
-    /// Remote operations held back until the operations they depend on arrive.
-    public var pendingCount: Int { pending.count }
-
-    func intern(_ name: AgentID) -> Int32 {
+    mutating func intern(_ name: AgentID) -> Int32 {
         if let index = agentIndex[name] { return index }
         let index = Int32(names.count)
         names.append(name)
@@ -84,42 +135,36 @@ public final class Replica {
     // MARK: Local edits
 
     /// Inserts `text` at scalar `offset` (clamped to the text) and returns the update to send.
-    @discardableResult
-    public func insert(_ text: String, at offset: Int) -> Update {
+    mutating func insert(_ text: String, at offset: Int) -> Update {
         let offset = min(max(offset, 0), list.visibleCount)
         let point = list.insertionPoint(visible: offset)
         guard let seq = insertLocal(text, before: point.pos, left: point.left, right: point.right) else { return Update() }
-        redoStack.removeAll()
-        recordUndo(.inserted(seq: seq, count: Int32(known[Int(me)]) - seq))
+        recordInsertUndo(seq: seq, count: Int32(known[Int(me)]) - seq)
         return Update(ops: [.insert(Update.InsertOp(agent: agent, seq: Int(seq), left: ref(point.left), right: ref(point.right), text: text))])
     }
 
-    /// Deletes `count` scalars at `offset` (the range is clamped to the text) and returns the update to send.
-    @discardableResult
-    public func delete(at offset: Int, count: Int) -> Update {
+    mutating func delete(at offset: Int, count: Int) -> Update {
         let offset = min(max(offset, 0), list.visibleCount)
         let count = min(max(count, 0), list.visibleCount - offset)
         guard count > 0 else { return Update() }
         var targets: [TargetSpan] = []
-        var removed: [UInt32] = []
-        deleteVisible(at: offset, count: count, targets: &targets, removed: &removed)
+        deleteVisible(at: offset, count: count, targets: &targets)
         let seq = appendLocalDelete(targets)
-        redoStack.removeAll()
-        recordUndo(.deleted(targets: targets, content: removed))
+        recordDeleteUndo(targets)
         return Update(ops: [.delete(deleteOp(seq: seq, targets: targets))])
     }
 
     /// Stores and places a local insert run just before `pos`; returns its first operation number.
-    func insertLocal(_ text: String, before pos: Pos, left: Int, right: Int) -> Int32? {
+    mutating func insertLocal(_ text: String, before pos: Pos, left: Int, right: Int) -> Int32? {
         let m = Int(me)
         let seq = known[m]
         var n = 0
         for scalar in text.unicodeScalars {
             list.content[m].append(scalar.value)
+            list.location[m].append(-1)
             n += 1
         }
         guard n > 0 else { return nil }
-        list.location[m].append(contentsOf: repeatElement(-1, count: n))
         list.insert(Piece(agent: me, seq: Int32(seq), len: Int32(n), deleted: false, left: left, right: right), before: pos)
         known[m] = seq + n
         log.appendInsert(agent: me, seq: Int32(seq), len: Int32(n), left: left, right: right)
@@ -127,15 +172,13 @@ public final class Replica {
         return Int32(seq)
     }
 
-    /// Marks `count` visible scalars at `offset` deleted, collecting target spans and the removed scalars.
-    func deleteVisible(at offset: Int, count: Int, targets: inout [TargetSpan], removed: inout [UInt32]) {
+    /// Marks `count` visible scalars at `offset` deleted, collecting their ids as target spans.
+    mutating func deleteVisible(at offset: Int, count: Int, targets: inout [TargetSpan]) {
         var remaining = count
         while remaining > 0 {
-            let pos = list.find(visible: offset)
+            let pos = list.findNearCursor(visible: offset)
             let result = list.markDeleted(at: pos, count: remaining)
             appendTarget(TargetSpan(agent: result.agent, seq: result.seq, count: Int32(result.count), backward: false), to: &targets)
-            let lo = Int(result.seq)
-            removed.append(contentsOf: list.content[Int(result.agent)][lo..<(lo + result.count)])
             remaining -= result.count
         }
         cachedText = nil
@@ -146,7 +189,7 @@ public final class Replica {
     }
 
     /// Numbers a local delete run and logs it; returns its first operation number.
-    func appendLocalDelete(_ targets: [TargetSpan]) -> Int32 {
+    mutating func appendLocalDelete(_ targets: [TargetSpan]) -> Int32 {
         let m = Int(me)
         let seq = known[m]
         let total = targets.reduce(0) { $0 + Int($1.count) }
@@ -167,8 +210,7 @@ public final class Replica {
     /// Applies a remote update and returns the visible changes in order; idempotent, any order: operations
     /// whose dependencies are missing are held (see `pendingCount`) and applied when those arrive.
     /// Throws only for a malformed update (e.g. an origin that names a deletion, not a character).
-    @discardableResult
-    public func apply(_ update: Update) throws -> [TextChange] {
+    mutating func apply(_ update: Update) throws -> [TextChange] {
         var changes: [TextChange] = []
         var queue: [RawOp] = []
         queue.reserveCapacity(update.ops.count)
@@ -194,7 +236,7 @@ public final class Replica {
         return changes
     }
 
-    func raw(_ op: Update.Op) -> RawOp {
+    mutating func raw(_ op: Update.Op) -> RawOp {
         func packed(_ ref: Update.OpRef?) -> Int {
             guard let ref else { return -1 }
             return packID(intern(ref.agent), Int32(ref.seq))
@@ -229,7 +271,7 @@ public final class Replica {
     }
 
     /// Integrates an operation whose dependencies are known; returns the agent whose count advanced.
-    func integrate(_ op: RawOp, changes: inout [TextChange]) throws -> Int32? {
+    mutating func integrate(_ op: RawOp, changes: inout [TextChange]) throws -> Int32? {
         switch op {
         case .insert(let agent, let seq, var left, let right, let text):
             let a = Int(agent)
@@ -305,7 +347,7 @@ public final class Replica {
     // MARK: Sync
 
     /// Exactly the operations a peer at `version` lacks, in an order that applies without waiting.
-    public func updates(since version: VersionVector) -> Update {
+    func updates(since version: VersionVector) -> Update {
         let floor = names.map { version[$0] }
         var ops: [Update.Op] = []
         for record in log.records {
@@ -338,13 +380,10 @@ public final class Replica {
         return Update(ops: ops)
     }
 
-    /// A compact full-state encoding of the document (for joiners and the journal); see `init(agent:state:)`.
-    public func encodeState() -> [UInt8] { StateCodec.encode(self) }
-
     // MARK: Anchors
 
     /// An anchor at scalar `offset` (clamped) that follows its neighbouring character across edits.
-    public func anchor(at offset: Int, bias: AnchorBias) -> Anchor {
+    func anchor(at offset: Int, bias: AnchorBias) -> Anchor {
         let offset = min(max(offset, 0), list.visibleCount)
         switch bias {
         case .left:
@@ -360,7 +399,7 @@ public final class Replica {
 
     /// The current scalar offset of `anchor`; an anchor on a character not known here yet resolves to the
     /// document start (left bias) or end (right bias).
-    public func offset(of anchor: Anchor) -> Int {
+    func offset(of anchor: Anchor) -> Int {
         guard let name = anchor.agent else { return anchor.after ? 0 : list.visibleCount }
         guard let a = agentIndex[name], anchor.seq >= 0, anchor.seq < Int(Int32.max),
             let pos = list.locate(packID(a, Int32(anchor.seq)))

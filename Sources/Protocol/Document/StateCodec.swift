@@ -25,7 +25,7 @@ enum StateCodec {
         static let rightNone: UInt8 = 0, rightNext: UInt8 = 1, rightSame: UInt8 = 2, rightExplicit: UInt8 = 3
     }
 
-    static func encode(_ replica: Replica) -> [UInt8] {
+    static func encode(_ replica: DocumentCore) -> [UInt8] {
         var out = ByteWriter()
         out.bytes.append(contentsOf: magic)
         // Only agents with operations are written, renumbered in first-seen order.
@@ -104,13 +104,14 @@ enum StateCodec {
             out.zigzag(Int(run.seq) - Int(expectedSeq[Int(run.agent)]))
             expectedSeq[Int(run.agent)] = run.seq + run.len
             out.varint(Int(run.len))
+            // Explicit origins are usually characters typed shortly before: store the distance.
             if leftKind == RunHeader.leftExplicit {
                 out.varint(number(idAgent(run.left)))
-                out.varint(Int(idSeq(run.left)))
+                out.zigzag(Int(run.seq) - Int(idSeq(run.left)))
             }
             if rightKind == RunHeader.rightExplicit {
                 out.varint(number(idAgent(run.right)))
-                out.varint(Int(idSeq(run.right)))
+                out.zigzag(Int(run.seq) - Int(idSeq(run.right)))
             }
         }
         out.varint(visibility.count)
@@ -140,20 +141,22 @@ enum StateCodec {
             }
         }
         out.varint(deletes.count)
+        var deleteEnd = [Int](repeating: 0, count: written)
         for record in deletes {
             out.varint(record.agent)
-            out.varint(Int(record.seq))
+            out.varint(Int(record.seq) - deleteEnd[record.agent])
+            deleteEnd[record.agent] = Int(record.seq + record.len)
             out.varint(record.spans.count)
             for span in record.spans {
                 out.varint(number(span.agent))
-                out.varint(Int(span.seq))
+                out.zigzag(Int(record.seq) - Int(span.seq))
                 out.zigzag(span.backward ? -Int(span.count) : Int(span.count))
             }
         }
         return out.bytes
     }
 
-    static func decode(_ bytes: [UInt8], into replica: Replica) throws {
+    static func decode(_ bytes: [UInt8], into replica: inout DocumentCore) throws {
         var input = ByteReader(bytes: bytes)
         guard bytes.count >= magic.count, Array(bytes[0..<magic.count]) == magic else {
             throw DocumentError("not a CodeSync document state (bad magic or unsupported format version)")
@@ -179,6 +182,12 @@ enum StateCodec {
         }
         guard totalKnown <= maxOperations else { throw DocumentError("document state too large (\(totalKnown) operations)") }
 
+        func explicitOrigin(_ seq: Int) throws -> Int {
+            let a = try agent(try input.count(limit: agentCount - 1))
+            let target = seq - (try input.zigzag())
+            guard target >= 0, target < Int(Int32.max) else { throw DocumentError("corrupt document state: origin out of range") }
+            return packID(a, Int32(target))
+        }
         let runCount = try input.count(limit: maxOperations)
         var runs: [Piece] = []
         runs.reserveCapacity(runCount)
@@ -204,14 +213,14 @@ enum StateCodec {
             case RunHeader.leftChain:
                 piece.left = packID(a, Int32(seq) - 1)
             case RunHeader.leftExplicit:
-                piece.left = packID(try agent(try input.count(limit: agentCount - 1)), Int32(try input.count(limit: Int(Int32.max))))
+                piece.left = try explicitOrigin(seq)
             default:
                 break
             }
             let rightKind = (header >> 3) & 3
             rightKinds.append(rightKind)
             if rightKind == RunHeader.rightExplicit {
-                piece.right = packID(try agent(try input.count(limit: agentCount - 1)), Int32(try input.count(limit: Int(Int32.max))))
+                piece.right = try explicitOrigin(seq)
             }
             runs.append(piece)
         }
@@ -238,20 +247,28 @@ enum StateCodec {
 
         var deletes: [(agent: Int32, seq: Int, spans: [TargetSpan])] = []
         let deleteCount = try input.count(limit: maxOperations)
+        var deleteEnd = [Int](repeating: 0, count: agentCount)
         for _ in 0..<deleteCount {
-            let a = try agent(try input.count(limit: agentCount - 1))
-            let seq = try input.count(limit: maxOperations)
+            let rawDeleter = try input.count(limit: agentCount - 1)
+            let a = try agent(rawDeleter)
+            let seq = deleteEnd[rawDeleter] + (try input.count(limit: maxOperations))
+            var total = 0
             let spanCount = try input.count(limit: maxOperations)
             var spans: [TargetSpan] = []
             for _ in 0..<spanCount {
                 let target = try agent(try input.count(limit: agentCount - 1))
-                let start = try input.count(limit: maxOperations)
+                let start = seq - (try input.zigzag())
                 let signed = try input.zigzag()
-                guard signed != 0, abs(signed) <= maxOperations else { throw DocumentError("corrupt document state: empty delete span") }
+                guard signed != 0, abs(signed) <= maxOperations, start >= 0, start < Int(Int32.max) else {
+                    throw DocumentError("corrupt document state: bad delete span")
+                }
+                total += abs(signed)
                 let span = TargetSpan(agent: target, seq: Int32(start), count: Int32(abs(signed)), backward: signed < 0)
                 guard span.low >= 0 else { throw DocumentError("corrupt document state: delete span below zero") }
                 spans.append(span)
             }
+            guard seq + total <= maxOperations else { throw DocumentError("corrupt document state: delete run out of range") }
+            deleteEnd[rawDeleter] = seq + total
             deletes.append((a, seq, spans))
         }
         guard input.offset == bytes.count else { throw DocumentError("corrupt document state: trailing bytes") }
@@ -302,15 +319,26 @@ enum StateCodec {
                 if done > 0 { piece.left = packID(run.agent, piece.seq - 1) }
                 piece.deleted = deleted
                 let a = Int(run.agent)
-                for s in Int(piece.seq)..<Int(piece.seq + n) {
-                    guard replica.list.location[a][s] == -1 else { throw DocumentError("corrupt document state: a character appears twice") }
-                    replica.list.location[a][s] = 0
-                    if deleted {
-                        replica.list.content[a][s] = 0xFFFD
-                    } else {
-                        guard textIndex < scalars.count else { throw DocumentError("corrupt document state: text shorter than visible runs") }
-                        replica.list.content[a][s] = scalars[textIndex]
-                        textIndex += 1
+                let lo = Int(piece.seq), hi = lo + Int(n)
+                // Chunk ids are assigned here, the same way `PieceList.load` cuts chunks.
+                let chunk = Int32(pieces.count / PieceList.chunkFill)
+                try replica.list.location[a].withUnsafeMutableBufferPointer { location in
+                    try replica.list.content[a].withUnsafeMutableBufferPointer { content in
+                        for s in lo..<hi {
+                            guard location[s] == -1 else { throw DocumentError("corrupt document state: a character appears twice") }
+                            location[s] = chunk
+                        }
+                        if deleted {
+                            for s in lo..<hi { content[s] = 0xFFFD }
+                        } else {
+                            guard textIndex + (hi - lo) <= scalars.count else {
+                                throw DocumentError("corrupt document state: text shorter than visible runs")
+                            }
+                            for s in lo..<hi {
+                                content[s] = scalars[textIndex]
+                                textIndex += 1
+                            }
+                        }
                     }
                 }
                 pieces.append(piece)
@@ -331,7 +359,7 @@ enum StateCodec {
                 }
             }
         }
-        replica.list.load(pieces)
+        replica.list.load(pieces, locationsAssigned: true)
         for run in runs {
             replica.log.appendInsert(agent: run.agent, seq: run.seq, len: run.len, left: run.left, right: run.right)
         }

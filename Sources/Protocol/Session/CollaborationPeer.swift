@@ -67,6 +67,7 @@ public final class CollaborationPeer: @unchecked Sendable {
     private var carried: [PeerEvent] = []
     private var waiters: [UUID: CheckedContinuation<Void, Never>] = [:]
     private var link: ClientConnection?
+    private var measuredLatencyMs: Int?
     private var everConnected = false
     private var closed = false
     private var attempt = 0
@@ -215,6 +216,18 @@ public final class CollaborationPeer: @unchecked Sendable {
 
     /// The current connection state.
     public var isConnected: Bool { withLock { link?.isWelcomed == true } }
+
+    /// Round-trip time of the latest ping to the host or relay, in milliseconds; nil until measured.
+    public var latencyMs: Int? { withLock { link?.isWelcomed == true ? measuredLatencyMs : nil } }
+
+    /// Called on the network thread when a pong arrives; wakes the owner only when the figure changed.
+    func recordLatency(milliseconds: Int) {
+        withLock {
+            guard measuredLatencyMs != milliseconds else { return }
+            measuredLatencyMs = milliseconds
+            activity?()
+        }
+    }
 
     /// The other peers, cursors resolved against the current text.
     public var presences: [PeerPresence] { withLock { resolvedPeers() } }
@@ -564,6 +577,7 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
     private var lastHeard = NIODeadline.now()
     private var pingTask: RepeatedTask?
     private var nextPing = 0
+    private var pingSentAt: NIODeadline?
     private var failed = false
     private let state = Locked(false)
 
@@ -591,6 +605,7 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
             return
         }
         nextPing += 1
+        pingSentAt = .now()
         send(.ping(Ping(id: nextPing)))
     }
 
@@ -641,7 +656,13 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
         }
         switch message {
         case .ping(let ping): send(.pong(ping))
-        case .pong, .unknown, .challenge, .hello, .welcome: break
+        case .pong(let pong):
+            // Round trip of our latest ping: what the status bar shows as latency.
+            if pong.id == nextPing, let sentAt = pingSentAt {
+                peer.recordLatency(milliseconds: Int((NIODeadline.now() - sentAt).nanoseconds / 1_000_000))
+                pingSentAt = nil
+            }
+        case .unknown, .challenge, .hello, .welcome: break
         case .error(let error):
             fail(.rejected("\(error.code.rawValue): \(error.message)"), fatal: error.code == .auth || error.code == .version)
         case .bye(let bye):
