@@ -61,9 +61,8 @@ public enum SessionEvents {
             case .output(let output):
                 return [.run(.output(output.text, isError: output.stream == "stderr"))]
             case .exited(let exited):
-                var summary = exited.outcome
-                if let by = exited.by { summary += " by \(by)" }
-                return [.run(.finished(summary: summary, success: exited.code == 0, durationMs: exited.durationMs))]
+                let success = exited.outcome == "exited" && exited.code == 0
+                return [.run(.finished(summary: exited.summary, success: success, durationMs: exited.durationMs))]
             }
         case .error(let message):
             return [.message(message, isError: true)]

@@ -9,7 +9,10 @@ struct Host: AsyncParsableCommand {
         discussion: """
             Listens on 127.0.0.1 by default (pair over SSH with a shared box or `ssh -L`); \
             `--bind 0.0.0.0` listens on every interface. Unsaved edits are journaled under \
-            $XDG_STATE_HOME/codesync, so a restarted host recovers them (and its join line).
+            $XDG_STATE_HOME/codesync, so a restarted host recovers them (and its join line). \
+            A second line, `watch only: codesync join ...`, carries a watch-only secret: who joins \
+            with it sees everything live but cannot edit or run. Guests run code only on this \
+            machine's Docker sandbox, one run at a time.
             """)
 
     @Argument(help: "The file to share (created if missing).")
@@ -27,6 +30,11 @@ struct Host: AsyncParsableCommand {
     @Option(help: "Register the session on this relay (HOST:PORT); with --port, listen directly as well.")
     var relay: String?
 
+    @Option(help: ArgumentHelp(
+        "What guests with the join line's secret may do: edit+run, edit or view. The second (watch-only) line always gives view.",
+        valueName: "edit+run|edit|view"))
+    var guests = GuestAccess.editRun
+
     @Flag(help: "Serve without the editor: print the join line and keep serving until SIGINT/SIGTERM.")
     var headless = false
 
@@ -34,6 +42,9 @@ struct Host: AsyncParsableCommand {
         if let port, !(0...65535).contains(port) { throw ValidationError("--port must be 0...65535") }
         if let relay, (try? SessionAddress(parsing: relay)) == nil {
             throw ValidationError("--relay wants HOST:PORT, e.g. 127.0.0.1:7879")
+        }
+        if relay != nil && guests != .editRun {
+            throw ValidationError("--guests \(guests.rawValue) needs a direct host: a relay does not enforce roles (drop --relay)")
         }
     }
 
@@ -43,9 +54,11 @@ struct Host: AsyncParsableCommand {
         options.port = port
         options.relay = try relay.map { try SessionAddress(parsing: $0) }
         options.listenToo = relay != nil && port != nil
+        options.guests = guests
         let stop = StopSignal()
         let session = try await HostSession.start(options)
         for line in session.joinLines { say(line) }
+        if let watch = session.watchLine { say("watch only: \(watch)") }
         if HostSession.isWildcardBind(bind) {
             note("listening on every interface: give others this machine's address in place of 127.0.0.1")
         }
@@ -62,12 +75,29 @@ struct HeadlessHost {
     func serve() async throws {
         let peer = session.peer
         stop.whenStopped { peer.interruptWait() }
+        let runs: SharedRunHost?
+        do {
+            runs = try SharedRunHost(peer: peer, path: session.file.path)
+        } catch {
+            runs = nil
+            note("runs unavailable: \(error)")
+        }
         while !stop.isStopped {
             for event in await peer.nextEvents(timeout: .milliseconds(500)) {
+                if case .run(let run) = event {
+                    if let runs { runs.handle(run) } else { SharedRunHost.refuse(run, peer: peer) }
+                }
                 if let line = describe(event) { note(line) }
             }
         }
+        // The run in progress is killed and its container removed before the host goes away.
+        await runs?.shutdown()
         try await session.shutdown(save: true)
         note("saved \(session.file.path)")
     }
+}
+
+extension GuestAccess: ExpressibleByArgument {
+    public init?(argument: String) { self.init(rawValue: argument) }
+    public static var allValueStrings: [String] { allCases.map(\.rawValue) }
 }

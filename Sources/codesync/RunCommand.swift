@@ -1,21 +1,30 @@
 import ArgumentParser
+import CodeSyncProtocol
 import CodeSyncRunner
 import Foundation
 
 /// `codesync run FILE`: runs a file in the Docker sandbox, streaming its output.
 struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run a file in the Docker sandbox; stream its output.",
+        abstract: "Run a file, or a session's buffer, in the sandbox.",
         discussion: """
             Runs FILE in a single-use container with no network, 128 MiB of memory, half a CPU, \
             64 processes, a read-only root and a 10 s wall-clock limit (see docs/RUNNER.md; defaults \
             can be changed in $XDG_CONFIG_HOME/codesync/runner.json). The program's stdout and stderr \
             go to codesync's own, and codesync exits with the program's exit code: 124 when it timed \
-            out, 137 when it was killed (memory, output limit), 125 when the sandbox itself failed.
+            out, 137 when it was killed (memory, output limit), 125 when the sandbox itself failed. \
+            With HOST:PORT and --secret, asks that session's host to run the current buffer in the \
+            host's sandbox and streams that run's output the same way.
             """)
 
-    @Argument(help: "The source file to run.")
+    @Argument(help: "The source file to run, or HOST:PORT of a session (with --secret).")
     var file: String
+
+    @Option(help: "The session secret from the host's join line: run the session's buffer on its host.")
+    var secret: String?
+
+    @Option(help: ArgumentHelp("Your name as the session's peers see it (default: $USER).", visibility: .hidden))
+    var name: String?
 
     @Option(help: "Language: python, node, go, c or cpp (default: from the file extension).")
     var lang: String?
@@ -43,6 +52,11 @@ struct Run: AsyncParsableCommand {
     }
 
     func run() async throws {
+        if let address = try sessionAddress() {
+            let status = try await RemoteRun(address: address, secret: secret ?? "", name: name ?? defaultName()).run()
+            if status != 0 { throw ExitCode(status) }
+            return
+        }
         let sandboxConfig: SandboxConfig
         let request: RunRequest
         do {
@@ -103,6 +117,28 @@ struct Run: AsyncParsableCommand {
         }
         await sandbox.shutdown()
         if status != 0 { throw ExitCode(status) }
+    }
+
+    /// The session to run in, nil for a local file; a clear error when the argument is neither.
+    func sessionAddress() throws -> SessionAddress? {
+        let isFile = FileManager.default.fileExists(atPath: file)
+        guard let secret else {
+            if !isFile, file.contains(":"), (try? SessionAddress(parsing: file)) != nil {
+                throw Self.fail("\(file) is not a file; to run a session's buffer give its secret: codesync run \(file) --secret S")
+            }
+            return nil
+        }
+        if isFile { throw Self.fail("--secret is for a session address HOST:PORT, but \(file) is a local file; drop --secret to run it here") }
+        guard let address = try? SessionAddress(parsing: file) else {
+            throw Self.fail("'\(file)' is neither a file nor a session address HOST:PORT")
+        }
+        if secret.isEmpty { throw Self.fail("--secret is empty: copy it from the host's join line") }
+        let localOnly = [("--lang", lang), ("--stdin", stdin), ("--memory", memory), ("--image", image), ("--config", config)]
+            .filter { $0.1 != nil }.map(\.0) + (timeout != nil ? ["--timeout"] : [])
+        if !localOnly.isEmpty {
+            throw Self.fail("\(localOnly.joined(separator: ", ")) apply to local runs only: the session's host runs with its own settings")
+        }
+        return address
     }
 
     static func readText(_ path: String, what: String) throws -> String {

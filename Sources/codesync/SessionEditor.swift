@@ -10,29 +10,39 @@ enum SessionEditor {
     /// Edits `session`'s document as its host: Ctrl-S saves the file, Ctrl-R runs the buffer in the
     /// local sandbox and streams the output to every peer, and run requests from guests run here too.
     static func host(_ session: HostSession, userName: String) async throws {
-        let runner = try? BufferRunner(path: session.file.path)
-        let banner = session.joinLines.map { "share: \($0)" }
+        let appBox = AppBox()
+        // The host's own runs are not echoed back by the session: show them here as they happen.
+        let runs = try? SharedRunHost(peer: session.peer, path: session.file.path) { event in
+            for editorEvent in SessionEvents.editorEvents(for: .run(event), isHost: false) { appBox.app?.post(editorEvent) }
+        }
+        let banner = session.joinLines.map { "share: \($0)" } + (session.watchLine.map { ["watch only: \($0)"] } ?? [])
         let signal = try await open(peer: session.peer, fileName: session.file.lastPathComponent, isHost: true,
-                                    userName: userName, banner: banner, runner: runner) {
+                                    userName: userName, banner: banner, runs: runs, appBox: appBox) {
             try blockingAwait { try await session.save() }
             return "saved \(session.file.lastPathComponent)"
         }
-        await runner?.shutdown()
+        await runs?.shutdown()
         try await session.shutdown(save: false)
         if signal != 0 { throw ExitCode(128 + signal) }
     }
 
     /// Edits as a guest: Ctrl-R asks the host to run the buffer; its output arrives like everyone's.
     static func join(_ peer: CollaborationPeer, address: String, userName: String) async throws {
+        var banner = ["joined \(address) as \(userName)"]
+        switch peer.access {
+        case .view: banner.append("watch only: the host does not accept your edits or runs")
+        case .edit: banner.append("the host lets you edit but not run code")
+        case .editRun: break
+        }
         let signal = try await open(peer: peer, fileName: address, isHost: false, userName: userName,
-                                    banner: ["joined \(address) as \(userName)"], runner: nil, save: nil)
+                                    banner: banner, runs: nil, appBox: AppBox(), save: nil)
         await peer.close()
         if signal != 0 { throw ExitCode(128 + signal) }
     }
 
     private static func open(
         peer: CollaborationPeer, fileName: String, isHost: Bool, userName: String, banner: [String],
-        runner: BufferRunner?, save: (() throws -> String)?
+        runs: SharedRunHost?, appBox: AppBox, save: (() throws -> String)?
     ) async throws -> Int32 {
         let document = PeerDocument(peer: peer)
         // The first poll brings the text the peer starts with; the model starts from it unmodified.
@@ -40,58 +50,58 @@ enum SessionEditor {
         var model = EditorModel(text: peer.text, fileName: fileName, size: TerminalSize(columns: 80, rows: 24), canSave: isHost)
         _ = model.handle(.connection(isHost ? .hosting(peers: 0) : .connected(latencyMs: nil)))
         for line in banner { model.output.note(line) }
+        if !isHost && !peer.access.canEdit { _ = model.handle(.readOnly(true)) }
         for event in initial {
             if case .textChanged = event { continue }
             for editorEvent in SessionEvents.editorEvents(for: event, isHost: isHost) { _ = model.handle(editorEvent) }
         }
-        let runs = RunState()
+        let latest = RunState()
         var hooks = EditorHooks()
         hooks.save = save.map { save in { _ in try save() } }
         hooks.presence = { cursor, selection in peer.setPresence(cursor: cursor, selection: selection) }
         hooks.analyze = { ComplexityView.analyze($0, path: fileName) }
-        let language = runner?.languageName ?? "python"
         if isHost {
             hooks.run = { source, app in
-                guard let runner else {
+                guard let runs else {
                     app.post(.run(.failed("runs unavailable: no sandbox configuration could be loaded")))
                     return
                 }
-                hostRun(source, by: userName, runner: runner, peer: peer, app: app)
+                runs.start(source: source, by: peer.id)
             }
-            hooks.cancelRun = { runner?.cancel() }
+            hooks.cancelRun = { runs?.cancel(run: nil, by: peer.id) }
         } else {
-            hooks.run = { source, _ in peer.requestRun(language: language, source: source) }
+            hooks.run = { source, app in
+                guard peer.access.canRun else {
+                    app.post(.message("the host does not let you run code in this session", isError: true))
+                    return
+                }
+                peer.requestRun(language: "", source: source)
+            }
             hooks.cancelRun = {
-                if let id = runs.current { peer.reportRun(.runCancel(RunCancelMessage(peer: peer.id, run: id))) }
+                if let id = latest.current { peer.reportRun(.runCancel(RunCancelMessage(peer: peer.id, run: id))) }
             }
         }
-        let appBox = AppBox()
         hooks.pollEvents = {
             var events: [EditorEvent] = []
             for event in peer.poll() {
                 if case .run(let run) = event {
                     switch run {
-                    case .requested(let request) where isHost:
-                        if let runner, let app = appBox.app {
-                            hostRun(request.source, by: request.peer, runner: runner, peer: peer, app: app)
+                    case .requested, .cancelRequested:
+                        if isHost {
+                            if let runs { runs.handle(run) } else { SharedRunHost.refuse(run, peer: peer) }
                         }
                         continue
-                    case .cancelRequested where isHost:
-                        runner?.cancel()
-                        continue
                     case .started(let started):
-                        runs.current = started.run
+                        latest.current = started.run
                         if isHost { continue }  // the host shows its own runs as they happen
                     case .output, .exited:
                         if isHost { continue }
-                    default:
-                        break
                     }
                 }
                 events.append(contentsOf: SessionEvents.editorEvents(for: event, isHost: isHost))
             }
-            if !isHost, let latency = peer.latencyMs, latency != runs.shownLatencyMs {
-                runs.shownLatencyMs = latency
+            if !isHost, let latency = peer.latencyMs, latency != latest.shownLatencyMs {
+                latest.shownLatencyMs = latency
                 events.append(.connection(.connected(latencyMs: latency)))
             }
             return events
@@ -114,24 +124,6 @@ enum SessionEditor {
         peer.onActivity = nil
         return try outcome.get()
     }
-
-    /// Runs on the host's sandbox; shows the output here and reports it to every peer.
-    private static func hostRun(_ source: String, by user: String, runner: BufferRunner, peer: CollaborationPeer, app: EditorApp) {
-        let id = String(UUID().uuidString.prefix(8)).lowercased()
-        runner.run(source, by: user) { update in
-            app.post(.run(update))
-            switch update {
-            case .started(let by, let language):
-                peer.reportRun(.runStarted(RunStartedMessage(run: id, by: by, language: language)))
-            case .output(let text, let isError):
-                peer.reportRun(.runOutput(RunOutputMessage(run: id, stream: isError ? "stderr" : "stdout", text: text)))
-            case .finished(let summary, let success, let durationMs):
-                peer.reportRun(.runExited(RunExitedMessage(run: id, outcome: summary, code: success ? 0 : nil, durationMs: durationMs)))
-            case .failed(let reason):
-                peer.reportRun(.runExited(RunExitedMessage(run: id, outcome: reason, code: nil, durationMs: 0)))
-            }
-        }
-    }
 }
 
 /// The id of the run most recently started in the session.
@@ -147,6 +139,6 @@ private final class RunState: @unchecked Sendable {
 }
 
 /// Lets the poll hook reach the app it belongs to (created after the hooks).
-private final class AppBox: @unchecked Sendable {
+final class AppBox: @unchecked Sendable {
     weak var app: EditorApp?
 }

@@ -75,6 +75,8 @@ public final class CollaborationPeer: @unchecked Sendable {
     private var acked = 0
     private var unsent = false
     private var colour = 0
+    /// What the host lets this peer do (from the welcome).
+    private var granted = GuestAccess.editRun
     private var peers: [String: PresenceInfo] = [:]
     private var order: [String] = []
     private var myCursor: Anchor?
@@ -127,6 +129,9 @@ public final class CollaborationPeer: @unchecked Sendable {
 
     /// This peer's colour index, from the welcome.
     public var colourIndex: Int { withLock { colour } }
+
+    /// What the host lets this peer do (`edit+run` until welcomed, and with hosts before roles).
+    public var access: GuestAccess { withLock { granted } }
 
     /// Inserts `text` at a scalar offset (clamped) and sends it.
     public func insert(_ text: String, at offset: Int) {
@@ -374,6 +379,7 @@ public final class CollaborationPeer: @unchecked Sendable {
             case .message(.runStarted(let m)): events.append(.run(.started(m)))
             case .message(.runOutput(let m)): events.append(.run(.output(m)))
             case .message(.runExited(let m)): events.append(.run(.exited(m)))
+            case .message(.refused(let refused)): events.append(.error("the host refused your \(refused.what): \(refused.message)"))
             case .message: break
             case .state(let state): events.append(.connection(state))
             case .error(let text): events.append(.error(text))
@@ -497,6 +503,7 @@ public final class CollaborationPeer: @unchecked Sendable {
             acked = 0
             everConnected = true
             colour = welcome.colour
+            granted = welcome.access ?? .editRun
             push(.welcome(welcome))
             push(.state(.connected))
             // Whatever the server lacks: offline edits, or the host's document on first registration.

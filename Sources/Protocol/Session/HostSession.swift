@@ -15,6 +15,8 @@ public final class HostSession: Sendable {
         public var relay: SessionAddress?
         /// With `relay`: listen directly as well, bridging both (peers on either side see each other's edits).
         public var listenToo = false
+        /// What guests with the edit secret may do (direct hosts; a relay does not enforce roles).
+        public var guests = GuestAccess.editRun
         public var limits = SessionLimits()
         public var stateDirectory = StateDirectory.url
         public var logger = Logger(label: "codesync.host")
@@ -34,6 +36,8 @@ public final class HostSession: Sendable {
     public let server: SessionServer?
     /// The session secret (also kept in the journal, so a restarted host keeps its join line).
     public let secret: String
+    /// The watch-only secret (direct hosts only): joiners proving it may only watch.
+    public let viewSecret: String?
     /// Where joiners connect.
     public let joinAddress: SessionAddress
     /// The relay address, when also registered on a relay while listening.
@@ -52,8 +56,12 @@ public final class HostSession: Sendable {
         [joinLine] + (bridgedRelayAddress.map { ["codesync join \($0) --secret \(secret)"] } ?? [])
     }
 
+    /// The line for a watch-only guest; nil through a relay.
+    public var watchLine: String? { viewSecret.map { "codesync join \(joinAddress) --secret \($0)" } }
+
     private init(peer: CollaborationPeer, server: SessionServer?, secret: String, joinAddress: SessionAddress, recovered: Int?, file: URL,
-                 relayJournalURL: URL?, bridge: RelayBridge? = nil) {
+                 relayJournalURL: URL?, bridge: RelayBridge? = nil, viewSecret: String? = nil) {
+        self.viewSecret = viewSecret
         self.bridge = bridge
         self.bridgedRelayAddress = bridge?.remote.address
         self.peer = peer
@@ -110,7 +118,7 @@ public final class HostSession: Sendable {
         let box = LoopConfined(value: replica)
         let server = try await SessionServer.host(
             sessionID: header.session, secret: header.secret, bind: options.bind, port: port, limits: options.limits,
-            logger: options.logger
+            logger: options.logger, viewSecret: Auth.viewSecret(for: header.secret), guests: options.guests
         ) {
             var saved = header
             saved.port = port
@@ -145,7 +153,8 @@ public final class HostSession: Sendable {
             }
         }
         return HostSession(peer: peer, server: server, secret: header.secret, joinAddress: shown,
-                           recovered: recovered?.updates, file: file, relayJournalURL: nil, bridge: bridge)
+                           recovered: recovered?.updates, file: file, relayJournalURL: nil, bridge: bridge,
+                           viewSecret: Auth.viewSecret(for: header.secret))
     }
 
     /// Writes the document atomically to the file.

@@ -11,6 +11,10 @@ import NIOCore
 final class Hub {
     let id: String
     let key: SymmetricKey
+    /// The watch-only secret's key (direct hosts): a joiner proving it gets `view` access.
+    let viewKey: SymmetricKey?
+    /// What joiners with the edit secret may do.
+    let guestAccess: GuestAccess
     let replica: Replica
     let journal: Journal?
     private let logger: Logger
@@ -19,10 +23,15 @@ final class Hub {
     private var order: [String] = []
     private var presence: [String: PresenceInfo] = [:]
     private var colours: [String: Int] = [:]
+    /// The run in progress, for peers that join during it.
+    private var runReplay: RunReplay?
 
-    init(id: String, key: SymmetricKey, replica: Replica, journal: Journal?, limits: SessionLimits, logger: Logger) {
+    init(id: String, key: SymmetricKey, replica: Replica, journal: Journal?, limits: SessionLimits, logger: Logger,
+         viewKey: SymmetricKey? = nil, guestAccess: GuestAccess = .editRun) {
         self.id = id
         self.key = key
+        self.viewKey = viewKey
+        self.guestAccess = guestAccess
         self.replica = replica
         self.journal = journal
         self.limits = limits
@@ -36,7 +45,7 @@ final class Hub {
     private(set) var emptySince: NIODeadline? = .now()
 
     /// A connection passed the proof: answer with the welcome and tell everyone else.
-    func join(_ connection: ServerConnection, hello: Hello, serverNonce: String) {
+    func join(_ connection: ServerConnection, hello: Hello, serverNonce: String, viewOnly: Bool = false) {
         if let previous = members[hello.peer], previous !== connection {
             // The same peer reconnecting (its old connection may be half-open): the new one wins.
             members[hello.peer] = nil
@@ -53,14 +62,19 @@ final class Hub {
         order.append(hello.peer)
         let info = PresenceInfo(peer: hello.peer, name: hello.name, colour: colour, cursor: presence[hello.peer]?.cursor, mark: presence[hello.peer]?.mark)
         presence[hello.peer] = info
-        connection.activate(hub: self, peer: hello.peer, name: hello.name, role: hello.role)
-        let proof = Auth.welcomeProof(key: key, serverNonce: serverNonce, clientNonce: hello.nonce, session: hello.session, peer: hello.peer)
+        let access: GuestAccess = hello.role == .host ? .editRun : viewOnly ? .view : guestAccess
+        connection.activate(hub: self, peer: hello.peer, name: hello.name, role: hello.role, access: access)
+        // The welcome proves the secret the joiner proved: the watch-only one for a watch-only joiner.
+        let proof = Auth.welcomeProof(key: viewOnly ? viewKey ?? key : key, serverNonce: serverNonce, clientNonce: hello.nonce, session: hello.session, peer: hello.peer)
         let others = order.filter { $0 != hello.peer }.compactMap { presence[$0] }
         connection.send(.welcome(Welcome(
             version: hello.version, session: id, peer: hello.peer, colour: colour, proof: proof, peers: others,
-            update: replica.updates(since: hello.known), known: replica.version)))
+            update: replica.updates(since: hello.known), known: replica.version, access: access)))
         broadcast(.presence(info), except: hello.peer)
-        logger.info("\(hello.name) joined as \(hello.peer) (\(hello.role.rawValue), \(connection.remote)); \(members.count) connected")
+        if hello.role != .host, let runReplay {
+            for message in runReplay.messages { connection.send(message) }
+        }
+        logger.info("\(hello.name) joined as \(hello.peer) (\(hello.role.rawValue), \(access.rawValue), \(connection.remote)); \(members.count) connected")
     }
 
     private func freeColour(preferZero: Bool) -> Int {
@@ -75,6 +89,11 @@ final class Hub {
 
     /// Ops from a member: apply, forward, journal, acknowledge.
     func receive(_ ops: Ops, payload: ByteBuffer, from connection: ServerConnection) {
+        guard connection.access.canEdit else {
+            // Refused before it touches the replica: it is never applied, forwarded, journaled or acknowledged.
+            connection.send(.refused(Refused(what: "ops", message: "you may only watch this session: your edit was not applied")))
+            return
+        }
         do {
             _ = try replica.apply(ops.update)
         } catch {
@@ -110,6 +129,11 @@ final class Hub {
         let frame = FrameEncoder.frame(payload.readableBytesView)
         switch message {
         case .runRequest, .runCancel:
+            guard connection.access.canRun else {
+                let what = connection.access.canEdit ? "edit" : "watch"
+                connection.send(.refused(Refused(what: message.type, message: "you may only \(what) in this session: the host does not run code for you")))
+                return
+            }
             if let host = members.values.first(where: { $0.role == .host }), host !== connection {
                 host.send(frame: frame)
             }
@@ -119,6 +143,12 @@ final class Hub {
                 return
             }
             forward(frame: frame, except: connection.peer)
+            switch message {
+            case .runStarted(let started): runReplay = RunReplay(started: started)
+            case .runOutput(let output) where output.run == runReplay?.started.run: runReplay?.append(output)
+            case .runExited: runReplay = nil
+            default: break
+            }
         }
     }
 
@@ -129,6 +159,7 @@ final class Hub {
         if members.isEmpty { emptySince = .now() }
         order.removeAll { $0 == connection.peer }
         presence[connection.peer] = nil
+        if connection.role == .host { runReplay = nil }
         broadcast(.left(Left(peer: connection.peer, reason: reason)), except: connection.peer)
         logger.info("\(connection.name) (\(connection.peer)) left: \(reason); \(members.count) connected")
     }

@@ -28,6 +28,8 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
     private(set) var peer = ""
     private(set) var name = ""
     private(set) var role = PeerRole.guest
+    /// What the host lets this peer do.
+    private(set) var access = GuestAccess.editRun
     private(set) weak var hub: Hub?
     let remote: String
 
@@ -120,6 +122,8 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
             hub.route(message, payload: frame, from: self)
         case .unknown(let type):
             logger.info("\(describe): ignored message of unknown type '\(type)'")
+        case .refused:
+            logger.info("\(describe): ignored a refused message (only a server sends those)")
         case .error(let error):
             logger.info("\(describe): peer reported \(error.code.rawValue): \(error.message)")
             close(reason: "peer error")
@@ -129,11 +133,12 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
     }
 
     /// The handshake succeeded: this connection now belongs to `hub` as `peer`.
-    func activate(hub: Hub, peer: String, name: String, role: PeerRole) {
+    func activate(hub: Hub, peer: String, name: String, role: PeerRole, access: GuestAccess = .editRun) {
         self.hub = hub
         self.peer = peer
         self.name = name
         self.role = role
+        self.access = access
         state = .active
     }
 

@@ -73,9 +73,13 @@ final class ServerCore: @unchecked Sendable {
                 return
             }
         }
-        guard Auth.verifyJoin(hello.proof, key: hub.key, serverNonce: serverNonce, clientNonce: hello.nonce,
-                              session: hello.session, peer: hello.peer)
-        else {
+        let full = Auth.verifyJoin(hello.proof, key: hub.key, serverNonce: serverNonce, clientNonce: hello.nonce,
+                                   session: hello.session, peer: hello.peer)
+        // Not the edit secret: maybe the watch-only one (which can never make a host).
+        let viewOnly = !full && hello.role != .host && hub.viewKey.map {
+            Auth.verifyJoin(hello.proof, key: $0, serverNonce: serverNonce, clientNonce: hello.nonce, session: hello.session, peer: hello.peer)
+        } == true
+        guard full || viewOnly else {
             let delay = throttle.failed(connection.remote)
             logger.warning("wrong secret from \(connection.remote) (\(hello.name)); answering in \(delay.nanoseconds / 1_000_000) ms")
             eventLoop.scheduleTask(in: delay) {
@@ -84,7 +88,7 @@ final class ServerCore: @unchecked Sendable {
             return
         }
         throttle.succeeded(connection.remote)
-        hub.join(connection, hello: hello, serverNonce: serverNonce)
+        hub.join(connection, hello: hello, serverNonce: serverNonce, viewOnly: viewOnly)
     }
 
     /// Runs every second: flushes journals, forgets relay sessions nobody has used for a while.
@@ -126,17 +130,19 @@ public final class SessionServer: Sendable {
     }
 
     /// Serves one document as a host. `makeState` runs on the server's loop and returns the
-    /// document (and its journal, which the server then owns).
+    /// document (and its journal, which the server then owns). Guests proving `secret` get
+    /// `guests` access; those proving `viewSecret` may only watch.
     public static func host(
         sessionID: String, secret: String, bind: String, port: Int, limits: SessionLimits = SessionLimits(),
-        logger: Logger = Logger(label: "codesync.host"),
+        logger: Logger = Logger(label: "codesync.host"), viewSecret: String? = nil, guests: GuestAccess = .editRun,
         makeState: @escaping @Sendable () throws -> (Replica, Journal?)
     ) async throws -> SessionServer {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let loop = group.next()
         let hub = try await loop.submit {
             let (replica, journal) = try makeState()
-            return LoopConfined(value: Hub(id: sessionID, key: Auth.sessionKey(secret: secret), replica: replica, journal: journal, limits: limits, logger: logger))
+            return LoopConfined(value: Hub(id: sessionID, key: Auth.sessionKey(secret: secret), replica: replica, journal: journal, limits: limits, logger: logger,
+                                           viewKey: viewSecret.map { Auth.sessionKey(secret: $0) }, guestAccess: guests))
         }.get()
         let core = ServerCore(mode: .host(hub.value), limits: limits, logger: logger, eventLoop: loop)
         return try await start(core: core, group: group, bind: bind, port: port, sessionID: sessionID)

@@ -32,6 +32,14 @@ public enum Auth {
         return SymmetricKey(data: Data(mac))
     }
 
+    /// The watch-only secret that goes with an edit secret: derived (so a restarted host keeps it)
+    /// one way (knowing it tells nothing about the edit secret); 32 hex digits.
+    public static func viewSecret(for secret: String) -> String {
+        let mac = HMAC<SHA256>.authenticationCode(
+            for: Data("codesync view secret v1".utf8), using: SymmetricKey(data: Data(secret.utf8)))
+        return String(hex(Array(mac)).prefix(secretBytes * 2))
+    }
+
     /// The session key as hex (relay registration).
     public static func keyHex(_ key: SymmetricKey) -> String {
         key.withUnsafeBytes { hex(Array($0)) }

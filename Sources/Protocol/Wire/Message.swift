@@ -78,13 +78,35 @@ public struct Welcome: Codable, Equatable, Sendable {
     public var update: Update
     /// The server's version vector, so the joiner can send exactly what the server lacks.
     public var known: VersionVector
+    /// What the host lets this joiner do; absent means `edit+run` (hosts before roles).
+    public var access: GuestAccess?
     public init(
         version: Int, session: String, peer: String, colour: Int, proof: String, peers: [PresenceInfo],
-        update: Update, known: VersionVector
+        update: Update, known: VersionVector, access: GuestAccess? = nil
     ) {
         self.version = version; self.session = session; self.peer = peer; self.colour = colour
-        self.proof = proof; self.peers = peers; self.update = update; self.known = known
+        self.proof = proof; self.peers = peers; self.update = update; self.known = known; self.access = access
     }
+}
+
+/// What a host lets a guest do (`codesync host --guests`).
+public enum GuestAccess: String, Codable, Sendable, CaseIterable {
+    case editRun = "edit+run"
+    case edit
+    case view
+
+    /// The guest's edits reach the document.
+    public var canEdit: Bool { self != .view }
+    /// The guest may start and cancel runs.
+    public var canRun: Bool { self == .editRun }
+}
+
+/// The host refused one message of a peer (its role does not allow it); the connection stays open.
+public struct Refused: Codable, Equatable, Sendable {
+    /// The refused message's type, e.g. "ops" or "run.request".
+    public var what: String
+    public var message: String
+    public init(what: String, message: String) { self.what = what; self.message = message }
 }
 
 /// Document operations from one peer.
@@ -198,6 +220,7 @@ public enum WireMessage: Equatable, Sendable {
     case runStarted(RunStartedMessage)
     case runOutput(RunOutputMessage)
     case runExited(RunExitedMessage)
+    case refused(Refused)
     /// A message type this build does not know (from a newer peer).
     case unknown(type: String)
 
@@ -220,6 +243,7 @@ public enum WireMessage: Equatable, Sendable {
         case .runStarted: "run.started"
         case .runOutput: "run.output"
         case .runExited: "run.exited"
+        case .refused: "refused"
         case .unknown(let type): type
         }
     }
@@ -254,6 +278,7 @@ extension WireMessage: Codable {
         case "run.started": self = .runStarted(try RunStartedMessage(from: decoder))
         case "run.output": self = .runOutput(try RunOutputMessage(from: decoder))
         case "run.exited": self = .runExited(try RunExitedMessage(from: decoder))
+        case "refused": self = .refused(try Refused(from: decoder))
         default: self = .unknown(type: type)
         }
     }
@@ -277,6 +302,7 @@ extension WireMessage: Codable {
         case .runStarted(let m): try m.encode(to: encoder)
         case .runOutput(let m): try m.encode(to: encoder)
         case .runExited(let m): try m.encode(to: encoder)
+        case .refused(let m): try m.encode(to: encoder)
         case .unknown: break
         }
     }

@@ -1,0 +1,75 @@
+import CodeSyncProtocol
+import CodeSyncTUI
+import Foundation
+
+/// `codesync run HOST:PORT --secret S`: joins the session as a guest, asks its host to run the
+/// current buffer, and streams that run's output to stdout/stderr (exit status as for a local run).
+struct RemoteRun {
+    let address: SessionAddress
+    let secret: String
+    let name: String
+    /// How long the host may take to start the run before we give up.
+    var startTimeout = 30.0
+
+    func run() async throws -> Int32 {
+        var options = CollaborationPeer.Options(name: name, secret: secret)
+        options.reconnect = false
+        let peer: CollaborationPeer
+        do {
+            peer = try await CollaborationPeer.join(address, options: options)
+        } catch {
+            throw Run.fail("cannot join the session at \(address): \(error)")
+        }
+        _ = peer.poll()
+        guard peer.access.canRun else {
+            await peer.close()
+            throw Run.fail("the host at \(address) does not let this secret run code (access: \(peer.access.rawValue))")
+        }
+        let stop = StopSignal()
+        stop.whenStopped { peer.interruptWait() }
+        // The language is the host's choice (from its file); the request carries none.
+        peer.requestRun(language: "", source: peer.text)
+        let asked = Date()
+        var runID: String?
+        var cancelSent = false
+        var status: Int32?
+        var failure: String?
+        while status == nil && failure == nil {
+            if stop.isStopped {
+                guard let runID else { failure = "interrupted before the host started the run"; break }
+                if !cancelSent {
+                    peer.reportRun(.runCancel(RunCancelMessage(peer: peer.id, run: runID)))
+                    cancelSent = true
+                }
+            }
+            for event in await peer.nextEvents(timeout: .milliseconds(500)) {
+                switch event {
+                case .run(.started(let started)) where runID == nil && started.by == peer.id:
+                    runID = started.run
+                case .run(.output(let output)) where output.run == runID:
+                    let handle = output.stream == "stderr" ? FileHandle.standardError : FileHandle.standardOutput
+                    try? handle.write(contentsOf: Array(output.text.utf8))
+                case .run(.exited(let exited)) where exited.run == runID && status == nil:
+                    status = SharedRunHost.exitStatus(outcome: exited.outcome, code: exited.code)
+                    if exited.outcome != "exited" {
+                        Run.note("codesync: program \(exited.summary)")
+                    }
+                case .error(let text) where runID == nil:
+                    failure = text
+                case .connection(.closed(let reason)) where status == nil:
+                    failure = "the session ended before the run did: \(reason)"
+                case .connection(.reconnecting(_, let reason)) where status == nil:
+                    failure = "lost the session before the run ended: \(reason)"
+                default:
+                    break
+                }
+            }
+            if runID == nil && failure == nil && Date().timeIntervalSince(asked) > startTimeout {
+                failure = "the host at \(address) did not start the run within \(Int(startTimeout)) s"
+            }
+        }
+        await peer.close()
+        if let failure { throw Run.fail(failure) }
+        return status ?? 125
+    }
+}

@@ -1,0 +1,62 @@
+import CodeSyncTestSupport
+import Foundation
+import Testing
+
+/// `codesync host --guests view` with two real editors in tmux: the guest's editor is read-only,
+/// its keys never change the document, and Ctrl-R is refused.
+@Suite(.serialized) struct RolesTmuxTests {
+    @Test func aWatchOnlyGuestGetsAReadOnlyEditorAndCannotRun() async throws {
+        // tmux polling blocks: keep it off the two threads that run async tests.
+        let screens = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Screens?, Error>) in
+            DispatchQueue.global().async { continuation.resume(with: Result { try Self.watchOnlyGuest() }) }
+        }
+        guard let screens else { return }
+        #expect(screens.guestFirst.contains("watch only"), "\(screens.guestFirst)")
+        #expect(!screens.guestLast.contains("zzz"), "\(screens.guestLast)")
+        #expect(!screens.hostLast.contains("zzz"), "\(screens.hostLast)")
+    }
+
+    struct Screens: Sendable {
+        var guestFirst: String
+        var guestLast: String
+        var hostLast: String
+    }
+
+    /// Drives both editors; nil when tmux is missing (skipped with a notice).
+    static func watchOnlyGuest() throws -> Screens? {
+        let binary = try TestEnvironment.codesyncBinary().path
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("codesync-roles-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let file = folder.appendingPathComponent("demo.py")
+        try "print('shared')\n".write(to: file, atomically: true, encoding: .utf8)
+        var environment = ["XDG_STATE_HOME": folder.appendingPathComponent("state").path,
+                           "XDG_CONFIG_HOME": folder.appendingPathComponent("config").path, "CODESYNC_NAME": "alice"]
+        guard let host = try TmuxFixture.start(
+            "\(TmuxFixture.shellQuote(binary)) host \(TmuxFixture.shellQuote(file.path)) --port 0 --guests view",
+            columns: 120, rows: 30, environment: environment) else { return nil }
+        let screen = try host.waitFor("watch only: codesync join", timeout: 30)
+        let range = try #require(
+            screen.range(of: #"codesync join \S+ --secret [0-9a-f]+"#, options: .regularExpression),
+            "no join line on the host's screen:\n\(screen)")
+        environment["CODESYNC_NAME"] = "bob"
+        guard let guest = try TmuxFixture.start(
+            "\(TmuxFixture.shellQuote(binary)) \(screen[range].dropFirst("codesync ".count))",
+            columns: 120, rows: 30, environment: environment) else { return nil }
+        let guestScreen = try guest.waitFor("[read-only]", timeout: 30)
+        try host.waitFor("● bob", timeout: 30)
+        try guest.type("zzz")
+        try guest.waitFor("read-only: this session lets you watch", timeout: 30)
+        try guest.send("C-r")
+        try guest.waitFor("does not let you run code", timeout: 30)
+        // The host's own edit still reaches the guest, and the guest's keys reached nobody.
+        try host.send("End")
+        try host.type("# alice")
+        let after = try guest.waitFor("# alice", timeout: 30)
+        let hostLast = try host.capture()
+        try guest.send("C-q")
+        try host.send("C-q")
+        if (try? host.waitFor("Save changes to", timeout: 5)) != nil { try host.send("n") }
+        try host.waitUntil("the host exits") { _ in (try? host.paneIsDead()) == true }
+        return Screens(guestFirst: guestScreen, guestLast: after, hostLast: hostLast)
+    }
+}

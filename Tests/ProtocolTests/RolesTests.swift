@@ -1,0 +1,148 @@
+import CodeSyncProtocol
+import Foundation
+import Testing
+
+/// Roles enforced by the host: what edit-secret guests may do (`--guests`), and a watch-only secret.
+@Suite(.timeLimit(.minutes(2))) struct RolesTests {
+    private func server(text: String, guests: GuestAccess = .editRun) async throws -> SessionServer {
+        try await SessionServer.host(sessionID: "roles", secret: "s3cret", bind: "127.0.0.1", port: 0, limits: fastLimits(),
+                                     viewSecret: "w4tch", guests: guests) {
+            let replica = Replica(agent: "hub")
+            if !text.isEmpty { replica.insert(text, at: 0) }
+            return (replica, nil)
+        }
+    }
+
+    private func peer(_ server: SessionServer, name: String, secret: String, role: PeerRole = .guest) async throws -> CollaborationPeer {
+        var options = CollaborationPeer.Options(name: name, secret: secret)
+        options.limits = fastLimits()
+        options.connectTimeout = 30
+        options.role = role
+        options.reconnect = false
+        return try await CollaborationPeer.join(SessionAddress(host: "127.0.0.1", port: server.port), options: options)
+    }
+
+    /// Polls `peer` until `condition` holds on the events gathered so far (60 s at most).
+    private func gather(_ peer: CollaborationPeer, into events: inout [PeerEvent], until condition: ([PeerEvent]) -> Bool) async -> Bool {
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
+            events += peer.poll()
+            if condition(events) { return true }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return false
+    }
+
+    private static func errors(_ events: [PeerEvent]) -> [String] {
+        events.compactMap { if case .error(let text) = $0 { text } else { nil } }
+    }
+
+    private static func requests(_ events: [PeerEvent]) -> [RunRequestMessage] {
+        events.compactMap { if case .run(.requested(let m)) = $0 { m } else { nil } }
+    }
+
+    @Test func aWatchOnlyGuestsEditsAndRunsAreRefusedAndNeverReachTheDocument() async throws {
+        let server = try await server(text: "hello\n")
+        let host = try await peer(server, name: "host", secret: "s3cret", role: .host)
+        let ann = try await peer(server, name: "ann", secret: "s3cret")
+        let vic = try await peer(server, name: "vic", secret: "w4tch")
+        #expect(ann.access == .editRun)
+        #expect(vic.access == .view)
+        #expect(vic.text == "hello\n", "a watcher sees the document")
+        vic.insert("HACKED ", at: 0)
+        vic.requestRun(language: "python", source: "print('from vic')\n")
+        var vicEvents: [PeerEvent] = []
+        #expect(await gather(vic, into: &vicEvents) { Self.errors($0).count >= 2 }, "no refusal reached the watcher: \(vicEvents)")
+        let refusals = Self.errors(vicEvents)
+        #expect(refusals.contains { $0.contains("refused your ops") && $0.contains("watch") }, "\(refusals)")
+        #expect(refusals.contains { $0.contains("refused your run.request") }, "\(refusals)")
+        #expect(vic.isConnected, "a refusal must not close the connection")
+        // Ann's run and edit go through; the host sees her request only.
+        ann.requestRun(language: "python", source: "print('from ann')\n")
+        ann.insert("# ann\n", at: 0)
+        var hostEvents: [PeerEvent] = []
+        #expect(await gather(host, into: &hostEvents) { !Self.requests($0).isEmpty && host.text == "# ann\nhello\n" },
+                "host text \(host.text.debugDescription), events \(hostEvents)")
+        #expect(Self.requests(hostEvents).map(\.source) == ["print('from ann')\n"])
+        var annEvents: [PeerEvent] = []
+        #expect(await gather(ann, into: &annEvents) { _ in ann.isSynced })
+        #expect(ann.text == "# ann\nhello\n", "the refused edit reached another peer")
+        // A newcomer gets the document without the refused edit.
+        let late = try await peer(server, name: "late", secret: "s3cret")
+        #expect(late.text == "# ann\nhello\n")
+        #expect(await server.text() == "# ann\nhello\n")
+        for peer in [host, ann, vic, late] { await peer.close() }
+        await server.shutdown()
+    }
+
+    @Test func guestsEditButDoNotRunWithGuestsEdit() async throws {
+        let server = try await server(text: "x", guests: .edit)
+        let host = try await peer(server, name: "host", secret: "s3cret", role: .host)
+        let ann = try await peer(server, name: "ann", secret: "s3cret")
+        #expect(ann.access == .edit)
+        #expect(host.access == .editRun)
+        ann.requestRun(language: "python", source: "print(1)\n")
+        ann.insert("y", at: 1)
+        var annEvents: [PeerEvent] = []
+        #expect(await gather(ann, into: &annEvents) { Self.errors($0).contains { $0.contains("refused your run.request") } })
+        var hostEvents: [PeerEvent] = []
+        #expect(await gather(host, into: &hostEvents) { _ in host.text == "xy" })
+        #expect(Self.requests(hostEvents).isEmpty, "a refused run request reached the host")
+        for peer in [host, ann] { await peer.close() }
+        await server.shutdown()
+    }
+
+    @Test func guestsOnlyWatchWithGuestsView() async throws {
+        let server = try await server(text: "x", guests: .view)
+        let ann = try await peer(server, name: "ann", secret: "s3cret")
+        #expect(ann.access == .view)
+        ann.insert("y", at: 1)
+        var events: [PeerEvent] = []
+        #expect(await gather(ann, into: &events) { Self.errors($0).contains { $0.contains("refused your ops") } })
+        #expect(await server.text() == "x")
+        await ann.close()
+        await server.shutdown()
+    }
+
+    @Test func theWatchOnlySecretCannotHostAndAWrongSecretIsStillRefused() async throws {
+        let server = try await server(text: "")
+        await #expect(throws: SessionError.self) { _ = try await peer(server, name: "fake", secret: "w4tch", role: .host) }
+        await #expect(throws: SessionError.self) { _ = try await peer(server, name: "eve", secret: "nope") }
+        await server.shutdown()
+    }
+
+    @Test func theWatchSecretIsDerivedDistinctAndStable() {
+        let secret = Auth.generateSecret()
+        let view = Auth.viewSecret(for: secret)
+        #expect(view.count == 32)
+        #expect(view != secret)
+        #expect(view == Auth.viewSecret(for: secret))
+        #expect(view != Auth.viewSecret(for: Auth.generateSecret()))
+    }
+}
+
+/// The spec's examples for roles decode as documented.
+@Suite struct RolesSpecTests {
+    @Test func theWatchOnlyWelcomeInTheSpecDecodes() throws {
+        let spec = try String(contentsOf: TestSpec.protocolURL, encoding: .utf8)
+        let block = try #require(spec.components(separatedBy: "```json access\n").dropFirst().first?.components(separatedBy: "\n```").first)
+        guard case .welcome(let welcome) = try MessageCodec.decode(Array(block.utf8)) else {
+            Issue.record("not a welcome: \(block)")
+            return
+        }
+        #expect(welcome.access == .view)
+        #expect(try MessageCodec.decode(MessageCodec.encode(.welcome(welcome))) == .welcome(welcome))
+        // Without the field (a host before roles), a joiner may do everything.
+        var old = welcome
+        old.access = nil
+        let encoded = String(decoding: try MessageCodec.encode(.welcome(old)), as: UTF8.self)
+        #expect(!encoded.contains("access"))
+    }
+}
+
+enum TestSpec {
+    static var protocolURL: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("docs/PROTOCOL.md")
+    }
+}

@@ -1,0 +1,412 @@
+import CodeSyncProtocol
+import CodeSyncTestSupport
+import Foundation
+import Testing
+
+/// A `codesync host --headless` process whose pid we know (containers carry it as a label).
+final class SharedRunHostProcess: @unchecked Sendable {
+    private let process: Process
+    private let store = LineStore()
+    let address: String
+    let secret: String
+
+    init(_ binary: URL, file: URL, environment: [String: String]) async throws {
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = ["host", file.path, "--headless", "--name", "host", "--port", "0"]
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let output = Pipe(), errorPipe = Pipe()
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = output
+        process.standardError = errorPipe
+        try process.run()
+        let store = self.store
+        Thread {
+            var buffer = Data()
+            while true {
+                let chunk = output.fileHandleForReading.availableData
+                if chunk.isEmpty { break }
+                buffer.append(chunk)
+                while let newline = buffer.firstIndex(of: 10) {
+                    store.add(line: String(decoding: buffer[buffer.startIndex..<newline], as: UTF8.self))
+                    buffer.removeSubrange(buffer.startIndex...newline)
+                }
+            }
+        }.start()
+        Thread {
+            while true {
+                let chunk = errorPipe.fileHandleForReading.availableData
+                if chunk.isEmpty { break }
+                store.add(error: chunk)
+            }
+        }.start()
+        let line = try await offPool { store.joinLine() }
+        guard let line else {
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            throw RawError("host printed no join line: \(store.errors)")
+        }
+        let words = line.split(separator: " ").map(String.init)
+        self.process = process
+        address = words[2]
+        secret = words[4]
+    }
+
+    var pid: Int32 { process.processIdentifier }
+    var stderr: String { store.errors }
+    /// All stdout lines so far (the join lines come first).
+    var stdoutLines: [String] { store.lines }
+
+    /// SIGTERM (a clean quit), then waits up to 60 s for the exit; returns whether it exited.
+    func quit() async -> Bool {
+        if process.isRunning { process.terminate() }
+        let deadline = Date().addingTimeInterval(60)
+        while process.isRunning && Date() < deadline { try? await Task.sleep(for: .milliseconds(50)) }
+        return !process.isRunning
+    }
+
+    func kill9() { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+}
+
+/// The host's output, filled by reader threads.
+private final class LineStore: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var stored: [String] = []
+    private var errorBytes = Data()
+
+    func add(line: String) { condition.lock(); stored.append(line); condition.broadcast(); condition.unlock() }
+    func add(error: Data) { condition.lock(); errorBytes.append(error); condition.unlock() }
+    var lines: [String] { condition.lock(); defer { condition.unlock() }; return stored }
+    var errors: String { condition.lock(); defer { condition.unlock() }; return String(decoding: errorBytes, as: UTF8.self) }
+
+    /// Blocks (off the test threads) until the join line and the watch-only line are out; 60 s at most.
+    func joinLine() -> String? {
+        let deadline = Date().addingTimeInterval(60)
+        condition.lock()
+        defer { condition.unlock() }
+        while true {
+            if let line = stored.first(where: { $0.hasPrefix("codesync join ") }),
+                stored.contains(where: { $0.hasPrefix("watch only: ") }) {
+                return line
+            }
+            if !condition.wait(until: deadline) { return nil }
+        }
+    }
+}
+
+/// Collects one in-process peer's run events (polling it; never blocking the test threads).
+final class RunWatcher: @unchecked Sendable {
+    let peer: CollaborationPeer
+    private(set) var events: [SessionRunEvent] = []
+    private(set) var closed = false
+
+    init(_ peer: CollaborationPeer) { self.peer = peer }
+
+    func pump() {
+        for event in peer.poll() {
+            if case .run(let run) = event { events.append(run) }
+            if case .connection(.closed) = event { closed = true }
+        }
+    }
+
+    /// Waits (generously: a loaded machine) until `condition` holds; returns whether it did.
+    func wait(_ timeout: Double = 60, _ condition: (RunWatcher) -> Bool) async -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            pump()
+            if condition(self) { return true }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        pump()
+        return condition(self)
+    }
+
+    var started: [RunStartedMessage] { events.compactMap { if case .started(let m) = $0 { m } else { nil } } }
+    var exited: [RunExitedMessage] { events.compactMap { if case .exited(let m) = $0 { m } else { nil } } }
+
+    func output(_ run: String, _ stream: String) -> String {
+        events.compactMap { if case .output(let m) = $0, m.run == run, m.stream == stream { m.text } else { nil } }.joined()
+    }
+
+    func exit(of run: String) -> RunExitedMessage? { exited.first { $0.run == run } }
+}
+
+/// Shared runs on real processes over loopback and the real Docker engine.
+@Suite(.serialized, .timeLimit(.minutes(5))) struct SharedRunTests {
+    private let work: URL
+    private let environment: [String: String]
+
+    init() throws {
+        work = FileManager.default.temporaryDirectory.appendingPathComponent("codesync-runs-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: work.appendingPathComponent("config"), withIntermediateDirectories: true)
+        var environment = ["XDG_STATE_HOME": work.appendingPathComponent("state").path,
+                           "XDG_CONFIG_HOME": work.appendingPathComponent("config").path, "CODESYNC_NAME": "tester"]
+        environment["CODESYNC_IMAGE_PYTHON"] = DockerFixture.testImageName("python")
+        self.environment = environment
+    }
+
+    /// The binary and the engine with the Python test image, or nil (skipped with a notice).
+    private func prerequisites() throws -> URL? {
+        guard try DockerFixture.withImage("python") != nil else { return nil }
+        return try codesyncBinary()
+    }
+
+    private func codesyncBinary() throws -> URL? {
+        do { return try TestEnvironment.codesyncBinary() } catch { return try TestEnvironment.missing("\(error)") }
+    }
+
+    private func host(_ binary: URL, source: String) async throws -> SharedRunHostProcess {
+        let file = work.appendingPathComponent("main.py")
+        try source.write(to: file, atomically: true, encoding: .utf8)
+        return try await SharedRunHostProcess(binary, file: file, environment: environment)
+    }
+
+    private func join(_ host: SharedRunHostProcess, name: String) async throws -> RunWatcher {
+        var options = CollaborationPeer.Options(name: name, secret: host.secret)
+        options.connectTimeout = 30
+        options.reconnect = false
+        return RunWatcher(try await CollaborationPeer.join(try SessionAddress(parsing: host.address), options: options))
+    }
+
+    private func containers(of pid: Int32) async throws -> [String] {
+        let result = try await offPool {
+            try Command.run(["docker", "ps", "-aq", "--filter", "label=dev.codesync.owner-pid=\(pid)"], timeout: 30)
+        }
+        return result.stdout.split(separator: "\n").map(String.init)
+    }
+
+    @Test func aJoinersRunExecutesOnTheHostAndEveryPeerSeesTheSameRun() async throws {
+        guard let binary = try prerequisites() else { return }
+        let source = "import sys\nprint('out', 6 * 7)\nprint('err line', file=sys.stderr)\nsys.exit(3)\n"
+        let host = try await host(binary, source: source)
+        defer { host.kill9() }
+        let ann = try await join(host, name: "ann")
+        let bob = try await join(host, name: "bob")
+        defer { Task { await ann.peer.close(); await bob.peer.close() } }
+        _ = ann.peer.poll()
+        ann.peer.requestRun(language: "python", source: ann.peer.text)
+        for watcher in [ann, bob] {
+            #expect(await watcher.wait { w in w.started.first.map { w.exit(of: $0.run) != nil } ?? false },
+                    "no complete run reached \(watcher.peer.id): \(watcher.events) \(host.stderr)")
+        }
+        let run = try #require(ann.started.first)
+        #expect(run.by == ann.peer.id)
+        #expect(run.language == "python")
+        #expect(bob.started == ann.started)
+        for watcher in [ann, bob] {
+            #expect(watcher.output(run.run, "stdout") == "out 42\n")
+            #expect(watcher.output(run.run, "stderr") == "err line\n")
+            let exit = try #require(watcher.exit(of: run.run))
+            #expect(exit.outcome == "exited")
+            #expect(exit.code == 3)
+        }
+        #expect(ann.exit(of: run.run) == bob.exit(of: run.run))
+        #expect(try await containers(of: host.pid).isEmpty, "the finished run's container is still there")
+    }
+
+    @Test func theOtherPeerCancelsAndEveryoneSeesWho() async throws {
+        guard let binary = try prerequisites() else { return }
+        let host = try await host(binary, source: "")
+        defer { host.kill9() }
+        let ann = try await join(host, name: "ann")
+        let bob = try await join(host, name: "bob")
+        defer { Task { await ann.peer.close(); await bob.peer.close() } }
+        ann.peer.requestRun(language: "python", source: "import time\nprint('go', flush=True)\ntime.sleep(120)\n")
+        #expect(await bob.wait { w in w.started.first.map { w.output($0.run, "stdout") == "go\n" } ?? false },
+                "the run never started: \(bob.events) \(host.stderr)")
+        let run = try #require(bob.started.first)
+        bob.peer.reportRun(.runCancel(RunCancelMessage(peer: bob.peer.id, run: run.run)))
+        for watcher in [ann, bob] {
+            #expect(await watcher.wait { $0.exit(of: run.run) != nil }, "no end reached \(watcher.peer.id)")
+            let exit = watcher.exit(of: run.run)
+            #expect(exit?.outcome == "cancelled")
+            #expect(exit?.by == bob.peer.id)
+        }
+        #expect(try await containers(of: host.pid).isEmpty)
+    }
+
+    @Test func aNewRunCancelsTheOneInProgress() async throws {
+        guard let binary = try prerequisites() else { return }
+        let host = try await host(binary, source: "")
+        defer { host.kill9() }
+        let ann = try await join(host, name: "ann")
+        let bob = try await join(host, name: "bob")
+        defer { Task { await ann.peer.close(); await bob.peer.close() } }
+        ann.peer.requestRun(language: "python", source: "import time\nprint('first', flush=True)\ntime.sleep(120)\n")
+        #expect(await ann.wait { w in w.started.first.map { w.output($0.run, "stdout") == "first\n" } ?? false },
+                "the first run never started: \(ann.events) \(host.stderr)")
+        let first = try #require(ann.started.first)
+        bob.peer.requestRun(language: "python", source: "print('second')\n")
+        for watcher in [ann, bob] {
+            #expect(await watcher.wait { w in w.started.count == 2 && w.exit(of: w.started[1].run) != nil },
+                    "the second run never finished at \(watcher.peer.id): \(watcher.events)")
+            #expect(watcher.exit(of: first.run)?.outcome == "cancelled")
+            #expect(watcher.exit(of: first.run)?.by == bob.peer.id)
+            guard watcher.started.count == 2 else { continue }
+            let second = watcher.started[1]
+            #expect(second.by == bob.peer.id)
+            #expect(watcher.output(second.run, "stdout") == "second\n")
+            #expect(watcher.exit(of: second.run)?.code == 0)
+            // One active run: the first one's end is reported before the second one starts.
+            let firstEnd = watcher.events.firstIndex { if case .exited(let m) = $0 { m.run == first.run } else { false } }
+            let secondStart = watcher.events.firstIndex { if case .started(let m) = $0 { m.run == second.run } else { false } }
+            #expect(firstEnd != nil && secondStart != nil && firstEnd! < secondStart!)
+        }
+        #expect(try await containers(of: host.pid).isEmpty)
+    }
+
+    @Test func theHostQuittingMidRunLeavesNoContainerBehind() async throws {
+        guard let binary = try prerequisites() else { return }
+        let host = try await host(binary, source: "")
+        defer { host.kill9() }
+        let ann = try await join(host, name: "ann")
+        defer { Task { await ann.peer.close() } }
+        ann.peer.requestRun(language: "python", source: "import time\nprint('go', flush=True)\ntime.sleep(120)\n")
+        #expect(await ann.wait { w in w.started.first.map { w.output($0.run, "stdout") == "go\n" } ?? false },
+                "the run never started: \(ann.events) \(host.stderr)")
+        #expect(try await containers(of: host.pid).count == 1, "the running container is not labelled with the host's pid")
+        #expect(await host.quit(), "the host did not exit within 60 s of SIGTERM")
+        #expect(try await containers(of: host.pid).isEmpty, "the host left its run's container behind")
+        #expect(await ann.wait { $0.closed || !$0.peer.isConnected }, "the guest never noticed the host leaving")
+    }
+
+    @Test func headlessRunStreamsTheSessionsBufferWithTheLocalExitCodeRules() async throws {
+        guard let binary = try prerequisites() else { return }
+        let host = try await host(binary, source: "import sys\nprint('from the session')\nprint('warn', file=sys.stderr)\nsys.exit(5)\n")
+        defer { host.kill9() }
+        let bob = try await join(host, name: "bob")
+        defer { Task { await bob.peer.close() } }
+        let environment = self.environment
+        let address = host.address, secret = host.secret
+        let result = try await offPool {
+            try Command.run([binary.path, "run", address, "--secret", secret], timeout: 120, environment: environment)
+        }
+        #expect(result.status == 5, "stderr: \(result.stderr)")
+        #expect(result.stdout == "from the session\n")
+        #expect(result.stderr == "warn\n")
+        // The other peer saw the same run.
+        #expect(await bob.wait { w in w.started.first.map { w.exit(of: $0.run) != nil } ?? false })
+        if let run = bob.started.first {
+            #expect(bob.output(run.run, "stdout") == "from the session\n")
+            #expect(bob.exit(of: run.run)?.code == 5)
+        }
+    }
+
+    @Test func ctrlCOnAHeadlessSessionRunCancelsItOnTheHost() async throws {
+        guard let binary = try prerequisites() else { return }
+        let host = try await host(binary, source: "import time\nprint('go', flush=True)\ntime.sleep(120)\n")
+        defer { host.kill9() }
+        let bob = try await join(host, name: "bob")
+        defer { Task { await bob.peer.close() } }
+        let runner = Process()
+        runner.executableURL = binary
+        runner.arguments = ["run", host.address, "--secret", host.secret]
+        runner.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let output = Pipe(), errors = Pipe()
+        runner.standardOutput = output
+        runner.standardError = errors
+        runner.standardInput = FileHandle.nullDevice
+        try runner.run()
+        defer { if runner.isRunning { kill(runner.processIdentifier, SIGKILL) } }
+        #expect(await bob.wait { w in w.started.first.map { w.output($0.run, "stdout") == "go\n" } ?? false },
+                "the run never started: \(bob.events) \(host.stderr)")
+        let run = try #require(bob.started.first)
+        kill(runner.processIdentifier, SIGINT)
+        let deadline = Date().addingTimeInterval(60)
+        while runner.isRunning && Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(!runner.isRunning, "codesync run did not end within 60 s of Ctrl-C")
+        guard !runner.isRunning else { return }
+        #expect(runner.terminationStatus == 137)
+        let stdout = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(stdout == "go\n")
+        #expect(stderr.contains("cancelled by \(run.by)"), "\(stderr)")
+        #expect(await bob.wait { $0.exit(of: run.run) != nil })
+        #expect(bob.exit(of: run.run)?.outcome == "cancelled")
+        #expect(bob.exit(of: run.run)?.by == run.by, "the requester cancelled its own run")
+        #expect(try await containers(of: host.pid).isEmpty)
+    }
+
+    @Test func rolesNeedADirectHost() async throws {
+        guard let binary = try codesyncBinary() else { return }
+        let file = work.appendingPathComponent("r.py")
+        let environment = self.environment
+        let result = try await offPool {
+            try Command.run([binary.path, "host", file.path, "--headless", "--relay", "127.0.0.1:9", "--guests", "view"],
+                            timeout: 60, environment: environment)
+        }
+        #expect(result.status == 64)
+        #expect(result.stderr.contains("--guests view needs a direct host"), "\(result.stderr)")
+        let bad = try await offPool {
+            try Command.run([binary.path, "host", file.path, "--headless", "--guests", "admin"], timeout: 60, environment: environment)
+        }
+        #expect(bad.status == 64)
+        #expect(bad.stderr.contains("edit+run"), "\(bad.stderr)")
+    }
+
+    @Test func aPeerJoiningMidRunGetsTheOutputSoFarThenTheLiveStream() async throws {
+        guard let binary = try prerequisites() else { return }
+        let host = try await host(binary, source: "")
+        defer { host.kill9() }
+        let ann = try await join(host, name: "ann")
+        defer { Task { await ann.peer.close() } }
+        ann.peer.requestRun(language: "python", source: "import sys, time\nprint('early', flush=True)\nprint('warn', file=sys.stderr, flush=True)\ntime.sleep(120)\n")
+        #expect(await ann.wait { w in w.started.first.map { w.output($0.run, "stderr") == "warn\n" } ?? false },
+                "the run never started: \(ann.events) \(host.stderr)")
+        let run = try #require(ann.started.first)
+        let late = try await join(host, name: "late")
+        defer { Task { await late.peer.close() } }
+        #expect(await late.wait { $0.output(run.run, "stderr") == "warn\n" }, "no replay: \(late.events)")
+        #expect(late.started == [run])
+        #expect(late.output(run.run, "stdout") == "early\n")
+        // Then the live stream: the cancel's end reaches the late joiner too.
+        ann.peer.reportRun(.runCancel(RunCancelMessage(peer: ann.peer.id, run: run.run)))
+        #expect(await late.wait { $0.exit(of: run.run) != nil })
+        #expect(late.exit(of: run.run)?.outcome == "cancelled")
+        #expect(late.exit(of: run.run)?.by == ann.peer.id)
+    }
+
+    @Test func theWatchOnlyLineCannotRunAndSaysSo() async throws {
+        guard let binary = try codesyncBinary() else { return }
+        let host = try await host(binary, source: "print('never')\n")
+        defer { host.kill9() }
+        let watch = try #require(host.stdoutLines.first { $0.hasPrefix("watch only: codesync join ") }, "\(host.stdoutLines)")
+        let words = watch.split(separator: " ").map(String.init)
+        #expect(words.count == 7 && words[4] == host.address, "\(words)")
+        let secret = words[6]
+        #expect(secret != host.secret)
+        let environment = self.environment
+        let address = host.address
+        let result = try await offPool {
+            try Command.run([binary.path, "run", address, "--secret", secret], timeout: 60, environment: environment)
+        }
+        #expect(result.status == 125)
+        #expect(result.stderr.contains("does not let this secret run code"), "\(result.stderr)")
+        #expect(result.stdout.isEmpty)
+    }
+
+    @Test func headlessRunWithoutASessionSaysWhatIsWrong() async throws {
+        guard let binary = try codesyncBinary() else { return }
+        let environment = self.environment
+        let noSecret = try await offPool { try Command.run([binary.path, "run", "127.0.0.1:9"], timeout: 60, environment: environment) }
+        #expect(noSecret.status == 125)
+        #expect(noSecret.stderr.contains("--secret"), "\(noSecret.stderr)")
+        let nobody = try await offPool {
+            try Command.run([binary.path, "run", "127.0.0.1:9", "--secret", "0123"], timeout: 60, environment: environment)
+        }
+        #expect(nobody.status == 125)
+        #expect(nobody.stderr.contains("cannot join the session at 127.0.0.1:9"), "\(nobody.stderr)")
+        #expect(nobody.stderr.split(separator: "\n").count == 1, "not one line: \(nobody.stderr)")
+        let neither = try await offPool {
+            try Command.run([binary.path, "run", "no-such-file.py", "--secret", "0123"], timeout: 60, environment: environment)
+        }
+        #expect(neither.status == 125)
+        #expect(neither.stderr.contains("neither a file nor a session address"), "\(neither.stderr)")
+    }
+}
+
+extension DockerFixture {
+    /// The test image name for `language` (without probing the engine).
+    static func testImageName(_ language: String) -> String {
+        TestEnvironment.value("CODESYNC_TEST_IMAGE_\(language.uppercased())") ?? "codesync-test/\(language):latest"
+    }
+}
