@@ -63,15 +63,16 @@ public enum Command {
             throw CommandError(message: "could not start \(arguments.first ?? "?"): \(String(cString: strerror(spawnStatus)))")
         }
 
-        // Read both pipes concurrently so a chatty child never blocks on a full pipe.
+        // Read both pipes concurrently so a chatty child never blocks on a full pipe. Dedicated
+        // threads, not Dispatch's pool: on a loaded machine a queued reader could start too late.
         let collected = OutputCollector()
         let group = DispatchGroup()
         for (fd, isOut) in [(outPipe[0], true), (errPipe[0], false)] {
             group.enter()
-            DispatchQueue.global().async {
+            Thread {
                 collected.store(FileHandle(fileDescriptor: fd, closeOnDealloc: true).readDataToEndOfFile(), isOut: isOut)
                 group.leave()
-            }
+            }.start()
         }
         let writer = FileHandle(fileDescriptor: inPipe[1], closeOnDealloc: true)
         if let input { writer.write(Data(input.utf8)) }
@@ -91,8 +92,10 @@ public enum Command {
             }
             usleep(2_000)
         }
-        // A daemon the command started may hold the pipes open; don't wait for it.
-        _ = group.wait(timeout: .now() + 2)
+        // The pipes close when the command exits, unless a daemon it started kept them open:
+        // then stop waiting at the deadline (at least a few seconds after the exit).
+        let grace = max(5, deadline.timeIntervalSinceNow)
+        _ = group.wait(timeout: .now() + grace)
         let exitCode: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
         return CommandResult(status: exitCode, stdout: collected.stdout, stderr: collected.stderr, timedOut: timedOut)
     }
