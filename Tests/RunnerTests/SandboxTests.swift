@@ -255,7 +255,7 @@ import Testing
         }
     }
 
-    @Test func cancelMidRunKillsAtOnce() async throws {
+    @Test(.timeLimit(.minutes(2))) func cancelMidRunKillsAtOnce() async throws {
         try await EngineHarness.with { h in
             let request = try h.request("import time\nprint('started', flush=True)\ntime.sleep(30)\n", timeout: 60)
             let clock = ContinuousClock()
