@@ -1,16 +1,8 @@
-/// A visible change to the text: at `offset` (Unicode scalars, in the text before the change),
-/// `deleted` scalars were removed and then `inserted` was inserted.
-public struct EditorChange: Equatable, Sendable {
-    public var offset: Int
-    public var deleted: Int
-    public var inserted: String
+import CodeSyncProtocol
 
-    public init(offset: Int, deleted: Int, inserted: String) {
-        self.offset = offset
-        self.deleted = deleted
-        self.inserted = inserted
-    }
-}
+/// A visible change to the text: the document's own change type, so remote and local changes need
+/// no conversion on their way into the editor.
+public typealias EditorChange = TextChange
 
 /// What the editor needs from a document: the text, edits at scalar offsets, and the local user's
 /// own undo/redo. Adapters exist for a local buffer and for a collaborative peer. Used from one thread.

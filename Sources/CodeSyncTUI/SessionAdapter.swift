@@ -1,12 +1,5 @@
 import CodeSyncProtocol
 
-extension EditorChange {
-    /// The editor's copy of a document change.
-    public init(_ change: TextChange) {
-        self.init(offset: change.offset, deleted: change.deleted, inserted: change.inserted)
-    }
-}
-
 /// The editor's document on a session peer. Remote edits enter the peer only when it is polled on
 /// the editor thread, so the offsets the model computes always match the peer's text.
 public final class PeerDocument: EditorDocument {
@@ -23,12 +16,12 @@ public final class PeerDocument: EditorDocument {
 
     public func undo() -> [EditorChange]? {
         let changes = peer.undo()
-        return changes.isEmpty ? nil : changes.map(EditorChange.init)
+        return changes.isEmpty ? nil : changes
     }
 
     public func redo() -> [EditorChange]? {
         let changes = peer.redo()
-        return changes.isEmpty ? nil : changes.map(EditorChange.init)
+        return changes.isEmpty ? nil : changes
     }
 }
 
@@ -38,7 +31,7 @@ public enum SessionEvents {
     public static func editorEvents(for event: PeerEvent, isHost: Bool) -> [EditorEvent] {
         switch event {
         case .textChanged(let changes):
-            return [.remoteChanges(changes.map(EditorChange.init))]
+            return [.remoteChanges(changes)]
         case .peersChanged(let list):
             let peers = list.map {
                 RemotePeer(id: $0.id, name: $0.name, colour: UInt8(clamping: max(0, $0.colour)), cursor: $0.cursor, selection: $0.selection)
