@@ -9,6 +9,8 @@ public struct EditorHooks {
     public var run: ((String, EditorApp) -> Void)?
     /// Cancels the current run.
     public var cancelRun: (() -> Void)?
+    /// Host: gives guests the next role; the new role comes back as `post(.guestRoles(...))`.
+    public var cycleGuestRoles: (() -> Void)?
     /// The local cursor or selection moved (scalar offsets).
     public var presence: ((Int, Range<Int>?) -> Void)?
     /// Analyzes a text off the input thread.
@@ -207,6 +209,8 @@ public final class EditorApp: @unchecked Sendable {
                 }
             case .cancelRun:
                 hooks.cancelRun?()
+            case .cycleGuestRoles:
+                hooks.cycleGuestRoles?()
             case .presence(let cursor, let selection):
                 hooks.presence?(cursor, selection)
             }

@@ -26,6 +26,8 @@ public struct EditorModel: Sendable {
     public private(set) var modified = false
     public var canSave: Bool
     public private(set) var readOnly = false
+    /// Host: what guests may do, shown on the status bar; nil outside a hosted session.
+    public private(set) var guestRoles: String?
     public private(set) var message: (text: String, isError: Bool)?
     public private(set) var size: TerminalSize
     public private(set) var layout: EditorLayout
@@ -112,6 +114,8 @@ public struct EditorModel: Sendable {
             message = (text, false)
         case .readOnly(let flag):
             readOnly = flag
+        case .guestRoles(let roles):
+            guestRoles = roles
         }
         presenceEffect(&effects)
         return effects
@@ -176,6 +180,12 @@ public struct EditorModel: Sendable {
             effects.append(.cancelRun)
         case .control("p"):
             followNextPeer()
+        case .control("e"):
+            if guestRoles != nil {
+                effects.append(.cycleGuestRoles)
+            } else {
+                message = ("only the host of a session sets what guests may do", false)
+            }
         case .function(1):
             mode = .help
         case .tab:

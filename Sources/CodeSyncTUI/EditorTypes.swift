@@ -145,6 +145,8 @@ public enum EditorEvent: Equatable, Sendable {
     case saved(String)
     /// The document became read-only (view-only guest) or writable again.
     case readOnly(Bool)
+    /// Host: what guests may do now ("edit+run", "edit", "view"), for the status bar.
+    case guestRoles(String)
 }
 
 /// Something the shell must do for the model: edits go to the document, the rest to the session,
@@ -155,6 +157,8 @@ public enum EditorEffect: Equatable, Sendable {
     case closeUndoGroup
     case undo, redo
     case save, quit, run, cancelRun
+    /// Host: give guests the next role (edit+run → edit → view → edit+run).
+    case cycleGuestRoles
     /// The local cursor (and selection) moved, as scalar offsets.
     case presence(cursor: Int, selection: Range<Int>?)
 }

@@ -273,6 +273,7 @@ enum StatusBar {
         var x = grid.write(" " + model.fileName, row: row, column: 0, role: .status)
         if model.modified && model.canSave { x = grid.write(" [+]", row: row, column: x, role: .statusModified) }
         if model.readOnly { x = grid.write(" [read-only]", row: row, column: x, role: .statusModified) }
+        if let roles = model.guestRoles { x = grid.write(" [guests: \(roles)]", row: row, column: x, role: .status) }
         for peer in model.peers {
             x = grid.write(" ●", row: row, column: x, role: .peerName(peer.colour))
             x = grid.write(" " + peer.name, row: row, column: x, role: .status)
@@ -309,6 +310,7 @@ enum HelpOverlay {
         ("Ctrl-K", "cancel the run"),
         ("Ctrl-T", "indent to the next tab stop"),
         ("Ctrl-P", "follow the next peer; Esc stops"),
+        ("Ctrl-E", "host: what guests may do (edit+run, edit, view)"),
         ("Tab  Shift-Tab", "next / previous pane"),
         ("Up Down Enter", "complexity pane: pick, jump"),
         ("Up Down PgUp PgDn", "output pane: scroll"),

@@ -44,10 +44,10 @@ extension RunOutcome {
 }
 
 extension RunExitedMessage {
-    /// Plain words for the output pane, e.g. "exited with code 0" or "cancelled by bob-1b2c3d".
+    /// Plain words for the output pane, e.g. "exited with code 0" or "cancelled by bob".
     public var summary: String {
         var text = RunOutcome(wireName: outcome, code: code)?.description ?? (outcome == "failed" ? "the sandbox failed" : outcome)
-        if let by { text += " by \(by)" }
+        if let who = byName ?? by { text += " by \(who)" }
         return text
     }
 }

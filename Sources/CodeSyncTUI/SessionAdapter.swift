@@ -50,13 +50,21 @@ public enum SessionEvents {
             case .requested, .cancelRequested:
                 return []
             case .started(let started):
-                return [.run(.started(by: started.by, language: started.language))]
+                return [.run(.started(by: started.byName ?? started.by, language: started.language))]
             case .output(let output):
                 return [.run(.output(output.text, isError: output.stream == "stderr"))]
             case .exited(let exited):
                 let success = exited.outcome == "exited" && exited.code == 0
                 return [.run(.finished(summary: exited.summary, success: success, durationMs: exited.durationMs))]
             }
+        case .access(let access, let guests):
+            if isHost { return [.guestRoles(guests.rawValue)] }
+            let text = switch access {
+            case .editRun: "the host lets you edit and run code"
+            case .edit: "the host lets you edit; runs are now the host's alone"
+            case .view: "the host made this session watch-only for you"
+            }
+            return [.readOnly(!access.canEdit), .message(text, isError: false)]
         case .error(let message):
             return [.message(message, isError: true)]
         }

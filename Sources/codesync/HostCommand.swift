@@ -31,7 +31,7 @@ struct Host: AsyncParsableCommand {
     var relay: String?
 
     @Option(help: ArgumentHelp(
-        "What guests with the join line's secret may do: edit+run, edit or view. The second (watch-only) line always gives view.",
+        "What guests with the join line's secret may do at first: edit+run, edit or view (Ctrl-E in the editor changes it live). The watch-only line always gives view.",
         valueName: "edit+run|edit|view"))
     var guests = GuestAccess.editRun
 
@@ -42,9 +42,6 @@ struct Host: AsyncParsableCommand {
         if let port, !(0...65535).contains(port) { throw ValidationError("--port must be 0...65535") }
         if let relay, (try? SessionAddress(parsing: relay)) == nil {
             throw ValidationError("--relay wants HOST:PORT, e.g. 127.0.0.1:7879")
-        }
-        if relay != nil && guests != .editRun {
-            throw ValidationError("--guests \(guests.rawValue) needs a direct host: a relay does not enforce roles (drop --relay)")
         }
     }
 

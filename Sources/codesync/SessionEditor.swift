@@ -17,7 +17,7 @@ enum SessionEditor {
         }
         let banner = session.joinLines.map { "share: \($0)" } + (session.watchLine.map { ["watch only: \($0)"] } ?? [])
         let signal = try await open(peer: session.peer, fileName: session.file.lastPathComponent, isHost: true,
-                                    userName: userName, banner: banner, runs: runs, appBox: appBox) {
+                                    userName: userName, banner: banner, runs: runs, appBox: appBox, hostSession: session) {
             try blockingAwait { try await session.save() }
             return "saved \(session.file.lastPathComponent)"
         }
@@ -40,9 +40,18 @@ enum SessionEditor {
         if signal != 0 { throw ExitCode(128 + signal) }
     }
 
+    /// What guests with `access` may do, in words.
+    static func describe(_ access: GuestAccess) -> String {
+        switch access {
+        case .editRun: "edit and run code"
+        case .edit: "edit (runs are yours alone)"
+        case .view: "only watch"
+        }
+    }
+
     private static func open(
         peer: CollaborationPeer, fileName: String, isHost: Bool, userName: String, banner: [String],
-        runs: SharedRunHost?, appBox: AppBox, save: (() throws -> String)?
+        runs: SharedRunHost?, appBox: AppBox, hostSession: HostSession? = nil, save: (() throws -> String)?
     ) async throws -> Int32 {
         let document = PeerDocument(peer: peer)
         // The first poll brings the text the peer starts with; the model starts from it unmodified.
@@ -51,6 +60,7 @@ enum SessionEditor {
         _ = model.handle(.connection(isHost ? .hosting(peers: 0) : .connected(latencyMs: nil)))
         for line in banner { model.output.note(line) }
         if !isHost && !peer.access.canEdit { _ = model.handle(.readOnly(true)) }
+        if let session = hostSession { _ = model.handle(.guestRoles(session.guests.rawValue)) }
         for event in initial {
             if case .textChanged = event { continue }
             for editorEvent in SessionEvents.editorEvents(for: event, isHost: isHost) { _ = model.handle(editorEvent) }
@@ -69,6 +79,16 @@ enum SessionEditor {
                 runs.start(source: source, by: peer.id)
             }
             hooks.cancelRun = { runs?.cancel(run: nil, by: peer.id) }
+            if let session = hostSession {
+                hooks.cycleGuestRoles = {
+                    let order: [GuestAccess] = [.editRun, .edit, .view]
+                    let next = order[((order.firstIndex(of: session.guests) ?? 0) + 1) % order.count]
+                    session.setGuests(next)
+                    // The server confirms with `roles`; show the choice at once all the same.
+                    appBox.app?.post(.guestRoles(next.rawValue))
+                    appBox.app?.post(.message("guests may now \(Self.describe(next))", isError: false))
+                }
+            }
         } else {
             hooks.run = { source, app in
                 guard peer.access.canRun else {

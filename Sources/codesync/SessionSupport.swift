@@ -78,6 +78,7 @@ func describe(_ event: PeerEvent) -> String? {
     case .connection(.reconnecting(let attempt, let reason)): return "reconnecting (attempt \(attempt)): \(reason)"
     case .connection(.closed(let reason)): return "closed: \(reason)"
     case .run(let run): return "run: \(run)"
+    case .access(let access, let guests): return "access: you \(access.rawValue), guests \(guests.rawValue)"
     case .error(let text): return "error: \(text)"
     }
 }

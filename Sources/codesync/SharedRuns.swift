@@ -87,13 +87,13 @@ final class SharedRunHost: @unchecked Sendable {
         let superseded = lock.withLock { current != id || cancelledBy[id] != nil }
         if superseded {
             // Cancelled before it started: say so, so that its requester is not left waiting.
-            report(.runStarted(RunStartedMessage(run: id, by: request.startedBy, language: language.name)))
+            report(.runStarted(RunStartedMessage(run: id, by: request.startedBy, language: language.name, byName: name(of: request.startedBy))))
             finish(id: id, outcome: "cancelled", code: nil, durationMs: 0)
             return
         }
         var decoders = [OutputStreamKind.stdout: UTF8Carry(), .stderr: UTF8Carry()]
         var ended: RunResult?
-        report(.runStarted(RunStartedMessage(run: id, by: request.startedBy, language: language.name)))
+        report(.runStarted(RunStartedMessage(run: id, by: request.startedBy, language: language.name, byName: name(of: request.startedBy))))
         let events = sandbox.run(request)
         // A cancel that came between the check above and the sandbox taking the run found nothing to kill.
         if lock.withLock({ current != id || cancelledBy[id] != nil }) { sandbox.cancel() }
@@ -133,7 +133,13 @@ final class SharedRunHost: @unchecked Sendable {
             defer { cancelledBy[id] = nil; if current == id { current = nil } }
             return outcome == "cancelled" ? cancelledBy[id] : nil
         }
-        report(.runExited(RunExitedMessage(run: id, outcome: outcome, code: code, durationMs: durationMs, by: by)))
+        report(.runExited(RunExitedMessage(run: id, outcome: outcome, code: code, durationMs: durationMs, by: by, byName: by.map(name(of:)))))
+    }
+
+    /// The name a peer id goes by in the session (the id itself for a peer that has left).
+    private func name(of id: String) -> String {
+        if id == peer.id { return peer.options.name }
+        return peer.presences.first { $0.id == id }?.name ?? id
     }
 
     private func report(_ message: WireMessage) {
@@ -151,7 +157,8 @@ final class SharedRunHost: @unchecked Sendable {
     static func refuse(_ event: SessionRunEvent, peer: CollaborationPeer) {
         guard case .requested(let request) = event else { return }
         let id = String(UUID().uuidString.prefix(8)).lowercased()
-        peer.reportRun(.runStarted(RunStartedMessage(run: id, by: request.peer, language: request.language)))
+        let name = peer.presences.first { $0.id == request.peer }?.name
+        peer.reportRun(.runStarted(RunStartedMessage(run: id, by: request.peer, language: request.language, byName: name)))
         peer.reportRun(.runOutput(RunOutputMessage(run: id, stream: "stderr", text: "codesync: the host cannot run code: its Docker sandbox is not configured\n")))
         peer.reportRun(.runExited(RunExitedMessage(run: id, outcome: "failed", code: nil, durationMs: 0)))
     }

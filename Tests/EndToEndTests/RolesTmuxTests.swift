@@ -16,6 +16,62 @@ import Testing
         #expect(!screens.hostLast.contains("zzz"), "\(screens.hostLast)")
     }
 
+    @Test func theHostChangesAGuestsRoleLiveFromItsScreen() async throws {
+        let screens = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Screens?, Error>) in
+            DispatchQueue.global().async { continuation.resume(with: Result { try Self.liveRoles() }) }
+        }
+        guard let screens else { return }
+        #expect(screens.guestFirst.contains("[read-only]"), "\(screens.guestFirst)")
+        #expect(!screens.hostLast.contains("zzz"), "a watch-only key reached the host:\n\(screens.hostLast)")
+        #expect(screens.hostLast.contains("print('shared')yy"), "\(screens.hostLast)")
+        #expect(screens.hostLast.contains("[guests: edit+run]"), "\(screens.hostLast)")
+    }
+
+    /// Host with the default roles; Ctrl-E twice makes guests watchers, once more lets them edit again.
+    static func liveRoles() throws -> Screens? {
+        let binary = try TestEnvironment.codesyncBinary().path
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("codesync-live-roles-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let file = folder.appendingPathComponent("demo.py")
+        try "print('shared')\n".write(to: file, atomically: true, encoding: .utf8)
+        var environment = ["XDG_STATE_HOME": folder.appendingPathComponent("state").path,
+                           "XDG_CONFIG_HOME": folder.appendingPathComponent("config").path, "CODESYNC_NAME": "alice"]
+        guard let host = try TmuxFixture.start(
+            "\(TmuxFixture.shellQuote(binary)) host \(TmuxFixture.shellQuote(file.path)) --port 0",
+            columns: 120, rows: 30, environment: environment) else { return nil }
+        let screen = try host.waitFor("share: codesync join", timeout: 30)
+        try host.waitFor("[guests: edit+run]", timeout: 30)
+        let range = try #require(
+            screen.range(of: #"share: codesync join \S+ --secret [0-9a-f]+"#, options: .regularExpression),
+            "no join line on the host's screen:\n\(screen)")
+        environment["CODESYNC_NAME"] = "bob"
+        guard let guest = try TmuxFixture.start(
+            "\(TmuxFixture.shellQuote(binary)) \(screen[range].dropFirst("share: codesync ".count))",
+            columns: 120, rows: 30, environment: environment) else { return nil }
+        try guest.waitFor("print('shared')", timeout: 30)
+        try host.waitFor("● bob", timeout: 30)
+        try host.send("C-e")
+        try host.waitFor("[guests: edit]", timeout: 30)
+        try guest.waitFor("runs are now the host's alone", timeout: 30)
+        try host.send("C-e")
+        try host.waitFor("[guests: view]", timeout: 30)
+        let guestFirst = try guest.waitFor("[read-only]", timeout: 30)
+        try guest.type("zzz")
+        try guest.waitFor("read-only: this session lets you watch", timeout: 30)
+        try host.send("C-e")
+        try host.waitFor("[guests: edit+run]", timeout: 30)
+        try guest.waitFor("lets you edit and run", timeout: 30)
+        try guest.send("End")
+        try guest.type("yy")
+        let hostLast = try host.waitFor("print('shared')yy", timeout: 30)
+        let guestLast = try guest.capture()
+        try guest.send("C-q")
+        try host.send("C-q")
+        if (try? host.waitFor("Save changes to", timeout: 5)) != nil { try host.send("n") }
+        try host.waitUntil("the host exits") { _ in (try? host.paneIsDead()) == true }
+        return Screens(guestFirst: guestFirst, guestLast: guestLast, hostLast: hostLast)
+    }
+
     struct Screens: Sendable {
         var guestFirst: String
         var guestLast: String

@@ -4,22 +4,36 @@ import Testing
 
 /// Roles enforced by the host: what edit-secret guests may do (`--guests`), and a watch-only secret.
 @Suite(.timeLimit(.minutes(2))) struct RolesTests {
-    private func server(text: String, guests: GuestAccess = .editRun) async throws -> SessionServer {
+    private func server(text: String, guests: GuestAccess = .editRun, hostSecret: String? = nil) async throws -> SessionServer {
         try await SessionServer.host(sessionID: "roles", secret: "s3cret", bind: "127.0.0.1", port: 0, limits: fastLimits(),
-                                     viewSecret: "w4tch", guests: guests) {
+                                     viewSecret: "w4tch", guests: guests, hostSecret: hostSecret) {
             let replica = Replica(agent: "hub")
             if !text.isEmpty { replica.insert(text, at: 0) }
             return (replica, nil)
         }
     }
 
-    private func peer(_ server: SessionServer, name: String, secret: String, role: PeerRole = .guest) async throws -> CollaborationPeer {
+    private func peer(_ server: SessionServer, name: String, secret: String, role: PeerRole = .guest, hostSecret: String? = nil) async throws -> CollaborationPeer {
+        try await peer(SessionAddress(host: "127.0.0.1", port: server.port), name: name, secret: secret, role: role, hostSecret: hostSecret)
+    }
+
+    private func peer(
+        _ address: SessionAddress, name: String, secret: String, role: PeerRole = .guest, hostSecret: String? = nil,
+        viewSecret: String? = nil, guests: GuestAccess? = nil, state: [UInt8]? = nil
+    ) async throws -> CollaborationPeer {
         var options = CollaborationPeer.Options(name: name, secret: secret)
         options.limits = fastLimits()
         options.connectTimeout = 30
         options.role = role
         options.reconnect = false
-        return try await CollaborationPeer.join(SessionAddress(host: "127.0.0.1", port: server.port), options: options)
+        options.hostSecret = hostSecret
+        options.viewSecret = viewSecret
+        options.guests = guests
+        return try await CollaborationPeer.join(address, options: options, state: state)
+    }
+
+    private static func accessEvents(_ events: [PeerEvent]) -> [GuestAccess] {
+        events.compactMap { if case .access(let access, _) = $0 { access } else { nil } }
     }
 
     /// Polls `peer` until `condition` holds on the events gathered so far (60 s at most).
@@ -56,7 +70,9 @@ import Testing
         let refusals = Self.errors(vicEvents)
         #expect(refusals.contains { $0.contains("refused your ops") && $0.contains("watch") }, "\(refusals)")
         #expect(refusals.contains { $0.contains("refused your run.request") }, "\(refusals)")
-        #expect(vic.isConnected, "a refusal must not close the connection")
+        // The refused edit stays out of the watcher's own replica too: it reloads the document.
+        #expect(await gather(vic, into: &vicEvents) { _ in vic.text == "hello\n" && vic.isConnected },
+                "the watcher kept its refused edit: \(vic.text.debugDescription)")
         // Ann's run and edit go through; the host sees her request only.
         ann.requestRun(language: "python", source: "print('from ann')\n")
         ann.insert("# ann\n", at: 0)
@@ -109,6 +125,92 @@ import Testing
         await #expect(throws: SessionError.self) { _ = try await peer(server, name: "fake", secret: "w4tch", role: .host) }
         await #expect(throws: SessionError.self) { _ = try await peer(server, name: "eve", secret: "nope") }
         await server.shutdown()
+    }
+
+    @Test func theHostChangesWhatGuestsMayDoLiveAndARefusedEditLeavesNoTrace() async throws {
+        let server = try await server(text: "hello\n", hostSecret: "h0st")
+        let host = try await peer(server, name: "host", secret: "s3cret", role: .host, hostSecret: "h0st")
+        let ann = try await peer(server, name: "ann", secret: "s3cret")
+        let vic = try await peer(server, name: "vic", secret: "w4tch")
+        #expect(ann.access == .editRun)
+        #expect(host.guests == .editRun)
+
+        host.setGuests(.view)
+        var annEvents: [PeerEvent] = [], vicEvents: [PeerEvent] = [], hostEvents: [PeerEvent] = []
+        #expect(await gather(ann, into: &annEvents) { Self.accessEvents($0) == [.view] }, "\(annEvents)")
+        #expect(ann.access == .view && ann.guests == .view)
+        #expect(await gather(vic, into: &vicEvents) { Self.accessEvents($0) == [.view] }, "the watcher heard nothing: \(vicEvents)")
+        #expect(await gather(host, into: &hostEvents) { $0.contains(.access(.editRun, guests: .view)) }, "\(hostEvents)")
+
+        // Ann's edit while she may only watch: refused, and her replica goes back to the document.
+        ann.insert("LOST ", at: 0)
+        #expect(await gather(ann, into: &annEvents) { events in
+            Self.errors(events).contains { $0.contains("refused your ops") } && ann.text == "hello\n" && ann.isConnected
+        }, "ann's text \(ann.text.debugDescription), events \(annEvents)")
+        #expect(await server.text() == "hello\n")
+
+        // Back to edit: her next edit lands everywhere, but runs stay refused; the watcher stays a watcher.
+        host.setGuests(.edit)
+        #expect(await gather(ann, into: &annEvents) { _ in ann.access == .edit }, "\(annEvents)")
+        ann.insert("# ann\n", at: 0)
+        ann.requestRun(language: "python", source: "print(1)\n")
+        #expect(await gather(host, into: &hostEvents) { _ in host.text == "# ann\nhello\n" }, "host text \(host.text.debugDescription)")
+        #expect(await gather(ann, into: &annEvents) { Self.errors($0).contains { $0.contains("refused your run.request") } })
+        #expect(Self.requests(hostEvents).isEmpty, "a run request of an edit-only guest reached the host")
+        #expect(await gather(vic, into: &vicEvents) { _ in vic.text == "# ann\nhello\n" })
+        #expect(vic.access == .view, "the watch-only secret must stay watch-only whatever guests may do")
+
+        // A newcomer with the edit secret gets the current setting.
+        let late = try await peer(server, name: "late", secret: "s3cret")
+        #expect(late.access == .edit && late.guests == .edit)
+        for peer in [host, ann, vic, late] { await peer.close() }
+        await server.shutdown()
+    }
+
+    @Test func aGuestWithTheEditSecretCannotClaimTheHostRoleNorSetRoles() async throws {
+        let server = try await server(text: "x", guests: .edit, hostSecret: "h0st")
+        do {
+            _ = try await peer(server, name: "mallory", secret: "s3cret", role: .host)
+            Issue.record("a guest joined as host without the host key")
+        } catch {
+            #expect("\(error)".contains("only the host's own codesync"), "\(error)")
+        }
+        await #expect(throws: SessionError.self) { _ = try await peer(server, name: "mallory", secret: "s3cret", role: .bridge) }
+        let ann = try await peer(server, name: "ann", secret: "s3cret")
+        ann.setGuests(.editRun)
+        var events: [PeerEvent] = []
+        #expect(await gather(ann, into: &events) { Self.errors($0).contains { $0.contains("refused your roles.set") } }, "\(events)")
+        #expect(ann.access == .edit, "a guest granted itself more than the host allows")
+        await ann.close()
+        await server.shutdown()
+    }
+
+    @Test func aRelayEnforcesTheHostsRolesAndItsLiveChanges() async throws {
+        let relay = try await SessionServer.relay(bind: "127.0.0.1", port: 0, limits: fastLimits())
+        let address = SessionAddress(host: "127.0.0.1", port: relay.port, session: "0123456789abcdef")
+        let document = Replica(agent: "host-doc")
+        document.insert("x", at: 0)
+        let host = try await peer(address, name: "host", secret: "s3cret", role: .host, hostSecret: "h0st",
+                                  viewSecret: "w4tch", guests: .view, state: document.encodeState())
+        let ann = try await peer(address, name: "ann", secret: "s3cret")
+        let vic = try await peer(address, name: "vic", secret: "w4tch")
+        #expect(ann.access == .view, "the relay did not apply the host's --guests")
+        #expect(vic.access == .view)
+        #expect(ann.text == "x")
+        await #expect(throws: SessionError.self) { _ = try await peer(address, name: "mallory", secret: "s3cret", role: .host) }
+
+        ann.insert("NO", at: 0)
+        var annEvents: [PeerEvent] = [], hostEvents: [PeerEvent] = []
+        #expect(await gather(ann, into: &annEvents) { Self.errors($0).contains { $0.contains("refused your ops") } && ann.text == "x" })
+
+        host.setGuests(.editRun)
+        #expect(await gather(ann, into: &annEvents) { _ in ann.access == .editRun }, "\(annEvents)")
+        ann.insert("y", at: 1)
+        ann.requestRun(language: "python", source: "print(2)\n")
+        #expect(await gather(host, into: &hostEvents) { host.text == "xy" && !Self.requests($0).isEmpty }, "\(hostEvents)")
+        #expect(vic.access == .view)
+        for peer in [host, ann, vic] { await peer.close() }
+        await relay.shutdown()
     }
 
     @Test func theWatchSecretIsDerivedDistinctAndStable() {

@@ -227,6 +227,21 @@ struct Harness {
         #expect(h.model.message?.isError == true)
     }
 
+    @Test func ctrlEAsksToCycleGuestRolesOnlyOnAHost() {
+        var guest = Harness("abc")
+        guest.keys(.control("e"))
+        #expect(!guest.effects.contains(.cycleGuestRoles))
+        #expect(guest.model.message?.text.contains("only the host") == true)
+        var host = Harness("abc", columns: 80)
+        host.send(.guestRoles("edit+run"))
+        host.keys(.control("e"))
+        #expect(host.effects.contains(.cycleGuestRoles))
+        host.send(.guestRoles("view"))
+        #expect(host.model.guestRoles == "view")
+        let screen = Renderer.render(host.model).lines.joined(separator: "\n")
+        #expect(screen.contains("[guests: view]"), "\(screen)")
+    }
+
     @Test func followModeKeepsThePeerOnScreen() {
         var h = Harness(Array(repeating: "line", count: 200).joined(separator: "\n"))
         h.send(.peers([RemotePeer(id: "p", name: "pat", colour: 1, cursor: 5 * 150)]))

@@ -32,6 +32,12 @@ public final class CollaborationPeer: @unchecked Sendable {
         public var agent: AgentID?
         /// Measure edit-to-apply latency of remote ops (benchmarks).
         public var recordLatency = false
+        /// Host and bridge: the secret only the host's process knows; it proves the role.
+        public var hostSecret: String?
+        /// Host registering on a relay: the watch-only secret, whose key the relay is given.
+        public var viewSecret: String?
+        /// Host: what guests with the edit secret may do (sent with every hello; the server enforces it).
+        public var guests: GuestAccess?
         public var logger = Logger(label: "codesync.peer")
 
         public init(name: String, secret: String) {
@@ -41,7 +47,8 @@ public final class CollaborationPeer: @unchecked Sendable {
     }
 
     enum Inbound {
-        case welcome(Welcome)
+        /// `resync`: the welcome carries the whole document, to replace a replica the server refused.
+        case welcome(Welcome, resync: Bool)
         case message(WireMessage)
         case state(ConnectionState)
         case error(String)
@@ -61,7 +68,8 @@ public final class CollaborationPeer: @unchecked Sendable {
     let key: SymmetricKey
     let group: MultiThreadedEventLoopGroup
     private let condition = NSCondition()
-    private let replica: Replica
+    /// Replaced (same agent) only when the server refused this peer's ops, by the whole server document.
+    private var replica: Replica
     private var activity: (@Sendable () -> Void)?
     private var inbox: [Inbound] = []
     private var carried: [PeerEvent] = []
@@ -75,8 +83,14 @@ public final class CollaborationPeer: @unchecked Sendable {
     private var acked = 0
     private var unsent = false
     private var colour = 0
-    /// What the host lets this peer do (from the welcome).
+    /// What the host lets this peer do (from the welcome, then `roles` messages).
     private var granted = GuestAccess.editRun
+    /// What guests may do in the session, as the server last said; nil from servers before live roles.
+    private var reportedGuests: GuestAccess?
+    /// Host: what guests should be allowed; sent with each hello and by `setGuests`.
+    private var wantedGuests: GuestAccess?
+    /// The server refused ops of ours: nothing is sent until the replica is replaced by the server's.
+    private var resyncing = false
     private var peers: [String: PresenceInfo] = [:]
     private var order: [String] = []
     private var myCursor: Anchor?
@@ -93,6 +107,7 @@ public final class CollaborationPeer: @unchecked Sendable {
         self.id = replica.agent
         self.key = Auth.sessionKey(secret: options.secret)
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        self.wantedGuests = options.guests
     }
 
     /// Joins the session at `address`; returns once welcomed, or throws a `SessionError` that says why not.
@@ -132,6 +147,18 @@ public final class CollaborationPeer: @unchecked Sendable {
 
     /// What the host lets this peer do (`edit+run` until welcomed, and with hosts before roles).
     public var access: GuestAccess { withLock { granted } }
+
+    /// What guests with the edit secret may do now, as the server last said (nil before roles).
+    public var guests: GuestAccess? { withLock { reportedGuests ?? wantedGuests } }
+
+    /// Host only: changes what guests with the edit secret may do, at once for everyone connected;
+    /// remembered across reconnections. The server answers every member with `roles`.
+    public func setGuests(_ guests: GuestAccess) {
+        withLock {
+            wantedGuests = guests
+            if let link, link.isWelcomed { link.send(.rolesSet(RolesSet(guests: guests))) }
+        }
+    }
 
     /// Inserts `text` at a scalar offset (clamped) and sends it.
     public func insert(_ text: String, at offset: Int) {
@@ -315,7 +342,8 @@ public final class CollaborationPeer: @unchecked Sendable {
 
     private func send(_ update: Update) {
         if let journal { try? journal.append(update) }
-        guard !update.isEmpty else { return }
+        // The replica is about to be replaced by the server's document: this edit cannot be sent.
+        guard !update.isEmpty, !resyncing else { return }
         guard let link, link.isWelcomed else {
             unsent = true
             return
@@ -354,7 +382,7 @@ public final class CollaborationPeer: @unchecked Sendable {
         }
         for item in items {
             switch item {
-            case .welcome(let welcome):
+            case .welcome(let welcome, let resync):
                 colour = welcome.colour
                 peers = [:]
                 order = []
@@ -363,7 +391,23 @@ public final class CollaborationPeer: @unchecked Sendable {
                     order.append(info.peer)
                 }
                 peersDirty = true
-                apply(welcome.update, sentAt: nil)
+                if resync {
+                    // The server refused some of our ops: its document, not ours, is the truth.
+                    let before = replica.scalarCount
+                    replica = Replica(agent: id)
+                    myCursor = nil
+                    myMark = nil
+                    resyncing = false
+                    do {
+                        _ = try replica.apply(welcome.update)
+                    } catch {
+                        events.append(.error("could not load the session's document: \(error)"))
+                    }
+                    events.append(.textChanged([TextChange(offset: 0, deleted: before, inserted: replica.text)]))
+                    textDirty = true
+                } else {
+                    apply(welcome.update, sentAt: nil)
+                }
             case .message(.ops(let ops)):
                 apply(ops.update, sentAt: ops.sentAt)
             case .message(.presence(let info)):
@@ -380,6 +424,7 @@ public final class CollaborationPeer: @unchecked Sendable {
             case .message(.runOutput(let m)): events.append(.run(.output(m)))
             case .message(.runExited(let m)): events.append(.run(.exited(m)))
             case .message(.refused(let refused)): events.append(.error("the host refused your \(refused.what): \(refused.message)"))
+            case .message(.roles(let roles)): events.append(.access(roles.access, guests: roles.guests))
             case .message: break
             case .state(let state): events.append(.connection(state))
             case .error(let text): events.append(.error(text))
@@ -486,10 +531,17 @@ public final class CollaborationPeer: @unchecked Sendable {
     func makeHello(serverNonce: String, clientNonce: String) -> Hello {
         withLock {
             let role = options.role
-            let proof = Auth.joinProof(key: key, serverNonce: serverNonce, clientNonce: clientNonce, session: address.session, peer: id)
-            let registration = (role == .host && !address.session.isEmpty) ? Auth.keyHex(key) : nil
+            let hostKey = role == .guest ? nil : options.hostSecret.map { Auth.sessionKey(secret: $0) }
+            let proof = Auth.joinProof(key: hostKey ?? key, serverNonce: serverNonce, clientNonce: clientNonce, session: address.session, peer: id)
+            let registering = role == .host && !address.session.isEmpty
             return Hello(version: WireProtocol.version, session: address.session, peer: id, name: options.name, role: role,
-                         nonce: clientNonce, proof: proof, known: replica.version, key: registration)
+                         nonce: clientNonce, proof: proof,
+                         // After a refusal: ask for the whole document, which replaces ours.
+                         known: resyncing ? VersionVector() : replica.version,
+                         key: registering ? Auth.keyHex(key) : nil,
+                         hostKey: registering ? hostKey.map(Auth.keyHex) : nil,
+                         viewKey: registering ? options.viewSecret.map { Auth.keyHex(Auth.sessionKey(secret: $0)) } : nil,
+                         guests: role == .host ? wantedGuests : nil)
         }
     }
 
@@ -504,10 +556,12 @@ public final class CollaborationPeer: @unchecked Sendable {
             everConnected = true
             colour = welcome.colour
             granted = welcome.access ?? .editRun
-            push(.welcome(welcome))
+            reportedGuests = welcome.guests
+            push(.welcome(welcome, resync: resyncing))
             push(.state(.connected))
-            // Whatever the server lacks: offline edits, or the host's document on first registration.
-            let missing = replica.updates(since: welcome.known)
+            // Whatever the server lacks: offline edits, or the host's document on first registration
+            // (nothing while resyncing: what the server lacks is what it refused).
+            let missing = resyncing ? Update() : replica.updates(since: welcome.known)
             unsent = false
             if !missing.isEmpty {
                 seq += 1
@@ -521,15 +575,31 @@ public final class CollaborationPeer: @unchecked Sendable {
     }
 
     func received(_ message: WireMessage, on handler: ClientConnection) {
-        withLock {
-            guard link === handler else { return }
-            if case .ack(let ack) = message {
+        let reload: Bool = withLock {
+            guard link === handler else { return false }
+            switch message {
+            case .ack(let ack):
                 acked = max(acked, ack.seq)
                 activity?()
-                return
+                return false
+            case .roles(let roles):
+                granted = roles.access
+                reportedGuests = roles.guests
+            case .refused(let refused) where refused.what == "ops" && !resyncing:
+                // Our replica holds edits the document never will: reconnect asking for the whole
+                // document and replace ours with it (same agent: the server never saw the refused seqs).
+                resyncing = true
+                push(.message(message))
+                return true
+            default:
+                break
             }
             push(.message(message))
+            return false
         }
+        // Outside the lock: closing may report the link's end synchronously. A moment later, so
+        // that answers already on their way (another refusal, say) are still read and shown.
+        if reload { handler.abort(after: .milliseconds(200)) }
     }
 
     /// The link ended or never came up; `fatal` errors (wrong secret, version) stop reconnecting.
@@ -543,7 +613,8 @@ public final class CollaborationPeer: @unchecked Sendable {
                 closed = true
                 return (first, false, 0)
             }
-            if fatal || !options.reconnect {
+            // A refusal's reload reconnects even where reconnecting is off: it is not a lost link.
+            if fatal || (!options.reconnect && !resyncing) {
                 closed = true
                 push(.error(error.description))
                 push(.state(.closed(reason: error.description)))
@@ -707,6 +778,12 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
     /// Closes at once without a goodbye; safe from any thread.
     func abort() {
         channel?.close(promise: nil)
+    }
+
+    /// Drops the connection after `delay`, reading what arrives meanwhile.
+    func abort(after delay: TimeAmount) {
+        guard let channel else { return }
+        channel.eventLoop.scheduleTask(in: delay) { channel.close(promise: nil) }
     }
 
     private func fail(_ error: SessionError, fatal: Bool) {

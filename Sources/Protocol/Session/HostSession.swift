@@ -15,7 +15,8 @@ public final class HostSession: Sendable {
         public var relay: SessionAddress?
         /// With `relay`: listen directly as well, bridging both (peers on either side see each other's edits).
         public var listenToo = false
-        /// What guests with the edit secret may do (direct hosts; a relay does not enforce roles).
+        /// What guests with the edit secret may do at first (`setGuests` changes it live). The
+        /// server enforces it: this host's own server, or the relay (which the host tells).
         public var guests = GuestAccess.editRun
         public var limits = SessionLimits()
         public var stateDirectory = StateDirectory.url
@@ -36,7 +37,7 @@ public final class HostSession: Sendable {
     public let server: SessionServer?
     /// The session secret (also kept in the journal, so a restarted host keeps its join line).
     public let secret: String
-    /// The watch-only secret (direct hosts only): joiners proving it may only watch.
+    /// The watch-only secret: joiners proving it may only watch.
     public let viewSecret: String?
     /// Where joiners connect.
     public let joinAddress: SessionAddress
@@ -56,8 +57,18 @@ public final class HostSession: Sendable {
         [joinLine] + (bridgedRelayAddress.map { ["codesync join \($0) --secret \(secret)"] } ?? [])
     }
 
-    /// The line for a watch-only guest; nil through a relay.
+    /// The line for a watch-only guest.
     public var watchLine: String? { viewSecret.map { "codesync join \(joinAddress) --secret \($0)" } }
+
+    /// What guests with the edit secret may do now.
+    public var guests: GuestAccess { peer.guests ?? .editRun }
+
+    /// Changes what guests with the edit secret may do, at once for everyone connected (also on the
+    /// relay when bridging). Watch-only guests stay watch-only.
+    public func setGuests(_ guests: GuestAccess) {
+        peer.setGuests(guests)
+        bridge?.remote.setGuests(guests)
+    }
 
     private init(peer: CollaborationPeer, server: SessionServer?, secret: String, joinAddress: SessionAddress, recovered: Int?, file: URL,
                  relayJournalURL: URL?, bridge: RelayBridge? = nil, viewSecret: String? = nil) {
@@ -80,7 +91,7 @@ public final class HostSession: Sendable {
         let hubAgent = "host-\(Auth.randomHex(count: 3))"
         let recovered = try Journal.recover(url: journalURL, agent: hubAgent)
         let replica: Replica
-        let header: JournalHeader
+        var header: JournalHeader
         if let recovered {
             replica = recovered.replica
             header = recovered.header
@@ -90,13 +101,21 @@ public final class HostSession: Sendable {
             let text = try readOrCreate(file)
             if !text.isEmpty { replica.insert(text, at: 0) }
             header = JournalHeader(file: file.path, session: Auth.randomHex(count: 8), secret: Auth.generateSecret(),
-                                   port: options.port ?? defaultPort)
+                                   port: options.port ?? defaultPort, hostSecret: Auth.generateSecret())
         }
+        // Journals from before host keys have none: a new one serves (it only has to outlive this process's relay registration).
+        let hostSecret = header.hostSecret ?? Auth.generateSecret()
+        header.hostSecret = hostSecret
+        let viewSecret = Auth.viewSecret(for: header.secret)
+        let finalHeader = header
         var peerOptions = CollaborationPeer.Options(name: options.name, secret: header.secret)
         peerOptions.role = .host
         peerOptions.limits = options.limits
         peerOptions.logger = options.logger
         peerOptions.agent = CollaborationPeer.makeAgent(name: options.name)
+        peerOptions.hostSecret = hostSecret
+        peerOptions.viewSecret = viewSecret
+        peerOptions.guests = options.guests
 
         if let relay = options.relay, !options.listenToo {
             let address = SessionAddress(host: relay.host, port: relay.port, session: header.session)
@@ -110,7 +129,7 @@ public final class HostSession: Sendable {
             }
             peer.attachHostFile(file, journal: journal)
             return HostSession(peer: peer, server: nil, secret: header.secret, joinAddress: address,
-                               recovered: recovered?.updates, file: file, relayJournalURL: journalURL)
+                               recovered: recovered?.updates, file: file, relayJournalURL: journalURL, viewSecret: viewSecret)
         }
 
         let port = options.port ?? (recovered != nil ? header.port : defaultPort)
@@ -118,9 +137,9 @@ public final class HostSession: Sendable {
         let box = LoopConfined(value: replica)
         let server = try await SessionServer.host(
             sessionID: header.session, secret: header.secret, bind: options.bind, port: port, limits: options.limits,
-            logger: options.logger, viewSecret: Auth.viewSecret(for: header.secret), guests: options.guests
+            logger: options.logger, viewSecret: viewSecret, guests: options.guests, hostSecret: hostSecret
         ) {
-            var saved = header
+            var saved = finalHeader
             saved.port = port
             return (box.value, try Journal(url: journalURL, header: saved, replica: box.value))
         }
@@ -142,7 +161,8 @@ public final class HostSession: Sendable {
                 bridgeOptions.agent = CollaborationPeer.makeAgent(name: "relay")
                 let remote = try await CollaborationPeer.join(
                     SessionAddress(host: relay.host, port: relay.port, session: header.session), options: bridgeOptions, state: initialState)
-                bridgeOptions.role = .guest
+                // Passes edits across whatever guests may do, and never gets run requests.
+                bridgeOptions.role = .bridge
                 bridgeOptions.agent = CollaborationPeer.makeAgent(name: "bridge")
                 let localSide = try await CollaborationPeer.join(local, options: bridgeOptions)
                 bridge = RelayBridge(local: localSide, remote: remote)
@@ -154,7 +174,7 @@ public final class HostSession: Sendable {
         }
         return HostSession(peer: peer, server: server, secret: header.secret, joinAddress: shown,
                            recovered: recovered?.updates, file: file, relayJournalURL: nil, bridge: bridge,
-                           viewSecret: Auth.viewSecret(for: header.secret))
+                           viewSecret: viewSecret)
     }
 
     /// Writes the document atomically to the file.

@@ -11,10 +11,12 @@ import NIOCore
 final class Hub {
     let id: String
     let key: SymmetricKey
-    /// The watch-only secret's key (direct hosts): a joiner proving it gets `view` access.
+    /// The watch-only secret's key: a joiner proving it gets `view` access.
     let viewKey: SymmetricKey?
-    /// What joiners with the edit secret may do.
-    let guestAccess: GuestAccess
+    /// The key the `host` (and its bridge) must prove; nil: the session key (hosts before host keys).
+    let hostKey: SymmetricKey?
+    /// What joiners with the edit secret may do; the host changes it live (`roles.set`).
+    private(set) var guestAccess: GuestAccess
     let replica: Replica
     let journal: Journal?
     private let logger: Logger
@@ -27,10 +29,11 @@ final class Hub {
     private var runReplay: RunReplay?
 
     init(id: String, key: SymmetricKey, replica: Replica, journal: Journal?, limits: SessionLimits, logger: Logger,
-         viewKey: SymmetricKey? = nil, guestAccess: GuestAccess = .editRun) {
+         viewKey: SymmetricKey? = nil, hostKey: SymmetricKey? = nil, guestAccess: GuestAccess = .editRun) {
         self.id = id
         self.key = key
         self.viewKey = viewKey
+        self.hostKey = hostKey
         self.guestAccess = guestAccess
         self.replica = replica
         self.journal = journal
@@ -62,14 +65,18 @@ final class Hub {
         order.append(hello.peer)
         let info = PresenceInfo(peer: hello.peer, name: hello.name, colour: colour, cursor: presence[hello.peer]?.cursor, mark: presence[hello.peer]?.mark)
         presence[hello.peer] = info
-        let access: GuestAccess = hello.role == .host ? .editRun : viewOnly ? .view : guestAccess
-        connection.activate(hub: self, peer: hello.peer, name: hello.name, role: hello.role, access: access)
+        if hello.role == .host, let wanted = hello.guests, wanted != guestAccess {
+            // A host (re)connecting says what guests may do: it is the authority, the server only enforces.
+            setGuests(wanted)
+        }
+        let access: GuestAccess = hello.role != .guest ? .editRun : viewOnly ? .view : guestAccess
+        connection.activate(hub: self, peer: hello.peer, name: hello.name, role: hello.role, access: access, watchOnly: viewOnly)
         // The welcome proves the secret the joiner proved: the watch-only one for a watch-only joiner.
         let proof = Auth.welcomeProof(key: viewOnly ? viewKey ?? key : key, serverNonce: serverNonce, clientNonce: hello.nonce, session: hello.session, peer: hello.peer)
         let others = order.filter { $0 != hello.peer }.compactMap { presence[$0] }
         connection.send(.welcome(Welcome(
             version: hello.version, session: id, peer: hello.peer, colour: colour, proof: proof, peers: others,
-            update: replica.updates(since: hello.known), known: replica.version, access: access)))
+            update: replica.updates(since: hello.known), known: replica.version, access: access, guests: guestAccess)))
         broadcast(.presence(info), except: hello.peer)
         if hello.role != .host, let runReplay {
             for message in runReplay.messages { connection.send(message) }
@@ -113,6 +120,26 @@ final class Hub {
             }
         }
         connection.acknowledge(ops.seq)
+    }
+
+    /// The host changes what guests with the edit secret may do; anyone else is refused.
+    func setGuests(_ guests: GuestAccess, from connection: ServerConnection) {
+        guard connection.role == .host else {
+            connection.send(.refused(Refused(what: "roles.set", message: "only the host decides what guests may do")))
+            return
+        }
+        logger.info("\(connection.name) set guest access to \(guests.rawValue)")
+        setGuests(guests)
+    }
+
+    /// Applies a new guest access to every edit-secret guest and tells every member.
+    private func setGuests(_ guests: GuestAccess) {
+        guestAccess = guests
+        for peer in order {
+            guard let member = members[peer] else { continue }
+            if member.role == .guest && !member.watchOnly { member.grant(guests) }
+            member.send(.roles(Roles(guests: guests, access: member.access)))
+        }
     }
 
     /// A member moved its cursor.

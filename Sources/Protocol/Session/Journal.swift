@@ -20,8 +20,11 @@ public struct JournalHeader: Codable, Equatable, Sendable {
     public var session: String
     public var secret: String
     public var port: Int
-    public init(file: String, session: String, secret: String, port: Int) {
-        self.file = file; self.session = session; self.secret = secret; self.port = port
+    /// The secret only the host's own process knows: it proves the `host` role (absent in journals
+    /// written before host keys; a recovering host then makes a new one).
+    public var hostSecret: String?
+    public init(file: String, session: String, secret: String, port: Int, hostSecret: String? = nil) {
+        self.file = file; self.session = session; self.secret = secret; self.port = port; self.hostSecret = hostSecret
     }
 }
 

@@ -43,6 +43,8 @@ public enum PeerEvent: Equatable, Sendable {
     case peersChanged([PeerPresence])
     case connection(ConnectionState)
     case run(SessionRunEvent)
+    /// The host changed what this peer may do (`guests`: what edit-secret guests may do now).
+    case access(GuestAccess, guests: GuestAccess)
     /// A problem worth showing the user (one line).
     case error(String)
 }

@@ -30,6 +30,8 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
     private(set) var role = PeerRole.guest
     /// What the host lets this peer do.
     private(set) var access = GuestAccess.editRun
+    /// Joined with the watch-only secret: stays `view` whatever the host sets for guests.
+    private(set) var watchOnly = false
     private(set) weak var hub: Hub?
     let remote: String
 
@@ -120,10 +122,12 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
         case .bye: close(reason: "bye")
         case .runRequest, .runCancel, .runStarted, .runOutput, .runExited:
             hub.route(message, payload: frame, from: self)
+        case .rolesSet(let roles):
+            hub.setGuests(roles.guests, from: self)
         case .unknown(let type):
             logger.info("\(describe): ignored message of unknown type '\(type)'")
-        case .refused:
-            logger.info("\(describe): ignored a refused message (only a server sends those)")
+        case .refused, .roles:
+            logger.info("\(describe): ignored a \(message.type) message (only a server sends those)")
         case .error(let error):
             logger.info("\(describe): peer reported \(error.code.rawValue): \(error.message)")
             close(reason: "peer error")
@@ -133,7 +137,8 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
     }
 
     /// The handshake succeeded: this connection now belongs to `hub` as `peer`.
-    func activate(hub: Hub, peer: String, name: String, role: PeerRole, access: GuestAccess = .editRun) {
+    func activate(hub: Hub, peer: String, name: String, role: PeerRole, access: GuestAccess = .editRun, watchOnly: Bool = false) {
+        self.watchOnly = watchOnly
         self.hub = hub
         self.peer = peer
         self.name = name
@@ -141,6 +146,9 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
         self.access = access
         state = .active
     }
+
+    /// The host changed what this peer may do.
+    func grant(_ access: GuestAccess) { self.access = access }
 
     var describe: String { peer.isEmpty ? remote : "\(peer) (\(remote))" }
 

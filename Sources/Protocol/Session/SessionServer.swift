@@ -65,7 +65,9 @@ final class ServerCore: @unchecked Sendable {
                     return
                 }
                 hub = Hub(id: hello.session, key: key, replica: Replica(agent: "relay-\(Auth.randomHex(count: 3))"),
-                          journal: nil, limits: limits, logger: logger)
+                          journal: nil, limits: limits, logger: logger,
+                          viewKey: hello.viewKey.flatMap(Auth.key(fromHex:)), hostKey: hello.hostKey.flatMap(Auth.key(fromHex:)),
+                          guestAccess: hello.guests ?? .editRun)
                 sessions[hello.session] = hub
                 logger.info("session \(hello.session) registered by \(connection.remote)")
             } else {
@@ -73,10 +75,20 @@ final class ServerCore: @unchecked Sendable {
                 return
             }
         }
-        let full = Auth.verifyJoin(hello.proof, key: hub.key, serverNonce: serverNonce, clientNonce: hello.nonce,
-                                   session: hello.session, peer: hello.peer)
+        // The host and its bridge prove the host key, which only the host's process holds, so a guest
+        // who knows the edit secret cannot claim the host's rights (running code, reporting runs).
+        let claimsHost = hello.role != .guest
+        func proves(_ key: SymmetricKey) -> Bool {
+            Auth.verifyJoin(hello.proof, key: key, serverNonce: serverNonce, clientNonce: hello.nonce, session: hello.session, peer: hello.peer)
+        }
+        let full = proves(claimsHost ? hub.hostKey ?? hub.key : hub.key)
+        if claimsHost && !full && hub.hostKey != nil && proves(hub.key) {
+            logger.warning("\(connection.remote) (\(hello.name)) claimed the \(hello.role.rawValue) role without the host key")
+            connection.fail(.auth, "only the host's own codesync may join as \(hello.role.rawValue); join as a guest")
+            return
+        }
         // Not the edit secret: maybe the watch-only one (which can never make a host).
-        let viewOnly = !full && hello.role != .host && hub.viewKey.map {
+        let viewOnly = !full && !claimsHost && hub.viewKey.map {
             Auth.verifyJoin(hello.proof, key: $0, serverNonce: serverNonce, clientNonce: hello.nonce, session: hello.session, peer: hello.peer)
         } == true
         guard full || viewOnly else {
@@ -131,10 +143,12 @@ public final class SessionServer: Sendable {
 
     /// Serves one document as a host. `makeState` runs on the server's loop and returns the
     /// document (and its journal, which the server then owns). Guests proving `secret` get
-    /// `guests` access; those proving `viewSecret` may only watch.
+    /// `guests` access; those proving `viewSecret` may only watch. With `hostSecret`, only a peer
+    /// proving it may join as the host (or its bridge); without, the edit secret suffices.
     public static func host(
         sessionID: String, secret: String, bind: String, port: Int, limits: SessionLimits = SessionLimits(),
         logger: Logger = Logger(label: "codesync.host"), viewSecret: String? = nil, guests: GuestAccess = .editRun,
+        hostSecret: String? = nil,
         makeState: @escaping @Sendable () throws -> (Replica, Journal?)
     ) async throws -> SessionServer {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
@@ -142,7 +156,8 @@ public final class SessionServer: Sendable {
         let hub = try await loop.submit {
             let (replica, journal) = try makeState()
             return LoopConfined(value: Hub(id: sessionID, key: Auth.sessionKey(secret: secret), replica: replica, journal: journal, limits: limits, logger: logger,
-                                           viewKey: viewSecret.map { Auth.sessionKey(secret: $0) }, guestAccess: guests))
+                                           viewKey: viewSecret.map { Auth.sessionKey(secret: $0) },
+                                           hostKey: hostSecret.map { Auth.sessionKey(secret: $0) }, guestAccess: guests))
         }.get()
         let core = ServerCore(mode: .host(hub.value), limits: limits, logger: logger, eventLoop: loop)
         return try await start(core: core, group: group, bind: bind, port: port, sessionID: sessionID)

@@ -13,6 +13,9 @@ public enum WireProtocol {
 public enum PeerRole: String, Codable, Sendable {
     /// The peer that owns the file (and, with a relay, registers the session).
     case host
+    /// A host's own helper that passes edits between its direct server and a relay: proves the
+    /// host key like the host, may always edit, but never receives run requests.
+    case bridge
     /// Anybody else.
     case guest
 }
@@ -44,12 +47,20 @@ public struct Hello: Codable, Equatable, Sendable {
     public var known: VersionVector
     /// Relay registration only: the derived session key (never the secret itself).
     public var key: String?
+    /// Relay registration only: the key a host proves (derived from a secret only the host's process holds).
+    public var hostKey: String?
+    /// Relay registration only: the watch-only secret's key.
+    public var viewKey: String?
+    /// Host only: what guests with the edit secret may do (the server enforces it).
+    public var guests: GuestAccess?
     public init(
         version: Int, session: String, peer: String, name: String, role: PeerRole, nonce: String,
-        proof: String, known: VersionVector, key: String? = nil
+        proof: String, known: VersionVector, key: String? = nil, hostKey: String? = nil, viewKey: String? = nil,
+        guests: GuestAccess? = nil
     ) {
         self.version = version; self.session = session; self.peer = peer; self.name = name
         self.role = role; self.nonce = nonce; self.proof = proof; self.known = known; self.key = key
+        self.hostKey = hostKey; self.viewKey = viewKey; self.guests = guests
     }
 }
 
@@ -80,12 +91,15 @@ public struct Welcome: Codable, Equatable, Sendable {
     public var known: VersionVector
     /// What the host lets this joiner do; absent means `edit+run` (hosts before roles).
     public var access: GuestAccess?
+    /// What guests with the edit secret may do now (absent: hosts before live roles).
+    public var guests: GuestAccess?
     public init(
         version: Int, session: String, peer: String, colour: Int, proof: String, peers: [PresenceInfo],
-        update: Update, known: VersionVector, access: GuestAccess? = nil
+        update: Update, known: VersionVector, access: GuestAccess? = nil, guests: GuestAccess? = nil
     ) {
         self.version = version; self.session = session; self.peer = peer; self.colour = colour
         self.proof = proof; self.peers = peers; self.update = update; self.known = known; self.access = access
+        self.guests = guests
     }
 }
 
@@ -99,6 +113,21 @@ public enum GuestAccess: String, Codable, Sendable, CaseIterable {
     public var canEdit: Bool { self != .view }
     /// The guest may start and cancel runs.
     public var canRun: Bool { self == .editRun }
+}
+
+/// The host changes what guests with the edit secret may do (`roles.set`, host → server).
+public struct RolesSet: Codable, Equatable, Sendable {
+    public var guests: GuestAccess
+    public init(guests: GuestAccess) { self.guests = guests }
+}
+
+/// The server tells a member the session's guest access and its own (`roles`, server → peer).
+public struct Roles: Codable, Equatable, Sendable {
+    /// What guests with the edit secret may do now.
+    public var guests: GuestAccess
+    /// What the receiving peer may do now.
+    public var access: GuestAccess
+    public init(guests: GuestAccess, access: GuestAccess) { self.guests = guests; self.access = access }
 }
 
 /// The host refused one message of a peer (its role does not allow it); the connection stays open.
@@ -174,9 +203,14 @@ public struct RunCancelMessage: Codable, Equatable, Sendable {
 /// The host started a run.
 public struct RunStartedMessage: Codable, Equatable, Sendable {
     public var run: String
+    /// The requester's peer id.
     public var by: String
     public var language: String
-    public init(run: String, by: String, language: String) { self.run = run; self.by = by; self.language = language }
+    /// The requester's display name (absent from hosts before names were sent).
+    public var byName: String?
+    public init(run: String, by: String, language: String, byName: String? = nil) {
+        self.run = run; self.by = by; self.language = language; self.byName = byName
+    }
 }
 
 /// A chunk of a run's output.
@@ -195,10 +229,13 @@ public struct RunExitedMessage: Codable, Equatable, Sendable {
     public var outcome: String
     public var code: Int?
     public var durationMs: Int
-    /// Who cancelled it, when cancelled.
+    /// Who cancelled it (peer id), when cancelled.
     public var by: String?
-    public init(run: String, outcome: String, code: Int?, durationMs: Int, by: String? = nil) {
+    /// The canceller's display name.
+    public var byName: String?
+    public init(run: String, outcome: String, code: Int?, durationMs: Int, by: String? = nil, byName: String? = nil) {
         self.run = run; self.outcome = outcome; self.code = code; self.durationMs = durationMs; self.by = by
+        self.byName = byName
     }
 }
 
@@ -221,6 +258,8 @@ public enum WireMessage: Equatable, Sendable {
     case runOutput(RunOutputMessage)
     case runExited(RunExitedMessage)
     case refused(Refused)
+    case rolesSet(RolesSet)
+    case roles(Roles)
     /// A message type this build does not know (from a newer peer).
     case unknown(type: String)
 
@@ -244,6 +283,8 @@ public enum WireMessage: Equatable, Sendable {
         case .runOutput: "run.output"
         case .runExited: "run.exited"
         case .refused: "refused"
+        case .rolesSet: "roles.set"
+        case .roles: "roles"
         case .unknown(let type): type
         }
     }
@@ -279,6 +320,8 @@ extension WireMessage: Codable {
         case "run.output": self = .runOutput(try RunOutputMessage(from: decoder))
         case "run.exited": self = .runExited(try RunExitedMessage(from: decoder))
         case "refused": self = .refused(try Refused(from: decoder))
+        case "roles.set": self = .rolesSet(try RolesSet(from: decoder))
+        case "roles": self = .roles(try Roles(from: decoder))
         default: self = .unknown(type: type)
         }
     }
@@ -303,6 +346,8 @@ extension WireMessage: Codable {
         case .runOutput(let m): try m.encode(to: encoder)
         case .runExited(let m): try m.encode(to: encoder)
         case .refused(let m): try m.encode(to: encoder)
+        case .rolesSet(let m): try m.encode(to: encoder)
+        case .roles(let m): try m.encode(to: encoder)
         case .unknown: break
         }
     }
