@@ -167,6 +167,41 @@ import Testing
         await server.shutdown()
     }
 
+    @Test func afterARefusalEveryLaterEditOnThatConnectionIsRefusedEvenIfAllowedAgain() async throws {
+        // Ops sent after a refused one may build on it (the next sequence numbers of the same agent):
+        // applying them would park them for ever, or let them in once the gap is filled by other edits.
+        let server = try await server(text: "x", hostSecret: "h0st")
+        let host = try await peer(server, name: "host", secret: "s3cret", role: .host, hostSecret: "h0st")
+        let raw = try RawClient(port: server.port)
+        let welcome = try await raw.authenticate(peer: "raw-1")
+        #expect(welcome?.access == .editRun)
+        let local = Replica(agent: "raw-1")
+        _ = try local.apply(try #require(welcome).update)
+        let first = local.insert("A", at: 0), second = local.insert("B", at: 1)
+        /// The next message that is not liveness or presence traffic.
+        func next() async -> WireMessage? {
+            while let message = await raw.read() {
+                switch message {
+                case .ping, .pong, .presence: continue
+                default: return message
+                }
+            }
+            return nil
+        }
+        host.setGuests(.view)
+        #expect(await next() == .roles(Roles(guests: .view, access: .view)))
+        try raw.write(.ops(Ops(peer: "raw-1", seq: 1, update: first)))
+        #expect(await next() == .refused(Refused(what: "ops", message: "you may only watch this session: your edit was not applied")))
+        host.setGuests(.editRun)
+        #expect(await next() == .roles(Roles(guests: .editRun, access: .editRun)))
+        try raw.write(.ops(Ops(peer: "raw-1", seq: 2, update: second)))
+        guard case .refused(let refused) = await next() else { Issue.record("the op after a refused one was not refused"); return }
+        #expect(refused.message.contains("an earlier edit of yours was refused"), "\(refused.message)")
+        #expect(await server.text() == "x")
+        await host.close()
+        await server.shutdown()
+    }
+
     @Test func aGuestWithTheEditSecretCannotClaimTheHostRoleNorSetRoles() async throws {
         let server = try await server(text: "x", guests: .edit, hostSecret: "h0st")
         do {
@@ -187,7 +222,7 @@ import Testing
 
     @Test func aRelayEnforcesTheHostsRolesAndItsLiveChanges() async throws {
         let relay = try await SessionServer.relay(bind: "127.0.0.1", port: 0, limits: fastLimits())
-        let address = SessionAddress(host: "127.0.0.1", port: relay.port, session: "0123456789abcdef")
+        let address = SessionAddress(host: "127.0.0.1", port: relay.port, session: Auth.sessionID(hostSecret: "h0st"))
         let document = Replica(agent: "host-doc")
         document.insert("x", at: 0)
         let host = try await peer(address, name: "host", secret: "s3cret", role: .host, hostSecret: "h0st",

@@ -144,41 +144,68 @@ import Testing
                                     known: Replica(agent: "p").version)))
         let error = await raw2.readError()
         #expect(error?.code == .version)
-        #expect(error?.message.contains("[1]") == true && error?.message.contains("99") == true)
+        #expect(error?.message.contains("[\(WireProtocol.version)]") == true && error?.message.contains("99") == true)
         #expect(SessionError.versionMismatch(ours: [1], theirs: [2]).description.contains("version 2"))
         await server.shutdown()
     }
 
     @Test func relayKeepsSessionsIsolatedAndServesLateJoiners() async throws {
         let relay = try await SessionServer.relay(bind: "127.0.0.1", port: 0, limits: fastLimits())
-        func hostOn(_ session: String, text: String, secret: String) async throws -> CollaborationPeer {
+        // A relay session's id is derived from its host key.
+        let aaa = Auth.sessionID(hostSecret: "host-a"), bbb = Auth.sessionID(hostSecret: "host-b")
+        func hostOn(_ session: String, hostSecret: String, text: String, secret: String) async throws -> CollaborationPeer {
             var options = CollaborationPeer.Options(name: "host-\(session)", secret: secret)
             options.role = .host
+            options.hostSecret = hostSecret
             options.limits = fastLimits()
             let replica = Replica(agent: "h-\(session)")
             replica.insert(text, at: 0)
             return try await CollaborationPeer.join(SessionAddress(host: "127.0.0.1", port: relay.port, session: session),
                                                     options: options, state: replica.encodeState())
         }
-        let hostA = try await hostOn("aaa", text: "doc A", secret: "secret-a")
-        let hostB = try await hostOn("bbb", text: "doc B", secret: "secret-b")
+        let hostA = try await hostOn(aaa, hostSecret: "host-a", text: "doc A", secret: "secret-a")
+        let hostB = try await hostOn(bbb, hostSecret: "host-b", text: "doc B", secret: "secret-b")
         #expect(await eventually(peers: [hostA, hostB]) { hostA.isSynced && hostB.isSynced })
-        let joinA = try await join(relay, name: "ja", secret: "secret-a", session: "aaa")
-        let joinB = try await join(relay, name: "jb", secret: "secret-b", session: "bbb")
+        let joinA = try await join(relay, name: "ja", secret: "secret-a", session: aaa)
+        let joinB = try await join(relay, name: "jb", secret: "secret-b", session: bbb)
         #expect(await eventually(peers: [joinA, joinB]) { joinA.text == "doc A" && joinB.text == "doc B" })
         // A's secret does not open B, and an unknown session is named.
-        await #expect(throws: SessionError.wrongSecret) { _ = try await join(relay, name: "x", secret: "secret-a", session: "bbb") }
+        await #expect(throws: SessionError.wrongSecret) { _ = try await join(relay, name: "x", secret: "secret-a", session: bbb) }
         await #expect(throws: SessionError.noSuchSession("zzz")) { _ = try await join(relay, name: "x", secret: "secret-a", session: "zzz") }
         joinA.insert("!", at: 5)
         #expect(await eventually(peers: [hostA, joinA, hostB]) { hostA.text == "doc A!" })
         #expect(hostB.text == "doc B")
         // The host goes away; a late joiner still gets the whole document from the relay.
         await hostA.close()
-        let late = try await join(relay, name: "late", secret: "secret-a", session: "aaa")
+        let late = try await join(relay, name: "late", secret: "secret-a", session: aaa)
         _ = late.poll()
         #expect(late.text == "doc A!")
         #expect(await relay.sessionCount() == 2)
         for peer in [joinA, joinB, hostB, late] { await peer.close() }
+        await relay.shutdown()
+    }
+
+    @Test func aRelayRegistersASessionOnlyUnderTheIDItsHostKeyGives() async throws {
+        let relay = try await SessionServer.relay(bind: "127.0.0.1", port: 0, limits: fastLimits())
+        var options = CollaborationPeer.Options(name: "mallory", secret: "s3cret")
+        options.role = .host
+        options.limits = fastLimits()
+        options.reconnect = false
+        // Someone who read a join line tries to take its session id with a host key of their own.
+        let victim = Auth.sessionID(hostSecret: "the real host's")
+        options.hostSecret = "mallory's"
+        do {
+            _ = try await CollaborationPeer.join(SessionAddress(host: "127.0.0.1", port: relay.port, session: victim), options: options)
+            Issue.record("the relay registered a session id that the host key does not give")
+        } catch {
+            #expect("\(error)".contains("must be the first 16 hex digits of SHA-256 of the host key"), "\(error)")
+        }
+        // Without a host key there is no registering at all.
+        options.hostSecret = nil
+        await #expect(throws: SessionError.self) {
+            _ = try await CollaborationPeer.join(SessionAddress(host: "127.0.0.1", port: relay.port, session: victim), options: options)
+        }
+        #expect(await relay.sessionCount() == 0)
         await relay.shutdown()
     }
 
@@ -188,8 +215,10 @@ import Testing
         let relay = try await SessionServer.relay(bind: "127.0.0.1", port: 0, limits: limits)
         var options = CollaborationPeer.Options(name: "h", secret: "k")
         options.role = .host
+        options.hostSecret = "idle-host"
         options.limits = limits
-        let host = try await CollaborationPeer.join(SessionAddress(host: "127.0.0.1", port: relay.port, session: "idle"), options: options)
+        let host = try await CollaborationPeer.join(
+            SessionAddress(host: "127.0.0.1", port: relay.port, session: Auth.sessionID(hostSecret: "idle-host")), options: options)
         #expect(await relay.sessionCount() == 1)
         await host.close()
         #expect(await eventually { await relay.sessionCount() == 0 })

@@ -91,6 +91,8 @@ public final class CollaborationPeer: @unchecked Sendable {
     private var wantedGuests: GuestAccess?
     /// The server refused ops of ours: nothing is sent until the replica is replaced by the server's.
     private var resyncing = false
+    /// The reconnection that reloads the document is owed even where reconnecting is off (once).
+    private var reloadOwed = false
     private var peers: [String: PresenceInfo] = [:]
     private var order: [String] = []
     private var myCursor: Anchor?
@@ -149,7 +151,7 @@ public final class CollaborationPeer: @unchecked Sendable {
     public var access: GuestAccess { withLock { granted } }
 
     /// What guests with the edit secret may do now, as the server last said (nil before roles).
-    public var guests: GuestAccess? { withLock { reportedGuests ?? wantedGuests } }
+    public var guests: GuestAccess? { withLock { wantedGuests ?? reportedGuests } }
 
     /// Host only: changes what guests with the edit secret may do, at once for everyone connected;
     /// remembered across reconnections. The server answers every member with `roles`.
@@ -239,7 +241,7 @@ public final class CollaborationPeer: @unchecked Sendable {
     }
 
     /// True when connected and every local edit has been acknowledged (stored) by the server.
-    public var isSynced: Bool { withLock { link?.isWelcomed == true && !unsent && acked >= seq } }
+    public var isSynced: Bool { withLock { link?.isWelcomed == true && !unsent && !resyncing && acked >= seq } }
 
     /// The current connection state.
     public var isConnected: Bool { withLock { link?.isWelcomed == true } }
@@ -553,11 +555,17 @@ public final class CollaborationPeer: @unchecked Sendable {
             attempt = 0
             seq = 0
             acked = 0
+            let everConnectedBefore = everConnected
             everConnected = true
             colour = welcome.colour
+            let before = (granted, reportedGuests)
             granted = welcome.access ?? .editRun
             reportedGuests = welcome.guests
             push(.welcome(welcome, resync: resyncing))
+            if everConnectedBefore && (before.0 != granted || before.1 != reportedGuests) {
+                // Roles changed while we were away (or after a refusal): the editor must hear it.
+                push(.message(.roles(Roles(guests: reportedGuests ?? granted, access: granted))))
+            }
             push(.state(.connected))
             // Whatever the server lacks: offline edits, or the host's document on first registration
             // (nothing while resyncing: what the server lacks is what it refused).
@@ -585,11 +593,18 @@ public final class CollaborationPeer: @unchecked Sendable {
             case .roles(let roles):
                 granted = roles.access
                 reportedGuests = roles.guests
-            case .refused(let refused) where refused.what == "ops" && !resyncing:
+            case .refused(let refused) where refused.what == "ops" && !resyncing && options.role == .guest:
                 // Our replica holds edits the document never will: reconnect asking for the whole
-                // document and replace ours with it (same agent: the server never saw the refused seqs).
+                // document and replace ours with it (same agent: the server refuses every later op of
+                // the refused connection, so it never holds our seqs past the first refused one).
                 resyncing = true
+                reloadOwed = true
                 push(.message(message))
+                if granted.canEdit {
+                    // Lock the editor until the welcome says what we may do.
+                    granted = .view
+                    push(.message(.roles(Roles(guests: reportedGuests ?? .view, access: .view))))
+                }
                 return true
             default:
                 break
@@ -613,15 +628,17 @@ public final class CollaborationPeer: @unchecked Sendable {
                 closed = true
                 return (first, false, 0)
             }
-            // A refusal's reload reconnects even where reconnecting is off: it is not a lost link.
-            if fatal || (!options.reconnect && !resyncing) {
+            // A refusal's reload reconnects (once) even where reconnecting is off: it is not a lost link.
+            let reload = reloadOwed
+            reloadOwed = false
+            if fatal || (!options.reconnect && !reload) {
                 closed = true
                 push(.error(error.description))
                 push(.state(.closed(reason: error.description)))
                 return (nil, false, 0)
             }
             attempt += 1
-            push(.state(.reconnecting(attempt: attempt, reason: error.description)))
+            push(.state(.reconnecting(attempt: attempt, reason: resyncing ? "reloading the document after a refused edit" : error.description)))
             return (nil, true, attempt)
         }
         promise?.fail(error)

@@ -100,12 +100,17 @@ public final class HostSession: Sendable {
             replica = Replica(agent: hubAgent)
             let text = try readOrCreate(file)
             if !text.isEmpty { replica.insert(text, at: 0) }
-            header = JournalHeader(file: file.path, session: Auth.randomHex(count: 8), secret: Auth.generateSecret(),
-                                   port: options.port ?? defaultPort, hostSecret: Auth.generateSecret())
+            let hostSecret = Auth.generateSecret()
+            header = JournalHeader(file: file.path, session: Auth.sessionID(hostSecret: hostSecret), secret: Auth.generateSecret(),
+                                   port: options.port ?? defaultPort, hostSecret: hostSecret)
         }
-        // Journals from before host keys have none: a new one serves (it only has to outlive this process's relay registration).
+        if header.hostSecret == nil {
+            // A journal from before host keys: a new host key, and the session id that goes with it.
+            let hostSecret = Auth.generateSecret()
+            header.hostSecret = hostSecret
+            header.session = Auth.sessionID(hostSecret: hostSecret)
+        }
         let hostSecret = header.hostSecret ?? Auth.generateSecret()
-        header.hostSecret = hostSecret
         let viewSecret = Auth.viewSecret(for: header.secret)
         let finalHeader = header
         var peerOptions = CollaborationPeer.Options(name: options.name, secret: header.secret)

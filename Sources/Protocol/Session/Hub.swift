@@ -65,12 +65,13 @@ final class Hub {
         order.append(hello.peer)
         let info = PresenceInfo(peer: hello.peer, name: hello.name, colour: colour, cursor: presence[hello.peer]?.cursor, mark: presence[hello.peer]?.mark)
         presence[hello.peer] = info
-        if hello.role == .host, let wanted = hello.guests, wanted != guestAccess {
-            // A host (re)connecting says what guests may do: it is the authority, the server only enforces.
-            setGuests(wanted)
-        }
         let access: GuestAccess = hello.role != .guest ? .editRun : viewOnly ? .view : guestAccess
         connection.activate(hub: self, peer: hello.peer, name: hello.name, role: hello.role, access: access, watchOnly: viewOnly)
+        if hello.role == .host, let wanted = hello.guests, wanted != guestAccess {
+            // A host (re)connecting says what guests may do: it is the authority, the server only
+            // enforces. The host itself learns it from its welcome.
+            setGuests(wanted, except: hello.peer)
+        }
         // The welcome proves the secret the joiner proved: the watch-only one for a watch-only joiner.
         let proof = Auth.welcomeProof(key: viewOnly ? viewKey ?? key : key, serverNonce: serverNonce, clientNonce: hello.nonce, session: hello.session, peer: hello.peer)
         let others = order.filter { $0 != hello.peer }.compactMap { presence[$0] }
@@ -96,9 +97,13 @@ final class Hub {
 
     /// Ops from a member: apply, forward, journal, acknowledge.
     func receive(_ ops: Ops, payload: ByteBuffer, from connection: ServerConnection) {
-        guard connection.access.canEdit else {
+        guard connection.access.canEdit, !connection.opsRefused else {
             // Refused before it touches the replica: it is never applied, forwarded, journaled or acknowledged.
-            connection.send(.refused(Refused(what: "ops", message: "you may only watch this session: your edit was not applied")))
+            let message = connection.access.canEdit
+                ? "an earlier edit of yours was refused, so this one is too: reconnect for the current document"
+                : "you may only watch this session: your edit was not applied"
+            connection.opsRefused = true
+            connection.send(.refused(Refused(what: "ops", message: message)))
             return
         }
         do {
@@ -129,13 +134,13 @@ final class Hub {
             return
         }
         logger.info("\(connection.name) set guest access to \(guests.rawValue)")
-        setGuests(guests)
+        setGuests(guests, except: nil)
     }
 
-    /// Applies a new guest access to every edit-secret guest and tells every member.
-    private func setGuests(_ guests: GuestAccess) {
+    /// Applies a new guest access to every edit-secret guest and tells every member but `except`.
+    private func setGuests(_ guests: GuestAccess, except: String?) {
         guestAccess = guests
-        for peer in order {
+        for peer in order where peer != except {
             guard let member = members[peer] else { continue }
             if member.role == .guest && !member.watchOnly { member.grant(guests) }
             member.send(.roles(Roles(guests: guests, access: member.access)))

@@ -32,6 +32,9 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
     private(set) var access = GuestAccess.editRun
     /// Joined with the watch-only secret: stays `view` whatever the host sets for guests.
     private(set) var watchOnly = false
+    /// Ops of this connection were refused: later ones are refused too (they may build on the
+    /// refused ones), until the peer reconnects with the document.
+    var opsRefused = false
     private(set) weak var hub: Hub?
     let remote: String
 

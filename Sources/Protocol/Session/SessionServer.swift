@@ -58,7 +58,7 @@ final class ServerCore: @unchecked Sendable {
             if let existing = sessions[hello.session] {
                 hub = existing
             } else if hello.role == .host, let keyHex = hello.key, let key = Auth.key(fromHex: keyHex),
-                !hello.session.isEmpty, hello.session.count <= 64
+                let hostKey = hello.hostKey.flatMap(Auth.key(fromHex:)), hello.session == Auth.sessionID(hostKey: hostKey)
             {
                 guard sessions.count < limits.maxSessions else {
                     connection.fail(.limit, "the relay is full (\(limits.maxSessions) sessions)")
@@ -66,10 +66,13 @@ final class ServerCore: @unchecked Sendable {
                 }
                 hub = Hub(id: hello.session, key: key, replica: Replica(agent: "relay-\(Auth.randomHex(count: 3))"),
                           journal: nil, limits: limits, logger: logger,
-                          viewKey: hello.viewKey.flatMap(Auth.key(fromHex:)), hostKey: hello.hostKey.flatMap(Auth.key(fromHex:)),
+                          viewKey: hello.viewKey.flatMap(Auth.key(fromHex:)), hostKey: hostKey,
                           guestAccess: hello.guests ?? .editRun)
                 sessions[hello.session] = hub
                 logger.info("session \(hello.session) registered by \(connection.remote)")
+            } else if hello.role == .host, hello.key != nil {
+                connection.fail(.auth, "cannot register session '\(hello.session)': a session id must be the first 16 hex digits of SHA-256 of the host key it is registered with")
+                return
             } else {
                 connection.fail(.session, "no session '\(hello.session)' on this relay")
                 return

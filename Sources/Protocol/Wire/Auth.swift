@@ -40,6 +40,16 @@ public enum Auth {
         return String(hex(Array(mac)).prefix(secretBytes * 2))
     }
 
+    /// A session's id: the first 16 hex digits of SHA-256 of its host key. A relay registers a
+    /// session only under this id, so nobody without the host key can take a session's id (on a
+    /// relay that forgot it or restarted) and pose as its host.
+    public static func sessionID(hostKey: SymmetricKey) -> String {
+        String(hostKey.withUnsafeBytes { hex(Array(SHA256.hash(data: Data($0)))) }.prefix(16))
+    }
+
+    /// The session id that goes with a host secret (see `sessionID(hostKey:)`).
+    public static func sessionID(hostSecret: String) -> String { sessionID(hostKey: sessionKey(secret: hostSecret)) }
+
     /// The session key as hex (relay registration).
     public static func keyHex(_ key: SymmetricKey) -> String {
         key.withUnsafeBytes { hex(Array($0)) }

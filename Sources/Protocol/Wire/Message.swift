@@ -3,10 +3,11 @@ import NIOCore
 
 /// Wire protocol versions this build speaks, newest last.
 public enum WireProtocol {
-    /// The version this build prefers.
-    public static let version = 1
-    /// Every version this build can speak.
-    public static let supportedVersions = [1]
+    /// The version this build prefers. 2: host keys, roles through relays and live (`roles`).
+    public static let version = 2
+    /// Every version this build can speak (1 lacked host keys: a version-1 relay would let any
+    /// edit-secret holder act as host and could not enforce roles, so it is not spoken).
+    public static let supportedVersions = [2]
 }
 
 /// A peer's role in a session.
@@ -117,6 +118,7 @@ public enum GuestAccess: String, Codable, Sendable, CaseIterable {
 
 /// The host changes what guests with the edit secret may do (`roles.set`, host → server).
 public struct RolesSet: Codable, Equatable, Sendable {
+    /// What guests with the edit secret may do from now on.
     public var guests: GuestAccess
     public init(guests: GuestAccess) { self.guests = guests }
 }
