@@ -214,10 +214,10 @@ final class ImpostorServer: @unchecked Sendable {
                 let bytes = [UInt8(n >> 24), UInt8(n >> 16 & 0xff), UInt8(n >> 8 & 0xff), UInt8(n & 0xff)] + payload
                 _ = bytes.withUnsafeBytes { send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
             }
-            write(.challenge(Challenge(versions: [1], nonce: Auth.generateNonce(), server: "impostor")))
+            write(.challenge(Challenge(versions: WireProtocol.supportedVersions, nonce: Auth.generateNonce(), server: "impostor")))
             var buffer = [UInt8](repeating: 0, count: 65536)
             _ = recv(client, &buffer, buffer.count, 0)  // the hello; its proof is useless to us
-            write(.welcome(Welcome(version: 1, session: "", peer: "alice", colour: 0, proof: String(repeating: "ab", count: 32),
+            write(.welcome(Welcome(version: WireProtocol.version, session: "", peer: "alice", colour: 0, proof: String(repeating: "ab", count: 32),
                                    peers: [], update: Replica(agent: "i").updates(since: Replica(agent: "j").version),
                                    known: Replica(agent: "i").version)))
             _ = recv(client, &buffer, buffer.count, 0)
