@@ -34,7 +34,8 @@ enum SessionEditor {
         case .edit: banner.append("the host lets you edit but not run code")
         case .editRun: break
         }
-        let signal = try await open(peer: peer, fileName: address, isHost: false, userName: userName,
+        // The host's file name gives the status bar its title and the analyzer its language.
+        let signal = try await open(peer: peer, fileName: peer.sessionFileName ?? address, isHost: false, userName: userName,
                                     banner: banner, runs: nil, appBox: AppBox(), save: nil)
         await peer.close()
         if signal != 0 { throw ExitCode(128 + signal) }

@@ -25,6 +25,8 @@ import Testing
         #expect(!screens.hostLast.contains("zzz"), "a watch-only key reached the host:\n\(screens.hostLast)")
         #expect(screens.hostLast.contains("print('shared')yy"), "\(screens.hostLast)")
         #expect(screens.hostLast.contains("[guests: edit+run]"), "\(screens.hostLast)")
+        #expect(screens.guestLast.split(separator: "\n").last?.hasPrefix(" demo.py") == true,
+                "the guest's status bar should name the host's file:\n\(screens.guestLast)")
     }
 
     /// Host with the default roles; Ctrl-E twice makes guests watchers, once more lets them edit again.

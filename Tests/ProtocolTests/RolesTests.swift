@@ -25,6 +25,7 @@ import Testing
         options.limits = fastLimits()
         options.connectTimeout = 30
         options.role = role
+        options.fileName = role == .host ? "main.go" : nil
         options.reconnect = false
         options.hostSecret = hostSecret
         options.viewSecret = viewSecret
@@ -160,9 +161,10 @@ import Testing
         #expect(await gather(vic, into: &vicEvents) { _ in vic.text == "# ann\nhello\n" })
         #expect(vic.access == .view, "the watch-only secret must stay watch-only whatever guests may do")
 
-        // A newcomer with the edit secret gets the current setting.
+        // A newcomer with the edit secret gets the current setting, and the host's file name.
         let late = try await peer(server, name: "late", secret: "s3cret")
         #expect(late.access == .edit && late.guests == .edit)
+        #expect(late.sessionFileName == "main.go")
         for peer in [host, ann, vic, late] { await peer.close() }
         await server.shutdown()
     }

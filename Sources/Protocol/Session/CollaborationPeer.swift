@@ -38,6 +38,8 @@ public final class CollaborationPeer: @unchecked Sendable {
         public var viewSecret: String?
         /// Host: what guests with the edit secret may do (sent with every hello; the server enforces it).
         public var guests: GuestAccess?
+        /// Host: the served file's name (no folders), for joiners' status bars and language.
+        public var fileName: String?
         public var logger = Logger(label: "codesync.peer")
 
         public init(name: String, secret: String) {
@@ -89,6 +91,7 @@ public final class CollaborationPeer: @unchecked Sendable {
     private var reportedGuests: GuestAccess?
     /// Host: what guests should be allowed; sent with each hello and by `setGuests`.
     private var wantedGuests: GuestAccess?
+    private var welcomedFile: String?
     /// The server refused ops of ours: nothing is sent until the replica is replaced by the server's.
     private var resyncing = false
     /// The reconnection that reloads the document is owed even where reconnecting is off (once).
@@ -149,6 +152,9 @@ public final class CollaborationPeer: @unchecked Sendable {
 
     /// What the host lets this peer do (`edit+run` until welcomed, and with hosts before roles).
     public var access: GuestAccess { withLock { granted } }
+
+    /// The host's file name (no folders) from the welcome; nil when the host has not said.
+    public var sessionFileName: String? { withLock { welcomedFile } }
 
     /// What guests with the edit secret may do now, as the server last said (nil before roles).
     public var guests: GuestAccess? { withLock { wantedGuests ?? reportedGuests } }
@@ -543,7 +549,7 @@ public final class CollaborationPeer: @unchecked Sendable {
                          key: registering ? Auth.keyHex(key) : nil,
                          hostKey: registering ? hostKey.map(Auth.keyHex) : nil,
                          viewKey: registering ? options.viewSecret.map { Auth.keyHex(Auth.sessionKey(secret: $0)) } : nil,
-                         guests: role == .host ? wantedGuests : nil)
+                         guests: role == .host ? wantedGuests : nil, file: role == .host ? options.fileName : nil)
         }
     }
 
@@ -561,6 +567,7 @@ public final class CollaborationPeer: @unchecked Sendable {
             let before = (granted, reportedGuests)
             granted = welcome.access ?? .editRun
             reportedGuests = welcome.guests
+            welcomedFile = welcome.file ?? welcomedFile
             push(.welcome(welcome, resync: resyncing))
             if everConnectedBefore && (before.0 != granted || before.1 != reportedGuests) {
                 // Roles changed while we were away (or after a refusal): the editor must hear it.

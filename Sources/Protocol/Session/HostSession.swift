@@ -121,6 +121,7 @@ public final class HostSession: Sendable {
         peerOptions.hostSecret = hostSecret
         peerOptions.viewSecret = viewSecret
         peerOptions.guests = options.guests
+        peerOptions.fileName = file.lastPathComponent
 
         if let relay = options.relay, !options.listenToo {
             let address = SessionAddress(host: relay.host, port: relay.port, session: header.session)

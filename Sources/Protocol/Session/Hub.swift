@@ -27,6 +27,8 @@ final class Hub {
     private var colours: [String: Int] = [:]
     /// The run in progress, for peers that join during it.
     private var runReplay: RunReplay?
+    /// The host's file name, from its hello.
+    private var fileName: String?
 
     init(id: String, key: SymmetricKey, replica: Replica, journal: Journal?, limits: SessionLimits, logger: Logger,
          viewKey: SymmetricKey? = nil, hostKey: SymmetricKey? = nil, guestAccess: GuestAccess = .editRun) {
@@ -65,6 +67,7 @@ final class Hub {
         order.append(hello.peer)
         let info = PresenceInfo(peer: hello.peer, name: hello.name, colour: colour, cursor: presence[hello.peer]?.cursor, mark: presence[hello.peer]?.mark)
         presence[hello.peer] = info
+        if hello.role == .host, let file = hello.file, !file.isEmpty, file.count <= 255, !file.contains("/") { fileName = file }
         let access: GuestAccess = hello.role != .guest ? .editRun : viewOnly ? .view : guestAccess
         connection.activate(hub: self, peer: hello.peer, name: hello.name, role: hello.role, access: access, watchOnly: viewOnly)
         if hello.role == .host, let wanted = hello.guests, wanted != guestAccess {
@@ -77,7 +80,7 @@ final class Hub {
         let others = order.filter { $0 != hello.peer }.compactMap { presence[$0] }
         connection.send(.welcome(Welcome(
             version: hello.version, session: id, peer: hello.peer, colour: colour, proof: proof, peers: others,
-            update: replica.updates(since: hello.known), known: replica.version, access: access, guests: guestAccess)))
+            update: replica.updates(since: hello.known), known: replica.version, access: access, guests: guestAccess, file: fileName)))
         broadcast(.presence(info), except: hello.peer)
         if hello.role != .host, let runReplay {
             for message in runReplay.messages { connection.send(message) }

@@ -54,14 +54,16 @@ public struct Hello: Codable, Equatable, Sendable {
     public var viewKey: String?
     /// Host only: what guests with the edit secret may do (the server enforces it).
     public var guests: GuestAccess?
+    /// Host only: the served file's name (no folders), which joiners show and take the language from.
+    public var file: String?
     public init(
         version: Int, session: String, peer: String, name: String, role: PeerRole, nonce: String,
         proof: String, known: VersionVector, key: String? = nil, hostKey: String? = nil, viewKey: String? = nil,
-        guests: GuestAccess? = nil
+        guests: GuestAccess? = nil, file: String? = nil
     ) {
         self.version = version; self.session = session; self.peer = peer; self.name = name
         self.role = role; self.nonce = nonce; self.proof = proof; self.known = known; self.key = key
-        self.hostKey = hostKey; self.viewKey = viewKey; self.guests = guests
+        self.hostKey = hostKey; self.viewKey = viewKey; self.guests = guests; self.file = file
     }
 }
 
@@ -94,13 +96,15 @@ public struct Welcome: Codable, Equatable, Sendable {
     public var access: GuestAccess?
     /// What guests with the edit secret may do now (absent: hosts before live roles).
     public var guests: GuestAccess?
+    /// The host's file name (no folders), once the host has joined.
+    public var file: String?
     public init(
         version: Int, session: String, peer: String, colour: Int, proof: String, peers: [PresenceInfo],
-        update: Update, known: VersionVector, access: GuestAccess? = nil, guests: GuestAccess? = nil
+        update: Update, known: VersionVector, access: GuestAccess? = nil, guests: GuestAccess? = nil, file: String? = nil
     ) {
         self.version = version; self.session = session; self.peer = peer; self.colour = colour
         self.proof = proof; self.peers = peers; self.update = update; self.known = known; self.access = access
-        self.guests = guests
+        self.guests = guests; self.file = file
     }
 }
 
