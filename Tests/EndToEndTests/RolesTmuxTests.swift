@@ -31,25 +31,7 @@ import Testing
 
     /// Host with the default roles; Ctrl-E twice makes guests watchers, once more lets them edit again.
     static func liveRoles() throws -> Screens? {
-        let binary = try TestEnvironment.codesyncBinary().path
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("codesync-live-roles-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let file = folder.appendingPathComponent("demo.py")
-        try "print('shared')\n".write(to: file, atomically: true, encoding: .utf8)
-        var environment = ["XDG_STATE_HOME": folder.appendingPathComponent("state").path,
-                           "XDG_CONFIG_HOME": folder.appendingPathComponent("config").path, "CODESYNC_NAME": "alice"]
-        guard let host = try TmuxFixture.start(
-            "\(TmuxFixture.shellQuote(binary)) host \(TmuxFixture.shellQuote(file.path)) --port 0",
-            columns: 120, rows: 30, environment: environment) else { return nil }
-        let screen = try host.waitFor("share: codesync join", timeout: 30)
-        try host.waitFor("[guests: edit+run]", timeout: 30)
-        let range = try #require(
-            screen.range(of: #"share: codesync join \S+ --secret [0-9a-f]+"#, options: .regularExpression),
-            "no join line on the host's screen:\n\(screen)")
-        environment["CODESYNC_NAME"] = "bob"
-        guard let guest = try TmuxFixture.start(
-            "\(TmuxFixture.shellQuote(binary)) \(screen[range].dropFirst("share: codesync ".count))",
-            columns: 120, rows: 30, environment: environment) else { return nil }
+        guard let (host, guest) = try startPair(hostOptions: "--port 0", joinLine: "share: codesync join") else { return nil }
         try guest.waitFor("print('shared')", timeout: 30)
         try host.waitFor("● bob", timeout: 30)
         try host.send("C-e")
@@ -74,14 +56,9 @@ import Testing
         return Screens(guestFirst: guestFirst, guestLast: guestLast, hostLast: hostLast)
     }
 
-    struct Screens: Sendable {
-        var guestFirst: String
-        var guestLast: String
-        var hostLast: String
-    }
-
-    /// Drives both editors; nil when tmux is missing (skipped with a notice).
-    static func watchOnlyGuest() throws -> Screens? {
+    /// A host editor on demo.py started with `hostOptions`, and a guest editor joined with the
+    /// host's line that starts with `joinLine`; nil when tmux is missing (skipped with a notice).
+    static func startPair(hostOptions: String, joinLine: String) throws -> (host: TmuxFixture, guest: TmuxFixture)? {
         let binary = try TestEnvironment.codesyncBinary().path
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("codesync-roles-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -90,16 +67,28 @@ import Testing
         var environment = ["XDG_STATE_HOME": folder.appendingPathComponent("state").path,
                            "XDG_CONFIG_HOME": folder.appendingPathComponent("config").path, "CODESYNC_NAME": "alice"]
         guard let host = try TmuxFixture.start(
-            "\(TmuxFixture.shellQuote(binary)) host \(TmuxFixture.shellQuote(file.path)) --port 0 --guests view",
+            "\(TmuxFixture.shellQuote(binary)) host \(TmuxFixture.shellQuote(file.path)) \(hostOptions)",
             columns: 120, rows: 30, environment: environment) else { return nil }
-        let screen = try host.waitFor("watch only: codesync join", timeout: 30)
+        let screen = try host.waitFor(joinLine, timeout: 30)
         let range = try #require(
-            screen.range(of: #"codesync join \S+ --secret [0-9a-f]+"#, options: .regularExpression),
+            screen.range(of: NSRegularExpression.escapedPattern(for: joinLine) + #" \S+ --secret [0-9a-f]+"#, options: .regularExpression),
             "no join line on the host's screen:\n\(screen)")
+        let command = String(screen[range]).components(separatedBy: "codesync ").last ?? ""
         environment["CODESYNC_NAME"] = "bob"
         guard let guest = try TmuxFixture.start(
-            "\(TmuxFixture.shellQuote(binary)) \(screen[range].dropFirst("codesync ".count))",
-            columns: 120, rows: 30, environment: environment) else { return nil }
+            "\(TmuxFixture.shellQuote(binary)) \(command)", columns: 120, rows: 30, environment: environment) else { return nil }
+        return (host, guest)
+    }
+
+    struct Screens: Sendable {
+        var guestFirst: String
+        var guestLast: String
+        var hostLast: String
+    }
+
+    /// Drives both editors; nil when tmux is missing (skipped with a notice).
+    static func watchOnlyGuest() throws -> Screens? {
+        guard let (host, guest) = try startPair(hostOptions: "--port 0 --guests view", joinLine: "watch only: codesync join") else { return nil }
         let guestScreen = try guest.waitFor("[read-only]", timeout: 30)
         try host.waitFor("● bob", timeout: 30)
         try guest.type("zzz")
