@@ -360,6 +360,37 @@ final class RunWatcher: @unchecked Sendable {
         await relay.shutdown()
     }
 
+    @Test func aHostOnARelayAndDirectRunsRequestsFromTheRelaysSide() async throws {
+        guard let binary = try prerequisites() else { return }
+        let relay = try await SessionServer.relay(bind: "127.0.0.1", port: 0, limits: fastLimits())
+        let file = work.appendingPathComponent("bridged.py")
+        try "print('bridged', 6 * 7)\n".write(to: file, atomically: true, encoding: .utf8)
+        let host = try await SharedRunHostProcess(binary, file: file, environment: environment,
+                                                  options: ["--relay", "127.0.0.1:\(relay.port)", "--port", "0"])
+        defer { host.kill9() }
+        let relayLine = try #require(host.stdoutLines.first { $0.hasPrefix("codesync join 127.0.0.1:\(relay.port)/") },
+                                     "no relay join line: \(host.stdoutLines)")
+        var options = CollaborationPeer.Options(name: "remote", secret: host.secret)
+        options.connectTimeout = 30
+        options.reconnect = false
+        let address = try SessionAddress(parsing: relayLine.split(separator: " ").map(String.init)[2])
+        let remote = RunWatcher(try await CollaborationPeer.join(address, options: options))
+        let direct = try await join(host, name: "direct")
+        remote.peer.requestRun(language: "python", source: remote.peer.text)
+        #expect(await remote.wait { w in w.started.first.map { w.exit(of: $0.run) != nil } ?? false },
+                "the run requested through the relay never ended: \(remote.events) \(host.stderr)")
+        let run = try #require(remote.started.first)
+        #expect(remote.output(run.run, "stdout") == "bridged 42\n")
+        #expect(remote.exit(of: run.run)?.outcome == "exited")
+        // The direct side saw the same run.
+        #expect(await direct.wait { $0.exit(of: run.run) != nil })
+        #expect(direct.output(run.run, "stdout") == "bridged 42\n")
+        await remote.peer.close()
+        await direct.peer.close()
+        #expect(await host.quit())
+        await relay.shutdown()
+    }
+
     @Test func anUnknownGuestsValueIsAUsageError() async throws {
         guard let binary = try codesyncBinary() else { return }
         let file = work.appendingPathComponent("r.py")

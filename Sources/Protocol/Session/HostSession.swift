@@ -239,7 +239,8 @@ public final class HostSession: Sendable {
 }
 
 /// Joins a direct session and a relay session of the same document: whatever either side has
-/// that the other lacks is passed across (edits only; cursors stay on their own side).
+/// that the other lacks is passed across, and runs too: requests from the relay's side go to the
+/// host (on the direct side), its progress back to the relay's side. Cursors stay on their side.
 final class RelayBridge: @unchecked Sendable {
     let local: CollaborationPeer
     let remote: CollaborationPeer
@@ -263,8 +264,24 @@ final class RelayBridge: @unchecked Sendable {
     private func run() {
         while !isStopped {
             _ = wake.wait(timeout: .now() + .milliseconds(500))
-            _ = local.poll()
-            _ = remote.poll()
+            for event in local.poll() {
+                guard case .run(let run) = event else { continue }
+                switch run {
+                case .started(let m): remote.reportRun(.runStarted(m))
+                case .output(let m): remote.reportRun(.runOutput(m))
+                case .exited(let m): remote.reportRun(.runExited(m))
+                case .requested, .cancelRequested: break
+                }
+            }
+            for event in remote.poll() {
+                guard case .run(let run) = event else { continue }
+                switch run {
+                // Sent on as they came, so the host knows who asked.
+                case .requested(let m): local.reportRun(.runRequest(m))
+                case .cancelRequested(let m): local.reportRun(.runCancel(m))
+                case .started, .output, .exited: break
+                }
+            }
             do {
                 let toLocal = remote.updates(since: local.version)
                 if !toLocal.isEmpty { try local.absorb(toLocal) }
