@@ -1,5 +1,5 @@
 /// A Python expression.
-indirect enum Expr: Sendable {
+enum Expr: Sendable {
     case name(String)
     /// A number literal, kept as written (`10**9`, `1_000`, `3j`).
     case number(String)
@@ -7,30 +7,30 @@ indirect enum Expr: Sendable {
     case string(String)
     /// `True`, `False`, `None` or `...`.
     case constant(String)
-    case attribute(Expr, String)
-    case index(Expr, [Expr])
-    case slice(Expr?, Expr?, Expr?)
-    case call(Expr, [Argument], line: Int)
-    case binary(String, Expr, Expr)
-    case unary(String, Expr)
-    case boolOp(String, [Expr])
-    case compare(Expr, [(String, Expr)])
-    case lambda(Parameters, Expr)
-    case ifExp(test: Expr, body: Expr, orElse: Expr)
+    indirect case attribute(Expr, String)
+    indirect case index(Expr, [Expr])
+    indirect case slice(Expr?, Expr?, Expr?)
+    indirect case call(Expr, [Argument], line: Int)
+    indirect case binary(String, Expr, Expr)
+    indirect case unary(String, Expr)
+    indirect case boolOp(String, [Expr])
+    indirect case compare(Expr, [(String, Expr)])
+    indirect case lambda(Parameters, Expr)
+    indirect case ifExp(test: Expr, body: Expr, orElse: Expr)
     case tuple([Expr])
     case list([Expr])
     case set([Expr])
     /// Dictionary display; a nil key is a `**mapping` spread.
     case dict([(Expr?, Expr)])
-    case comprehension(ComprehensionKind, element: Expr, value: Expr?, [Comprehension], line: Int)
-    case starred(Expr)
-    case doubleStarred(Expr)
-    case yield(Expr?)
-    case yieldFrom(Expr)
-    case await(Expr)
-    case namedExpr(String, Expr)
+    indirect case comprehension(ComprehensionKind, element: Expr, value: Expr?, [Comprehension], line: Int)
+    indirect case starred(Expr)
+    indirect case doubleStarred(Expr)
+    indirect case yield(Expr?)
+    indirect case yieldFrom(Expr)
+    indirect case await(Expr)
+    indirect case namedExpr(String, Expr)
     /// `pattern as name` inside a match case.
-    case patternAs(Expr, String)
+    indirect case patternAs(Expr, String)
 }
 
 /// The kind of a comprehension display.

@@ -61,9 +61,19 @@ struct Parser {
         return j < tokens.count ? tokens[j] : tokens[tokens.count - 1]
     }
 
-    private func isOp(_ s: String) -> Bool { tokens[i].kind == .op && tokens[i].tag == Token.pack(s) }
-    private func isKeyword(_ s: String) -> Bool { tokens[i].kind == .keyword && tokens[i].tag == Token.pack(s) }
-    private func isName(_ s: String) -> Bool { tokens[i].kind == .name && tokens[i].text == s }
+    // Operators and keywords are given as literals: inlined, `Token.tag` folds each to a constant.
+    @inline(__always)
+    private func isOp(_ s: StaticString) -> Bool { tokens[i].kind == .op && tokens[i].tag == Token.tag(s) }
+    @inline(__always)
+    private func isKeyword(_ s: StaticString) -> Bool { tokens[i].kind == .keyword && tokens[i].tag == Token.tag(s) }
+    private func isName(_ s: String) -> Bool { tokens[i].kind == .name && tokens[i].value == s }
+
+    /// True when the token `n` ahead is the operator `s`.
+    @inline(__always)
+    private func peekIsOp(_ s: StaticString, _ n: Int = 1) -> Bool {
+        let t = peekToken(n)
+        return t.kind == .op && t.tag == Token.tag(s)
+    }
 
     @discardableResult
     private mutating func advance() -> Token {
@@ -73,18 +83,20 @@ struct Parser {
         return t
     }
 
-    private mutating func accept(op s: String) -> Bool {
+    @inline(__always)
+    private mutating func accept(op s: StaticString) -> Bool {
         if isOp(s) { advance(); return true }
         return false
     }
 
-    private mutating func accept(keyword s: String) -> Bool {
+    @inline(__always)
+    private mutating func accept(keyword s: StaticString) -> Bool {
         if isKeyword(s) { advance(); return true }
         return false
     }
 
     private func error(_ message: String) -> ParseError {
-        if tok.kind == .error { return ParseError(line: tok.line, message: tok.text) }
+        if tok.kind == .error { return ParseError(line: tok.line, message: tok.value) }
         let found: String
         switch tok.kind {
         case .newline: found = "end of line"
@@ -96,17 +108,19 @@ struct Parser {
         return ParseError(line: tok.line, message: "\(message), found \(found)")
     }
 
-    private mutating func expect(op s: String) throws {
+    @inline(__always)
+    private mutating func expect(op s: StaticString) throws {
         if !accept(op: s) { throw error("expected '\(s)'") }
     }
 
-    private mutating func expect(keyword s: String) throws {
+    @inline(__always)
+    private mutating func expect(keyword s: StaticString) throws {
         if !accept(keyword: s) { throw error("expected '\(s)'") }
     }
 
     private mutating func expectName() throws -> String {
         // Soft keywords (match, case, type, _) are ordinary names here.
-        if tok.kind == .name { return advance().text }
+        if tok.kind == .name { return advance().value }
         throw error("expected a name")
     }
 
@@ -127,7 +141,7 @@ struct Parser {
                 }
                 continue
             }
-            body.append(contentsOf: parseStatementRecovering())
+            parseStatementRecovering(into: &body)
         }
         return body
     }
@@ -143,12 +157,15 @@ struct Parser {
         } while depth > 0
     }
 
-    private mutating func parseStatementRecovering() -> [Stmt] {
+    /// Parses one statement into `body`; on a syntax error, `body` gets one `.error` statement instead.
+    private mutating func parseStatementRecovering(into body: inout [Stmt]) {
         let start = i
         let line = tok.line
+        let count = body.count
         do {
-            return try parseStatement()
+            try parseStatement(into: &body)
         } catch let e as ParseError {
+            body.removeSubrange(count...)
             issues.append(SyntaxIssue(line: e.line, message: e.message))
             // Resume after this logical line and anything indented under it.
             if i == start, tok.kind != .end, tok.kind != .newline { advance() }
@@ -158,40 +175,40 @@ struct Parser {
             }
             if tok.kind == .newline { advance() }
             if tok.kind == .indent { skipBlock() }
-            return [Stmt(kind: .error(e.message), line: line, endLine: max(line, lastLine))]
+            body.append(Stmt(kind: .error(e.message), line: line, endLine: max(line, lastLine)))
         } catch {
-            return []
+            body.removeSubrange(count...)
         }
     }
 
-    private mutating func parseStatement() throws -> [Stmt] {
+    /// Parses one statement (or one line of `;`-separated simple statements) and appends it to `body`.
+    private mutating func parseStatement(into body: inout [Stmt]) throws {
         let t = tok
-        if t.kind == .error { throw ParseError(line: t.line, message: t.text) }
+        if t.kind == .error { throw ParseError(line: t.line, message: t.value) }
         if t.kind == .keyword {
-            switch t.text {
-            case "def": return [try parseFunction(decorators: [], isAsync: false, line: t.line)]
-            case "class": return [try parseClass(decorators: [])]
-            case "if": return [try parseIf()]
-            case "while": return [try parseWhile()]
-            case "for": return [try parseFor(isAsync: false, line: t.line)]
-            case "try": return [try parseTry()]
-            case "with": return [try parseWith(isAsync: false, line: t.line)]
-            case "async":
+            switch t.tag {
+            case Token.tag("def"): body.append(try parseFunction(decorators: [], isAsync: false, line: t.line)); return
+            case Token.tag("class"): body.append(try parseClass(decorators: [])); return
+            case Token.tag("if"): body.append(try parseIf()); return
+            case Token.tag("while"): body.append(try parseWhile()); return
+            case Token.tag("for"): body.append(try parseFor(isAsync: false, line: t.line)); return
+            case Token.tag("try"): body.append(try parseTry()); return
+            case Token.tag("with"): body.append(try parseWith(isAsync: false, line: t.line)); return
+            case Token.tag("async"):
                 advance()
-                if isKeyword("def") { return [try parseFunction(decorators: [], isAsync: true, line: tok.line)] }
-                if isKeyword("for") { return [try parseFor(isAsync: true, line: t.line)] }
-                if isKeyword("with") { return [try parseWith(isAsync: true, line: t.line)] }
+                if isKeyword("def") { body.append(try parseFunction(decorators: [], isAsync: true, line: tok.line)); return }
+                if isKeyword("for") { body.append(try parseFor(isAsync: true, line: t.line)); return }
+                if isKeyword("with") { body.append(try parseWith(isAsync: true, line: t.line)); return }
                 throw error("expected 'def', 'for' or 'with' after 'async'")
             default: break
             }
         }
-        if isOp("@") { return [try parseDecorated()] }
-        if t.kind == .name, t.text == "match", let m = try tryParseMatch() { return [m] }
-        return try parseSimpleStatements()
+        if isOp("@") { body.append(try parseDecorated()); return }
+        if t.kind == .name, t.value == "match", let m = try tryParseMatch() { body.append(m); return }
+        try parseSimpleStatements(into: &body)
     }
 
-    private mutating func parseSimpleStatements() throws -> [Stmt] {
-        var result: [Stmt] = []
+    private mutating func parseSimpleStatements(into result: inout [Stmt]) throws {
         while true {
             let line = tok.line
             let kind = try parseSmallStatement()
@@ -207,32 +224,31 @@ struct Parser {
         } else if tok.kind != .end {
             throw error("expected end of statement")
         }
-        return result
     }
 
     private mutating func parseSmallStatement() throws -> StmtKind {
         let t = tok
         if t.kind == .keyword {
-            switch t.text {
-            case "pass": advance(); return .pass
-            case "break": advance(); return .breakStmt
-            case "continue": advance(); return .continueStmt
-            case "return":
+            switch t.tag {
+            case Token.tag("pass"): advance(); return .pass
+            case Token.tag("break"): advance(); return .breakStmt
+            case Token.tag("continue"): advance(); return .continueStmt
+            case Token.tag("return"):
                 advance()
                 if atStatementEnd { return .returnStmt(nil) }
                 return .returnStmt(try parseStarExpressions())
-            case "raise":
+            case Token.tag("raise"):
                 advance()
                 if atStatementEnd { return .raise(nil, cause: nil) }
                 let e = try parseExpression()
                 let cause = accept(keyword: "from") ? try parseExpression() : nil
                 return .raise(e, cause: cause)
-            case "global", "nonlocal":
+            case Token.tag("global"), Token.tag("nonlocal"):
                 advance()
                 var names = [try expectName()]
                 while accept(op: ",") { names.append(try expectName()) }
-                return t.text == "global" ? .global(names) : .nonlocal(names)
-            case "del":
+                return t.tag == Token.tag("global") ? .global(names) : .nonlocal(names)
+            case Token.tag("del"):
                 advance()
                 var targets = [try parseBitOr()]
                 while accept(op: ",") {
@@ -240,12 +256,12 @@ struct Parser {
                     targets.append(try parseBitOr())
                 }
                 return .delete(targets)
-            case "assert":
+            case Token.tag("assert"):
                 advance()
                 let test = try parseExpression()
                 let msg = accept(op: ",") ? try parseExpression() : nil
                 return .assert(test, msg)
-            case "import":
+            case Token.tag("import"):
                 advance()
                 var names: [(name: String, alias: String?)] = []
                 repeat {
@@ -254,14 +270,13 @@ struct Parser {
                     names.append((name, alias))
                 } while accept(op: ",")
                 return .importModules(names)
-            case "from":
+            case Token.tag("from"):
                 return try parseImportFrom()
             default:
                 break
             }
         }
-        if t.kind == .name, t.text == "type", peekToken().kind == .name,
-            peekToken(2).kind == .op, peekToken(2).text == "=" || peekToken(2).text == "["
+        if t.kind == .name, t.value == "type", peekToken().kind == .name, peekIsOp("=", 2) || peekIsOp("[", 2)
         {
             return try parseTypeAlias()
         }
@@ -323,26 +338,35 @@ struct Parser {
         try expect(op: "]")
     }
 
-    private static let augmentedOps: Set<String> = [
-        "+=", "-=", "*=", "/=", "//=", "%=", "**=", ">>=", "<<=", "&=", "|=", "^=", "@=",
-    ]
+    /// True when the current token is an augmented assignment operator (`+=`, `//=`, ...).
+    private var atAugmentedOp: Bool {
+        guard tokens[i].kind == .op else { return false }
+        switch tokens[i].tag {
+        case Token.tag("+="), Token.tag("-="), Token.tag("*="), Token.tag("/="), Token.tag("//="), Token.tag("%="),
+            Token.tag("**="), Token.tag(">>="), Token.tag("<<="), Token.tag("&="), Token.tag("|="), Token.tag("^="),
+            Token.tag("@="):
+            return true
+        default:
+            return false
+        }
+    }
 
     private mutating func parseExpressionStatement() throws -> StmtKind {
         let first = try parseStarExpressions(allowStar: true)
         if tok.kind == .op {
-            if Self.augmentedOps.contains(tok.text) {
+            if atAugmentedOp {
                 let op = advance().text
                 let value = isKeyword("yield") ? try parseYield() : try parseStarExpressions()
                 return .augAssign(first, String(op.dropLast()), value)
             }
-            if tok.text == ":" {
+            if isOp(":") {
                 advance()
                 let annotation = try parseExpression()
                 var value: Expr?
                 if accept(op: "=") { value = isKeyword("yield") ? try parseYield() : try parseStarExpressions() }
                 return .annAssign(first, annotation: annotation, value: value)
             }
-            if tok.text == "=" {
+            if isOp("=") {
                 var targets = [first]
                 var value = first
                 while accept(op: "=") {
@@ -360,7 +384,9 @@ struct Parser {
     private mutating func parseBlock() throws -> [Stmt] {
         try expect(op: ":")
         if tok.kind != .newline {
-            return try parseSimpleStatements()
+            var body: [Stmt] = []
+            try parseSimpleStatements(into: &body)
+            return body
         }
         advance()
         guard tok.kind == .indent else { throw error("expected an indented block") }
@@ -377,7 +403,7 @@ struct Parser {
                 skipBlock()
                 continue
             }
-            body.append(contentsOf: parseStatementRecovering())
+            parseStatementRecovering(into: &body)
         }
         if tok.kind == .dedent { advance() }
         return body
@@ -405,7 +431,7 @@ struct Parser {
         let name = try expectName()
         if isOp("[") { try parseTypeParams() }
         try expect(op: "(")
-        let params = try parseParameters(closing: ")", annotations: true)
+        let params = try parseParameters(closing: Token.tag(")"), annotations: true)
         try expect(op: ")")
         let returns = accept(op: "->") ? try parseExpression() : nil
         let body = try parseBlock()
@@ -415,10 +441,10 @@ struct Parser {
     }
 
     /// Parameters of a def (`closing` = ")") or a lambda (`closing` = ":").
-    private mutating func parseParameters(closing: String, annotations: Bool) throws -> Parameters {
+    private mutating func parseParameters(closing: UInt64, annotations: Bool) throws -> Parameters {
         var params = Parameters()
         var kind = Parameter.Kind.positional
-        while !isOp(closing) {
+        while !(tok.kind == .op && tok.tag == closing) {
             if accept(op: "/") {
                 // Positional-only marker.
             } else if accept(op: "**") {
@@ -428,7 +454,7 @@ struct Parser {
             } else if accept(op: "*") {
                 kind = .keywordOnly
                 if tok.kind == .name {
-                    let name = advance().text
+                    let name = advance().value
                     var ann: Expr?
                     if annotations, accept(op: ":") {
                         ann = accept(op: "*") ? .starred(try parseExpression()) : try parseExpression()
@@ -588,8 +614,15 @@ struct Parser {
     private mutating func tryParseMatch() throws -> Stmt? {
         let next = peekToken()
         if next.kind == .newline || next.kind == .end { return nil }
-        if next.kind == .op, ["=", ".", ",", ")", "]", "}", ":", "+=", "-=", "*=", "/=", "==", "!="].contains(next.text) {
-            return nil
+        if next.kind == .op {
+            switch next.tag {
+            case Token.tag("="), Token.tag("."), Token.tag(","), Token.tag(")"), Token.tag("]"), Token.tag("}"),
+                Token.tag(":"), Token.tag("+="), Token.tag("-="), Token.tag("*="), Token.tag("/="), Token.tag("=="),
+                Token.tag("!="):
+                return nil
+            default:
+                break
+            }
         }
         let save = i, saveLine = lastLine, saveIssues = issues.count
         let line = tok.line
@@ -633,26 +666,32 @@ struct Parser {
 
     /// Comma-separated expressions; more than one (or a trailing comma) makes a tuple.
     private mutating func parseStarExpressions(allowStar: Bool = true, named: Bool = false) throws -> Expr {
-        var items: [Expr] = []
-        var trailingComma = false
-        repeat {
-            if atStatementEnd || isOp("=") || isOp(")") || isOp(":") || (tok.kind == .op && Self.augmentedOps.contains(tok.text)) {
-                if items.isEmpty { throw error("expected an expression") }
-                break
-            }
-            if allowStar, accept(op: "*") {
-                items.append(.starred(try parseBitOr()))
-            } else {
-                items.append(named ? try parseNamedExpression() : try parseExpression())
-            }
+        if atStarExpressionsEnd { throw error("expected an expression") }
+        let first = try parseStarExpressionItem(allowStar: allowStar, named: named)
+        // The common case, a single expression, needs no array.
+        if !accept(op: ",") { return first }
+        var items = [first]
+        var trailingComma = true
+        while !atStarExpressionsEnd {
+            items.append(try parseStarExpressionItem(allowStar: allowStar, named: named))
             trailingComma = isOp(",")
-        } while accept(op: ",")
+            if !accept(op: ",") { break }
+        }
         return items.count == 1 && !trailingComma ? items[0] : .tuple(items)
     }
 
+    private var atStarExpressionsEnd: Bool {
+        atStatementEnd || isOp("=") || isOp(")") || isOp(":") || atAugmentedOp
+    }
+
+    private mutating func parseStarExpressionItem(allowStar: Bool, named: Bool) throws -> Expr {
+        if allowStar, accept(op: "*") { return .starred(try parseBitOr()) }
+        return named ? try parseNamedExpression() : try parseExpression()
+    }
+
     private mutating func parseNamedExpression() throws -> Expr {
-        if tok.kind == .name, peekToken().kind == .op, peekToken().text == ":=" {
-            let name = advance().text
+        if tok.kind == .name, peekIsOp(":=") {
+            let name = advance().value
             advance()
             return .namedExpr(name, try parseExpression())
         }
@@ -686,7 +725,7 @@ struct Parser {
 
     private mutating func parseLambda(noCond: Bool = false) throws -> Expr {
         try expect(keyword: "lambda")
-        let params = try parseParameters(closing: ":", annotations: false)
+        let params = try parseParameters(closing: Token.tag(":"), annotations: false)
         try expect(op: ":")
         let body = noCond ? try parseExpressionNoCond() : try parseExpression()
         return .lambda(params, body)
@@ -729,7 +768,7 @@ struct Parser {
             } else if isKeyword("in") {
                 advance()
                 op = "in"
-            } else if isKeyword("not"), peekToken().kind == .keyword, peekToken().text == "in" {
+            } else if isKeyword("not"), peekToken().kind == .keyword, peekToken().tag == Token.tag("in") {
                 advance(); advance()
                 op = "not in"
             } else if isKeyword("is") {
@@ -742,48 +781,48 @@ struct Parser {
         return ops.isEmpty ? left : .compare(left, ops)
     }
 
-    private mutating func parseBinary(_ ops: [UInt64], _ next: (inout Parser) throws -> Expr) throws -> Expr {
-        var left = try next(&self)
+    /// Precedence of a binary operator token, from `|` (1) to `*`/`/`/`//`/`%`/`@` (6); 0 for anything else.
+    private func binaryPrecedence(_ t: Token) -> Int {
+        guard t.kind == .op else { return 0 }
+        switch t.tag {
+        case Token.tag("|"): return 1
+        case Token.tag("^"): return 2
+        case Token.tag("&"): return 3
+        case Token.tag("<<"), Token.tag(">>"): return 4
+        case Token.tag("+"), Token.tag("-"): return 5
+        case Token.tag("*"), Token.tag("/"), Token.tag("//"), Token.tag("%"), Token.tag("@"): return 6
+        default: return 0
+        }
+    }
+
+    /// Binary operators `|` down to `*` by precedence climbing (all left-associative): the same
+    /// trees as one function per level, without descending six levels for every operand.
+    private mutating func parseBinary(_ minPrecedence: Int) throws -> Expr {
+        var left = try parseFactor()
+        // Operands chained at one level, as a per-level loop would count them.
         var terms = 1
-        while tokens[i].kind == .op, ops.contains(tokens[i].tag) {
+        var level = 0
+        while true {
+            let p = binaryPrecedence(tokens[i])
+            if p < minPrecedence || p == 0 { break }
+            if p != level {
+                level = p
+                terms = 1
+            }
             let op = advance().text
-            left = .binary(op, left, try next(&self))
+            left = .binary(op, left, try parseBinary(p + 1))
             terms += 1
             if terms > Self.maxChain { throw error("expression too long (more than \(Self.maxChain) operands)") }
         }
         return left
     }
 
-    private static let bitOrOps = ["|"].map(Token.pack), bitXorOps = ["^"].map(Token.pack)
-    private static let bitAndOps = ["&"].map(Token.pack), shiftOps = ["<<", ">>"].map(Token.pack)
-    private static let sumOps = ["+", "-"].map(Token.pack), termOps = ["*", "/", "//", "%", "@"].map(Token.pack)
-
     private mutating func parseBitOr() throws -> Expr {
-        try parseBinary(Self.bitOrOps) { try $0.parseBitXor() }
-    }
-
-    private mutating func parseBitXor() throws -> Expr {
-        try parseBinary(Self.bitXorOps) { try $0.parseBitAnd() }
-    }
-
-    private mutating func parseBitAnd() throws -> Expr {
-        try parseBinary(Self.bitAndOps) { try $0.parseShift() }
-    }
-
-    private mutating func parseShift() throws -> Expr {
-        try parseBinary(Self.shiftOps) { try $0.parseSum() }
-    }
-
-    private mutating func parseSum() throws -> Expr {
-        try parseBinary(Self.sumOps) { try $0.parseTerm() }
-    }
-
-    private mutating func parseTerm() throws -> Expr {
-        try parseBinary(Self.termOps) { try $0.parseFactor() }
+        try parseBinary(1)
     }
 
     private mutating func parseFactor() throws -> Expr {
-        if tok.kind == .op, tok.text == "-" || tok.text == "+" || tok.text == "~" {
+        if isOp("-") || isOp("+") || isOp("~") {
             let op = advance().text
             try enter()
             defer { nesting -= 1 }
@@ -811,17 +850,17 @@ struct Parser {
         while tok.kind == .op {
             trailers += 1
             if trailers > Self.maxChain { throw error("expression too long (more than \(Self.maxChain) trailers)") }
-            switch tok.text {
-            case ".":
+            switch tok.tag {
+            case Token.tag("."):
                 advance()
                 e = .attribute(e, try expectName())
-            case "(":
+            case Token.tag("("):
                 let line = tok.line
                 advance()
                 let args = try parseArguments()
                 try expect(op: ")")
                 e = .call(e, args, line: line)
-            case "[":
+            case Token.tag("["):
                 advance()
                 e = .index(e, try parseSlices())
                 try expect(op: "]")
@@ -866,8 +905,8 @@ struct Parser {
                 args.append(Argument(keyword: "*", value: try parseExpression()))
             } else if accept(op: "**") {
                 args.append(Argument(keyword: "**", value: try parseExpression()))
-            } else if tok.kind == .name, peekToken().kind == .op, peekToken().text == "=" {
-                let name = advance().text
+            } else if tok.kind == .name, peekIsOp("=") {
+                let name = advance().value
                 advance()
                 args.append(Argument(keyword: name, value: try parseExpression()))
             } else {
@@ -887,7 +926,7 @@ struct Parser {
 
     private mutating func parseComprehensionClauses() throws -> [Comprehension] {
         var result: [Comprehension] = []
-        while isKeyword("for") || (isKeyword("async") && peekToken().text == "for") {
+        while isKeyword("for") || (isKeyword("async") && peekToken().kind == .keyword && peekToken().tag == Token.tag("for")) {
             let isAsync = accept(keyword: "async")
             try expect(keyword: "for")
             let target = try parseTargetList()
@@ -902,7 +941,7 @@ struct Parser {
 
     private mutating func parseStrings() -> Expr {
         var text = ""
-        while tok.kind == .string { text += advance().text }
+        while tok.kind == .string { text += advance().value }
         return .string(text)
     }
 
@@ -911,38 +950,38 @@ struct Parser {
         switch t.kind {
         case .name:
             advance()
-            return .name(t.text)
+            return .name(t.value)
         case .number:
             advance()
-            return .number(t.text)
+            return .number(t.value)
         case .string:
             return parseStrings()
         case .keyword:
-            switch t.text {
-            case "True", "False", "None":
+            switch t.tag {
+            case Token.tag("True"), Token.tag("False"), Token.tag("None"):
                 advance()
                 return .constant(t.text)
-            case "yield":
+            case Token.tag("yield"):
                 // Only valid inside parentheses here; statements handle the bare form.
                 return try parseYield()
-            case "lambda":
+            case Token.tag("lambda"):
                 return try parseLambda()
             default:
                 throw error("expected an expression")
             }
         case .op:
-            switch t.text {
-            case "(": return try parseParenthesised()
-            case "[": return try parseListDisplay()
-            case "{": return try parseDictOrSet()
-            case "...":
+            switch t.tag {
+            case Token.tag("("): return try parseParenthesised()
+            case Token.tag("["): return try parseListDisplay()
+            case Token.tag("{"): return try parseDictOrSet()
+            case Token.tag("..."):
                 advance()
                 return .constant("...")
             default:
                 throw error("expected an expression")
             }
         case .error:
-            throw ParseError(line: t.line, message: t.text)
+            throw ParseError(line: t.line, message: t.value)
         default:
             throw error("expected an expression")
         }

@@ -6,16 +6,19 @@ struct Token: Sendable {
     }
 
     var kind: Kind
-    /// The token's text: the name, keyword, operator, number, or the whole string literal with prefix and quotes.
-    var text: String
-    var line: Int
-    var column: Int
     /// An operator's or keyword's bytes packed into an integer (`Token.pack`), 0 for other kinds:
     /// the parser tests operators and keywords by comparing integers instead of Strings.
     var tag: UInt64 = 0
+    /// The text of a name, number or whole string literal (prefix and quotes included), or an error
+    /// token's message; empty for operators and keywords, whose text is spelled from `tag` on demand.
+    var value: String = ""
+    var line: Int
+    var column: Int
+
+    /// The token's text: the name, keyword, operator, number, or the whole string literal.
+    var text: String { kind == .op || kind == .keyword ? Token.spell(tag) : value }
 
     /// Packs up to 8 bytes of `s` into an integer; longer text gets a value no token carries.
-    @inline(__always)
     static func pack(_ s: String) -> UInt64 {
         var value: UInt64 = 0
         var shift: UInt64 = 0
@@ -25,6 +28,23 @@ struct Token: Sendable {
             shift += 8
         }
         return value
+    }
+
+    /// `pack` for a literal; inlined, it folds to a constant, so `tag == Token.tag("def")` is one compare.
+    @inline(__always)
+    static func tag(_ s: StaticString) -> UInt64 {
+        var value: UInt64 = 0
+        let p = s.utf8Start
+        for k in 0..<s.utf8CodeUnitCount { value |= UInt64(p[k]) << (8 * UInt64(k)) }
+        return value
+    }
+
+    /// The text a packed tag stands for.
+    static func spell(_ tag: UInt64) -> String {
+        let count = (64 - tag.leadingZeroBitCount + 7) / 8
+        return withUnsafeBytes(of: tag.littleEndian) { raw in
+            String(decoding: raw.bindMemory(to: UInt8.self).prefix(count), as: UTF8.self)
+        }
     }
 }
 
@@ -41,10 +61,10 @@ struct Tokenizer {
 
     /// Keywords that can never appear inside an expression: a line starting with one inside
     /// brackets means a bracket was left open, so the tokenizer closes it there (typing recovery).
-    private static let statementOnlyKeywords: Set<String> = [
+    private static let statementOnlyKeywords: [UInt64] = [
         "def", "class", "return", "while", "try", "elif", "except", "finally", "pass", "break",
         "continue", "raise", "import", "global", "nonlocal", "del", "assert", "with",
-    ]
+    ].map(Token.pack)
 
 
     private static let stringPrefixes = ["r", "u", "b", "f", "br", "rb", "fr", "rf"]
@@ -80,10 +100,16 @@ struct Tokenizer {
         String(decoding: bytes[from..<to], as: UTF8.self)
     }
 
-    private mutating func emit(_ kind: Token.Kind, _ text: String, line: Int? = nil, column: Int? = nil) {
-        var token = Token(kind: kind, text: text, line: line ?? self.line, column: column ?? self.column)
-        if kind == .op || kind == .keyword { token.tag = Token.pack(text) }
-        tokens.append(token)
+    /// Appends a token; `value` is the text of names, numbers and strings, or an error's message.
+    private mutating func emit(_ kind: Token.Kind, _ value: String, line: Int? = nil, column: Int? = nil) {
+        tokens.append(Token(kind: kind, value: value, line: line ?? self.line, column: column ?? self.column))
+    }
+
+    /// Appends an operator or keyword token spanning `start..<end`, identified by its packed bytes.
+    private mutating func emitTagged(_ kind: Token.Kind, _ start: Int, _ end: Int, column: Int) {
+        var tag: UInt64 = 0
+        for k in start..<end { tag |= UInt64(bytes[k]) << (8 * UInt64(k - start)) }
+        tokens.append(Token(kind: kind, tag: tag, line: line, column: column))
     }
 
     private mutating func newLine() {
@@ -218,8 +244,9 @@ struct Tokenizer {
         var p = start
         while p < bytes.count, isIdentifierByte(bytes[p]) { p += 1 }
         if p == start || p - start > 8 { return false }
-        let word = String(decoding: bytes[start..<p], as: UTF8.self)
-        return statementOnlyKeywords.contains(word)
+        var tag: UInt64 = 0
+        for k in start..<p { tag |= UInt64(bytes[k]) << (8 * UInt64(k - start)) }
+        return statementOnlyKeywords.contains(tag)
     }
 
     private static func isIdentifierStart(_ b: UInt8) -> Bool {
@@ -247,12 +274,15 @@ struct Tokenizer {
                     return
                 }
             }
-            let word = text(start, pos)
             // Keywords are 2-8 ASCII letters starting with a lowercase letter or F/N/T.
             let first = bytes[start]
             let maybeKeyword = pos - start >= 2 && pos - start <= 8
                 && ((first >= 0x61 && first <= 0x79) || first == UInt8(ascii: "F") || first == UInt8(ascii: "N") || first == UInt8(ascii: "T"))
-            emit(maybeKeyword && isKeyword(start, pos) ? .keyword : .name, word, column: startCol)
+            if maybeKeyword && isKeyword(start, pos) {
+                emitTagged(.keyword, start, pos, column: startCol)
+            } else {
+                emit(.name, text(start, pos), column: startCol)
+            }
             return
         }
         if Self.isDigit(c) || (c == UInt8(ascii: ".") && Self.isDigit(peek(1))) {
@@ -270,9 +300,8 @@ struct Tokenizer {
         // Operators and delimiters: longest match first, decided on bytes (no string hashing).
         let length = operatorLength(c)
         if length > 1 {
-            let op = text(pos, pos + length)
+            emitTagged(.op, pos, pos + length, column: startCol)
             pos += length
-            emit(.op, op, column: startCol)
             return
         }
         switch c {
@@ -288,9 +317,9 @@ struct Tokenizer {
         default:
             break
         }
-        if "()[]{}:,;.+-*/%|&^~<>=@!".utf8.contains(c) {
+        if Self.isSingleCharOperator(c) {
+            emitTagged(.op, pos, pos + 1, column: startCol)
             pos += 1
-            emit(.op, String(UnicodeScalar(c)), column: startCol)
             return
         }
         // Skip one whole (possibly multi-byte) invalid character.
@@ -298,6 +327,19 @@ struct Tokenizer {
         pos += 1
         while pos < bytes.count, bytes[pos] & 0xC0 == 0x80 { pos += 1 }
         emit(.error, "invalid character '\(text(start, pos))'", column: startCol)
+    }
+
+    private static func isSingleCharOperator(_ c: UInt8) -> Bool {
+        switch c {
+        case UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: "["), UInt8(ascii: "]"), UInt8(ascii: "{"),
+            UInt8(ascii: "}"), UInt8(ascii: ":"), UInt8(ascii: ","), UInt8(ascii: ";"), UInt8(ascii: "."),
+            UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "*"), UInt8(ascii: "/"), UInt8(ascii: "%"),
+            UInt8(ascii: "|"), UInt8(ascii: "&"), UInt8(ascii: "^"), UInt8(ascii: "~"), UInt8(ascii: "<"),
+            UInt8(ascii: ">"), UInt8(ascii: "="), UInt8(ascii: "@"), UInt8(ascii: "!"):
+            return true
+        default:
+            return false
+        }
     }
 
     /// Length of a two- or three-character operator starting at `pos`, or 1.
