@@ -71,32 +71,33 @@ struct Stmt: Sendable {
     var endLine: Int
 }
 
-/// A statement's content.
-indirect enum StmtKind: Sendable {
+/// A statement's content. Only large cases are boxed, so the common small statements (expressions,
+/// assignments, returns) are stored inline in their block's array.
+enum StmtKind: Sendable {
     case expr(Expr)
     case assign(targets: [Expr], value: Expr)
-    case augAssign(Expr, String, Expr)
-    case annAssign(Expr, annotation: Expr, value: Expr?)
-    case function(FunctionDef)
-    case classDef(ClassDef)
+    indirect case augAssign(Expr, String, Expr)
+    indirect case annAssign(Expr, annotation: Expr, value: Expr?)
+    indirect case function(FunctionDef)
+    indirect case classDef(ClassDef)
     case returnStmt(Expr?)
-    case ifStmt(Expr, body: [Stmt], orElse: [Stmt])
-    case whileStmt(Expr, body: [Stmt], orElse: [Stmt])
-    case forStmt(target: Expr, iterable: Expr, body: [Stmt], orElse: [Stmt], isAsync: Bool)
-    case with(items: [(Expr, Expr?)], body: [Stmt], isAsync: Bool)
-    case tryStmt(body: [Stmt], handlers: [ExceptHandler], orElse: [Stmt], finally: [Stmt])
-    case match(Expr, [MatchCase])
-    case raise(Expr?, cause: Expr?)
-    case assert(Expr, Expr?)
+    indirect case ifStmt(Expr, body: [Stmt], orElse: [Stmt])
+    indirect case whileStmt(Expr, body: [Stmt], orElse: [Stmt])
+    indirect case forStmt(target: Expr, iterable: Expr, body: [Stmt], orElse: [Stmt], isAsync: Bool)
+    indirect case with(items: [(Expr, Expr?)], body: [Stmt], isAsync: Bool)
+    indirect case tryStmt(body: [Stmt], handlers: [ExceptHandler], orElse: [Stmt], finally: [Stmt])
+    indirect case match(Expr, [MatchCase])
+    indirect case raise(Expr?, cause: Expr?)
+    indirect case assert(Expr, Expr?)
     case delete([Expr])
     case pass
     case breakStmt
     case continueStmt
     case global([String])
     case nonlocal([String])
-    case importModules([(name: String, alias: String?)])
-    case importFrom(module: String, [(name: String, alias: String?)])
-    case typeAlias(name: String, value: Expr)
+    indirect case importModules([(name: String, alias: String?)])
+    indirect case importFrom(module: String, [(name: String, alias: String?)])
+    indirect case typeAlias(name: String, value: Expr)
     /// A statement that did not parse; the message says why.
     case error(String)
 }

@@ -41,28 +41,32 @@ final class CostModel {
     private var inProgress: Set<String> = []
     var globals: [String: VarInfo] = [:]
 
-    /// How often each name is read anywhere in the file.
-    private var uses: [String: Int] = [:]
+    /// How often each name is read anywhere in the file; counted on first use (only loops over a
+    /// count read from input ask, and most files have none).
+    private var uses: [String: Int]?
     /// Names assigned straight from an input read (`t = int(input())`).
     private(set) var readFromInput: Set<String> = []
 
     init(module: Module) {
         self.module = module
         collectFunctions(module.body)
-        countUses(module.body)
     }
 
-    func useCount(of name: String) -> Int { uses[name, default: 0] }
+    func useCount(of name: String) -> Int {
+        if uses == nil {
+            var counts: [String: Int] = [:]
+            Self.countUses(module.body, into: &counts)
+            uses = counts
+        }
+        return uses?[name, default: 0] ?? 0
+    }
 
-    private func countUses(_ body: [Stmt]) {
+    private static func countUses(_ body: [Stmt], into uses: inout [String: Int]) {
         for stmt in body {
             var exprs: [Expr]
             switch stmt.kind {
             case .assign(let targets, let value):
                 exprs = [value] + targets.filter { if case .name = $0 { return false } else { return true } }
-                if Walker.mentionsInputCall(value) {
-                    for t in targets { if case .name(let n) = t { readFromInput.insert(n) } }
-                }
             case .ifStmt(let test, _, _), .whileStmt(let test, _, _): exprs = [test]
             case .forStmt(_, let it, _, _, _): exprs = [it]
             case .with(let items, _, _): exprs = items.map(\.0)
@@ -75,12 +79,16 @@ final class CostModel {
             for e in exprs {
                 Walker.visit(e) { if case .name(let n) = $0 { uses[n, default: 0] += 1 } }
             }
-            Walker.forEachChildBlock(stmt) { countUses($0) }
+            Walker.forEachChildBlock(stmt) { countUses($0, into: &uses) }
         }
     }
 
+    /// Records every function (and lambda bound to a name) and every name assigned from an input read.
     private func collectFunctions(_ body: [Stmt]) {
         for stmt in body {
+            if case .assign(let targets, let value) = stmt.kind, Walker.mentionsInputCall(value) {
+                for t in targets { if case .name(let n) = t { readFromInput.insert(n) } }
+            }
             switch stmt.kind {
             case .function(let f):
                 let entry = FunctionEntry(def: f, line: stmt.line, endLine: stmt.endLine, key: "\(f.name)@\(stmt.line)")

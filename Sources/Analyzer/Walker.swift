@@ -323,7 +323,7 @@ final class Walker {
         guard loops.isEmpty, case .call(.name("range"), let args, _) = iterable, args.count == 1 else { return false }
         switch args[0].value {
         case .name(let t):
-            guard model.useCount(of: t) == 1, env[t]?.kind == .number, model.readFromInput.contains(t) else { return false }
+            guard env[t]?.kind == .number, model.readFromInput.contains(t), model.useCount(of: t) == 1 else { return false }
         case let e where readsInputExpr(e):
             break
         default:
