@@ -41,9 +41,9 @@ final class CostModel {
     private var inProgress: Set<String> = []
     var globals: [String: VarInfo] = [:]
 
-    /// How often each name is read anywhere in the file; counted on first use (only loops over a
-    /// count read from input ask, and most files have none).
-    private var uses: [String: Int]?
+    /// How often a name is read anywhere in the file, counted per name on first use: only loops
+    /// over a count read from input ask, for one or two names per file.
+    private var useCounts: [String: Int] = [:]
     /// Names assigned straight from an input read (`t = int(input())`).
     private(set) var readFromInput: Set<String> = []
 
@@ -53,33 +53,37 @@ final class CostModel {
     }
 
     func useCount(of name: String) -> Int {
-        if uses == nil {
-            var counts: [String: Int] = [:]
-            Self.countUses(module.body, into: &counts)
-            uses = counts
-        }
-        return uses?[name, default: 0] ?? 0
+        if let known = useCounts[name] { return known }
+        var count = 0
+        Self.countUses(of: name, in: module.body, into: &count)
+        useCounts[name] = count
+        return count
     }
 
-    private static func countUses(_ body: [Stmt], into uses: inout [String: Int]) {
+    /// Counts reads of `name`: in values, tests, iterables, decorators, defaults, bases and non-name
+    /// targets (a plain `name = ...` is a write, not a read).
+    private static func countUses(of name: String, in body: [Stmt], into count: inout Int) {
+        func visit(_ e: Expr) {
+            if case .name(let n) = e, n == name { count += 1 }
+            Walker.children(e, visit)
+        }
         for stmt in body {
-            var exprs: [Expr]
             switch stmt.kind {
             case .assign(let targets, let value):
-                exprs = [value] + targets.filter { if case .name = $0 { return false } else { return true } }
-            case .ifStmt(let test, _, _), .whileStmt(let test, _, _): exprs = [test]
-            case .forStmt(_, let it, _, _, _): exprs = [it]
-            case .with(let items, _, _): exprs = items.map(\.0)
-            case .match(let subject, _): exprs = [subject]
-            case .function(let f): exprs = f.decorators + f.parameters.list.compactMap(\.defaultValue)
-            case .classDef(let c): exprs = c.bases.map(\.value)
-            case .augAssign(let target, _, let value): exprs = [target, value]
-            default: exprs = RecursionScan.expressions(of: stmt)
+                visit(value)
+                for t in targets { if case .name = t {} else { visit(t) } }
+            case .ifStmt(let test, _, _), .whileStmt(let test, _, _): visit(test)
+            case .forStmt(_, let it, _, _, _): visit(it)
+            case .with(let items, _, _): for item in items { visit(item.0) }
+            case .match(let subject, _): visit(subject)
+            case .function(let f):
+                f.decorators.forEach(visit)
+                for p in f.parameters.list { if let d = p.defaultValue { visit(d) } }
+            case .classDef(let c): for b in c.bases { visit(b.value) }
+            case .augAssign(let target, _, let value): visit(target); visit(value)
+            default: RecursionScan.expressions(of: stmt).forEach(visit)
             }
-            for e in exprs {
-                Walker.visit(e) { if case .name(let n) = $0 { uses[n, default: 0] += 1 } }
-            }
-            Walker.forEachChildBlock(stmt) { countUses($0, into: &uses) }
+            Walker.forEachChildBlock(stmt) { countUses(of: name, in: $0, into: &count) }
         }
     }
 

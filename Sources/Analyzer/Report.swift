@@ -69,14 +69,23 @@ public enum Analyzer {
                 overall: nil, functions: [], errors: [])
         }
         let module = Parser.parse(source)
-        var lineCount = 0
-        for byte in source.utf8 where byte == 0x0A { lineCount += 1 }
-        if source.utf8.last != 0x0A { lineCount += 1 }
+        let lineCount = Self.lineCount(source)
         let model = CostModel(module: module)
         let (overall, functions) = model.run(lineCount: lineCount)
         return ComplexityReport(
             language: "python", analysed: true, message: nil, overall: overall, functions: functions,
             errors: module.issues)
+    }
+
+    /// Lines in `source`: newlines, plus one for a last line without its newline (an empty source counts 1).
+    static func lineCount(_ source: String) -> Int {
+        var text = source
+        // Counting over contiguous UTF-8 is a simple byte loop; iterating `String.UTF8View` is far slower.
+        return text.withUTF8 { bytes in
+            var count = 0
+            for byte in bytes where byte == 0x0A { count += 1 }
+            return bytes.last == 0x0A ? count : count + 1
+        }
     }
 
     /// Maps a file name's extension to a language name (`main.py` → "python"), or nil if unknown.
