@@ -110,6 +110,10 @@ struct FunctionDef: Sendable {
     var decorators: [Expr]
     var returns: Expr?
     var isAsync: Bool
+    /// False when the body (outside nested functions and classes) has no call to the function's own
+    /// name or `self.name`; the parser notes this as it goes, so the cost model skips the recursion
+    /// scan for the many functions that cannot recurse.
+    var mayCallItself: Bool
 }
 
 /// A `class` statement.

@@ -102,10 +102,10 @@ final class CostModel {
             case .assign(let targets, .lambda(let params, let body)):
                 // `I = lambda: int(input())` behaves like a one-line function.
                 if targets.count == 1, case .name(let name) = targets[0] {
+                    let lambdaBody = [Stmt(kind: .returnStmt(body), line: stmt.line, endLine: stmt.endLine)]
                     let def = FunctionDef(
-                        name: name, parameters: params,
-                        body: [Stmt(kind: .returnStmt(body), line: stmt.line, endLine: stmt.endLine)],
-                        decorators: [], returns: nil, isAsync: false)
+                        name: name, parameters: params, body: lambdaBody, decorators: [], returns: nil, isAsync: false,
+                        mayCallItself: RecursionScan.mayCallItself(name, in: lambdaBody))
                     let entry = FunctionEntry(def: def, line: stmt.line, endLine: stmt.endLine, key: "\(name)@\(stmt.line)")
                     byName[name] = entry
                 }

@@ -31,6 +31,9 @@ struct Parser {
     /// pathological input is a syntax error instead of a stack overflow.
     private var nesting = 0
     private static let maxNesting = 150
+    /// Names of the functions being parsed, innermost last, and whether each body calls its own name.
+    private var functionNames: [String] = []
+    private var callsOwnName: [Bool] = []
     private static let maxChain = 2_000
 
     private mutating func enter() throws {
@@ -434,9 +437,16 @@ struct Parser {
         let params = try parseParameters(closing: Token.tag(")"), annotations: true)
         try expect(op: ")")
         let returns = accept(op: "->") ? try parseExpression() : nil
+        functionNames.append(name)
+        callsOwnName.append(false)
+        defer {
+            functionNames.removeLast()
+            callsOwnName.removeLast()
+        }
         let body = try parseBlock()
         let def = FunctionDef(
-            name: name, parameters: params, body: body, decorators: decorators, returns: returns, isAsync: isAsync)
+            name: name, parameters: params, body: body, decorators: decorators, returns: returns, isAsync: isAsync,
+            mayCallItself: callsOwnName[callsOwnName.count - 1])
         return Stmt(kind: .function(def), line: defLine, endLine: max(defLine, body.last?.endLine ?? lastLine))
     }
 
@@ -859,6 +869,7 @@ struct Parser {
                 advance()
                 let args = try parseArguments()
                 try expect(op: ")")
+                noteCall(e)
                 e = .call(e, args, line: line)
             case Token.tag("["):
                 advance()
@@ -869,6 +880,19 @@ struct Parser {
             }
         }
         return e
+    }
+
+    /// Marks the innermost function as possibly recursive when `callee` is its name or `x.` its name
+    /// (a superset of the `self.` calls the recursion scan counts).
+    private mutating func noteCall(_ callee: Expr) {
+        guard let current = functionNames.last else { return }
+        switch callee {
+        case .name(let n), .attribute(.name, let n):
+            // Compare lengths first: most callees differ, and unequal Strings take a slow comparison.
+            if n.utf8.count == current.utf8.count, n == current { callsOwnName[callsOwnName.count - 1] = true }
+        default:
+            break
+        }
     }
 
     private mutating func parseSlices() throws -> [Expr] {

@@ -53,12 +53,6 @@ struct Token: Sendable {
 /// The tokenizer never fails: problems become `.error` tokens carrying a message, so the parser can
 /// report them on the right line and carry on with the next statement.
 struct Tokenizer {
-    static let keywords: Set<String> = [
-        "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class", "continue",
-        "def", "del", "elif", "else", "except", "finally", "for", "from", "global", "if", "import", "in",
-        "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "return", "try", "while", "with", "yield",
-    ]
-
     /// Keywords that can never appear inside an expression: a line starting with one inside
     /// brackets means a bracket was left open, so the tokenizer closes it there (typing recovery).
     private static let statementOnlyKeywords: [UInt64] = [
@@ -69,7 +63,9 @@ struct Tokenizer {
 
     private static let stringPrefixes = ["r", "u", "b", "f", "br", "rb", "fr", "rf"]
 
-    private let bytes: [UInt8]
+    /// The source's UTF-8, borrowed for the duration of `tokenize` (no copy; every read is guarded
+    /// by an explicit `pos < bytes.count` check or `peek`).
+    private let bytes: UnsafeBufferPointer<UInt8>
     private var pos = 0
     private var line = 1
     private var lineStart = 0
@@ -78,15 +74,18 @@ struct Tokenizer {
     private var brackets: [(byte: UInt8, line: Int)] = []
     private var atLineStart = true
 
-    init(_ source: String) {
-        bytes = Array(source.utf8)
+    private init(_ bytes: UnsafeBufferPointer<UInt8>) {
+        self.bytes = bytes
     }
 
     /// Tokenizes the whole source.
     static func tokenize(_ source: String) -> [Token] {
-        var t = Tokenizer(source)
-        t.run()
-        return t.tokens
+        var text = source
+        return text.withUTF8 { bytes in
+            var t = Tokenizer(bytes)
+            t.run()
+            return t.tokens
+        }
     }
 
     private var column: Int { pos - lineStart }
@@ -97,7 +96,7 @@ struct Tokenizer {
     }
 
     private func text(_ from: Int, _ to: Int) -> String {
-        String(decoding: bytes[from..<to], as: UTF8.self)
+        String(decoding: UnsafeBufferPointer(rebasing: bytes[from..<to]), as: UTF8.self)
     }
 
     /// Appends a token; `value` is the text of names, numbers and strings, or an error's message.
@@ -107,9 +106,7 @@ struct Tokenizer {
 
     /// Appends an operator or keyword token spanning `start..<end`, identified by its packed bytes.
     private mutating func emitTagged(_ kind: Token.Kind, _ start: Int, _ end: Int, column: Int) {
-        var tag: UInt64 = 0
-        for k in start..<end { tag |= UInt64(bytes[k]) << (8 * UInt64(k - start)) }
-        tokens.append(Token(kind: kind, tag: tag, line: line, column: column))
+        tokens.append(Token(kind: kind, tag: packed(start, end), line: line, column: column))
     }
 
     private mutating func newLine() {
@@ -224,23 +221,31 @@ struct Tokenizer {
         return false
     }
 
-    /// Keywords grouped by byte length, so a name is checked by comparing bytes instead of hashing a String.
-    private static let keywordsByLength: [[[UInt8]]] = {
-        var table = [[[UInt8]]](repeating: [], count: 9)
-        for k in keywords { table[k.utf8.count].append(Array(k.utf8)) }
-        return table
-    }()
-
-    private func isKeyword(_ start: Int, _ end: Int) -> Bool {
-        let length = end - start
-        guard length < Self.keywordsByLength.count else { return false }
-        for k in Self.keywordsByLength[length] where k[0] == bytes[start] {
-            if bytes[start..<end].elementsEqual(k) { return true }
-        }
-        return false
+    /// The bytes `start..<end` (at most 8) packed as `Token.pack` does.
+    @inline(__always)
+    private func packed(_ start: Int, _ end: Int) -> UInt64 {
+        var tag: UInt64 = 0
+        for k in start..<end { tag |= UInt64(bytes[k]) << (8 * UInt64(k - start)) }
+        return tag
     }
 
-    private static func startsStatementOnlyKeyword(_ bytes: [UInt8], at start: Int) -> Bool {
+    /// True when a packed word is a hard keyword: integer compares, no String built or hashed.
+    private static func isKeyword(_ tag: UInt64) -> Bool {
+        switch tag {
+        case Token.tag("False"), Token.tag("None"), Token.tag("True"), Token.tag("and"), Token.tag("as"),
+            Token.tag("assert"), Token.tag("async"), Token.tag("await"), Token.tag("break"), Token.tag("class"),
+            Token.tag("continue"), Token.tag("def"), Token.tag("del"), Token.tag("elif"), Token.tag("else"),
+            Token.tag("except"), Token.tag("finally"), Token.tag("for"), Token.tag("from"), Token.tag("global"),
+            Token.tag("if"), Token.tag("import"), Token.tag("in"), Token.tag("is"), Token.tag("lambda"),
+            Token.tag("nonlocal"), Token.tag("not"), Token.tag("or"), Token.tag("pass"), Token.tag("raise"),
+            Token.tag("return"), Token.tag("try"), Token.tag("while"), Token.tag("with"), Token.tag("yield"):
+            return true
+        default:
+            return false
+        }
+    }
+
+    private static func startsStatementOnlyKeyword(_ bytes: UnsafeBufferPointer<UInt8>, at start: Int) -> Bool {
         var p = start
         while p < bytes.count, isIdentifierByte(bytes[p]) { p += 1 }
         if p == start || p - start > 8 { return false }
@@ -278,7 +283,7 @@ struct Tokenizer {
             let first = bytes[start]
             let maybeKeyword = pos - start >= 2 && pos - start <= 8
                 && ((first >= 0x61 && first <= 0x79) || first == UInt8(ascii: "F") || first == UInt8(ascii: "N") || first == UInt8(ascii: "T"))
-            if maybeKeyword && isKeyword(start, pos) {
+            if maybeKeyword && Self.isKeyword(packed(start, pos)) {
                 emitTagged(.keyword, start, pos, column: startCol)
             } else {
                 emit(.name, text(start, pos), column: startCol)

@@ -64,9 +64,11 @@ final class Walker {
         guard let f = function else { return SolvedFunction(bound: .constant(1), notes: [], loopDepth: 0, readsInput: false) }
         let body = f.def.body
         var work = walkBlock(body)
-        let rec = RecursionScan(name: f.def.name, params: f.def.parameters.list.map(\.name), body: body)
-        if rec.calls > 0 {
-            work = solveRecurrence(rec, work: work, entry: f)
+        if f.def.mayCallItself {
+            let rec = RecursionScan(name: f.def.name, params: f.def.parameters.list.map(\.name), body: body)
+            if rec.calls > 0 {
+                work = solveRecurrence(rec, work: work, entry: f)
+            }
         }
         return SolvedFunction(bound: work, notes: notes, loopDepth: maxDepth, readsInput: readsInput)
     }
@@ -161,6 +163,47 @@ final class Walker {
         case .classDef(let c): f(c.body)
         case .function(let fn): f(fn.body)
         default: break
+        }
+    }
+
+    /// True when `f` holds for some expression held directly by `stmt` (not those of its nested blocks).
+    /// Returns a Bool instead of mutating a captured flag, so recursive searches stay cheap.
+    static func anyExpression(in stmt: Stmt, _ f: (Expr) -> Bool) -> Bool {
+        func any(_ e: Expr?) -> Bool { e.map(f) ?? false }
+        switch stmt.kind {
+        case .expr(let e): return f(e)
+        case .assign(let targets, let value): return targets.contains(where: f) || f(value)
+        case .augAssign(let t, _, let v): return f(t) || f(v)
+        case .annAssign(let t, let a, let v): return f(t) || f(a) || any(v)
+        case .function(let d):
+            return d.decorators.contains(where: f)
+                || d.parameters.list.contains { any($0.defaultValue) || any($0.annotation) } || any(d.returns)
+        case .classDef(let c): return c.decorators.contains(where: f) || c.bases.contains { f($0.value) }
+        case .returnStmt(let e): return any(e)
+        case .ifStmt(let test, _, _), .whileStmt(let test, _, _): return f(test)
+        case .forStmt(let target, let iterable, _, _, _): return f(target) || f(iterable)
+        case .with(let items, _, _): return items.contains { f($0.0) || any($0.1) }
+        case .tryStmt(_, let handlers, _, _): return handlers.contains { any($0.type) }
+        case .match(let subject, let cases): return f(subject) || cases.contains { f($0.pattern) || any($0.guardExpr) }
+        case .raise(let e, let cause): return any(e) || any(cause)
+        case .assert(let e, let message): return f(e) || any(message)
+        case .delete(let targets): return targets.contains(where: f)
+        case .typeAlias(_, let value): return f(value)
+        case .pass, .breakStmt, .continueStmt, .global, .nonlocal, .importModules, .importFrom, .error: return false
+        }
+    }
+
+    /// True when `f` holds for some nested block of `stmt` (the blocks `forEachChildBlock` visits).
+    static func anyChildBlock(_ stmt: Stmt, _ f: ([Stmt]) -> Bool) -> Bool {
+        switch stmt.kind {
+        case .ifStmt(_, let b, let o), .whileStmt(_, let b, let o): return f(b) || f(o)
+        case .forStmt(_, _, let b, let o, _): return f(b) || f(o)
+        case .with(_, let b, _): return f(b)
+        case .tryStmt(let b, let hs, let o, let fin): return f(b) || hs.contains { f($0.body) } || f(o) || f(fin)
+        case .match(_, let cases): return cases.contains { f($0.body) }
+        case .classDef(let c): return f(c.body)
+        case .function(let fn): return f(fn.body)
+        default: return false
         }
     }
 
@@ -1258,6 +1301,31 @@ final class Walker {
 
     static func visitCalls(_ e: Expr, _ f: (Expr, [Argument]) -> Void) {
         visit(e) { if case .call(let callee, let args, _) = $0 { f(callee, args) } }
+    }
+
+    /// True when `f` holds for some direct sub-expression of `e` (the ones `children` visits).
+    static func anyChild(_ e: Expr, _ f: (Expr) -> Bool) -> Bool {
+        func any(_ x: Expr?) -> Bool { x.map(f) ?? false }
+        switch e {
+        case .name, .number, .string, .constant: return false
+        case .attribute(let b, _): return f(b)
+        case .index(let b, let idx): return f(b) || idx.contains(where: f)
+        case .slice(let a, let b, let c): return any(a) || any(b) || any(c)
+        case .call(let c, let args, _): return f(c) || args.contains { f($0.value) }
+        case .binary(_, let a, let b): return f(a) || f(b)
+        case .unary(_, let a): return f(a)
+        case .boolOp(_, let items), .tuple(let items), .list(let items), .set(let items): return items.contains(where: f)
+        case .compare(let l, let rest): return f(l) || rest.contains { f($0.1) }
+        case .lambda(_, let body): return f(body)
+        case .ifExp(let t, let b, let o): return f(t) || f(b) || f(o)
+        case .dict(let pairs): return pairs.contains { any($0.0) || f($0.1) }
+        case .comprehension(_, let el, let v, let gens, _):
+            return f(el) || any(v) || gens.contains { f($0.iterable) || $0.conditions.contains(where: f) }
+        case .starred(let x), .doubleStarred(let x), .yieldFrom(let x), .await(let x), .namedExpr(_, let x),
+            .patternAs(let x, _):
+            return f(x)
+        case .yield(let x): return any(x)
+        }
     }
 
     static func children(_ e: Expr, _ f: (Expr) -> Void) {
