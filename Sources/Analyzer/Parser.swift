@@ -78,12 +78,18 @@ struct Parser {
         return t.kind == .op && t.tag == Token.tag(s)
     }
 
-    @discardableResult
-    private mutating func advance() -> Token {
-        let t = tokens[i]
-        if t.kind != .end { i += 1 }
-        if t.kind != .newline, t.kind != .indent, t.kind != .dedent { lastLine = t.line }
-        return t
+    /// Moves past the current token (never past the end marker).
+    private mutating func advance() {
+        let kind = tokens[i].kind
+        if kind != .newline, kind != .indent, kind != .dedent { lastLine = tokens[i].line }
+        if kind != .end { i += 1 }
+    }
+
+    /// The current token's text (name, number, string literal; spelled for operators), then `advance()`.
+    private mutating func advanceText() -> String {
+        let text = tokens[i].text
+        advance()
+        return text
     }
 
     @inline(__always)
@@ -123,7 +129,7 @@ struct Parser {
 
     private mutating func expectName() throws -> String {
         // Soft keywords (match, case, type, _) are ordinary names here.
-        if tok.kind == .name { return advance().value }
+        if tok.kind == .name { return advanceText() }
         throw error("expected a name")
     }
 
@@ -299,7 +305,7 @@ struct Parser {
     private mutating func parseImportFrom() throws -> StmtKind {
         try expect(keyword: "from")
         var module = ""
-        while isOp(".") || isOp("...") { module += advance().text }
+        while isOp(".") || isOp("...") { module += advanceText() }
         if tok.kind == .name { module += try parseDottedName() }
         if module.isEmpty { throw error("expected a module name") }
         try expect(keyword: "import")
@@ -358,7 +364,7 @@ struct Parser {
         let first = try parseStarExpressions(allowStar: true)
         if tok.kind == .op {
             if atAugmentedOp {
-                let op = advance().text
+                let op = advanceText()
                 let value = isKeyword("yield") ? try parseYield() : try parseStarExpressions()
                 return .augAssign(first, String(op.dropLast()), value)
             }
@@ -464,7 +470,7 @@ struct Parser {
             } else if accept(op: "*") {
                 kind = .keywordOnly
                 if tok.kind == .name {
-                    let name = advance().value
+                    let name = advanceText()
                     var ann: Expr?
                     if annotations, accept(op: ":") {
                         ann = accept(op: "*") ? .starred(try parseExpression()) : try parseExpression()
@@ -701,7 +707,7 @@ struct Parser {
 
     private mutating func parseNamedExpression() throws -> Expr {
         if tok.kind == .name, peekIsOp(":=") {
-            let name = advance().value
+            let name = advanceText()
             advance()
             return .namedExpr(name, try parseExpression())
         }
@@ -774,7 +780,7 @@ struct Parser {
         while true {
             var op: String?
             if tok.kind == .op, Self.comparisonOps.contains(tok.tag) {
-                op = advance().text
+                op = advanceText()
             } else if isKeyword("in") {
                 advance()
                 op = "in"
@@ -819,7 +825,7 @@ struct Parser {
                 level = p
                 terms = 1
             }
-            let op = advance().text
+            let op = advanceText()
             left = .binary(op, left, try parseBinary(p + 1))
             terms += 1
             if terms > Self.maxChain { throw error("expression too long (more than \(Self.maxChain) operands)") }
@@ -833,7 +839,7 @@ struct Parser {
 
     private mutating func parseFactor() throws -> Expr {
         if isOp("-") || isOp("+") || isOp("~") {
-            let op = advance().text
+            let op = advanceText()
             try enter()
             defer { nesting -= 1 }
             return .unary(op, try parseFactor())
@@ -930,7 +936,7 @@ struct Parser {
             } else if accept(op: "**") {
                 args.append(Argument(keyword: "**", value: try parseExpression()))
             } else if tok.kind == .name, peekIsOp("=") {
-                let name = advance().value
+                let name = advanceText()
                 advance()
                 args.append(Argument(keyword: name, value: try parseExpression()))
             } else {
@@ -965,7 +971,7 @@ struct Parser {
 
     private mutating func parseStrings() -> Expr {
         var text = ""
-        while tok.kind == .string { text += advance().value }
+        while tok.kind == .string { text += advanceText() }
         return .string(text)
     }
 
