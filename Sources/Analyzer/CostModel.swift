@@ -37,6 +37,9 @@ final class CostModel {
     let module: Module
     private(set) var entries: [FunctionEntry] = []
     private var byName: [String: FunctionEntry] = [:]
+    /// One bit per (length, first byte, last byte) class of the names in `byName`. Most names looked
+    /// up are not functions (every name read is checked); a clear bit answers without hashing.
+    private var nameFilter = [UInt64](repeating: 0, count: 64)
     private var solved: [String: SolvedFunction] = [:]
     private var inProgress: Set<String> = []
     var globals: [String: VarInfo] = [:]
@@ -97,7 +100,7 @@ final class CostModel {
             case .function(let f):
                 let entry = FunctionEntry(def: f, line: stmt.line, endLine: stmt.endLine, key: "\(f.name)@\(stmt.line)")
                 entries.append(entry)
-                byName[f.name] = entry
+                register(f.name, entry)
                 collectFunctions(f.body)
             case .assign(let targets, .lambda(let params, let body)):
                 // `I = lambda: int(input())` behaves like a one-line function.
@@ -107,7 +110,7 @@ final class CostModel {
                         name: name, parameters: params, body: lambdaBody, decorators: [], returns: nil, isAsync: false,
                         mayCallItself: RecursionScan.mayCallItself(name, in: lambdaBody))
                     let entry = FunctionEntry(def: def, line: stmt.line, endLine: stmt.endLine, key: "\(name)@\(stmt.line)")
-                    byName[name] = entry
+                    register(name, entry)
                 }
             default:
                 Walker.forEachChildBlock(stmt) { collectFunctions($0) }
@@ -115,7 +118,23 @@ final class CostModel {
         }
     }
 
-    func function(named name: String) -> FunctionEntry? { byName[name] }
+    func function(named name: String) -> FunctionEntry? {
+        let bit = Self.filterBit(name)
+        guard nameFilter[bit >> 6] & (1 << UInt64(bit & 63)) != 0 else { return nil }
+        return byName[name]
+    }
+
+    private func register(_ name: String, _ entry: FunctionEntry) {
+        byName[name] = entry
+        let bit = Self.filterBit(name)
+        nameFilter[bit >> 6] |= 1 << UInt64(bit & 63)
+    }
+
+    private static func filterBit(_ name: String) -> Int {
+        let utf8 = name.utf8
+        let first = Int(utf8.first ?? 0), last = Int(utf8.last ?? 0)
+        return (utf8.count &* 977 &+ first &* 31 &+ last) & 4095
+    }
 
     /// Solves a function's cost once; a call that is already being solved (mutual recursion) costs O(1) here.
     func solve(_ entry: FunctionEntry) -> SolvedFunction? {

@@ -718,6 +718,7 @@ struct Parser {
         try enter()
         defer { nesting -= 1 }
         if isKeyword("lambda") { return try parseLambda() }
+        if let atom = takeLoneAtom() { return atom }
         let body = try parseOr()
         if !inPattern, isKeyword("if") {
             // Do not swallow a comprehension's `if` clause: the else branch is required here.
@@ -731,6 +732,29 @@ struct Parser {
             return .patternAs(body, try expectName())
         }
         return body
+    }
+
+    /// A name or number followed by a token that cannot continue an expression (`,` `)` `]` `}` `:`
+    /// `=` or the end of the line) is the whole expression: taken here without descending through
+    /// every precedence level, with the same result.
+    private mutating func takeLoneAtom() -> Expr? {
+        let kind = tokens[i].kind
+        guard kind == .name || kind == .number else { return nil }
+        let next = peekToken()
+        switch next.kind {
+        case .newline:
+            break
+        case .op:
+            switch next.tag {
+            case Token.tag(","), Token.tag(")"), Token.tag("]"), Token.tag("}"), Token.tag(":"), Token.tag("="): break
+            default: return nil
+            }
+        default:
+            return nil
+        }
+        let value = tokens[i].value
+        advance()
+        return kind == .name ? .name(value) : .number(value)
     }
 
     /// An expression without a conditional (used where `if` belongs to an enclosing comprehension).
