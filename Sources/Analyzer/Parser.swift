@@ -403,6 +403,8 @@ struct Parser {
         defer { nesting -= 1 }
         advance()
         var body: [Stmt] = []
+        // Blocks rarely hold a single statement; starting at four saves the first regrowths.
+        body.reserveCapacity(4)
         while tok.kind != .dedent, tok.kind != .end {
             if tok.kind == .newline { advance(); continue }
             if tok.kind == .indent {
@@ -954,6 +956,7 @@ struct Parser {
 
     private mutating func parseArguments() throws -> [Argument] {
         var args: [Argument] = []
+        if !isOp(")") { args.reserveCapacity(3) }
         while !isOp(")") {
             if accept(op: "*") {
                 args.append(Argument(keyword: "*", value: try parseExpression()))
