@@ -44,15 +44,43 @@ struct Parser {
         }
     }
 
-    init(tokens: [Token]) {
+    /// The source's UTF-8 (borrowed while parsing): names, numbers and strings are read from it.
+    private let source: UnsafeBufferPointer<UInt8>
+    private let messages: [String]
+
+    private init(tokens: [Token], messages: [String], source: UnsafeBufferPointer<UInt8>) {
         self.tokens = tokens
+        self.messages = messages
+        self.source = source
     }
 
     /// Parses `source` into a module, never failing: errors become `.error` statements and issues.
     static func parse(_ source: String) -> Module {
-        var parser = Parser(tokens: Tokenizer.tokenize(source))
-        let body = parser.parseFile()
-        return Module(body: body, issues: parser.issues)
+        var text = source
+        return text.withUTF8 { bytes in
+            let (tokens, messages) = Tokenizer.tokenize(bytes)
+            var parser = Parser(tokens: tokens, messages: messages, source: bytes)
+            let body = parser.parseFile()
+            return Module(body: body, issues: parser.issues)
+        }
+    }
+
+    /// A token's text: a name, number or string literal as written, an operator or keyword, or an
+    /// error token's message.
+    private func text(of t: Token) -> String {
+        switch t.kind {
+        case .op, .keyword: return Token.spell(t.tag)
+        case .error: return messages[Int(t.start)]
+        default: return String(decoding: UnsafeBufferPointer(rebasing: source[Int(t.start)..<Int(t.end)]), as: UTF8.self)
+        }
+    }
+
+    /// True when `t` is the name `word` (compared on bytes, no String built).
+    private func isName(_ t: Token, _ word: StaticString) -> Bool {
+        guard t.kind == .name, Int(t.end - t.start) == word.utf8CodeUnitCount else { return false }
+        let p = word.utf8Start
+        for k in 0..<word.utf8CodeUnitCount where source[Int(t.start) + k] != p[k] { return false }
+        return true
     }
 
     // MARK: - Token helpers
@@ -69,7 +97,7 @@ struct Parser {
     private func isOp(_ s: StaticString) -> Bool { tokens[i].kind == .op && tokens[i].tag == Token.tag(s) }
     @inline(__always)
     private func isKeyword(_ s: StaticString) -> Bool { tokens[i].kind == .keyword && tokens[i].tag == Token.tag(s) }
-    private func isName(_ s: String) -> Bool { tokens[i].kind == .name && tokens[i].value == s }
+    private func isName(_ word: StaticString) -> Bool { isName(tokens[i], word) }
 
     /// True when the token `n` ahead is the operator `s`.
     @inline(__always)
@@ -87,7 +115,7 @@ struct Parser {
 
     /// The current token's text (name, number, string literal; spelled for operators), then `advance()`.
     private mutating func advanceText() -> String {
-        let text = tokens[i].text
+        let text = text(of: tokens[i])
         advance()
         return text
     }
@@ -105,14 +133,14 @@ struct Parser {
     }
 
     private func error(_ message: String) -> ParseError {
-        if tok.kind == .error { return ParseError(line: tok.line, message: tok.value) }
+        if tok.kind == .error { return ParseError(line: tok.line, message: text(of: tok)) }
         let found: String
         switch tok.kind {
         case .newline: found = "end of line"
         case .end: found = "end of file"
         case .indent: found = "unexpected indent"
         case .dedent: found = "unexpected dedent"
-        default: found = "'\(tok.text)'"
+        default: found = "'\(text(of: tok))'"
         }
         return ParseError(line: tok.line, message: "\(message), found \(found)")
     }
@@ -193,7 +221,7 @@ struct Parser {
     /// Parses one statement (or one line of `;`-separated simple statements) and appends it to `body`.
     private mutating func parseStatement(into body: inout [Stmt]) throws {
         let t = tok
-        if t.kind == .error { throw ParseError(line: t.line, message: t.value) }
+        if t.kind == .error { throw ParseError(line: t.line, message: text(of: t)) }
         if t.kind == .keyword {
             switch t.tag {
             case Token.tag("def"): body.append(try parseFunction(decorators: [], isAsync: false, line: t.line)); return
@@ -213,7 +241,7 @@ struct Parser {
             }
         }
         if isOp("@") { body.append(try parseDecorated()); return }
-        if t.kind == .name, t.value == "match", let m = try tryParseMatch() { body.append(m); return }
+        if isName(t, "match"), let m = try tryParseMatch() { body.append(m); return }
         try parseSimpleStatements(into: &body)
     }
 
@@ -285,7 +313,7 @@ struct Parser {
                 break
             }
         }
-        if t.kind == .name, t.value == "type", peekToken().kind == .name, peekIsOp("=", 2) || peekIsOp("[", 2)
+        if isName(t, "type"), peekToken().kind == .name, peekIsOp("=", 2) || peekIsOp("[", 2)
         {
             return try parseTypeAlias()
         }
@@ -754,7 +782,7 @@ struct Parser {
         default:
             return nil
         }
-        let value = tokens[i].value
+        let value = text(of: tokens[i])
         advance()
         return kind == .name ? .name(value) : .number(value)
     }
@@ -1007,17 +1035,17 @@ struct Parser {
         switch t.kind {
         case .name:
             advance()
-            return .name(t.value)
+            return .name(text(of: t))
         case .number:
             advance()
-            return .number(t.value)
+            return .number(text(of: t))
         case .string:
             return parseStrings()
         case .keyword:
             switch t.tag {
             case Token.tag("True"), Token.tag("False"), Token.tag("None"):
                 advance()
-                return .constant(t.text)
+                return .constant(text(of: t))
             case Token.tag("yield"):
                 // Only valid inside parentheses here; statements handle the bare form.
                 return try parseYield()
@@ -1038,7 +1066,7 @@ struct Parser {
                 throw error("expected an expression")
             }
         case .error:
-            throw ParseError(line: t.line, message: t.value)
+            throw ParseError(line: t.line, message: text(of: t))
         default:
             throw error("expected an expression")
         }

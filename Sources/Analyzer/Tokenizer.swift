@@ -9,14 +9,13 @@ struct Token: Sendable {
     /// An operator's or keyword's bytes packed into an integer (`Token.pack`), 0 for other kinds:
     /// the parser tests operators and keywords by comparing integers instead of Strings.
     var tag: UInt64 = 0
-    /// The text of a name, number or whole string literal (prefix and quotes included), or an error
-    /// token's message; empty for operators and keywords, whose text is spelled from `tag` on demand.
-    var value: String = ""
+    /// Names, numbers and string literals (prefix and quotes included): their byte range in the
+    /// source; error tokens: `start` indexes the tokenizer's messages. Tokens hold no String, so the
+    /// token array is plain data: nothing to retain when a token is copied or to release when freed.
+    var start: Int32 = 0
+    var end: Int32 = 0
     var line: Int
     var column: Int
-
-    /// The token's text: the name, keyword, operator, number, or the whole string literal.
-    var text: String { kind == .op || kind == .keyword ? Token.spell(tag) : value }
 
     /// Packs up to 8 bytes of `s` into an integer; longer text gets a value no token carries.
     static func pack(_ s: String) -> UInt64 {
@@ -70,6 +69,8 @@ struct Tokenizer {
     private var line = 1
     private var lineStart = 0
     private var tokens: [Token] = []
+    /// Messages of error tokens, indexed by their `start`.
+    private var messages: [String] = []
     private var indents: [Int] = [0]
     private var brackets: [(byte: UInt8, line: Int)] = []
     private var atLineStart = true
@@ -78,14 +79,11 @@ struct Tokenizer {
         self.bytes = bytes
     }
 
-    /// Tokenizes the whole source.
-    static func tokenize(_ source: String) -> [Token] {
-        var text = source
-        return text.withUTF8 { bytes in
-            var t = Tokenizer(bytes)
-            t.run()
-            return t.tokens
-        }
+    /// Tokenizes UTF-8 source: the tokens, and the messages their error tokens refer to.
+    static func tokenize(_ bytes: UnsafeBufferPointer<UInt8>) -> (tokens: [Token], messages: [String]) {
+        var t = Tokenizer(bytes)
+        t.run()
+        return (t.tokens, t.messages)
     }
 
     private var column: Int { pos - lineStart }
@@ -99,9 +97,20 @@ struct Tokenizer {
         String(decoding: UnsafeBufferPointer(rebasing: bytes[from..<to]), as: UTF8.self)
     }
 
-    /// Appends a token; `value` is the text of names, numbers and strings, or an error's message.
-    private mutating func emit(_ kind: Token.Kind, _ value: String, line: Int? = nil, column: Int? = nil) {
-        tokens.append(Token(kind: kind, value: value, line: line ?? self.line, column: column ?? self.column))
+    /// Appends a token without text (NEWLINE, INDENT, DEDENT, end).
+    private mutating func emit(_ kind: Token.Kind, column: Int? = nil) {
+        tokens.append(Token(kind: kind, line: line, column: column ?? self.column))
+    }
+
+    /// Appends a name, number or string token spanning `start..<end` of the source.
+    private mutating func emit(_ kind: Token.Kind, _ start: Int, _ end: Int, line: Int? = nil, column: Int) {
+        tokens.append(Token(kind: kind, start: Int32(start), end: Int32(end), line: line ?? self.line, column: column))
+    }
+
+    /// Appends an error token carrying `message`.
+    private mutating func emitError(_ message: String, line: Int? = nil, column: Int? = nil) {
+        tokens.append(Token(kind: .error, start: Int32(messages.count), line: line ?? self.line, column: column ?? self.column))
+        messages.append(message)
     }
 
     /// Appends an operator or keyword token spanning `start..<end`, identified by its packed bytes.
@@ -128,7 +137,7 @@ struct Tokenizer {
                 while pos < bytes.count, bytes[pos] != 0x0A, bytes[pos] != 0x0D { pos += 1 }
             case 0x0A, 0x0D:
                 if c == 0x0D, peek(1) == 0x0A { pos += 1 }
-                if brackets.isEmpty { emit(.newline, "") }
+                if brackets.isEmpty { emit(.newline) }
                 pos += 1
                 newLine()
                 atLineStart = true
@@ -142,7 +151,7 @@ struct Tokenizer {
                 } else if p >= bytes.count {
                     pos = p
                 } else {
-                    emit(.error, "unexpected character after line continuation")
+                    emitError("unexpected character after line continuation")
                     pos += 1
                 }
             default:
@@ -150,17 +159,17 @@ struct Tokenizer {
             }
         }
         if let last = tokens.last, last.kind != .newline, last.kind != .dedent, last.kind != .indent {
-            emit(.newline, "")
+            emit(.newline)
         }
         if let open = brackets.first {
-            emit(.error, "'\(Character(UnicodeScalar(open.byte)))' was never closed", line: open.line, column: 0)
-            emit(.newline, "")
+            emitError("'\(Character(UnicodeScalar(open.byte)))' was never closed", line: open.line, column: 0)
+            emit(.newline)
         }
         while indents.count > 1 {
             indents.removeLast()
-            emit(.dedent, "")
+            emit(.dedent)
         }
-        emit(.end, "")
+        emit(.end)
     }
 
     /// Measures indentation at the start of a logical line; returns true when the line was blank or a comment.
@@ -197,9 +206,9 @@ struct Tokenizer {
             if Self.startsStatementOnlyKeyword(bytes, at: p) {
                 // An unclosed bracket swallowed this line; close it so the rest of the file survives.
                 let open = brackets[0]
-                emit(.error, "'\(Character(UnicodeScalar(open.byte)))' was never closed", line: open.line, column: 0)
+                emitError("'\(Character(UnicodeScalar(open.byte)))' was never closed", line: open.line, column: 0)
                 brackets.removeAll()
-                emit(.newline, "")
+                emit(.newline)
             } else {
                 return false
             }
@@ -207,14 +216,14 @@ struct Tokenizer {
         let current = indents[indents.count - 1]
         if col > current {
             indents.append(col)
-            emit(.indent, "", column: col)
+            emit(.indent, column: col)
         } else if col < current {
             while indents.count > 1, col < indents[indents.count - 1] {
                 indents.removeLast()
-                emit(.dedent, "", column: col)
+                emit(.dedent, column: col)
             }
             if col != indents[indents.count - 1] {
-                emit(.error, "unindent does not match any outer indentation level")
+                emitError("unindent does not match any outer indentation level")
                 indents.append(col)
             }
         }
@@ -275,7 +284,11 @@ struct Tokenizer {
                 if Self.stringPrefixes.contains(prefix) {
                     let startLine = line
                     let ok = scanString(isFormat: prefix.contains("f"), isRaw: prefix.contains("r"))
-                    emit(ok ? .string : .error, ok ? text(start, pos) : "unterminated string literal", line: startLine, column: startCol)
+                    if ok {
+                        emit(.string, start, pos, line: startLine, column: startCol)
+                    } else {
+                        emitError("unterminated string literal", line: startLine, column: startCol)
+                    }
                     return
                 }
             }
@@ -286,20 +299,24 @@ struct Tokenizer {
             if maybeKeyword && Self.isKeyword(packed(start, pos)) {
                 emitTagged(.keyword, start, pos, column: startCol)
             } else {
-                emit(.name, text(start, pos), column: startCol)
+                emit(.name, start, pos, column: startCol)
             }
             return
         }
         if Self.isDigit(c) || (c == UInt8(ascii: ".") && Self.isDigit(peek(1))) {
             let start = pos
             scanNumber()
-            emit(.number, text(start, pos), column: startCol)
+            emit(.number, start, pos, column: startCol)
             return
         }
         if c == UInt8(ascii: "\"") || c == UInt8(ascii: "'") {
             let start = pos, startLine = line
             let ok = scanString(isFormat: false, isRaw: false)
-            emit(ok ? .string : .error, ok ? text(start, pos) : "unterminated string literal", line: startLine, column: startCol)
+            if ok {
+                emit(.string, start, pos, line: startLine, column: startCol)
+            } else {
+                emitError("unterminated string literal", line: startLine, column: startCol)
+            }
             return
         }
         // Operators and delimiters: longest match first, decided on bytes (no string hashing).
@@ -315,7 +332,7 @@ struct Tokenizer {
         case UInt8(ascii: ")"), UInt8(ascii: "]"), UInt8(ascii: "}"):
             if brackets.isEmpty {
                 pos += 1
-                emit(.error, "unmatched '\(Character(UnicodeScalar(c)))'", column: startCol)
+                emitError("unmatched '\(Character(UnicodeScalar(c)))'", column: startCol)
                 return
             }
             brackets.removeLast()
@@ -331,7 +348,7 @@ struct Tokenizer {
         let start = pos
         pos += 1
         while pos < bytes.count, bytes[pos] & 0xC0 == 0x80 { pos += 1 }
-        emit(.error, "invalid character '\(text(start, pos))'", column: startCol)
+        emitError("invalid character '\(text(start, pos))'", column: startCol)
     }
 
     private static func isSingleCharOperator(_ c: UInt8) -> Bool {
