@@ -571,15 +571,23 @@ struct Parser {
 
     /// A for-loop or comprehension target: expressions above comparison level, so `in` ends it.
     private mutating func parseTargetList() throws -> Expr {
-        var items: [Expr] = []
-        var trailingComma = false
-        repeat {
-            if isKeyword("in") { break }
-            if accept(op: "*") { items.append(.starred(try parseBitOr())) } else { items.append(try parseBitOr()) }
+        if isKeyword("in") { throw error("expected a loop target") }
+        let first = try parseTargetItem()
+        // A single target (the common case) needs no array.
+        if !accept(op: ",") { return first }
+        var items = Self.list(first)
+        var trailingComma = true
+        while !isKeyword("in") {
+            items.append(try parseTargetItem())
             trailingComma = isOp(",")
-        } while accept(op: ",")
-        if items.isEmpty { throw error("expected a loop target") }
+            if !accept(op: ",") { break }
+        }
         return items.count == 1 && !trailingComma ? items[0] : .tuple(items)
+    }
+
+    private mutating func parseTargetItem() throws -> Expr {
+        if accept(op: "*") { return .starred(try parseBitOr()) }
+        return try parseBitOr()
     }
 
     private mutating func parseTry() throws -> Stmt {
@@ -716,7 +724,7 @@ struct Parser {
         let first = try parseStarExpressionItem(allowStar: allowStar, named: named)
         // The common case, a single expression, needs no array.
         if !accept(op: ",") { return first }
-        var items = [first]
+        var items = Self.list(first)
         var trailingComma = true
         while !atStarExpressionsEnd {
             items.append(try parseStarExpressionItem(allowStar: allowStar, named: named))
@@ -804,7 +812,7 @@ struct Parser {
     private mutating func parseOr() throws -> Expr {
         let first = try parseAnd()
         guard isKeyword("or") else { return first }
-        var items = [first]
+        var items = Self.list(first)
         while accept(keyword: "or") { items.append(try parseAnd()) }
         return .boolOp("or", items)
     }
@@ -812,7 +820,7 @@ struct Parser {
     private mutating func parseAnd() throws -> Expr {
         let first = try parseNot()
         guard isKeyword("and") else { return first }
-        var items = [first]
+        var items = Self.list(first)
         while accept(keyword: "and") { items.append(try parseNot()) }
         return .boolOp("and", items)
     }
@@ -940,6 +948,14 @@ struct Parser {
             }
         }
         return e
+    }
+
+    /// A list starting with `first`, with room for a few more (most lists here get a second item).
+    private static func list(_ first: Expr) -> [Expr] {
+        var items: [Expr] = []
+        items.reserveCapacity(4)
+        items.append(first)
+        return items
     }
 
     /// Marks the innermost function as possibly recursive when `callee` is its name or `x.` its name
@@ -1098,7 +1114,7 @@ struct Parser {
             if case .starred = first, !inPattern { throw error("cannot use starred expression here") }
             return first
         }
-        var items = [first]
+        var items = Self.list(first)
         while accept(op: ",") {
             if isOp(")") { break }
             items.append(accept(op: "*") ? .starred(try parseBitOr()) : try parseNamedExpression())
@@ -1117,7 +1133,7 @@ struct Parser {
             try expect(op: "]")
             return .comprehension(.list, element: first, value: nil, gens, line: line)
         }
-        var items = [first]
+        var items = Self.list(first)
         while accept(op: ",") {
             if isOp("]") { break }
             items.append(accept(op: "*") ? .starred(try parseBitOr()) : try parseNamedExpression())
@@ -1153,7 +1169,7 @@ struct Parser {
             try expect(op: "}")
             return .comprehension(.set, element: first, value: nil, gens, line: line)
         }
-        var items = [first]
+        var items = Self.list(first)
         while accept(op: ",") {
             if isOp("}") { break }
             items.append(accept(op: "*") ? .starred(try parseBitOr()) : try parseNamedExpression())

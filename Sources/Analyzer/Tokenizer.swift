@@ -124,7 +124,8 @@ struct Tokenizer {
     }
 
     private mutating func run() {
-        tokens.reserveCapacity(bytes.count / 4)
+        // About one token per three bytes of typical Python; growing a large array copies all of it.
+        tokens.reserveCapacity(bytes.count / 3 + 16)
         while pos < bytes.count {
             if atLineStart {
                 if handleLineStart() { continue }

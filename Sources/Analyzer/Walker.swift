@@ -46,6 +46,8 @@ final class Walker {
         self.function = function
         env = Env(globals: model.globals)
         if let f = function {
+            // Room for a function's usual locals up front: growing a dictionary rehashes every key.
+            env.locals.reserveCapacity(16)
             for p in f.def.parameters.list {
                 env[p.name] = VarInfo(kind: .unknown, size: .n)
             }
@@ -797,15 +799,22 @@ final class Walker {
         }
     }
 
-    private static let sortLike: Set<String> = ["sorted", "nlargest", "nsmallest"]
-    private static let linearBuiltins: Set<String> = [
-        "list", "tuple", "set", "frozenset", "dict", "sum", "max", "min", "any", "all", "Counter", "deque",
-        "heapify", "bytearray", "accumulate", "reduce", "OrderedDict", "fsum", "prod",
-    ]
-    private static let logBuiltins: Set<String> = [
-        "bisect", "bisect_left", "bisect_right", "insort", "insort_left", "insort_right", "heappush", "heappop",
-        "heappushpop", "heapreplace", "gcd", "lcm", "pow", "log", "log2", "log10",
-    ]
+    private enum BuiltinKind { case sortLike, linear, log }
+
+    /// Builtins with a known cost by kind: one look-up per call instead of one per kind.
+    private static let builtinKinds: [String: BuiltinKind] = {
+        var kinds: [String: BuiltinKind] = [:]
+        for f in ["sorted", "nlargest", "nsmallest"] { kinds[f] = .sortLike }
+        for f in [
+            "list", "tuple", "set", "frozenset", "dict", "sum", "max", "min", "any", "all", "Counter", "deque",
+            "heapify", "bytearray", "accumulate", "reduce", "OrderedDict", "fsum", "prod",
+        ] { kinds[f] = .linear }
+        for f in [
+            "bisect", "bisect_left", "bisect_right", "insort", "insort_left", "insort_right", "heappush", "heappop",
+            "heappushpop", "heapreplace", "gcd", "lcm", "pow", "log", "log2", "log10",
+        ] { kinds[f] = .log }
+        return kinds
+    }()
 
     private func callCost(_ callee: Expr, _ args: [Argument], line: Int) -> Bound {
         let firstSize = args.first.map { size(of: $0.value) } ?? .one
@@ -817,19 +826,20 @@ final class Walker {
                 return userCall(entry, line: line)
             }
             if f == "input" { readsInput = true; return .constant(line) }
-            if Self.sortLike.contains(f) {
+            let kind = Self.builtinKinds[f]
+            if kind == .sortLike {
                 let c = firstSize.times(firstSize.logarithm)
                 if !loops.isEmpty, !firstSize.isConstant { note("\(f)() inside loop at line \(line)") }
                 return Bound(cost: c, line: line)
             }
-            if Self.linearBuiltins.contains(f) {
+            if kind == .linear {
                 if f == "max" || f == "min", args.count >= 2 { return .constant(line) }
                 if !loops.isEmpty, !firstSize.isConstant, ["sum", "max", "min", "list", "set", "Counter"].contains(f) {
                     note("\(f)() inside loop at line \(line)")
                 }
                 return Bound(cost: firstSize, line: line)
             }
-            if Self.logBuiltins.contains(f) {
+            if kind == .log {
                 if f.hasPrefix("heappush") || f.hasPrefix("insort"), !loops.isEmpty, case .name(let h)? = args.first?.value {
                     grow(h, by: loopProduct)
                 }
