@@ -70,16 +70,16 @@ struct Parser {
     private func text(of t: Token) -> String {
         switch t.kind {
         case .op, .keyword: return Token.spell(t.tag)
-        case .error: return messages[Int(t.start)]
-        default: return String(decoding: UnsafeBufferPointer(rebasing: source[Int(t.start)..<Int(t.end)]), as: UTF8.self)
+        case .error: return messages[t.start]
+        default: return String(decoding: UnsafeBufferPointer(rebasing: source[t.start..<t.end]), as: UTF8.self)
         }
     }
 
     /// True when `t` is the name `word` (compared on bytes, no String built).
     private func isName(_ t: Token, _ word: StaticString) -> Bool {
-        guard t.kind == .name, Int(t.end - t.start) == word.utf8CodeUnitCount else { return false }
+        guard t.kind == .name, t.end - t.start == word.utf8CodeUnitCount else { return false }
         let p = word.utf8Start
-        for k in 0..<word.utf8CodeUnitCount where source[Int(t.start) + k] != p[k] { return false }
+        for k in 0..<word.utf8CodeUnitCount where source[t.start + k] != p[k] { return false }
         return true
     }
 

@@ -5,17 +5,28 @@ struct Token: Sendable {
         case name, keyword, number, string, op, newline, indent, dedent, end, error
     }
 
-    var kind: Kind
-    /// An operator's or keyword's bytes packed into an integer (`Token.pack`), 0 for other kinds:
-    /// the parser tests operators and keywords by comparing integers instead of Strings.
+    /// Operators and keywords: their bytes packed into an integer (`Token.pack`), so the parser tests
+    /// them by comparing integers instead of Strings. Names, numbers and string literals (prefix and
+    /// quotes included): their byte range in the source, `start | end << 32`. Error tokens: the index
+    /// of their message. Tokens hold no String, so the token array is 16-byte plain data: nothing to
+    /// retain when a token is copied or to release when the array is freed.
     var tag: UInt64 = 0
-    /// Names, numbers and string literals (prefix and quotes included): their byte range in the
-    /// source; error tokens: `start` indexes the tokenizer's messages. Tokens hold no String, so the
-    /// token array is plain data: nothing to retain when a token is copied or to release when freed.
-    var start: Int32 = 0
-    var end: Int32 = 0
-    var line: Int
-    var column: Int
+    private var lineNumber: UInt32
+    // Declared last: fields are laid out in order, so the token packs into 16 bytes.
+    var kind: Kind
+
+    init(kind: Kind, tag: UInt64 = 0, line: Int) {
+        self.kind = kind
+        self.tag = tag
+        lineNumber = UInt32(truncatingIfNeeded: line)
+    }
+
+    /// The 1-based line the token starts on.
+    var line: Int { Int(lineNumber) }
+    /// First byte of a name, number or string literal; an error token's message index.
+    var start: Int { Int(tag & 0xFFFF_FFFF) }
+    /// End (exclusive) of a name, number or string literal.
+    var end: Int { Int(tag >> 32) }
 
     /// Packs up to 8 bytes of `s` into an integer; longer text gets a value no token carries.
     static func pack(_ s: String) -> UInt64 {
@@ -67,7 +78,6 @@ struct Tokenizer {
     private let bytes: UnsafeBufferPointer<UInt8>
     private var pos = 0
     private var line = 1
-    private var lineStart = 0
     private var tokens: [Token] = []
     /// Messages of error tokens, indexed by their `start`.
     private var messages: [String] = []
@@ -81,12 +91,16 @@ struct Tokenizer {
 
     /// Tokenizes UTF-8 source: the tokens, and the messages their error tokens refer to.
     static func tokenize(_ bytes: UnsafeBufferPointer<UInt8>) -> (tokens: [Token], messages: [String]) {
+        guard bytes.count < Int(UInt32.max) else {
+            // Byte offsets are kept in 32 bits.
+            let tokens = [Token(kind: .error, tag: 0, line: 1), Token(kind: .newline, line: 1), Token(kind: .end, line: 1)]
+            return (tokens, ["file too large to analyse (over 4 GiB)"])
+        }
         var t = Tokenizer(bytes)
         t.run()
         return (t.tokens, t.messages)
     }
 
-    private var column: Int { pos - lineStart }
 
     private func peek(_ offset: Int = 0) -> UInt8 {
         let i = pos + offset
@@ -98,29 +112,28 @@ struct Tokenizer {
     }
 
     /// Appends a token without text (NEWLINE, INDENT, DEDENT, end).
-    private mutating func emit(_ kind: Token.Kind, column: Int? = nil) {
-        tokens.append(Token(kind: kind, line: line, column: column ?? self.column))
+    private mutating func emit(_ kind: Token.Kind) {
+        tokens.append(Token(kind: kind, line: line))
     }
 
     /// Appends a name, number or string token spanning `start..<end` of the source.
-    private mutating func emit(_ kind: Token.Kind, _ start: Int, _ end: Int, line: Int? = nil, column: Int) {
-        tokens.append(Token(kind: kind, start: Int32(start), end: Int32(end), line: line ?? self.line, column: column))
+    private mutating func emit(_ kind: Token.Kind, _ start: Int, _ end: Int, line: Int? = nil) {
+        tokens.append(Token(kind: kind, tag: UInt64(start) | UInt64(end) << 32, line: line ?? self.line))
     }
 
     /// Appends an error token carrying `message`.
-    private mutating func emitError(_ message: String, line: Int? = nil, column: Int? = nil) {
-        tokens.append(Token(kind: .error, start: Int32(messages.count), line: line ?? self.line, column: column ?? self.column))
+    private mutating func emitError(_ message: String, line: Int? = nil) {
+        tokens.append(Token(kind: .error, tag: UInt64(messages.count), line: line ?? self.line))
         messages.append(message)
     }
 
     /// Appends an operator or keyword token spanning `start..<end`, identified by its packed bytes.
-    private mutating func emitTagged(_ kind: Token.Kind, _ start: Int, _ end: Int, column: Int) {
-        tokens.append(Token(kind: kind, tag: packed(start, end), line: line, column: column))
+    private mutating func emitTagged(_ kind: Token.Kind, _ start: Int, _ end: Int) {
+        tokens.append(Token(kind: kind, tag: packed(start, end), line: line))
     }
 
     private mutating func newLine() {
         line += 1
-        lineStart = pos
     }
 
     private mutating func run() {
@@ -163,7 +176,7 @@ struct Tokenizer {
             emit(.newline)
         }
         if let open = brackets.first {
-            emitError("'\(Character(UnicodeScalar(open.byte)))' was never closed", line: open.line, column: 0)
+            emitError("'\(Character(UnicodeScalar(open.byte)))' was never closed", line: open.line)
             emit(.newline)
         }
         while indents.count > 1 {
@@ -207,7 +220,7 @@ struct Tokenizer {
             if Self.startsStatementOnlyKeyword(bytes, at: p) {
                 // An unclosed bracket swallowed this line; close it so the rest of the file survives.
                 let open = brackets[0]
-                emitError("'\(Character(UnicodeScalar(open.byte)))' was never closed", line: open.line, column: 0)
+                emitError("'\(Character(UnicodeScalar(open.byte)))' was never closed", line: open.line)
                 brackets.removeAll()
                 emit(.newline)
             } else {
@@ -217,11 +230,11 @@ struct Tokenizer {
         let current = indents[indents.count - 1]
         if col > current {
             indents.append(col)
-            emit(.indent, column: col)
+            emit(.indent)
         } else if col < current {
             while indents.count > 1, col < indents[indents.count - 1] {
                 indents.removeLast()
-                emit(.dedent, column: col)
+                emit(.dedent)
             }
             if col != indents[indents.count - 1] {
                 emitError("unindent does not match any outer indentation level")
@@ -275,7 +288,6 @@ struct Tokenizer {
     private static func isDigit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }
 
     private mutating func scanToken(_ c: UInt8) {
-        let startCol = column
         if Self.isIdentifierStart(c) {
             let start = pos
             while pos < bytes.count, Self.isIdentifierByte(bytes[pos]) { pos += 1 }
@@ -286,9 +298,9 @@ struct Tokenizer {
                     let startLine = line
                     let ok = scanString(isFormat: prefix.contains("f"), isRaw: prefix.contains("r"))
                     if ok {
-                        emit(.string, start, pos, line: startLine, column: startCol)
+                        emit(.string, start, pos, line: startLine)
                     } else {
-                        emitError("unterminated string literal", line: startLine, column: startCol)
+                        emitError("unterminated string literal", line: startLine)
                     }
                     return
                 }
@@ -298,32 +310,32 @@ struct Tokenizer {
             let maybeKeyword = pos - start >= 2 && pos - start <= 8
                 && ((first >= 0x61 && first <= 0x79) || first == UInt8(ascii: "F") || first == UInt8(ascii: "N") || first == UInt8(ascii: "T"))
             if maybeKeyword && Self.isKeyword(packed(start, pos)) {
-                emitTagged(.keyword, start, pos, column: startCol)
+                emitTagged(.keyword, start, pos)
             } else {
-                emit(.name, start, pos, column: startCol)
+                emit(.name, start, pos)
             }
             return
         }
         if Self.isDigit(c) || (c == UInt8(ascii: ".") && Self.isDigit(peek(1))) {
             let start = pos
             scanNumber()
-            emit(.number, start, pos, column: startCol)
+            emit(.number, start, pos)
             return
         }
         if c == UInt8(ascii: "\"") || c == UInt8(ascii: "'") {
             let start = pos, startLine = line
             let ok = scanString(isFormat: false, isRaw: false)
             if ok {
-                emit(.string, start, pos, line: startLine, column: startCol)
+                emit(.string, start, pos, line: startLine)
             } else {
-                emitError("unterminated string literal", line: startLine, column: startCol)
+                emitError("unterminated string literal", line: startLine)
             }
             return
         }
         // Operators and delimiters: longest match first, decided on bytes (no string hashing).
         let length = operatorLength(c)
         if length > 1 {
-            emitTagged(.op, pos, pos + length, column: startCol)
+            emitTagged(.op, pos, pos + length)
             pos += length
             return
         }
@@ -333,7 +345,7 @@ struct Tokenizer {
         case UInt8(ascii: ")"), UInt8(ascii: "]"), UInt8(ascii: "}"):
             if brackets.isEmpty {
                 pos += 1
-                emitError("unmatched '\(Character(UnicodeScalar(c)))'", column: startCol)
+                emitError("unmatched '\(Character(UnicodeScalar(c)))'")
                 return
             }
             brackets.removeLast()
@@ -341,7 +353,7 @@ struct Tokenizer {
             break
         }
         if Self.isSingleCharOperator(c) {
-            emitTagged(.op, pos, pos + 1, column: startCol)
+            emitTagged(.op, pos, pos + 1)
             pos += 1
             return
         }
@@ -349,7 +361,7 @@ struct Tokenizer {
         let start = pos
         pos += 1
         while pos < bytes.count, bytes[pos] & 0xC0 == 0x80 { pos += 1 }
-        emitError("invalid character '\(text(start, pos))'", column: startCol)
+        emitError("invalid character '\(text(start, pos))'")
     }
 
     private static func isSingleCharOperator(_ c: UInt8) -> Bool {
