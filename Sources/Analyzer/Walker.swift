@@ -1137,56 +1137,45 @@ final class Walker {
         }
     }
 
+    /// True when `e` reads input: `input()`, a `readline`/`read`/`readlines` method, or a call to
+    /// another user function whose body reads input directly.
     private func readsInputExpr(_ e: Expr) -> Bool {
-        var found = false
-        Self.visitCalls(e) { callee, _ in
+        if case .call(let callee, _, _) = e {
             switch callee {
-            case .name("input"): found = true
-            case .attribute(_, "readline"), .attribute(_, "read"), .attribute(_, "readlines"): found = true
+            case .name("input"): return true
+            case .attribute(_, "readline"), .attribute(_, "read"), .attribute(_, "readlines"): return true
             case .name(let f):
                 if let entry = model.function(named: f), entry.key != function?.key,
                     Self.bodyMentionsInput(entry.def.body)
                 {
-                    found = true
+                    return true
                 }
             default: break
             }
         }
-        return found
+        return Self.anyChild(e) { readsInputExpr($0) }
     }
 
     /// True when `e` calls `input()` or a `readline`/`read` method directly.
     static func mentionsInputCall(_ e: Expr) -> Bool {
-        var found = false
-        visitCalls(e) { callee, _ in
+        if case .call(let callee, _, _) = e {
             switch callee {
-            case .name("input"), .attribute(_, "readline"), .attribute(_, "read"): found = true
+            case .name("input"), .attribute(_, "readline"), .attribute(_, "read"): return true
             default: break
             }
         }
-        return found
+        return anyChild(e, mentionsInputCall)
     }
 
+    /// True when a statement of `body` itself (a return value, expression or assigned value, nested
+    /// blocks not included) calls `input()` or a `readline`/`read` method.
     private static func bodyMentionsInput(_ body: [Stmt]) -> Bool {
-        var found = false
-        for stmt in body {
-            var exprs: [Expr] = []
+        body.contains { stmt in
             switch stmt.kind {
-            case .returnStmt(let e?): exprs = [e]
-            case .expr(let e): exprs = [e]
-            case .assign(_, let v): exprs = [v]
-            default: break
-            }
-            for e in exprs {
-                visitCalls(e) { callee, _ in
-                    switch callee {
-                    case .name("input"), .attribute(_, "readline"), .attribute(_, "read"): found = true
-                    default: break
-                    }
-                }
+            case .returnStmt(let e?), .expr(let e), .assign(_, let e): return mentionsInputCall(e)
+            default: return false
             }
         }
-        return found
     }
 
     // MARK: - Binding
