@@ -15,6 +15,72 @@ private struct ParseError: Error {
     var message: String
 }
 
+/// Top-level statements parsed earlier, by the exact source lines they span and their first line.
+struct ParseCache {
+    struct Entry {
+        var bytes: [UInt8]
+        var line: Int
+        var statements: [Stmt]
+    }
+
+    /// Entries by a hash of their bytes and line; a hit is confirmed by comparing the bytes, so a
+    /// collision costs a re-parse, never a wrong tree. (Hashing the chunk as a String was slower
+    /// than parsing it.)
+    private var entries: [UInt64: Entry] = [:]
+
+    /// The statements cached for exactly these bytes starting on `line`.
+    func statements(for bytes: UnsafeBufferPointer<UInt8>, line: Int, hash: UInt64) -> [Stmt]? {
+        guard let entry = entries[hash], entry.line == line, entry.bytes.count == bytes.count else { return nil }
+        let same = entry.bytes.withUnsafeBufferPointer { Self.equal($0, bytes) }
+        return same ? entry.statements : nil
+    }
+
+    /// Byte-for-byte equality of two buffers of the same length, eight bytes at a time.
+    private static func equal(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard a.count == b.count else { return false }
+        var i = 0
+        if let pa = UnsafeRawPointer(a.baseAddress), let pb = UnsafeRawPointer(b.baseAddress) {
+            while i + 8 <= a.count {
+                if pa.loadUnaligned(fromByteOffset: i, as: UInt64.self) != pb.loadUnaligned(fromByteOffset: i, as: UInt64.self) {
+                    return false
+                }
+                i += 8
+            }
+        }
+        while i < a.count {
+            if a[i] != b[i] { return false }
+            i += 1
+        }
+        return true
+    }
+
+    mutating func store(_ statements: [Stmt], bytes: UnsafeBufferPointer<UInt8>, line: Int, hash: UInt64) {
+        entries[hash] = Entry(bytes: Array(bytes), line: line, statements: statements)
+    }
+
+    mutating func keep(_ entry: Entry, hash: UInt64) { entries[hash] = entry }
+
+    func entry(_ hash: UInt64) -> Entry? { entries[hash] }
+
+    /// A 64-bit hash of `bytes` and `line`, eight bytes at a time.
+    static func hash(_ bytes: UnsafeBufferPointer<UInt8>, line: Int) -> UInt64 {
+        var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(truncatingIfNeeded: line) ^ (UInt64(bytes.count) << 32)
+        var i = 0
+        if let base = UnsafeRawPointer(bytes.baseAddress) {
+            while i + 8 <= bytes.count {
+                h = (h ^ base.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0xFF51_AFD7_ED55_8CCD
+                h ^= h >> 32
+                i += 8
+            }
+        }
+        while i < bytes.count {
+            h = (h ^ UInt64(bytes[i])) &* 0x0000_0100_0000_01B3
+            i += 1
+        }
+        return h ^ (h >> 29)
+    }
+}
+
 /// Recursive-descent parser for Python 3.12 producing `Module`.
 ///
 /// Error recovery works per statement: a statement that fails becomes a `.error` node, the parser
@@ -62,6 +128,19 @@ struct Parser {
             var parser = Parser(tokens: tokens, messages: messages, source: bytes)
             let body = parser.parseFile()
             return Module(body: body, issues: parser.issues)
+        }
+    }
+
+    /// Parses `source` like `parse`, reusing the statements of `cache` for top-level statements whose
+    /// source lines (text and first line number) are unchanged; returns the cache for the next call.
+    static func parse(_ source: String, reusing cache: ParseCache) -> (Module, ParseCache) {
+        var text = source
+        return text.withUTF8 { bytes in
+            let (tokens, messages, lineStarts) = Tokenizer.tokenize(bytes, recordingLines: true)
+            var parser = Parser(tokens: tokens, messages: messages, source: bytes)
+            var next = ParseCache()
+            let body = parser.parseFile(reusing: cache, into: &next, lineStarts: lineStarts)
+            return (Module(body: body, issues: parser.issues), next)
         }
     }
 
@@ -165,22 +244,96 @@ struct Parser {
 
     private mutating func parseFile() -> [Stmt] {
         var body: [Stmt] = []
+        while tok.kind != .end { parseFileStep(into: &body) }
+        return body
+    }
+
+    /// One step of the top-level loop: a blank NEWLINE, a stray INDENT or DEDENT, or one statement.
+    private mutating func parseFileStep(into body: inout [Stmt]) {
+        if tok.kind == .newline { advance(); return }
+        if tok.kind == .indent || tok.kind == .dedent {
+            let line = tok.line
+            if tok.kind == .indent {
+                issues.append(SyntaxIssue(line: line, message: "unexpected indent"))
+                body.append(Stmt(kind: .error("unexpected indent"), line: line, endLine: line))
+                skipBlock()
+            } else {
+                advance()
+            }
+            return
+        }
+        parseStatementRecovering(into: &body)
+    }
+
+    /// `parseFile`, taking the statements of an unchanged top-level chunk from `old` instead of
+    /// parsing them. A chunk runs from one top-level statement start to the next (see
+    /// `chunkStarts`); it is reused only when its exact lines and first line number match, and
+    /// cached only when it parsed without errors and ended exactly where the next chunk starts, so
+    /// the result is the one `parseFile` gives.
+    private mutating func parseFile(reusing old: ParseCache, into new: inout ParseCache, lineStarts: [Int]) -> [Stmt] {
+        guard let starts = chunkStarts(), lineStarts.count >= (tokens.last?.line ?? 1) else { return parseFile() }
+        var body: [Stmt] = []
+        var next = 0
         while tok.kind != .end {
-            if tok.kind == .newline { advance(); continue }
-            if tok.kind == .indent || tok.kind == .dedent {
-                let line = tok.line
-                if tok.kind == .indent {
-                    issues.append(SyntaxIssue(line: line, message: "unexpected indent"))
-                    body.append(Stmt(kind: .error("unexpected indent"), line: line, endLine: line))
-                    skipBlock()
-                } else {
-                    advance()
-                }
+            while next < starts.count, starts[next] < i { next += 1 }
+            guard next < starts.count, starts[next] == i else {
+                parseFileStep(into: &body)
                 continue
             }
-            parseStatementRecovering(into: &body)
+            let end = next + 1 < starts.count ? starts[next + 1] : tokens.count - 1
+            let firstLine = tokens[i].line
+            let endByte = end < tokens.count - 1 ? lineStarts[tokens[end].line - 1] : source.count
+            let bytes = UnsafeBufferPointer(rebasing: source[lineStarts[firstLine - 1]..<endByte])
+            let hash = ParseCache.hash(bytes, line: firstLine)
+            if let statements = old.statements(for: bytes, line: firstLine, hash: hash), let entry = old.entry(hash) {
+                body.append(contentsOf: statements)
+                new.keep(entry, hash: hash)
+                i = end
+                continue
+            }
+            let issueCount = issues.count, bodyCount = body.count
+            while i < end, tok.kind != .end { parseFileStep(into: &body) }
+            if issues.count == issueCount, i == end {
+                new.store(Array(body[bodyCount...]), bytes: bytes, line: firstLine, hash: hash)
+            }
         }
         return body
+    }
+
+    /// Token indices where a top-level statement starts a new chunk: the first token of a line at
+    /// indentation depth 0, except `else`/`elif`/`except`/`finally` (which continue a statement) and
+    /// a line after a decorator. Nil when the tokenizer reported an error (its recovery can leave
+    /// state that crosses lines), so such a file is parsed whole.
+    private func chunkStarts() -> [Int]? {
+        var starts: [Int] = []
+        var depth = 0
+        var atLineStart = true
+        var afterDecorator = false
+        for (index, t) in tokens.enumerated() {
+            switch t.kind {
+            case .error:
+                return nil
+            case .newline:
+                atLineStart = true
+            case .indent:
+                depth += 1
+            case .dedent:
+                depth -= 1
+                if depth < 0 { return nil }
+            case .end:
+                break
+            default:
+                if atLineStart, depth == 0 {
+                    let continues = t.kind == .keyword
+                        && (t.tag == Token.tag("else") || t.tag == Token.tag("elif") || t.tag == Token.tag("except")
+                            || t.tag == Token.tag("finally"))
+                    if !continues, !afterDecorator { starts.append(index) }
+                    afterDecorator = t.kind == .op && t.tag == Token.tag("@")
+                }
+                atLineStart = false
+            }
+        }
+        return starts
     }
 
     /// Skips an INDENT ... DEDENT block, including nested ones.

@@ -68,10 +68,13 @@ public enum Analyzer {
                 language: lang, analysed: false, message: "not analysed: unsupported language '\(language)'",
                 overall: nil, functions: [], errors: [])
         }
-        let module = Parser.parse(source)
-        let lineCount = Self.lineCount(source)
+        return report(for: Parser.parse(source), source: source)
+    }
+
+    /// The report for a parsed module of `source`.
+    static func report(for module: Module, source: String) -> ComplexityReport {
         let model = CostModel(module: module)
-        let (overall, functions) = model.run(lineCount: lineCount)
+        let (overall, functions) = model.run(lineCount: lineCount(source))
         return ComplexityReport(
             language: "python", analysed: true, message: nil, overall: overall, functions: functions,
             errors: module.issues)

@@ -79,6 +79,8 @@ struct Tokenizer {
     private var pos = 0
     private var line = 1
     private var tokens: [Token] = []
+    private var recordingLines = false
+    private var lineStarts = [0]
     /// Messages of error tokens, indexed by their `start`.
     private var messages: [String] = []
     private var indents: [Int] = [0]
@@ -91,14 +93,24 @@ struct Tokenizer {
 
     /// Tokenizes UTF-8 source: the tokens, and the messages their error tokens refer to.
     static func tokenize(_ bytes: UnsafeBufferPointer<UInt8>) -> (tokens: [Token], messages: [String]) {
+        let result = tokenize(bytes, recordingLines: false)
+        return (result.tokens, result.messages)
+    }
+
+    /// Tokenizes UTF-8 source; with `recordingLines`, also the byte offset where each line starts
+    /// (`lineStarts[0]` is line 1), counting line breaks exactly as token line numbers do.
+    static func tokenize(_ bytes: UnsafeBufferPointer<UInt8>, recordingLines: Bool)
+        -> (tokens: [Token], messages: [String], lineStarts: [Int])
+    {
         guard bytes.count < Int(UInt32.max) else {
             // Byte offsets are kept in 32 bits.
             let tokens = [Token(kind: .error, tag: 0, line: 1), Token(kind: .newline, line: 1), Token(kind: .end, line: 1)]
-            return (tokens, ["file too large to analyse (over 4 GiB)"])
+            return (tokens, ["file too large to analyse (over 4 GiB)"], [0])
         }
         var t = Tokenizer(bytes)
+        t.recordingLines = recordingLines
         t.run()
-        return (t.tokens, t.messages)
+        return (t.tokens, t.messages, t.lineStarts)
     }
 
 
@@ -134,6 +146,7 @@ struct Tokenizer {
 
     private mutating func newLine() {
         line += 1
+        if recordingLines { lineStarts.append(pos) }
     }
 
     private mutating func run() {
