@@ -132,8 +132,9 @@ final class CostModel {
 
     private static func filterBit(_ name: String) -> Int {
         let utf8 = name.utf8
-        let first = Int(utf8.first ?? 0), last = Int(utf8.last ?? 0)
-        return (utf8.count &* 977 &+ first &* 31 &+ last) & 4095
+        // Native Strings (all names here) expose their bytes directly; `last` on the view is slow.
+        let ends = utf8.withContiguousStorageIfAvailable { ($0.first ?? 0, $0.last ?? 0) } ?? (utf8.first ?? 0, utf8.last ?? 0)
+        return (utf8.count &* 977 &+ Int(ends.0) &* 31 &+ Int(ends.1)) & 4095
     }
 
     /// Solves a function's cost once; a call that is already being solved (mutual recursion) costs O(1) here.

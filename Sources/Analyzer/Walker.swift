@@ -885,6 +885,14 @@ final class Walker {
         return Bound(cost: s.bound.cost, line: s.bound.cost.isConstant ? line : line)
     }
 
+    /// Every method name `methodCost` prices; any other method costs O(1).
+    private static let pricedMethods: Set<String> = [
+        "sort", "index", "count", "remove", "reverse", "copy", "find", "rfind", "replace", "lower", "upper", "strip",
+        "rstrip", "lstrip", "isdigit", "isalpha", "rindex", "swapcase", "title", "split", "insert", "pop", "join",
+        "extend", "update", "union", "intersection", "difference", "symmetric_difference", "issubset", "issuperset",
+        "readline", "readlines", "read",
+    ]
+
     private func methodCost(receiver: Expr, method: String, args: [Argument], line: Int) -> Cost {
         var recv = VarInfo(kind: .unknown, size: .n)
         var isNamed = false
@@ -895,6 +903,9 @@ final class Walker {
             }
             if let v = env[r] { recv = v }
         }
+        // Most methods called are none of the priced ones below; one hash answers that instead of
+        // comparing the name with every case in turn.
+        guard Self.pricedMethods.contains(method) else { return .one }
         switch method {
         case "sort":
             if !loops.isEmpty, !recv.size.isConstant { note("sort() inside loop at line \(line)") }
