@@ -1,5 +1,5 @@
 /// A Python expression.
-indirect enum Expr: Sendable {
+enum Expr: Sendable {
     case name(String)
     /// A number literal, kept as written (`10**9`, `1_000`, `3j`).
     case number(String)
@@ -7,30 +7,30 @@ indirect enum Expr: Sendable {
     case string(String)
     /// `True`, `False`, `None` or `...`.
     case constant(String)
-    case attribute(Expr, String)
-    case index(Expr, [Expr])
-    case slice(Expr?, Expr?, Expr?)
-    case call(Expr, [Argument], line: Int)
-    case binary(String, Expr, Expr)
-    case unary(String, Expr)
-    case boolOp(String, [Expr])
-    case compare(Expr, [(String, Expr)])
-    case lambda(Parameters, Expr)
-    case ifExp(test: Expr, body: Expr, orElse: Expr)
+    indirect case attribute(Expr, String)
+    indirect case index(Expr, [Expr])
+    indirect case slice(Expr?, Expr?, Expr?)
+    indirect case call(Expr, [Argument], line: Int)
+    indirect case binary(String, Expr, Expr)
+    indirect case unary(String, Expr)
+    indirect case boolOp(String, [Expr])
+    indirect case compare(Expr, [(String, Expr)])
+    indirect case lambda(Parameters, Expr)
+    indirect case ifExp(test: Expr, body: Expr, orElse: Expr)
     case tuple([Expr])
     case list([Expr])
     case set([Expr])
     /// Dictionary display; a nil key is a `**mapping` spread.
     case dict([(Expr?, Expr)])
-    case comprehension(ComprehensionKind, element: Expr, value: Expr?, [Comprehension], line: Int)
-    case starred(Expr)
-    case doubleStarred(Expr)
-    case yield(Expr?)
-    case yieldFrom(Expr)
-    case await(Expr)
-    case namedExpr(String, Expr)
+    indirect case comprehension(ComprehensionKind, element: Expr, value: Expr?, [Comprehension], line: Int)
+    indirect case starred(Expr)
+    indirect case doubleStarred(Expr)
+    indirect case yield(Expr?)
+    indirect case yieldFrom(Expr)
+    indirect case await(Expr)
+    indirect case namedExpr(String, Expr)
     /// `pattern as name` inside a match case.
-    case patternAs(Expr, String)
+    indirect case patternAs(Expr, String)
 }
 
 /// The kind of a comprehension display.
@@ -71,32 +71,33 @@ struct Stmt: Sendable {
     var endLine: Int
 }
 
-/// A statement's content.
-indirect enum StmtKind: Sendable {
+/// A statement's content. Only large cases are boxed, so the common small statements (expressions,
+/// assignments, returns) are stored inline in their block's array.
+enum StmtKind: Sendable {
     case expr(Expr)
     case assign(targets: [Expr], value: Expr)
-    case augAssign(Expr, String, Expr)
-    case annAssign(Expr, annotation: Expr, value: Expr?)
-    case function(FunctionDef)
-    case classDef(ClassDef)
+    indirect case augAssign(Expr, String, Expr)
+    indirect case annAssign(Expr, annotation: Expr, value: Expr?)
+    indirect case function(FunctionDef)
+    indirect case classDef(ClassDef)
     case returnStmt(Expr?)
-    case ifStmt(Expr, body: [Stmt], orElse: [Stmt])
-    case whileStmt(Expr, body: [Stmt], orElse: [Stmt])
-    case forStmt(target: Expr, iterable: Expr, body: [Stmt], orElse: [Stmt], isAsync: Bool)
-    case with(items: [(Expr, Expr?)], body: [Stmt], isAsync: Bool)
-    case tryStmt(body: [Stmt], handlers: [ExceptHandler], orElse: [Stmt], finally: [Stmt])
-    case match(Expr, [MatchCase])
-    case raise(Expr?, cause: Expr?)
-    case assert(Expr, Expr?)
+    indirect case ifStmt(Expr, body: [Stmt], orElse: [Stmt])
+    indirect case whileStmt(Expr, body: [Stmt], orElse: [Stmt])
+    indirect case forStmt(target: Expr, iterable: Expr, body: [Stmt], orElse: [Stmt], isAsync: Bool)
+    indirect case with(items: [(Expr, Expr?)], body: [Stmt], isAsync: Bool)
+    indirect case tryStmt(body: [Stmt], handlers: [ExceptHandler], orElse: [Stmt], finally: [Stmt])
+    indirect case match(Expr, [MatchCase])
+    indirect case raise(Expr?, cause: Expr?)
+    indirect case assert(Expr, Expr?)
     case delete([Expr])
     case pass
     case breakStmt
     case continueStmt
     case global([String])
     case nonlocal([String])
-    case importModules([(name: String, alias: String?)])
-    case importFrom(module: String, [(name: String, alias: String?)])
-    case typeAlias(name: String, value: Expr)
+    indirect case importModules([(name: String, alias: String?)])
+    indirect case importFrom(module: String, [(name: String, alias: String?)])
+    indirect case typeAlias(name: String, value: Expr)
     /// A statement that did not parse; the message says why.
     case error(String)
 }
@@ -109,6 +110,10 @@ struct FunctionDef: Sendable {
     var decorators: [Expr]
     var returns: Expr?
     var isAsync: Bool
+    /// False when the body (outside nested functions and classes) has no call to the function's own
+    /// name or `self.name`; the parser notes this as it goes, so the cost model skips the recursion
+    /// scan for the many functions that cannot recurse.
+    var mayCallItself: Bool
 }
 
 /// A `class` statement.

@@ -37,65 +37,80 @@ final class CostModel {
     let module: Module
     private(set) var entries: [FunctionEntry] = []
     private var byName: [String: FunctionEntry] = [:]
+    /// One bit per (length, first byte, last byte) class of the names in `byName`. Most names looked
+    /// up are not functions (every name read is checked); a clear bit answers without hashing.
+    private var nameFilter = [UInt64](repeating: 0, count: 64)
     private var solved: [String: SolvedFunction] = [:]
     private var inProgress: Set<String> = []
     var globals: [String: VarInfo] = [:]
 
-    /// How often each name is read anywhere in the file.
-    private var uses: [String: Int] = [:]
+    /// How often a name is read anywhere in the file, counted per name on first use: only loops
+    /// over a count read from input ask, for one or two names per file.
+    private var useCounts: [String: Int] = [:]
     /// Names assigned straight from an input read (`t = int(input())`).
     private(set) var readFromInput: Set<String> = []
 
     init(module: Module) {
         self.module = module
         collectFunctions(module.body)
-        countUses(module.body)
     }
 
-    func useCount(of name: String) -> Int { uses[name, default: 0] }
+    func useCount(of name: String) -> Int {
+        if let known = useCounts[name] { return known }
+        var count = 0
+        Self.countUses(of: name, in: module.body, into: &count)
+        useCounts[name] = count
+        return count
+    }
 
-    private func countUses(_ body: [Stmt]) {
+    /// Counts reads of `name`: in values, tests, iterables, decorators, defaults, bases and non-name
+    /// targets (a plain `name = ...` is a write, not a read).
+    private static func countUses(of name: String, in body: [Stmt], into count: inout Int) {
+        func visit(_ e: Expr) {
+            if case .name(let n) = e, n == name { count += 1 }
+            Walker.children(e, visit)
+        }
         for stmt in body {
-            var exprs: [Expr]
             switch stmt.kind {
             case .assign(let targets, let value):
-                exprs = [value] + targets.filter { if case .name = $0 { return false } else { return true } }
-                if Walker.mentionsInputCall(value) {
-                    for t in targets { if case .name(let n) = t { readFromInput.insert(n) } }
-                }
-            case .ifStmt(let test, _, _), .whileStmt(let test, _, _): exprs = [test]
-            case .forStmt(_, let it, _, _, _): exprs = [it]
-            case .with(let items, _, _): exprs = items.map(\.0)
-            case .match(let subject, _): exprs = [subject]
-            case .function(let f): exprs = f.decorators + f.parameters.list.compactMap(\.defaultValue)
-            case .classDef(let c): exprs = c.bases.map(\.value)
-            case .augAssign(let target, _, let value): exprs = [target, value]
-            default: exprs = RecursionScan.expressions(of: stmt)
+                visit(value)
+                for t in targets { if case .name = t {} else { visit(t) } }
+            case .ifStmt(let test, _, _), .whileStmt(let test, _, _): visit(test)
+            case .forStmt(_, let it, _, _, _): visit(it)
+            case .with(let items, _, _): for item in items { visit(item.0) }
+            case .match(let subject, _): visit(subject)
+            case .function(let f):
+                f.decorators.forEach(visit)
+                for p in f.parameters.list { if let d = p.defaultValue { visit(d) } }
+            case .classDef(let c): for b in c.bases { visit(b.value) }
+            case .augAssign(let target, _, let value): visit(target); visit(value)
+            default: RecursionScan.expressions(of: stmt).forEach(visit)
             }
-            for e in exprs {
-                Walker.visit(e) { if case .name(let n) = $0 { uses[n, default: 0] += 1 } }
-            }
-            Walker.forEachChildBlock(stmt) { countUses($0) }
+            Walker.forEachChildBlock(stmt) { countUses(of: name, in: $0, into: &count) }
         }
     }
 
+    /// Records every function (and lambda bound to a name) and every name assigned from an input read.
     private func collectFunctions(_ body: [Stmt]) {
         for stmt in body {
+            if case .assign(let targets, let value) = stmt.kind, Walker.mentionsInputCall(value) {
+                for t in targets { if case .name(let n) = t { readFromInput.insert(n) } }
+            }
             switch stmt.kind {
             case .function(let f):
                 let entry = FunctionEntry(def: f, line: stmt.line, endLine: stmt.endLine, key: "\(f.name)@\(stmt.line)")
                 entries.append(entry)
-                byName[f.name] = entry
+                register(f.name, entry)
                 collectFunctions(f.body)
             case .assign(let targets, .lambda(let params, let body)):
                 // `I = lambda: int(input())` behaves like a one-line function.
                 if targets.count == 1, case .name(let name) = targets[0] {
+                    let lambdaBody = [Stmt(kind: .returnStmt(body), line: stmt.line, endLine: stmt.endLine)]
                     let def = FunctionDef(
-                        name: name, parameters: params,
-                        body: [Stmt(kind: .returnStmt(body), line: stmt.line, endLine: stmt.endLine)],
-                        decorators: [], returns: nil, isAsync: false)
+                        name: name, parameters: params, body: lambdaBody, decorators: [], returns: nil, isAsync: false,
+                        mayCallItself: RecursionScan.mayCallItself(name, in: lambdaBody))
                     let entry = FunctionEntry(def: def, line: stmt.line, endLine: stmt.endLine, key: "\(name)@\(stmt.line)")
-                    byName[name] = entry
+                    register(name, entry)
                 }
             default:
                 Walker.forEachChildBlock(stmt) { collectFunctions($0) }
@@ -103,7 +118,24 @@ final class CostModel {
         }
     }
 
-    func function(named name: String) -> FunctionEntry? { byName[name] }
+    func function(named name: String) -> FunctionEntry? {
+        let bit = Self.filterBit(name)
+        guard nameFilter[bit >> 6] & (1 << UInt64(bit & 63)) != 0 else { return nil }
+        return byName[name]
+    }
+
+    private func register(_ name: String, _ entry: FunctionEntry) {
+        byName[name] = entry
+        let bit = Self.filterBit(name)
+        nameFilter[bit >> 6] |= 1 << UInt64(bit & 63)
+    }
+
+    private static func filterBit(_ name: String) -> Int {
+        let utf8 = name.utf8
+        // Native Strings (all names here) expose their bytes directly; `last` on the view is slow.
+        let ends = utf8.withContiguousStorageIfAvailable { ($0.first ?? 0, $0.last ?? 0) } ?? (utf8.first ?? 0, utf8.last ?? 0)
+        return (utf8.count &* 977 &+ Int(ends.0) &* 31 &+ Int(ends.1)) & 4095
+    }
 
     /// Solves a function's cost once; a call that is already being solved (mutual recursion) costs O(1) here.
     func solve(_ entry: FunctionEntry) -> SolvedFunction? {

@@ -15,6 +15,72 @@ private struct ParseError: Error {
     var message: String
 }
 
+/// Top-level statements parsed earlier, by the exact source lines they span and their first line.
+struct ParseCache {
+    struct Entry {
+        var bytes: [UInt8]
+        var line: Int
+        var statements: [Stmt]
+    }
+
+    /// Entries by a hash of their bytes and line; a hit is confirmed by comparing the bytes, so a
+    /// collision costs a re-parse, never a wrong tree. (Hashing the chunk as a String was slower
+    /// than parsing it.)
+    private var entries: [UInt64: Entry] = [:]
+
+    /// The statements cached for exactly these bytes starting on `line`.
+    func statements(for bytes: UnsafeBufferPointer<UInt8>, line: Int, hash: UInt64) -> [Stmt]? {
+        guard let entry = entries[hash], entry.line == line, entry.bytes.count == bytes.count else { return nil }
+        let same = entry.bytes.withUnsafeBufferPointer { Self.equal($0, bytes) }
+        return same ? entry.statements : nil
+    }
+
+    /// Byte-for-byte equality of two buffers of the same length, eight bytes at a time.
+    private static func equal(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard a.count == b.count else { return false }
+        var i = 0
+        if let pa = UnsafeRawPointer(a.baseAddress), let pb = UnsafeRawPointer(b.baseAddress) {
+            while i + 8 <= a.count {
+                if pa.loadUnaligned(fromByteOffset: i, as: UInt64.self) != pb.loadUnaligned(fromByteOffset: i, as: UInt64.self) {
+                    return false
+                }
+                i += 8
+            }
+        }
+        while i < a.count {
+            if a[i] != b[i] { return false }
+            i += 1
+        }
+        return true
+    }
+
+    mutating func store(_ statements: [Stmt], bytes: UnsafeBufferPointer<UInt8>, line: Int, hash: UInt64) {
+        entries[hash] = Entry(bytes: Array(bytes), line: line, statements: statements)
+    }
+
+    mutating func keep(_ entry: Entry, hash: UInt64) { entries[hash] = entry }
+
+    func entry(_ hash: UInt64) -> Entry? { entries[hash] }
+
+    /// A 64-bit hash of `bytes` and `line`, eight bytes at a time.
+    static func hash(_ bytes: UnsafeBufferPointer<UInt8>, line: Int) -> UInt64 {
+        var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(truncatingIfNeeded: line) ^ (UInt64(bytes.count) << 32)
+        var i = 0
+        if let base = UnsafeRawPointer(bytes.baseAddress) {
+            while i + 8 <= bytes.count {
+                h = (h ^ base.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0xFF51_AFD7_ED55_8CCD
+                h ^= h >> 32
+                i += 8
+            }
+        }
+        while i < bytes.count {
+            h = (h ^ UInt64(bytes[i])) &* 0x0000_0100_0000_01B3
+            i += 1
+        }
+        return h ^ (h >> 29)
+    }
+}
+
 /// Recursive-descent parser for Python 3.12 producing `Module`.
 ///
 /// Error recovery works per statement: a statement that fails becomes a `.error` node, the parser
@@ -31,6 +97,9 @@ struct Parser {
     /// pathological input is a syntax error instead of a stack overflow.
     private var nesting = 0
     private static let maxNesting = 150
+    /// Names of the functions being parsed, innermost last, and whether each body calls its own name.
+    private var functionNames: [String] = []
+    private var callsOwnName: [Bool] = []
     private static let maxChain = 2_000
 
     private mutating func enter() throws {
@@ -41,15 +110,56 @@ struct Parser {
         }
     }
 
-    init(tokens: [Token]) {
+    /// The source's UTF-8 (borrowed while parsing): names, numbers and strings are read from it.
+    private let source: UnsafeBufferPointer<UInt8>
+    private let messages: [String]
+
+    private init(tokens: [Token], messages: [String], source: UnsafeBufferPointer<UInt8>) {
         self.tokens = tokens
+        self.messages = messages
+        self.source = source
     }
 
     /// Parses `source` into a module, never failing: errors become `.error` statements and issues.
     static func parse(_ source: String) -> Module {
-        var parser = Parser(tokens: Tokenizer.tokenize(source))
-        let body = parser.parseFile()
-        return Module(body: body, issues: parser.issues)
+        var text = source
+        return text.withUTF8 { bytes in
+            let (tokens, messages) = Tokenizer.tokenize(bytes)
+            var parser = Parser(tokens: tokens, messages: messages, source: bytes)
+            let body = parser.parseFile()
+            return Module(body: body, issues: parser.issues)
+        }
+    }
+
+    /// Parses `source` like `parse`, reusing the statements of `cache` for top-level statements whose
+    /// source lines (text and first line number) are unchanged; returns the cache for the next call.
+    static func parse(_ source: String, reusing cache: ParseCache) -> (Module, ParseCache) {
+        var text = source
+        return text.withUTF8 { bytes in
+            let (tokens, messages, lineStarts) = Tokenizer.tokenize(bytes, recordingLines: true)
+            var parser = Parser(tokens: tokens, messages: messages, source: bytes)
+            var next = ParseCache()
+            let body = parser.parseFile(reusing: cache, into: &next, lineStarts: lineStarts)
+            return (Module(body: body, issues: parser.issues), next)
+        }
+    }
+
+    /// A token's text: a name, number or string literal as written, an operator or keyword, or an
+    /// error token's message.
+    private func text(of t: Token) -> String {
+        switch t.kind {
+        case .op, .keyword: return Token.spell(t.tag)
+        case .error: return messages[t.start]
+        default: return String(decoding: UnsafeBufferPointer(rebasing: source[t.start..<t.end]), as: UTF8.self)
+        }
+    }
+
+    /// True when `t` is the name `word` (compared on bytes, no String built).
+    private func isName(_ t: Token, _ word: StaticString) -> Bool {
+        guard t.kind == .name, t.end - t.start == word.utf8CodeUnitCount else { return false }
+        let p = word.utf8Start
+        for k in 0..<word.utf8CodeUnitCount where source[t.start + k] != p[k] { return false }
+        return true
     }
 
     // MARK: - Token helpers
@@ -61,52 +171,72 @@ struct Parser {
         return j < tokens.count ? tokens[j] : tokens[tokens.count - 1]
     }
 
-    private func isOp(_ s: String) -> Bool { tokens[i].kind == .op && tokens[i].tag == Token.pack(s) }
-    private func isKeyword(_ s: String) -> Bool { tokens[i].kind == .keyword && tokens[i].tag == Token.pack(s) }
-    private func isName(_ s: String) -> Bool { tokens[i].kind == .name && tokens[i].text == s }
+    // Operators and keywords are given as literals: inlined, `Token.tag` folds each to a constant.
+    @inline(__always)
+    private func isOp(_ s: StaticString) -> Bool { tokens[i].kind == .op && tokens[i].tag == Token.tag(s) }
+    @inline(__always)
+    private func isKeyword(_ s: StaticString) -> Bool { tokens[i].kind == .keyword && tokens[i].tag == Token.tag(s) }
+    private func isName(_ word: StaticString) -> Bool { isName(tokens[i], word) }
 
-    @discardableResult
-    private mutating func advance() -> Token {
-        let t = tokens[i]
-        if t.kind != .end { i += 1 }
-        if t.kind != .newline, t.kind != .indent, t.kind != .dedent { lastLine = t.line }
-        return t
+    /// True when the token `n` ahead is the operator `s`.
+    @inline(__always)
+    private func peekIsOp(_ s: StaticString, _ n: Int = 1) -> Bool {
+        let t = peekToken(n)
+        return t.kind == .op && t.tag == Token.tag(s)
     }
 
-    private mutating func accept(op s: String) -> Bool {
+    /// Moves past the current token (never past the end marker).
+    private mutating func advance() {
+        let kind = tokens[i].kind
+        if kind != .newline, kind != .indent, kind != .dedent { lastLine = tokens[i].line }
+        if kind != .end { i += 1 }
+    }
+
+    /// The current token's text (name, number, string literal; spelled for operators), then `advance()`.
+    private mutating func advanceText() -> String {
+        let text = text(of: tokens[i])
+        advance()
+        return text
+    }
+
+    @inline(__always)
+    private mutating func accept(op s: StaticString) -> Bool {
         if isOp(s) { advance(); return true }
         return false
     }
 
-    private mutating func accept(keyword s: String) -> Bool {
+    @inline(__always)
+    private mutating func accept(keyword s: StaticString) -> Bool {
         if isKeyword(s) { advance(); return true }
         return false
     }
 
     private func error(_ message: String) -> ParseError {
-        if tok.kind == .error { return ParseError(line: tok.line, message: tok.text) }
+        if tok.kind == .error { return ParseError(line: tok.line, message: text(of: tok)) }
         let found: String
         switch tok.kind {
         case .newline: found = "end of line"
         case .end: found = "end of file"
         case .indent: found = "unexpected indent"
         case .dedent: found = "unexpected dedent"
-        default: found = "'\(tok.text)'"
+        default: found = "'\(text(of: tok))'"
         }
         return ParseError(line: tok.line, message: "\(message), found \(found)")
     }
 
-    private mutating func expect(op s: String) throws {
+    @inline(__always)
+    private mutating func expect(op s: StaticString) throws {
         if !accept(op: s) { throw error("expected '\(s)'") }
     }
 
-    private mutating func expect(keyword s: String) throws {
+    @inline(__always)
+    private mutating func expect(keyword s: StaticString) throws {
         if !accept(keyword: s) { throw error("expected '\(s)'") }
     }
 
     private mutating func expectName() throws -> String {
         // Soft keywords (match, case, type, _) are ordinary names here.
-        if tok.kind == .name { return advance().text }
+        if tok.kind == .name { return advanceText() }
         throw error("expected a name")
     }
 
@@ -114,22 +244,96 @@ struct Parser {
 
     private mutating func parseFile() -> [Stmt] {
         var body: [Stmt] = []
+        while tok.kind != .end { parseFileStep(into: &body) }
+        return body
+    }
+
+    /// One step of the top-level loop: a blank NEWLINE, a stray INDENT or DEDENT, or one statement.
+    private mutating func parseFileStep(into body: inout [Stmt]) {
+        if tok.kind == .newline { advance(); return }
+        if tok.kind == .indent || tok.kind == .dedent {
+            let line = tok.line
+            if tok.kind == .indent {
+                issues.append(SyntaxIssue(line: line, message: "unexpected indent"))
+                body.append(Stmt(kind: .error("unexpected indent"), line: line, endLine: line))
+                skipBlock()
+            } else {
+                advance()
+            }
+            return
+        }
+        parseStatementRecovering(into: &body)
+    }
+
+    /// `parseFile`, taking the statements of an unchanged top-level chunk from `old` instead of
+    /// parsing them. A chunk runs from one top-level statement start to the next (see
+    /// `chunkStarts`); it is reused only when its exact lines and first line number match, and
+    /// cached only when it parsed without errors and ended exactly where the next chunk starts, so
+    /// the result is the one `parseFile` gives.
+    private mutating func parseFile(reusing old: ParseCache, into new: inout ParseCache, lineStarts: [Int]) -> [Stmt] {
+        guard let starts = chunkStarts(), lineStarts.count >= (tokens.last?.line ?? 1) else { return parseFile() }
+        var body: [Stmt] = []
+        var next = 0
         while tok.kind != .end {
-            if tok.kind == .newline { advance(); continue }
-            if tok.kind == .indent || tok.kind == .dedent {
-                let line = tok.line
-                if tok.kind == .indent {
-                    issues.append(SyntaxIssue(line: line, message: "unexpected indent"))
-                    body.append(Stmt(kind: .error("unexpected indent"), line: line, endLine: line))
-                    skipBlock()
-                } else {
-                    advance()
-                }
+            while next < starts.count, starts[next] < i { next += 1 }
+            guard next < starts.count, starts[next] == i else {
+                parseFileStep(into: &body)
                 continue
             }
-            body.append(contentsOf: parseStatementRecovering())
+            let end = next + 1 < starts.count ? starts[next + 1] : tokens.count - 1
+            let firstLine = tokens[i].line
+            let endByte = end < tokens.count - 1 ? lineStarts[tokens[end].line - 1] : source.count
+            let bytes = UnsafeBufferPointer(rebasing: source[lineStarts[firstLine - 1]..<endByte])
+            let hash = ParseCache.hash(bytes, line: firstLine)
+            if let statements = old.statements(for: bytes, line: firstLine, hash: hash), let entry = old.entry(hash) {
+                body.append(contentsOf: statements)
+                new.keep(entry, hash: hash)
+                i = end
+                continue
+            }
+            let issueCount = issues.count, bodyCount = body.count
+            while i < end, tok.kind != .end { parseFileStep(into: &body) }
+            if issues.count == issueCount, i == end {
+                new.store(Array(body[bodyCount...]), bytes: bytes, line: firstLine, hash: hash)
+            }
         }
         return body
+    }
+
+    /// Token indices where a top-level statement starts a new chunk: the first token of a line at
+    /// indentation depth 0, except `else`/`elif`/`except`/`finally` (which continue a statement) and
+    /// a line after a decorator. Nil when the tokenizer reported an error (its recovery can leave
+    /// state that crosses lines), so such a file is parsed whole.
+    private func chunkStarts() -> [Int]? {
+        var starts: [Int] = []
+        var depth = 0
+        var atLineStart = true
+        var afterDecorator = false
+        for (index, t) in tokens.enumerated() {
+            switch t.kind {
+            case .error:
+                return nil
+            case .newline:
+                atLineStart = true
+            case .indent:
+                depth += 1
+            case .dedent:
+                depth -= 1
+                if depth < 0 { return nil }
+            case .end:
+                break
+            default:
+                if atLineStart, depth == 0 {
+                    let continues = t.kind == .keyword
+                        && (t.tag == Token.tag("else") || t.tag == Token.tag("elif") || t.tag == Token.tag("except")
+                            || t.tag == Token.tag("finally"))
+                    if !continues, !afterDecorator { starts.append(index) }
+                    afterDecorator = t.kind == .op && t.tag == Token.tag("@")
+                }
+                atLineStart = false
+            }
+        }
+        return starts
     }
 
     /// Skips an INDENT ... DEDENT block, including nested ones.
@@ -143,12 +347,15 @@ struct Parser {
         } while depth > 0
     }
 
-    private mutating func parseStatementRecovering() -> [Stmt] {
+    /// Parses one statement into `body`; on a syntax error, `body` gets one `.error` statement instead.
+    private mutating func parseStatementRecovering(into body: inout [Stmt]) {
         let start = i
         let line = tok.line
+        let count = body.count
         do {
-            return try parseStatement()
+            try parseStatement(into: &body)
         } catch let e as ParseError {
+            body.removeSubrange(count...)
             issues.append(SyntaxIssue(line: e.line, message: e.message))
             // Resume after this logical line and anything indented under it.
             if i == start, tok.kind != .end, tok.kind != .newline { advance() }
@@ -158,40 +365,40 @@ struct Parser {
             }
             if tok.kind == .newline { advance() }
             if tok.kind == .indent { skipBlock() }
-            return [Stmt(kind: .error(e.message), line: line, endLine: max(line, lastLine))]
+            body.append(Stmt(kind: .error(e.message), line: line, endLine: max(line, lastLine)))
         } catch {
-            return []
+            body.removeSubrange(count...)
         }
     }
 
-    private mutating func parseStatement() throws -> [Stmt] {
+    /// Parses one statement (or one line of `;`-separated simple statements) and appends it to `body`.
+    private mutating func parseStatement(into body: inout [Stmt]) throws {
         let t = tok
-        if t.kind == .error { throw ParseError(line: t.line, message: t.text) }
+        if t.kind == .error { throw ParseError(line: t.line, message: text(of: t)) }
         if t.kind == .keyword {
-            switch t.text {
-            case "def": return [try parseFunction(decorators: [], isAsync: false, line: t.line)]
-            case "class": return [try parseClass(decorators: [])]
-            case "if": return [try parseIf()]
-            case "while": return [try parseWhile()]
-            case "for": return [try parseFor(isAsync: false, line: t.line)]
-            case "try": return [try parseTry()]
-            case "with": return [try parseWith(isAsync: false, line: t.line)]
-            case "async":
+            switch t.tag {
+            case Token.tag("def"): body.append(try parseFunction(decorators: [], isAsync: false, line: t.line)); return
+            case Token.tag("class"): body.append(try parseClass(decorators: [])); return
+            case Token.tag("if"): body.append(try parseIf()); return
+            case Token.tag("while"): body.append(try parseWhile()); return
+            case Token.tag("for"): body.append(try parseFor(isAsync: false, line: t.line)); return
+            case Token.tag("try"): body.append(try parseTry()); return
+            case Token.tag("with"): body.append(try parseWith(isAsync: false, line: t.line)); return
+            case Token.tag("async"):
                 advance()
-                if isKeyword("def") { return [try parseFunction(decorators: [], isAsync: true, line: tok.line)] }
-                if isKeyword("for") { return [try parseFor(isAsync: true, line: t.line)] }
-                if isKeyword("with") { return [try parseWith(isAsync: true, line: t.line)] }
+                if isKeyword("def") { body.append(try parseFunction(decorators: [], isAsync: true, line: tok.line)); return }
+                if isKeyword("for") { body.append(try parseFor(isAsync: true, line: t.line)); return }
+                if isKeyword("with") { body.append(try parseWith(isAsync: true, line: t.line)); return }
                 throw error("expected 'def', 'for' or 'with' after 'async'")
             default: break
             }
         }
-        if isOp("@") { return [try parseDecorated()] }
-        if t.kind == .name, t.text == "match", let m = try tryParseMatch() { return [m] }
-        return try parseSimpleStatements()
+        if isOp("@") { body.append(try parseDecorated()); return }
+        if isName(t, "match"), let m = try tryParseMatch() { body.append(m); return }
+        try parseSimpleStatements(into: &body)
     }
 
-    private mutating func parseSimpleStatements() throws -> [Stmt] {
-        var result: [Stmt] = []
+    private mutating func parseSimpleStatements(into result: inout [Stmt]) throws {
         while true {
             let line = tok.line
             let kind = try parseSmallStatement()
@@ -207,32 +414,31 @@ struct Parser {
         } else if tok.kind != .end {
             throw error("expected end of statement")
         }
-        return result
     }
 
     private mutating func parseSmallStatement() throws -> StmtKind {
         let t = tok
         if t.kind == .keyword {
-            switch t.text {
-            case "pass": advance(); return .pass
-            case "break": advance(); return .breakStmt
-            case "continue": advance(); return .continueStmt
-            case "return":
+            switch t.tag {
+            case Token.tag("pass"): advance(); return .pass
+            case Token.tag("break"): advance(); return .breakStmt
+            case Token.tag("continue"): advance(); return .continueStmt
+            case Token.tag("return"):
                 advance()
                 if atStatementEnd { return .returnStmt(nil) }
                 return .returnStmt(try parseStarExpressions())
-            case "raise":
+            case Token.tag("raise"):
                 advance()
                 if atStatementEnd { return .raise(nil, cause: nil) }
                 let e = try parseExpression()
                 let cause = accept(keyword: "from") ? try parseExpression() : nil
                 return .raise(e, cause: cause)
-            case "global", "nonlocal":
+            case Token.tag("global"), Token.tag("nonlocal"):
                 advance()
                 var names = [try expectName()]
                 while accept(op: ",") { names.append(try expectName()) }
-                return t.text == "global" ? .global(names) : .nonlocal(names)
-            case "del":
+                return t.tag == Token.tag("global") ? .global(names) : .nonlocal(names)
+            case Token.tag("del"):
                 advance()
                 var targets = [try parseBitOr()]
                 while accept(op: ",") {
@@ -240,12 +446,12 @@ struct Parser {
                     targets.append(try parseBitOr())
                 }
                 return .delete(targets)
-            case "assert":
+            case Token.tag("assert"):
                 advance()
                 let test = try parseExpression()
                 let msg = accept(op: ",") ? try parseExpression() : nil
                 return .assert(test, msg)
-            case "import":
+            case Token.tag("import"):
                 advance()
                 var names: [(name: String, alias: String?)] = []
                 repeat {
@@ -254,14 +460,13 @@ struct Parser {
                     names.append((name, alias))
                 } while accept(op: ",")
                 return .importModules(names)
-            case "from":
+            case Token.tag("from"):
                 return try parseImportFrom()
             default:
                 break
             }
         }
-        if t.kind == .name, t.text == "type", peekToken().kind == .name,
-            peekToken(2).kind == .op, peekToken(2).text == "=" || peekToken(2).text == "["
+        if isName(t, "type"), peekToken().kind == .name, peekIsOp("=", 2) || peekIsOp("[", 2)
         {
             return try parseTypeAlias()
         }
@@ -281,7 +486,7 @@ struct Parser {
     private mutating func parseImportFrom() throws -> StmtKind {
         try expect(keyword: "from")
         var module = ""
-        while isOp(".") || isOp("...") { module += advance().text }
+        while isOp(".") || isOp("...") { module += advanceText() }
         if tok.kind == .name { module += try parseDottedName() }
         if module.isEmpty { throw error("expected a module name") }
         try expect(keyword: "import")
@@ -323,26 +528,35 @@ struct Parser {
         try expect(op: "]")
     }
 
-    private static let augmentedOps: Set<String> = [
-        "+=", "-=", "*=", "/=", "//=", "%=", "**=", ">>=", "<<=", "&=", "|=", "^=", "@=",
-    ]
+    /// True when the current token is an augmented assignment operator (`+=`, `//=`, ...).
+    private var atAugmentedOp: Bool {
+        guard tokens[i].kind == .op else { return false }
+        switch tokens[i].tag {
+        case Token.tag("+="), Token.tag("-="), Token.tag("*="), Token.tag("/="), Token.tag("//="), Token.tag("%="),
+            Token.tag("**="), Token.tag(">>="), Token.tag("<<="), Token.tag("&="), Token.tag("|="), Token.tag("^="),
+            Token.tag("@="):
+            return true
+        default:
+            return false
+        }
+    }
 
     private mutating func parseExpressionStatement() throws -> StmtKind {
         let first = try parseStarExpressions(allowStar: true)
         if tok.kind == .op {
-            if Self.augmentedOps.contains(tok.text) {
-                let op = advance().text
+            if atAugmentedOp {
+                let op = advanceText()
                 let value = isKeyword("yield") ? try parseYield() : try parseStarExpressions()
                 return .augAssign(first, String(op.dropLast()), value)
             }
-            if tok.text == ":" {
+            if isOp(":") {
                 advance()
                 let annotation = try parseExpression()
                 var value: Expr?
                 if accept(op: "=") { value = isKeyword("yield") ? try parseYield() : try parseStarExpressions() }
                 return .annAssign(first, annotation: annotation, value: value)
             }
-            if tok.text == "=" {
+            if isOp("=") {
                 var targets = [first]
                 var value = first
                 while accept(op: "=") {
@@ -360,7 +574,9 @@ struct Parser {
     private mutating func parseBlock() throws -> [Stmt] {
         try expect(op: ":")
         if tok.kind != .newline {
-            return try parseSimpleStatements()
+            var body: [Stmt] = []
+            try parseSimpleStatements(into: &body)
+            return body
         }
         advance()
         guard tok.kind == .indent else { throw error("expected an indented block") }
@@ -368,6 +584,8 @@ struct Parser {
         defer { nesting -= 1 }
         advance()
         var body: [Stmt] = []
+        // Blocks rarely hold a single statement; starting at four saves the first regrowths.
+        body.reserveCapacity(4)
         while tok.kind != .dedent, tok.kind != .end {
             if tok.kind == .newline { advance(); continue }
             if tok.kind == .indent {
@@ -377,7 +595,7 @@ struct Parser {
                 skipBlock()
                 continue
             }
-            body.append(contentsOf: parseStatementRecovering())
+            parseStatementRecovering(into: &body)
         }
         if tok.kind == .dedent { advance() }
         return body
@@ -405,20 +623,27 @@ struct Parser {
         let name = try expectName()
         if isOp("[") { try parseTypeParams() }
         try expect(op: "(")
-        let params = try parseParameters(closing: ")", annotations: true)
+        let params = try parseParameters(closing: Token.tag(")"), annotations: true)
         try expect(op: ")")
         let returns = accept(op: "->") ? try parseExpression() : nil
+        functionNames.append(name)
+        callsOwnName.append(false)
+        defer {
+            functionNames.removeLast()
+            callsOwnName.removeLast()
+        }
         let body = try parseBlock()
         let def = FunctionDef(
-            name: name, parameters: params, body: body, decorators: decorators, returns: returns, isAsync: isAsync)
+            name: name, parameters: params, body: body, decorators: decorators, returns: returns, isAsync: isAsync,
+            mayCallItself: callsOwnName[callsOwnName.count - 1])
         return Stmt(kind: .function(def), line: defLine, endLine: max(defLine, body.last?.endLine ?? lastLine))
     }
 
     /// Parameters of a def (`closing` = ")") or a lambda (`closing` = ":").
-    private mutating func parseParameters(closing: String, annotations: Bool) throws -> Parameters {
+    private mutating func parseParameters(closing: UInt64, annotations: Bool) throws -> Parameters {
         var params = Parameters()
         var kind = Parameter.Kind.positional
-        while !isOp(closing) {
+        while !(tok.kind == .op && tok.tag == closing) {
             if accept(op: "/") {
                 // Positional-only marker.
             } else if accept(op: "**") {
@@ -428,7 +653,7 @@ struct Parser {
             } else if accept(op: "*") {
                 kind = .keywordOnly
                 if tok.kind == .name {
-                    let name = advance().text
+                    let name = advanceText()
                     var ann: Expr?
                     if annotations, accept(op: ":") {
                         ann = accept(op: "*") ? .starred(try parseExpression()) : try parseExpression()
@@ -499,15 +724,23 @@ struct Parser {
 
     /// A for-loop or comprehension target: expressions above comparison level, so `in` ends it.
     private mutating func parseTargetList() throws -> Expr {
-        var items: [Expr] = []
-        var trailingComma = false
-        repeat {
-            if isKeyword("in") { break }
-            if accept(op: "*") { items.append(.starred(try parseBitOr())) } else { items.append(try parseBitOr()) }
+        if isKeyword("in") { throw error("expected a loop target") }
+        let first = try parseTargetItem()
+        // A single target (the common case) needs no array.
+        if !accept(op: ",") { return first }
+        var items = Self.list(first)
+        var trailingComma = true
+        while !isKeyword("in") {
+            items.append(try parseTargetItem())
             trailingComma = isOp(",")
-        } while accept(op: ",")
-        if items.isEmpty { throw error("expected a loop target") }
+            if !accept(op: ",") { break }
+        }
         return items.count == 1 && !trailingComma ? items[0] : .tuple(items)
+    }
+
+    private mutating func parseTargetItem() throws -> Expr {
+        if accept(op: "*") { return .starred(try parseBitOr()) }
+        return try parseBitOr()
     }
 
     private mutating func parseTry() throws -> Stmt {
@@ -588,8 +821,15 @@ struct Parser {
     private mutating func tryParseMatch() throws -> Stmt? {
         let next = peekToken()
         if next.kind == .newline || next.kind == .end { return nil }
-        if next.kind == .op, ["=", ".", ",", ")", "]", "}", ":", "+=", "-=", "*=", "/=", "==", "!="].contains(next.text) {
-            return nil
+        if next.kind == .op {
+            switch next.tag {
+            case Token.tag("="), Token.tag("."), Token.tag(","), Token.tag(")"), Token.tag("]"), Token.tag("}"),
+                Token.tag(":"), Token.tag("+="), Token.tag("-="), Token.tag("*="), Token.tag("/="), Token.tag("=="),
+                Token.tag("!="):
+                return nil
+            default:
+                break
+            }
         }
         let save = i, saveLine = lastLine, saveIssues = issues.count
         let line = tok.line
@@ -633,26 +873,32 @@ struct Parser {
 
     /// Comma-separated expressions; more than one (or a trailing comma) makes a tuple.
     private mutating func parseStarExpressions(allowStar: Bool = true, named: Bool = false) throws -> Expr {
-        var items: [Expr] = []
-        var trailingComma = false
-        repeat {
-            if atStatementEnd || isOp("=") || isOp(")") || isOp(":") || (tok.kind == .op && Self.augmentedOps.contains(tok.text)) {
-                if items.isEmpty { throw error("expected an expression") }
-                break
-            }
-            if allowStar, accept(op: "*") {
-                items.append(.starred(try parseBitOr()))
-            } else {
-                items.append(named ? try parseNamedExpression() : try parseExpression())
-            }
+        if atStarExpressionsEnd { throw error("expected an expression") }
+        let first = try parseStarExpressionItem(allowStar: allowStar, named: named)
+        // The common case, a single expression, needs no array.
+        if !accept(op: ",") { return first }
+        var items = Self.list(first)
+        var trailingComma = true
+        while !atStarExpressionsEnd {
+            items.append(try parseStarExpressionItem(allowStar: allowStar, named: named))
             trailingComma = isOp(",")
-        } while accept(op: ",")
+            if !accept(op: ",") { break }
+        }
         return items.count == 1 && !trailingComma ? items[0] : .tuple(items)
     }
 
+    private var atStarExpressionsEnd: Bool {
+        atStatementEnd || isOp("=") || isOp(")") || isOp(":") || atAugmentedOp
+    }
+
+    private mutating func parseStarExpressionItem(allowStar: Bool, named: Bool) throws -> Expr {
+        if allowStar, accept(op: "*") { return .starred(try parseBitOr()) }
+        return named ? try parseNamedExpression() : try parseExpression()
+    }
+
     private mutating func parseNamedExpression() throws -> Expr {
-        if tok.kind == .name, peekToken().kind == .op, peekToken().text == ":=" {
-            let name = advance().text
+        if tok.kind == .name, peekIsOp(":=") {
+            let name = advanceText()
             advance()
             return .namedExpr(name, try parseExpression())
         }
@@ -663,6 +909,7 @@ struct Parser {
         try enter()
         defer { nesting -= 1 }
         if isKeyword("lambda") { return try parseLambda() }
+        if let atom = takeLoneAtom() { return atom }
         let body = try parseOr()
         if !inPattern, isKeyword("if") {
             // Do not swallow a comprehension's `if` clause: the else branch is required here.
@@ -678,6 +925,29 @@ struct Parser {
         return body
     }
 
+    /// A name or number followed by a token that cannot continue an expression (`,` `)` `]` `}` `:`
+    /// `=` or the end of the line) is the whole expression: taken here without descending through
+    /// every precedence level, with the same result.
+    private mutating func takeLoneAtom() -> Expr? {
+        let kind = tokens[i].kind
+        guard kind == .name || kind == .number else { return nil }
+        let next = peekToken()
+        switch next.kind {
+        case .newline:
+            break
+        case .op:
+            switch next.tag {
+            case Token.tag(","), Token.tag(")"), Token.tag("]"), Token.tag("}"), Token.tag(":"), Token.tag("="): break
+            default: return nil
+            }
+        default:
+            return nil
+        }
+        let value = text(of: tokens[i])
+        advance()
+        return kind == .name ? .name(value) : .number(value)
+    }
+
     /// An expression without a conditional (used where `if` belongs to an enclosing comprehension).
     private mutating func parseExpressionNoCond() throws -> Expr {
         if isKeyword("lambda") { return try parseLambda(noCond: true) }
@@ -686,7 +956,7 @@ struct Parser {
 
     private mutating func parseLambda(noCond: Bool = false) throws -> Expr {
         try expect(keyword: "lambda")
-        let params = try parseParameters(closing: ":", annotations: false)
+        let params = try parseParameters(closing: Token.tag(":"), annotations: false)
         try expect(op: ":")
         let body = noCond ? try parseExpressionNoCond() : try parseExpression()
         return .lambda(params, body)
@@ -695,7 +965,7 @@ struct Parser {
     private mutating func parseOr() throws -> Expr {
         let first = try parseAnd()
         guard isKeyword("or") else { return first }
-        var items = [first]
+        var items = Self.list(first)
         while accept(keyword: "or") { items.append(try parseAnd()) }
         return .boolOp("or", items)
     }
@@ -703,7 +973,7 @@ struct Parser {
     private mutating func parseAnd() throws -> Expr {
         let first = try parseNot()
         guard isKeyword("and") else { return first }
-        var items = [first]
+        var items = Self.list(first)
         while accept(keyword: "and") { items.append(try parseNot()) }
         return .boolOp("and", items)
     }
@@ -725,11 +995,11 @@ struct Parser {
         while true {
             var op: String?
             if tok.kind == .op, Self.comparisonOps.contains(tok.tag) {
-                op = advance().text
+                op = advanceText()
             } else if isKeyword("in") {
                 advance()
                 op = "in"
-            } else if isKeyword("not"), peekToken().kind == .keyword, peekToken().text == "in" {
+            } else if isKeyword("not"), peekToken().kind == .keyword, peekToken().tag == Token.tag("in") {
                 advance(); advance()
                 op = "not in"
             } else if isKeyword("is") {
@@ -742,49 +1012,49 @@ struct Parser {
         return ops.isEmpty ? left : .compare(left, ops)
     }
 
-    private mutating func parseBinary(_ ops: [UInt64], _ next: (inout Parser) throws -> Expr) throws -> Expr {
-        var left = try next(&self)
+    /// Precedence of a binary operator token, from `|` (1) to `*`/`/`/`//`/`%`/`@` (6); 0 for anything else.
+    private func binaryPrecedence(_ t: Token) -> Int {
+        guard t.kind == .op else { return 0 }
+        switch t.tag {
+        case Token.tag("|"): return 1
+        case Token.tag("^"): return 2
+        case Token.tag("&"): return 3
+        case Token.tag("<<"), Token.tag(">>"): return 4
+        case Token.tag("+"), Token.tag("-"): return 5
+        case Token.tag("*"), Token.tag("/"), Token.tag("//"), Token.tag("%"), Token.tag("@"): return 6
+        default: return 0
+        }
+    }
+
+    /// Binary operators `|` down to `*` by precedence climbing (all left-associative): the same
+    /// trees as one function per level, without descending six levels for every operand.
+    private mutating func parseBinary(_ minPrecedence: Int) throws -> Expr {
+        var left = try parseFactor()
+        // Operands chained at one level, as a per-level loop would count them.
         var terms = 1
-        while tokens[i].kind == .op, ops.contains(tokens[i].tag) {
-            let op = advance().text
-            left = .binary(op, left, try next(&self))
+        var level = 0
+        while true {
+            let p = binaryPrecedence(tokens[i])
+            if p < minPrecedence || p == 0 { break }
+            if p != level {
+                level = p
+                terms = 1
+            }
+            let op = advanceText()
+            left = .binary(op, left, try parseBinary(p + 1))
             terms += 1
             if terms > Self.maxChain { throw error("expression too long (more than \(Self.maxChain) operands)") }
         }
         return left
     }
 
-    private static let bitOrOps = ["|"].map(Token.pack), bitXorOps = ["^"].map(Token.pack)
-    private static let bitAndOps = ["&"].map(Token.pack), shiftOps = ["<<", ">>"].map(Token.pack)
-    private static let sumOps = ["+", "-"].map(Token.pack), termOps = ["*", "/", "//", "%", "@"].map(Token.pack)
-
     private mutating func parseBitOr() throws -> Expr {
-        try parseBinary(Self.bitOrOps) { try $0.parseBitXor() }
-    }
-
-    private mutating func parseBitXor() throws -> Expr {
-        try parseBinary(Self.bitXorOps) { try $0.parseBitAnd() }
-    }
-
-    private mutating func parseBitAnd() throws -> Expr {
-        try parseBinary(Self.bitAndOps) { try $0.parseShift() }
-    }
-
-    private mutating func parseShift() throws -> Expr {
-        try parseBinary(Self.shiftOps) { try $0.parseSum() }
-    }
-
-    private mutating func parseSum() throws -> Expr {
-        try parseBinary(Self.sumOps) { try $0.parseTerm() }
-    }
-
-    private mutating func parseTerm() throws -> Expr {
-        try parseBinary(Self.termOps) { try $0.parseFactor() }
+        try parseBinary(1)
     }
 
     private mutating func parseFactor() throws -> Expr {
-        if tok.kind == .op, tok.text == "-" || tok.text == "+" || tok.text == "~" {
-            let op = advance().text
+        if isOp("-") || isOp("+") || isOp("~") {
+            let op = advanceText()
             try enter()
             defer { nesting -= 1 }
             return .unary(op, try parseFactor())
@@ -811,17 +1081,18 @@ struct Parser {
         while tok.kind == .op {
             trailers += 1
             if trailers > Self.maxChain { throw error("expression too long (more than \(Self.maxChain) trailers)") }
-            switch tok.text {
-            case ".":
+            switch tok.tag {
+            case Token.tag("."):
                 advance()
                 e = .attribute(e, try expectName())
-            case "(":
+            case Token.tag("("):
                 let line = tok.line
                 advance()
                 let args = try parseArguments()
                 try expect(op: ")")
+                noteCall(e)
                 e = .call(e, args, line: line)
-            case "[":
+            case Token.tag("["):
                 advance()
                 e = .index(e, try parseSlices())
                 try expect(op: "]")
@@ -830,6 +1101,27 @@ struct Parser {
             }
         }
         return e
+    }
+
+    /// A list starting with `first`, with room for a few more (most lists here get a second item).
+    private static func list(_ first: Expr) -> [Expr] {
+        var items: [Expr] = []
+        items.reserveCapacity(4)
+        items.append(first)
+        return items
+    }
+
+    /// Marks the innermost function as possibly recursive when `callee` is its name or `x.` its name
+    /// (a superset of the `self.` calls the recursion scan counts).
+    private mutating func noteCall(_ callee: Expr) {
+        guard let current = functionNames.last else { return }
+        switch callee {
+        case .name(let n), .attribute(.name, let n):
+            // Compare lengths first: most callees differ, and unequal Strings take a slow comparison.
+            if n.utf8.count == current.utf8.count, n == current { callsOwnName[callsOwnName.count - 1] = true }
+        default:
+            break
+        }
     }
 
     private mutating func parseSlices() throws -> [Expr] {
@@ -861,13 +1153,14 @@ struct Parser {
 
     private mutating func parseArguments() throws -> [Argument] {
         var args: [Argument] = []
+        if !isOp(")") { args.reserveCapacity(3) }
         while !isOp(")") {
             if accept(op: "*") {
                 args.append(Argument(keyword: "*", value: try parseExpression()))
             } else if accept(op: "**") {
                 args.append(Argument(keyword: "**", value: try parseExpression()))
-            } else if tok.kind == .name, peekToken().kind == .op, peekToken().text == "=" {
-                let name = advance().text
+            } else if tok.kind == .name, peekIsOp("=") {
+                let name = advanceText()
                 advance()
                 args.append(Argument(keyword: name, value: try parseExpression()))
             } else {
@@ -887,7 +1180,7 @@ struct Parser {
 
     private mutating func parseComprehensionClauses() throws -> [Comprehension] {
         var result: [Comprehension] = []
-        while isKeyword("for") || (isKeyword("async") && peekToken().text == "for") {
+        while isKeyword("for") || (isKeyword("async") && peekToken().kind == .keyword && peekToken().tag == Token.tag("for")) {
             let isAsync = accept(keyword: "async")
             try expect(keyword: "for")
             let target = try parseTargetList()
@@ -902,7 +1195,7 @@ struct Parser {
 
     private mutating func parseStrings() -> Expr {
         var text = ""
-        while tok.kind == .string { text += advance().text }
+        while tok.kind == .string { text += advanceText() }
         return .string(text)
     }
 
@@ -911,38 +1204,38 @@ struct Parser {
         switch t.kind {
         case .name:
             advance()
-            return .name(t.text)
+            return .name(text(of: t))
         case .number:
             advance()
-            return .number(t.text)
+            return .number(text(of: t))
         case .string:
             return parseStrings()
         case .keyword:
-            switch t.text {
-            case "True", "False", "None":
+            switch t.tag {
+            case Token.tag("True"), Token.tag("False"), Token.tag("None"):
                 advance()
-                return .constant(t.text)
-            case "yield":
+                return .constant(text(of: t))
+            case Token.tag("yield"):
                 // Only valid inside parentheses here; statements handle the bare form.
                 return try parseYield()
-            case "lambda":
+            case Token.tag("lambda"):
                 return try parseLambda()
             default:
                 throw error("expected an expression")
             }
         case .op:
-            switch t.text {
-            case "(": return try parseParenthesised()
-            case "[": return try parseListDisplay()
-            case "{": return try parseDictOrSet()
-            case "...":
+            switch t.tag {
+            case Token.tag("("): return try parseParenthesised()
+            case Token.tag("["): return try parseListDisplay()
+            case Token.tag("{"): return try parseDictOrSet()
+            case Token.tag("..."):
                 advance()
                 return .constant("...")
             default:
                 throw error("expected an expression")
             }
         case .error:
-            throw ParseError(line: t.line, message: t.text)
+            throw ParseError(line: t.line, message: text(of: t))
         default:
             throw error("expected an expression")
         }
@@ -974,7 +1267,7 @@ struct Parser {
             if case .starred = first, !inPattern { throw error("cannot use starred expression here") }
             return first
         }
-        var items = [first]
+        var items = Self.list(first)
         while accept(op: ",") {
             if isOp(")") { break }
             items.append(accept(op: "*") ? .starred(try parseBitOr()) : try parseNamedExpression())
@@ -993,7 +1286,7 @@ struct Parser {
             try expect(op: "]")
             return .comprehension(.list, element: first, value: nil, gens, line: line)
         }
-        var items = [first]
+        var items = Self.list(first)
         while accept(op: ",") {
             if isOp("]") { break }
             items.append(accept(op: "*") ? .starred(try parseBitOr()) : try parseNamedExpression())
@@ -1029,7 +1322,7 @@ struct Parser {
             try expect(op: "}")
             return .comprehension(.set, element: first, value: nil, gens, line: line)
         }
-        var items = [first]
+        var items = Self.list(first)
         while accept(op: ",") {
             if isOp("}") { break }
             items.append(accept(op: "*") ? .starred(try parseBitOr()) : try parseNamedExpression())

@@ -40,6 +40,31 @@ struct RecursionScan {
         if calls > 0 { detectState(body) }
     }
 
+    /// False when no statement of `body` (outside nested functions and classes) contains a call to
+    /// `name` or `self.name`: then a scan would count no calls, and most functions are not recursive.
+    static func mayCallItself(_ name: String, in body: [Stmt]) -> Bool {
+        for stmt in body {
+            switch stmt.kind {
+            case .function, .classDef: continue
+            default: break
+            }
+            if Walker.anyExpression(in: stmt, { callsItself(name, $0) }) { return true }
+            if Walker.anyChildBlock(stmt, { mayCallItself(name, in: $0) }) { return true }
+        }
+        return false
+    }
+
+    private static func callsItself(_ name: String, _ e: Expr) -> Bool {
+        if case .call(let callee, _, _) = e {
+            switch callee {
+            case .name(let n) where n == name: return true
+            case .attribute(.name(let receiver), let n) where n == name && receiver == "self": return true
+            default: break
+            }
+        }
+        return Walker.anyChild(e) { callsItself(name, $0) }
+    }
+
     private mutating func collectDivided(_ body: [Stmt]) {
         for stmt in body {
             if case .assign(let targets, let value) = stmt.kind {

@@ -68,15 +68,41 @@ public enum Analyzer {
                 language: lang, analysed: false, message: "not analysed: unsupported language '\(language)'",
                 overall: nil, functions: [], errors: [])
         }
-        let module = Parser.parse(source)
-        var lineCount = 0
-        for byte in source.utf8 where byte == 0x0A { lineCount += 1 }
-        if source.utf8.last != 0x0A { lineCount += 1 }
+        return report(for: Parser.parse(source), source: source)
+    }
+
+    /// The report for a parsed module of `source`.
+    static func report(for module: Module, source: String) -> ComplexityReport {
         let model = CostModel(module: module)
-        let (overall, functions) = model.run(lineCount: lineCount)
+        let (overall, functions) = model.run(lineCount: lineCount(source))
         return ComplexityReport(
             language: "python", analysed: true, message: nil, overall: overall, functions: functions,
             errors: module.issues)
+    }
+
+    /// Lines in `source`: newlines, plus one for a last line without its newline (an empty source counts 1).
+    static func lineCount(_ source: String) -> Int {
+        var text = source
+        // Counting over contiguous UTF-8 is a simple byte loop; iterating `String.UTF8View` is far slower.
+        return text.withUTF8 { bytes in
+            var count = 0
+            var i = 0
+            if let base = UnsafeRawPointer(bytes.baseAddress) {
+                // Eight bytes at a time: a byte of `x` is zero exactly where the word holds '\n'.
+                let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+                while i + 8 <= bytes.count {
+                    let x = base.loadUnaligned(fromByteOffset: i, as: UInt64.self) ^ (0x0A &* ones)
+                    let zeroes = ~(((x & ~highs) &+ ~highs) | x) & highs
+                    count += zeroes.nonzeroBitCount
+                    i += 8
+                }
+            }
+            while i < bytes.count {
+                if bytes[i] == 0x0A { count += 1 }
+                i += 1
+            }
+            return bytes.last == 0x0A ? count : count + 1
+        }
     }
 
     /// Maps a file name's extension to a language name (`main.py` → "python"), or nil if unknown.

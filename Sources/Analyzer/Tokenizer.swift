@@ -5,17 +5,30 @@ struct Token: Sendable {
         case name, keyword, number, string, op, newline, indent, dedent, end, error
     }
 
-    var kind: Kind
-    /// The token's text: the name, keyword, operator, number, or the whole string literal with prefix and quotes.
-    var text: String
-    var line: Int
-    var column: Int
-    /// An operator's or keyword's bytes packed into an integer (`Token.pack`), 0 for other kinds:
-    /// the parser tests operators and keywords by comparing integers instead of Strings.
+    /// Operators and keywords: their bytes packed into an integer (`Token.pack`), so the parser tests
+    /// them by comparing integers instead of Strings. Names, numbers and string literals (prefix and
+    /// quotes included): their byte range in the source, `start | end << 32`. Error tokens: the index
+    /// of their message. Tokens hold no String, so the token array is 16-byte plain data: nothing to
+    /// retain when a token is copied or to release when the array is freed.
     var tag: UInt64 = 0
+    private var lineNumber: UInt32
+    // Declared last: fields are laid out in order, so the token packs into 16 bytes.
+    var kind: Kind
+
+    init(kind: Kind, tag: UInt64 = 0, line: Int) {
+        self.kind = kind
+        self.tag = tag
+        lineNumber = UInt32(truncatingIfNeeded: line)
+    }
+
+    /// The 1-based line the token starts on.
+    var line: Int { Int(lineNumber) }
+    /// First byte of a name, number or string literal; an error token's message index.
+    var start: Int { Int(tag & 0xFFFF_FFFF) }
+    /// End (exclusive) of a name, number or string literal.
+    var end: Int { Int(tag >> 32) }
 
     /// Packs up to 8 bytes of `s` into an integer; longer text gets a value no token carries.
-    @inline(__always)
     static func pack(_ s: String) -> UInt64 {
         var value: UInt64 = 0
         var shift: UInt64 = 0
@@ -26,6 +39,23 @@ struct Token: Sendable {
         }
         return value
     }
+
+    /// `pack` for a literal; inlined, it folds to a constant, so `tag == Token.tag("def")` is one compare.
+    @inline(__always)
+    static func tag(_ s: StaticString) -> UInt64 {
+        var value: UInt64 = 0
+        let p = s.utf8Start
+        for k in 0..<s.utf8CodeUnitCount { value |= UInt64(p[k]) << (8 * UInt64(k)) }
+        return value
+    }
+
+    /// The text a packed tag stands for.
+    static func spell(_ tag: UInt64) -> String {
+        let count = (64 - tag.leadingZeroBitCount + 7) / 8
+        return withUnsafeBytes(of: tag.littleEndian) { raw in
+            String(decoding: raw.bindMemory(to: UInt8.self).prefix(count), as: UTF8.self)
+        }
+    }
 }
 
 /// Turns Python source into tokens, with INDENT/DEDENT and implicit line joining inside brackets.
@@ -33,43 +63,56 @@ struct Token: Sendable {
 /// The tokenizer never fails: problems become `.error` tokens carrying a message, so the parser can
 /// report them on the right line and carry on with the next statement.
 struct Tokenizer {
-    static let keywords: Set<String> = [
-        "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class", "continue",
-        "def", "del", "elif", "else", "except", "finally", "for", "from", "global", "if", "import", "in",
-        "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "return", "try", "while", "with", "yield",
-    ]
-
     /// Keywords that can never appear inside an expression: a line starting with one inside
     /// brackets means a bracket was left open, so the tokenizer closes it there (typing recovery).
-    private static let statementOnlyKeywords: Set<String> = [
+    private static let statementOnlyKeywords: [UInt64] = [
         "def", "class", "return", "while", "try", "elif", "except", "finally", "pass", "break",
         "continue", "raise", "import", "global", "nonlocal", "del", "assert", "with",
-    ]
+    ].map(Token.pack)
 
 
     private static let stringPrefixes = ["r", "u", "b", "f", "br", "rb", "fr", "rf"]
 
-    private let bytes: [UInt8]
+    /// The source's UTF-8, borrowed for the duration of `tokenize` (no copy; every read is guarded
+    /// by an explicit `pos < bytes.count` check or `peek`).
+    private let bytes: UnsafeBufferPointer<UInt8>
     private var pos = 0
     private var line = 1
-    private var lineStart = 0
     private var tokens: [Token] = []
+    private var recordingLines = false
+    private var lineStarts = [0]
+    /// Messages of error tokens, indexed by their `start`.
+    private var messages: [String] = []
     private var indents: [Int] = [0]
     private var brackets: [(byte: UInt8, line: Int)] = []
     private var atLineStart = true
 
-    init(_ source: String) {
-        bytes = Array(source.utf8)
+    private init(_ bytes: UnsafeBufferPointer<UInt8>) {
+        self.bytes = bytes
     }
 
-    /// Tokenizes the whole source.
-    static func tokenize(_ source: String) -> [Token] {
-        var t = Tokenizer(source)
+    /// Tokenizes UTF-8 source: the tokens, and the messages their error tokens refer to.
+    static func tokenize(_ bytes: UnsafeBufferPointer<UInt8>) -> (tokens: [Token], messages: [String]) {
+        let result = tokenize(bytes, recordingLines: false)
+        return (result.tokens, result.messages)
+    }
+
+    /// Tokenizes UTF-8 source; with `recordingLines`, also the byte offset where each line starts
+    /// (`lineStarts[0]` is line 1), counting line breaks exactly as token line numbers do.
+    static func tokenize(_ bytes: UnsafeBufferPointer<UInt8>, recordingLines: Bool)
+        -> (tokens: [Token], messages: [String], lineStarts: [Int])
+    {
+        guard bytes.count < Int(UInt32.max) else {
+            // Byte offsets are kept in 32 bits.
+            let tokens = [Token(kind: .error, tag: 0, line: 1), Token(kind: .newline, line: 1), Token(kind: .end, line: 1)]
+            return (tokens, ["file too large to analyse (over 4 GiB)"], [0])
+        }
+        var t = Tokenizer(bytes)
+        t.recordingLines = recordingLines
         t.run()
-        return t.tokens
+        return (t.tokens, t.messages, t.lineStarts)
     }
 
-    private var column: Int { pos - lineStart }
 
     private func peek(_ offset: Int = 0) -> UInt8 {
         let i = pos + offset
@@ -77,22 +120,38 @@ struct Tokenizer {
     }
 
     private func text(_ from: Int, _ to: Int) -> String {
-        String(decoding: bytes[from..<to], as: UTF8.self)
+        String(decoding: UnsafeBufferPointer(rebasing: bytes[from..<to]), as: UTF8.self)
     }
 
-    private mutating func emit(_ kind: Token.Kind, _ text: String, line: Int? = nil, column: Int? = nil) {
-        var token = Token(kind: kind, text: text, line: line ?? self.line, column: column ?? self.column)
-        if kind == .op || kind == .keyword { token.tag = Token.pack(text) }
-        tokens.append(token)
+    /// Appends a token without text (NEWLINE, INDENT, DEDENT, end).
+    private mutating func emit(_ kind: Token.Kind) {
+        tokens.append(Token(kind: kind, line: line))
+    }
+
+    /// Appends a name, number or string token spanning `start..<end` of the source.
+    private mutating func emit(_ kind: Token.Kind, _ start: Int, _ end: Int, line: Int? = nil) {
+        tokens.append(Token(kind: kind, tag: UInt64(start) | UInt64(end) << 32, line: line ?? self.line))
+    }
+
+    /// Appends an error token carrying `message`.
+    private mutating func emitError(_ message: String, line: Int? = nil) {
+        tokens.append(Token(kind: .error, tag: UInt64(messages.count), line: line ?? self.line))
+        messages.append(message)
+    }
+
+    /// Appends an operator or keyword token spanning `start..<end`, identified by its packed bytes.
+    private mutating func emitTagged(_ kind: Token.Kind, _ start: Int, _ end: Int) {
+        tokens.append(Token(kind: kind, tag: packed(start, end), line: line))
     }
 
     private mutating func newLine() {
         line += 1
-        lineStart = pos
+        if recordingLines { lineStarts.append(pos) }
     }
 
     private mutating func run() {
-        tokens.reserveCapacity(bytes.count / 4)
+        // About one token per three bytes of typical Python; growing a large array copies all of it.
+        tokens.reserveCapacity(bytes.count / 3 + 16)
         while pos < bytes.count {
             if atLineStart {
                 if handleLineStart() { continue }
@@ -105,7 +164,7 @@ struct Tokenizer {
                 while pos < bytes.count, bytes[pos] != 0x0A, bytes[pos] != 0x0D { pos += 1 }
             case 0x0A, 0x0D:
                 if c == 0x0D, peek(1) == 0x0A { pos += 1 }
-                if brackets.isEmpty { emit(.newline, "") }
+                if brackets.isEmpty { emit(.newline) }
                 pos += 1
                 newLine()
                 atLineStart = true
@@ -119,7 +178,7 @@ struct Tokenizer {
                 } else if p >= bytes.count {
                     pos = p
                 } else {
-                    emit(.error, "unexpected character after line continuation")
+                    emitError("unexpected character after line continuation")
                     pos += 1
                 }
             default:
@@ -127,17 +186,17 @@ struct Tokenizer {
             }
         }
         if let last = tokens.last, last.kind != .newline, last.kind != .dedent, last.kind != .indent {
-            emit(.newline, "")
+            emit(.newline)
         }
         if let open = brackets.first {
-            emit(.error, "'\(Character(UnicodeScalar(open.byte)))' was never closed", line: open.line, column: 0)
-            emit(.newline, "")
+            emitError("'\(Character(UnicodeScalar(open.byte)))' was never closed", line: open.line)
+            emit(.newline)
         }
         while indents.count > 1 {
             indents.removeLast()
-            emit(.dedent, "")
+            emit(.dedent)
         }
-        emit(.end, "")
+        emit(.end)
     }
 
     /// Measures indentation at the start of a logical line; returns true when the line was blank or a comment.
@@ -174,9 +233,9 @@ struct Tokenizer {
             if Self.startsStatementOnlyKeyword(bytes, at: p) {
                 // An unclosed bracket swallowed this line; close it so the rest of the file survives.
                 let open = brackets[0]
-                emit(.error, "'\(Character(UnicodeScalar(open.byte)))' was never closed", line: open.line, column: 0)
+                emitError("'\(Character(UnicodeScalar(open.byte)))' was never closed", line: open.line)
                 brackets.removeAll()
-                emit(.newline, "")
+                emit(.newline)
             } else {
                 return false
             }
@@ -184,42 +243,51 @@ struct Tokenizer {
         let current = indents[indents.count - 1]
         if col > current {
             indents.append(col)
-            emit(.indent, "", column: col)
+            emit(.indent)
         } else if col < current {
             while indents.count > 1, col < indents[indents.count - 1] {
                 indents.removeLast()
-                emit(.dedent, "", column: col)
+                emit(.dedent)
             }
             if col != indents[indents.count - 1] {
-                emit(.error, "unindent does not match any outer indentation level")
+                emitError("unindent does not match any outer indentation level")
                 indents.append(col)
             }
         }
         return false
     }
 
-    /// Keywords grouped by byte length, so a name is checked by comparing bytes instead of hashing a String.
-    private static let keywordsByLength: [[[UInt8]]] = {
-        var table = [[[UInt8]]](repeating: [], count: 9)
-        for k in keywords { table[k.utf8.count].append(Array(k.utf8)) }
-        return table
-    }()
-
-    private func isKeyword(_ start: Int, _ end: Int) -> Bool {
-        let length = end - start
-        guard length < Self.keywordsByLength.count else { return false }
-        for k in Self.keywordsByLength[length] where k[0] == bytes[start] {
-            if bytes[start..<end].elementsEqual(k) { return true }
-        }
-        return false
+    /// The bytes `start..<end` (at most 8) packed as `Token.pack` does.
+    @inline(__always)
+    private func packed(_ start: Int, _ end: Int) -> UInt64 {
+        var tag: UInt64 = 0
+        for k in start..<end { tag |= UInt64(bytes[k]) << (8 * UInt64(k - start)) }
+        return tag
     }
 
-    private static func startsStatementOnlyKeyword(_ bytes: [UInt8], at start: Int) -> Bool {
+    /// True when a packed word is a hard keyword: integer compares, no String built or hashed.
+    private static func isKeyword(_ tag: UInt64) -> Bool {
+        switch tag {
+        case Token.tag("False"), Token.tag("None"), Token.tag("True"), Token.tag("and"), Token.tag("as"),
+            Token.tag("assert"), Token.tag("async"), Token.tag("await"), Token.tag("break"), Token.tag("class"),
+            Token.tag("continue"), Token.tag("def"), Token.tag("del"), Token.tag("elif"), Token.tag("else"),
+            Token.tag("except"), Token.tag("finally"), Token.tag("for"), Token.tag("from"), Token.tag("global"),
+            Token.tag("if"), Token.tag("import"), Token.tag("in"), Token.tag("is"), Token.tag("lambda"),
+            Token.tag("nonlocal"), Token.tag("not"), Token.tag("or"), Token.tag("pass"), Token.tag("raise"),
+            Token.tag("return"), Token.tag("try"), Token.tag("while"), Token.tag("with"), Token.tag("yield"):
+            return true
+        default:
+            return false
+        }
+    }
+
+    private static func startsStatementOnlyKeyword(_ bytes: UnsafeBufferPointer<UInt8>, at start: Int) -> Bool {
         var p = start
         while p < bytes.count, isIdentifierByte(bytes[p]) { p += 1 }
         if p == start || p - start > 8 { return false }
-        let word = String(decoding: bytes[start..<p], as: UTF8.self)
-        return statementOnlyKeywords.contains(word)
+        var tag: UInt64 = 0
+        for k in start..<p { tag |= UInt64(bytes[k]) << (8 * UInt64(k - start)) }
+        return statementOnlyKeywords.contains(tag)
     }
 
     private static func isIdentifierStart(_ b: UInt8) -> Bool {
@@ -233,7 +301,6 @@ struct Tokenizer {
     private static func isDigit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }
 
     private mutating func scanToken(_ c: UInt8) {
-        let startCol = column
         if Self.isIdentifierStart(c) {
             let start = pos
             while pos < bytes.count, Self.isIdentifierByte(bytes[pos]) { pos += 1 }
@@ -243,36 +310,46 @@ struct Tokenizer {
                 if Self.stringPrefixes.contains(prefix) {
                     let startLine = line
                     let ok = scanString(isFormat: prefix.contains("f"), isRaw: prefix.contains("r"))
-                    emit(ok ? .string : .error, ok ? text(start, pos) : "unterminated string literal", line: startLine, column: startCol)
+                    if ok {
+                        emit(.string, start, pos, line: startLine)
+                    } else {
+                        emitError("unterminated string literal", line: startLine)
+                    }
                     return
                 }
             }
-            let word = text(start, pos)
             // Keywords are 2-8 ASCII letters starting with a lowercase letter or F/N/T.
             let first = bytes[start]
             let maybeKeyword = pos - start >= 2 && pos - start <= 8
                 && ((first >= 0x61 && first <= 0x79) || first == UInt8(ascii: "F") || first == UInt8(ascii: "N") || first == UInt8(ascii: "T"))
-            emit(maybeKeyword && isKeyword(start, pos) ? .keyword : .name, word, column: startCol)
+            if maybeKeyword && Self.isKeyword(packed(start, pos)) {
+                emitTagged(.keyword, start, pos)
+            } else {
+                emit(.name, start, pos)
+            }
             return
         }
         if Self.isDigit(c) || (c == UInt8(ascii: ".") && Self.isDigit(peek(1))) {
             let start = pos
             scanNumber()
-            emit(.number, text(start, pos), column: startCol)
+            emit(.number, start, pos)
             return
         }
         if c == UInt8(ascii: "\"") || c == UInt8(ascii: "'") {
             let start = pos, startLine = line
             let ok = scanString(isFormat: false, isRaw: false)
-            emit(ok ? .string : .error, ok ? text(start, pos) : "unterminated string literal", line: startLine, column: startCol)
+            if ok {
+                emit(.string, start, pos, line: startLine)
+            } else {
+                emitError("unterminated string literal", line: startLine)
+            }
             return
         }
         // Operators and delimiters: longest match first, decided on bytes (no string hashing).
         let length = operatorLength(c)
         if length > 1 {
-            let op = text(pos, pos + length)
+            emitTagged(.op, pos, pos + length)
             pos += length
-            emit(.op, op, column: startCol)
             return
         }
         switch c {
@@ -281,23 +358,36 @@ struct Tokenizer {
         case UInt8(ascii: ")"), UInt8(ascii: "]"), UInt8(ascii: "}"):
             if brackets.isEmpty {
                 pos += 1
-                emit(.error, "unmatched '\(Character(UnicodeScalar(c)))'", column: startCol)
+                emitError("unmatched '\(Character(UnicodeScalar(c)))'")
                 return
             }
             brackets.removeLast()
         default:
             break
         }
-        if "()[]{}:,;.+-*/%|&^~<>=@!".utf8.contains(c) {
+        if Self.isSingleCharOperator(c) {
+            emitTagged(.op, pos, pos + 1)
             pos += 1
-            emit(.op, String(UnicodeScalar(c)), column: startCol)
             return
         }
         // Skip one whole (possibly multi-byte) invalid character.
         let start = pos
         pos += 1
         while pos < bytes.count, bytes[pos] & 0xC0 == 0x80 { pos += 1 }
-        emit(.error, "invalid character '\(text(start, pos))'", column: startCol)
+        emitError("invalid character '\(text(start, pos))'")
+    }
+
+    private static func isSingleCharOperator(_ c: UInt8) -> Bool {
+        switch c {
+        case UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: "["), UInt8(ascii: "]"), UInt8(ascii: "{"),
+            UInt8(ascii: "}"), UInt8(ascii: ":"), UInt8(ascii: ","), UInt8(ascii: ";"), UInt8(ascii: "."),
+            UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "*"), UInt8(ascii: "/"), UInt8(ascii: "%"),
+            UInt8(ascii: "|"), UInt8(ascii: "&"), UInt8(ascii: "^"), UInt8(ascii: "~"), UInt8(ascii: "<"),
+            UInt8(ascii: ">"), UInt8(ascii: "="), UInt8(ascii: "@"), UInt8(ascii: "!"):
+            return true
+        default:
+            return false
+        }
     }
 
     /// Length of a two- or three-character operator starting at `pos`, or 1.

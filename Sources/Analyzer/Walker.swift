@@ -46,6 +46,8 @@ final class Walker {
         self.function = function
         env = Env(globals: model.globals)
         if let f = function {
+            // Room for a function's usual locals up front: growing a dictionary rehashes every key.
+            env.locals.reserveCapacity(16)
             for p in f.def.parameters.list {
                 env[p.name] = VarInfo(kind: .unknown, size: .n)
             }
@@ -64,9 +66,11 @@ final class Walker {
         guard let f = function else { return SolvedFunction(bound: .constant(1), notes: [], loopDepth: 0, readsInput: false) }
         let body = f.def.body
         var work = walkBlock(body)
-        let rec = RecursionScan(name: f.def.name, params: f.def.parameters.list.map(\.name), body: body)
-        if rec.calls > 0 {
-            work = solveRecurrence(rec, work: work, entry: f)
+        if f.def.mayCallItself {
+            let rec = RecursionScan(name: f.def.name, params: f.def.parameters.list.map(\.name), body: body)
+            if rec.calls > 0 {
+                work = solveRecurrence(rec, work: work, entry: f)
+            }
         }
         return SolvedFunction(bound: work, notes: notes, loopDepth: maxDepth, readsInput: readsInput)
     }
@@ -161,6 +165,47 @@ final class Walker {
         case .classDef(let c): f(c.body)
         case .function(let fn): f(fn.body)
         default: break
+        }
+    }
+
+    /// True when `f` holds for some expression held directly by `stmt` (not those of its nested blocks).
+    /// Returns a Bool instead of mutating a captured flag, so recursive searches stay cheap.
+    static func anyExpression(in stmt: Stmt, _ f: (Expr) -> Bool) -> Bool {
+        func any(_ e: Expr?) -> Bool { e.map(f) ?? false }
+        switch stmt.kind {
+        case .expr(let e): return f(e)
+        case .assign(let targets, let value): return targets.contains(where: f) || f(value)
+        case .augAssign(let t, _, let v): return f(t) || f(v)
+        case .annAssign(let t, let a, let v): return f(t) || f(a) || any(v)
+        case .function(let d):
+            return d.decorators.contains(where: f)
+                || d.parameters.list.contains { any($0.defaultValue) || any($0.annotation) } || any(d.returns)
+        case .classDef(let c): return c.decorators.contains(where: f) || c.bases.contains { f($0.value) }
+        case .returnStmt(let e): return any(e)
+        case .ifStmt(let test, _, _), .whileStmt(let test, _, _): return f(test)
+        case .forStmt(let target, let iterable, _, _, _): return f(target) || f(iterable)
+        case .with(let items, _, _): return items.contains { f($0.0) || any($0.1) }
+        case .tryStmt(_, let handlers, _, _): return handlers.contains { any($0.type) }
+        case .match(let subject, let cases): return f(subject) || cases.contains { f($0.pattern) || any($0.guardExpr) }
+        case .raise(let e, let cause): return any(e) || any(cause)
+        case .assert(let e, let message): return f(e) || any(message)
+        case .delete(let targets): return targets.contains(where: f)
+        case .typeAlias(_, let value): return f(value)
+        case .pass, .breakStmt, .continueStmt, .global, .nonlocal, .importModules, .importFrom, .error: return false
+        }
+    }
+
+    /// True when `f` holds for some nested block of `stmt` (the blocks `forEachChildBlock` visits).
+    static func anyChildBlock(_ stmt: Stmt, _ f: ([Stmt]) -> Bool) -> Bool {
+        switch stmt.kind {
+        case .ifStmt(_, let b, let o), .whileStmt(_, let b, let o): return f(b) || f(o)
+        case .forStmt(_, _, let b, let o, _): return f(b) || f(o)
+        case .with(_, let b, _): return f(b)
+        case .tryStmt(let b, let hs, let o, let fin): return f(b) || hs.contains { f($0.body) } || f(o) || f(fin)
+        case .match(_, let cases): return cases.contains { f($0.body) }
+        case .classDef(let c): return f(c.body)
+        case .function(let fn): return f(fn.body)
+        default: return false
         }
     }
 
@@ -323,7 +368,7 @@ final class Walker {
         guard loops.isEmpty, case .call(.name("range"), let args, _) = iterable, args.count == 1 else { return false }
         switch args[0].value {
         case .name(let t):
-            guard model.useCount(of: t) == 1, env[t]?.kind == .number, model.readFromInput.contains(t) else { return false }
+            guard env[t]?.kind == .number, model.readFromInput.contains(t), model.useCount(of: t) == 1 else { return false }
         case let e where readsInputExpr(e):
             break
         default:
@@ -754,15 +799,22 @@ final class Walker {
         }
     }
 
-    private static let sortLike: Set<String> = ["sorted", "nlargest", "nsmallest"]
-    private static let linearBuiltins: Set<String> = [
-        "list", "tuple", "set", "frozenset", "dict", "sum", "max", "min", "any", "all", "Counter", "deque",
-        "heapify", "bytearray", "accumulate", "reduce", "OrderedDict", "fsum", "prod",
-    ]
-    private static let logBuiltins: Set<String> = [
-        "bisect", "bisect_left", "bisect_right", "insort", "insort_left", "insort_right", "heappush", "heappop",
-        "heappushpop", "heapreplace", "gcd", "lcm", "pow", "log", "log2", "log10",
-    ]
+    private enum BuiltinKind { case sortLike, linear, log }
+
+    /// Builtins with a known cost by kind: one look-up per call instead of one per kind.
+    private static let builtinKinds: [String: BuiltinKind] = {
+        var kinds: [String: BuiltinKind] = [:]
+        for f in ["sorted", "nlargest", "nsmallest"] { kinds[f] = .sortLike }
+        for f in [
+            "list", "tuple", "set", "frozenset", "dict", "sum", "max", "min", "any", "all", "Counter", "deque",
+            "heapify", "bytearray", "accumulate", "reduce", "OrderedDict", "fsum", "prod",
+        ] { kinds[f] = .linear }
+        for f in [
+            "bisect", "bisect_left", "bisect_right", "insort", "insort_left", "insort_right", "heappush", "heappop",
+            "heappushpop", "heapreplace", "gcd", "lcm", "pow", "log", "log2", "log10",
+        ] { kinds[f] = .log }
+        return kinds
+    }()
 
     private func callCost(_ callee: Expr, _ args: [Argument], line: Int) -> Bound {
         let firstSize = args.first.map { size(of: $0.value) } ?? .one
@@ -774,19 +826,20 @@ final class Walker {
                 return userCall(entry, line: line)
             }
             if f == "input" { readsInput = true; return .constant(line) }
-            if Self.sortLike.contains(f) {
+            let kind = Self.builtinKinds[f]
+            if kind == .sortLike {
                 let c = firstSize.times(firstSize.logarithm)
                 if !loops.isEmpty, !firstSize.isConstant { note("\(f)() inside loop at line \(line)") }
                 return Bound(cost: c, line: line)
             }
-            if Self.linearBuiltins.contains(f) {
+            if kind == .linear {
                 if f == "max" || f == "min", args.count >= 2 { return .constant(line) }
                 if !loops.isEmpty, !firstSize.isConstant, ["sum", "max", "min", "list", "set", "Counter"].contains(f) {
                     note("\(f)() inside loop at line \(line)")
                 }
                 return Bound(cost: firstSize, line: line)
             }
-            if Self.logBuiltins.contains(f) {
+            if kind == .log {
                 if f.hasPrefix("heappush") || f.hasPrefix("insort"), !loops.isEmpty, case .name(let h)? = args.first?.value {
                     grow(h, by: loopProduct)
                 }
@@ -832,6 +885,14 @@ final class Walker {
         return Bound(cost: s.bound.cost, line: s.bound.cost.isConstant ? line : line)
     }
 
+    /// Every method name `methodCost` prices; any other method costs O(1).
+    private static let pricedMethods: Set<String> = [
+        "sort", "index", "count", "remove", "reverse", "copy", "find", "rfind", "replace", "lower", "upper", "strip",
+        "rstrip", "lstrip", "isdigit", "isalpha", "rindex", "swapcase", "title", "split", "insert", "pop", "join",
+        "extend", "update", "union", "intersection", "difference", "symmetric_difference", "issubset", "issuperset",
+        "readline", "readlines", "read",
+    ]
+
     private func methodCost(receiver: Expr, method: String, args: [Argument], line: Int) -> Cost {
         var recv = VarInfo(kind: .unknown, size: .n)
         var isNamed = false
@@ -842,6 +903,9 @@ final class Walker {
             }
             if let v = env[r] { recv = v }
         }
+        // Most methods called are none of the priced ones below; one hash answers that instead of
+        // comparing the name with every case in turn.
+        guard Self.pricedMethods.contains(method) else { return .one }
         switch method {
         case "sort":
             if !loops.isEmpty, !recv.size.isConstant { note("sort() inside loop at line \(line)") }
@@ -1084,56 +1148,45 @@ final class Walker {
         }
     }
 
+    /// True when `e` reads input: `input()`, a `readline`/`read`/`readlines` method, or a call to
+    /// another user function whose body reads input directly.
     private func readsInputExpr(_ e: Expr) -> Bool {
-        var found = false
-        Self.visitCalls(e) { callee, _ in
+        if case .call(let callee, _, _) = e {
             switch callee {
-            case .name("input"): found = true
-            case .attribute(_, "readline"), .attribute(_, "read"), .attribute(_, "readlines"): found = true
+            case .name("input"): return true
+            case .attribute(_, "readline"), .attribute(_, "read"), .attribute(_, "readlines"): return true
             case .name(let f):
                 if let entry = model.function(named: f), entry.key != function?.key,
                     Self.bodyMentionsInput(entry.def.body)
                 {
-                    found = true
+                    return true
                 }
             default: break
             }
         }
-        return found
+        return Self.anyChild(e) { readsInputExpr($0) }
     }
 
     /// True when `e` calls `input()` or a `readline`/`read` method directly.
     static func mentionsInputCall(_ e: Expr) -> Bool {
-        var found = false
-        visitCalls(e) { callee, _ in
+        if case .call(let callee, _, _) = e {
             switch callee {
-            case .name("input"), .attribute(_, "readline"), .attribute(_, "read"): found = true
+            case .name("input"), .attribute(_, "readline"), .attribute(_, "read"): return true
             default: break
             }
         }
-        return found
+        return anyChild(e, mentionsInputCall)
     }
 
+    /// True when a statement of `body` itself (a return value, expression or assigned value, nested
+    /// blocks not included) calls `input()` or a `readline`/`read` method.
     private static func bodyMentionsInput(_ body: [Stmt]) -> Bool {
-        var found = false
-        for stmt in body {
-            var exprs: [Expr] = []
+        body.contains { stmt in
             switch stmt.kind {
-            case .returnStmt(let e?): exprs = [e]
-            case .expr(let e): exprs = [e]
-            case .assign(_, let v): exprs = [v]
-            default: break
-            }
-            for e in exprs {
-                visitCalls(e) { callee, _ in
-                    switch callee {
-                    case .name("input"), .attribute(_, "readline"), .attribute(_, "read"): found = true
-                    default: break
-                    }
-                }
+            case .returnStmt(let e?), .expr(let e), .assign(_, let e): return mentionsInputCall(e)
+            default: return false
             }
         }
-        return found
     }
 
     // MARK: - Binding
@@ -1258,6 +1311,31 @@ final class Walker {
 
     static func visitCalls(_ e: Expr, _ f: (Expr, [Argument]) -> Void) {
         visit(e) { if case .call(let callee, let args, _) = $0 { f(callee, args) } }
+    }
+
+    /// True when `f` holds for some direct sub-expression of `e` (the ones `children` visits).
+    static func anyChild(_ e: Expr, _ f: (Expr) -> Bool) -> Bool {
+        func any(_ x: Expr?) -> Bool { x.map(f) ?? false }
+        switch e {
+        case .name, .number, .string, .constant: return false
+        case .attribute(let b, _): return f(b)
+        case .index(let b, let idx): return f(b) || idx.contains(where: f)
+        case .slice(let a, let b, let c): return any(a) || any(b) || any(c)
+        case .call(let c, let args, _): return f(c) || args.contains { f($0.value) }
+        case .binary(_, let a, let b): return f(a) || f(b)
+        case .unary(_, let a): return f(a)
+        case .boolOp(_, let items), .tuple(let items), .list(let items), .set(let items): return items.contains(where: f)
+        case .compare(let l, let rest): return f(l) || rest.contains { f($0.1) }
+        case .lambda(_, let body): return f(body)
+        case .ifExp(let t, let b, let o): return f(t) || f(b) || f(o)
+        case .dict(let pairs): return pairs.contains { any($0.0) || f($0.1) }
+        case .comprehension(_, let el, let v, let gens, _):
+            return f(el) || any(v) || gens.contains { f($0.iterable) || $0.conditions.contains(where: f) }
+        case .starred(let x), .doubleStarred(let x), .yieldFrom(let x), .await(let x), .namedExpr(_, let x),
+            .patternAs(let x, _):
+            return f(x)
+        case .yield(let x): return any(x)
+        }
     }
 
     static func children(_ e: Expr, _ f: (Expr) -> Void) {

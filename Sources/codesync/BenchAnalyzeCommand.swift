@@ -19,9 +19,16 @@ struct BenchAnalyze: ParsableCommand {
     @Option(help: "Number of timed runs.")
     var runs = 30
 
+    @Option(
+        help: ArgumentHelp(
+            "Instead of whole-file runs, type this many characters into the middle of the file and time each re-analysis, incremental and from scratch.",
+            valueName: "n"))
+    var keystrokes: Int?
+
     func validate() throws {
         if file == nil && stdlibLines == nil { throw ValidationError("give a FILE or --stdlib-lines N") }
         if runs < 1 { throw ValidationError("--runs must be at least 1") }
+        if let keystrokes, keystrokes < 1 { throw ValidationError("--keystrokes must be at least 1") }
     }
 
     func run() throws {
@@ -36,6 +43,10 @@ struct BenchAnalyze: ParsableCommand {
         }
         var lines = source.utf8.reduce(0) { $1 == 0x0A ? $0 + 1 : $0 }
         if source.utf8.last != 0x0A, !source.isEmpty { lines += 1 }
+        if let keystrokes {
+            try benchKeystrokes(source: source, label: label, lines: lines, count: keystrokes)
+            return
+        }
         _ = Analyzer.analyze(source: source)  // warm-up
         var samples: [Double] = []
         for _ in 0..<runs {
@@ -46,16 +57,56 @@ struct BenchAnalyze: ParsableCommand {
             samples.append(elapsed)
         }
         samples.sort()
-        let median = samples.count % 2 == 1
-            ? samples[samples.count / 2] : (samples[samples.count / 2 - 1] + samples[samples.count / 2]) / 2
         let result: [String: Any] = [
             "benchmark": "analyze", "file": label, "lines": lines, "runs": runs,
-            "median_ms": (median * 1000).rounded() / 1000, "min_ms": (samples[0] * 1000).rounded() / 1000,
-            "max_ms": ((samples.last ?? 0) * 1000).rounded() / 1000,
+            "median_ms": Self.median(samples), "min_ms": Self.rounded(samples[0]),
+            "max_ms": Self.rounded(samples.last ?? 0),
         ]
         let data = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
         print(String(decoding: data, as: UTF8.self))
     }
+
+    /// Types `count` characters right after the first `= ` past the middle of the file (`+`, `1+`,
+    /// `+1+`, ...: the line stays valid) and times each re-analysis with `IncrementalAnalyzer` and
+    /// with `Analyzer.analyze`.
+    private func benchKeystrokes(source: String, label: String, lines: Int, count: Int) throws {
+        var text = Array(source.unicodeScalars)
+        var position = max(1, text.count / 2)
+        while position < text.count, !(text[position] == " " && text[position - 1] == "=") { position += 1 }
+        position = min(position + 1, text.count)
+        let incremental = IncrementalAnalyzer()
+        _ = incremental.analyze(source: source)
+        var incrementalTimes: [Double] = [], fullTimes: [Double] = []
+        for k in 0..<count {
+            text.insert(k % 2 == 0 ? "+" : "1", at: position)
+            var edited = ""
+            edited.unicodeScalars.append(contentsOf: text)
+            var start = DispatchTime.now().uptimeNanoseconds
+            let report = incremental.analyze(source: edited)
+            incrementalTimes.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+            start = DispatchTime.now().uptimeNanoseconds
+            let fresh = Analyzer.analyze(source: edited)
+            fullTimes.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+            guard report == fresh else { throw ValidationError("incremental and one-shot reports differ after keystroke \(k + 1)") }
+        }
+        incrementalTimes.sort()
+        fullTimes.sort()
+        let result: [String: Any] = [
+            "benchmark": "analyze-keystrokes", "file": label, "lines": lines, "keystrokes": count,
+            "incremental_median_ms": Self.median(incrementalTimes), "incremental_min_ms": Self.rounded(incrementalTimes[0]),
+            "full_median_ms": Self.median(fullTimes), "full_min_ms": Self.rounded(fullTimes[0]),
+        ]
+        let data = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
+        print(String(decoding: data, as: UTF8.self))
+    }
+
+    private static func median(_ sorted: [Double]) -> Double {
+        let m = sorted.count % 2 == 1
+            ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+        return rounded(m)
+    }
+
+    private static func rounded(_ ms: Double) -> Double { (ms * 1000).rounded() / 1000 }
 }
 
 /// Builds a large, real Python input by concatenating standard-library files.
