@@ -87,3 +87,14 @@ struct OpLog {
         records.append(LogRecord(agent: agent, seq: seq, len: total, isDelete: true, left: -1, right: -1, spanStart: start, spanEnd: Int32(spans.count)))
     }
 }
+
+/// A point in one replica's history (see `Replica.historyMark`): how many log records there were and how
+/// long the last one was, since the last record can grow in place.
+public struct HistoryMark: Sendable, Equatable {
+    let records: Int
+    let lastLength: Int32
+}
+
+extension OpLog {
+    var mark: HistoryMark { HistoryMark(records: records.count, lastLength: records.last?.len ?? 0) }
+}

@@ -43,6 +43,19 @@ public final class Replica {
     @discardableResult
     public func delete(at offset: Int, count: Int) -> Update { core.delete(at: offset, count: count) }
 
+    /// Deletes `count` scalars at `offset`, then inserts `text` there (both clamped), without building an
+    /// update: for replays and batches, which collect what to send once with `updates(after:)`.
+    public func edit(at offset: Int, deleting count: Int, inserting text: String) {
+        core.edit(at: offset, deleting: count, inserting: text)
+    }
+
+    /// The current end of this replica's history, for `updates(after:)`.
+    public var historyMark: HistoryMark { core.log.mark }
+
+    /// Every operation this replica learned after `mark` (local edits and remote ones), in that order;
+    /// e.g. one transaction's edits made with `edit(at:deleting:inserting:)`.
+    public func updates(after mark: HistoryMark) -> Update { core.updates(after: mark) }
+
     /// Applies a remote update and returns the visible changes in order; idempotent, any order: operations
     /// whose dependencies are missing are held (see `pendingCount`) and applied when those arrive.
     /// Throws only for a malformed update (e.g. an origin that names a deletion, not a character).
@@ -138,17 +151,36 @@ struct DocumentCore {
 
     /// Inserts `text` at scalar `offset` (clamped to the text) and returns the update to send.
     mutating func insert(_ text: String, at offset: Int) -> Update {
-        let offset = min(max(offset, 0), list.visibleCount)
-        let point = list.insertionPoint(visible: offset)
-        guard let seq = insertLocal(text, before: point.pos, left: point.left, right: point.right) else { return Update() }
-        recordInsertUndo(seq: seq, count: Int32(known[Int(me)]) - seq)
-        return Update(ops: [.insert(Update.InsertOp(agent: agent, seq: Int(seq), left: ref(point.left), right: ref(point.right), text: text))])
+        guard let run = localInsert(text, at: offset) else { return Update() }
+        return Update(ops: [.insert(Update.InsertOp(agent: agent, seq: Int(run.seq), left: ref(run.left), right: ref(run.right), text: text))])
     }
 
     mutating func delete(at offset: Int, count: Int) -> Update {
+        guard let seq = localDelete(at: offset, count: count) else { return Update() }
+        return Update(ops: [.delete(deleteOp(seq: seq, targets: scratchTargets))])
+    }
+
+    /// `delete` then `insert` without building updates.
+    mutating func edit(at offset: Int, deleting count: Int, inserting text: String) {
+        if count > 0 { _ = localDelete(at: offset, count: count) }
+        if !text.isEmpty { _ = localInsert(text, at: offset) }
+    }
+
+    /// A local insert with undo recorded; returns the run's first operation number and origins.
+    mutating func localInsert(_ text: String, at offset: Int) -> (seq: Int32, left: Int, right: Int)? {
+        let offset = min(max(offset, 0), list.visibleCount)
+        let point = list.insertionPoint(visible: offset)
+        guard let seq = insertLocal(text, before: point.pos, left: point.left, right: point.right) else { return nil }
+        recordInsertUndo(seq: seq, count: Int32(known[Int(me)]) - seq)
+        return (seq, point.left, point.right)
+    }
+
+    /// A local delete with undo recorded; returns its first operation number, its targets are left in
+    /// `scratchTargets` (until the next local delete).
+    mutating func localDelete(at offset: Int, count: Int) -> Int32? {
         let offset = min(max(offset, 0), list.visibleCount)
         let count = min(max(count, 0), list.visibleCount - offset)
-        guard count > 0 else { return Update() }
+        guard count > 0 else { return nil }
         // Reuse one scratch buffer: a fresh array per keystroke was a malloc/free pair on the hot path.
         var targets = scratchTargets
         scratchTargets = []
@@ -156,9 +188,8 @@ struct DocumentCore {
         deleteVisible(at: offset, count: count, targets: &targets)
         let seq = appendLocalDelete(targets)
         recordDeleteUndo(targets)
-        let update = Update(ops: [.delete(deleteOp(seq: seq, targets: targets))])
         scratchTargets = targets
-        return update
+        return seq
     }
 
     /// Stores and places a local insert run just before `pos`; returns its first operation number.
@@ -359,33 +390,53 @@ struct DocumentCore {
         let floor = names.map { version[$0] }
         var ops: [Update.Op] = []
         for record in log.records {
-            let a = Int(record.agent)
-            let skip = floor[a] - Int(record.seq)
+            let skip = floor[Int(record.agent)] - Int(record.seq)
             if skip >= Int(record.len) { continue }
-            let k = Int32(max(skip, 0))
-            if record.isDelete {
-                var targets: [TargetSpan] = []
-                var toDrop = k
-                for span in log.spans[Int(record.spanStart)..<Int(record.spanEnd)] {
-                    if toDrop >= span.count {
-                        toDrop -= span.count
-                        continue
-                    }
-                    targets.append(toDrop > 0 ? span.dropping(toDrop) : span)
-                    toDrop = 0
-                }
-                var op = deleteOp(seq: record.seq + k, targets: targets)
-                op.agent = names[a]
-                ops.append(.delete(op))
-            } else {
-                let lo = Int(record.seq + k), hi = Int(record.seq + record.len)
-                var scalars = String.UnicodeScalarView()
-                for s in lo..<hi { scalars.append(Unicode.Scalar(list.content[a][s]) ?? "\u{FFFD}") }
-                let left = k > 0 ? packID(record.agent, Int32(lo - 1)) : record.left
-                ops.append(.insert(Update.InsertOp(agent: names[a], seq: lo, left: ref(left), right: ref(record.right), text: String(scalars))))
-            }
+            append(record, skipping: Int32(max(skip, 0)), to: &ops)
         }
         return Update(ops: ops)
+    }
+
+    /// The operations logged after `mark`, in log order.
+    func updates(after mark: HistoryMark) -> Update {
+        var ops: [Update.Op] = []
+        let records = log.records
+        var index = min(mark.records, records.count)
+        if index > 0 && mark.lastLength < records[index - 1].len {
+            // The last record at the mark may have been extended since.
+            append(records[index - 1], skipping: max(mark.lastLength, 0), to: &ops)
+        }
+        while index < records.count {
+            append(records[index], skipping: 0, to: &ops)
+            index += 1
+        }
+        return Update(ops: ops)
+    }
+
+    /// Appends `record` without its first `k` operations as an update operation.
+    func append(_ record: LogRecord, skipping k: Int32, to ops: inout [Update.Op]) {
+        let a = Int(record.agent)
+        if record.isDelete {
+            var targets: [TargetSpan] = []
+            var toDrop = k
+            for span in log.spans[Int(record.spanStart)..<Int(record.spanEnd)] {
+                if toDrop >= span.count {
+                    toDrop -= span.count
+                    continue
+                }
+                targets.append(toDrop > 0 ? span.dropping(toDrop) : span)
+                toDrop = 0
+            }
+            var op = deleteOp(seq: record.seq + k, targets: targets)
+            op.agent = names[a]
+            ops.append(.delete(op))
+        } else {
+            let lo = Int(record.seq + k), hi = Int(record.seq + record.len)
+            var scalars = String.UnicodeScalarView()
+            for s in lo..<hi { scalars.append(Unicode.Scalar(list.content[a][s]) ?? "\u{FFFD}") }
+            let left = k > 0 ? packID(record.agent, Int32(lo - 1)) : record.left
+            ops.append(.insert(Update.InsertOp(agent: names[a], seq: lo, left: ref(left), right: ref(record.right), text: String(scalars))))
+        }
     }
 
     // MARK: Anchors

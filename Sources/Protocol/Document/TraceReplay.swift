@@ -4,9 +4,9 @@ public enum TraceReplay {
     public static func replayLocal(_ trace: EditingTrace, agent: AgentID = "trace") -> Replica {
         let replica = Replica(agent: agent)
         if !trace.startContent.isEmpty { replica.insert(trace.startContent, at: 0) }
+        // Nothing is sent, so no update is built (a sender would take one per transaction with `updates(after:)`).
         for patch in trace.patches {
-            if patch.deleted > 0 { replica.delete(at: Int(patch.position), count: Int(patch.deleted)) }
-            if patch.textLength > 0 { replica.insert(trace.text(of: patch), at: Int(patch.position)) }
+            replica.edit(at: Int(patch.position), deleting: Int(patch.deleted), inserting: patch.textLength > 0 ? trace.text(of: patch) : "")
         }
         return replica
     }
@@ -49,14 +49,13 @@ public enum TraceReplay {
             let agent = Int(trace.agents[t])
             try deliver(closureOf: trace.parents[trace.parentRange(t)], to: agent)
             let replica = replicas[agent]
-            var ops: [Update.Op] = []
+            let mark = replica.historyMark
             for p in trace.patchRange(t) {
                 let patch = trace.patches[p]
-                if patch.deleted > 0 { ops += replica.delete(at: Int(patch.position), count: Int(patch.deleted)).ops }
-                if patch.textLength > 0 { ops += replica.insert(trace.text(of: patch), at: Int(patch.position)).ops }
+                replica.edit(at: Int(patch.position), deleting: Int(patch.deleted), inserting: patch.textLength > 0 ? trace.text(of: patch) : "")
             }
             seen[agent][t] = true
-            updates.append(Update(ops: ops))
+            updates.append(replica.updates(after: mark))
         }
         let all = (0..<count).map { Int32($0) }
         for agent in 0..<trace.agentCount { try deliver(closureOf: all, to: agent) }
