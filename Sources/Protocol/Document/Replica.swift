@@ -118,8 +118,8 @@ struct DocumentCore {
         list.forEachPiece { piece in
             guard !piece.deleted else { return }
             let lo = Int(piece.seq), hi = lo + Int(piece.len)
-            list.content[Int(piece.agent)].withUnsafeBufferPointer { scalars in
-                for s in lo..<hi { appendUTF8(scalars[s], to: &utf8) }
+            list.slots[Int(piece.agent)].withUnsafeBufferPointer { slots in
+                for s in lo..<hi { appendUTF8(slots[s].scalar, to: &utf8) }
             }
         }
         let result = String(decoding: utf8, as: UTF8.self)
@@ -169,10 +169,34 @@ struct DocumentCore {
     /// A local insert with undo recorded; returns the run's first operation number and origins.
     mutating func localInsert(_ text: String, at offset: Int) -> (seq: Int32, left: Int, right: Int)? {
         let offset = min(max(offset, 0), list.visibleCount)
-        let point = list.insertionPoint(visible: offset)
-        guard let seq = insertLocal(text, before: point.pos, left: point.left, right: point.right) else { return nil }
-        recordInsertUndo(seq: seq, count: Int32(known[Int(me)]) - seq)
-        return (seq, point.left, point.right)
+        let m = Int(me)
+        let seq = Int32(known[m])
+        let n = Int32(storeLocalScalars(text))
+        guard n > 0 else { return nil }
+        let left: Int, right: Int
+        if let run = list.extendTyping(agent: me, seq: seq, count: n, at: offset) {
+            (left, right) = run
+        } else {
+            let point = list.insertionPoint(visible: offset)
+            list.insert(Piece(agent: me, seq: seq, len: n, deleted: false, left: point.left, right: point.right), before: point.pos, typedAt: offset)
+            (left, right) = (point.left, point.right)
+        }
+        known[m] = Int(seq + n)
+        log.appendInsert(agent: me, seq: seq, len: n, left: left, right: right)
+        cachedText = nil
+        recordInsertUndo(seq: seq, count: n)
+        return (seq, left, right)
+    }
+
+    /// Appends the scalars of a local insert to this agent's slots (not yet placed); returns how many.
+    mutating func storeLocalScalars(_ text: String) -> Int {
+        let m = Int(me)
+        var n = 0
+        for scalar in text.unicodeScalars {
+            list.slots[m].append(Slot(scalar: scalar.value, chunk: -1))
+            n += 1
+        }
+        return n
     }
 
     /// A local delete with undo recorded; returns its first operation number, its targets are left in
@@ -184,7 +208,8 @@ struct DocumentCore {
         // Reuse one scratch buffer: a fresh array per keystroke was a malloc/free pair on the hot path.
         var targets = scratchTargets
         scratchTargets = []
-        targets.removeAll(keepingCapacity: true)
+        // removeAll(keepingCapacity:) goes through a generic replaceSubrange; the buffer holds few spans.
+        while !targets.isEmpty { targets.removeLast() }
         deleteVisible(at: offset, count: count, targets: &targets)
         let seq = appendLocalDelete(targets)
         recordDeleteUndo(targets)
@@ -196,12 +221,7 @@ struct DocumentCore {
     mutating func insertLocal(_ text: String, before pos: Pos, left: Int, right: Int) -> Int32? {
         let m = Int(me)
         let seq = known[m]
-        var n = 0
-        for scalar in text.unicodeScalars {
-            list.content[m].append(scalar.value)
-            list.location[m].append(-1)
-            n += 1
-        }
+        let n = storeLocalScalars(text)
         guard n > 0 else { return nil }
         list.insert(Piece(agent: me, seq: Int32(seq), len: Int32(n), deleted: false, left: left, right: right), before: pos)
         known[m] = seq + n
@@ -333,8 +353,8 @@ struct DocumentCore {
             }
             let offset = list.visibleOffset(of: dest)
             list.reserve(agent: agent, count: start + n)
-            list.content[a].withUnsafeMutableBufferPointer { buffer in
-                for (k, scalar) in scalars.enumerated() { buffer[start + k] = scalar.value }
+            list.slots[a].withUnsafeMutableBufferPointer { buffer in
+                for (k, scalar) in scalars.enumerated() { buffer[start + k].scalar = scalar.value }
             }
             list.insert(piece, before: dest)
             known[a] = start + n
@@ -433,7 +453,7 @@ struct DocumentCore {
         } else {
             let lo = Int(record.seq + k), hi = Int(record.seq + record.len)
             var scalars = String.UnicodeScalarView()
-            for s in lo..<hi { scalars.append(Unicode.Scalar(list.content[a][s]) ?? "\u{FFFD}") }
+            for s in lo..<hi { scalars.append(Unicode.Scalar(list.slots[a][s].scalar) ?? "\u{FFFD}") }
             let left = k > 0 ? packID(record.agent, Int32(lo - 1)) : record.left
             ops.append(.insert(Update.InsertOp(agent: names[a], seq: lo, left: ref(left), right: ref(record.right), text: String(scalars))))
         }

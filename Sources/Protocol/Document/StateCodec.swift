@@ -66,8 +66,8 @@ enum StateCodec {
             visibility[visibility.count - 1] += Int(piece.len)
             if !piece.deleted {
                 let lo = Int(piece.seq), hi = lo + Int(piece.len)
-                replica.list.content[Int(piece.agent)].withUnsafeBufferPointer { scalars in
-                    for s in lo..<hi { appendUTF8(scalars[s], to: &text) }
+                replica.list.slots[Int(piece.agent)].withUnsafeBufferPointer { slots in
+                    for s in lo..<hi { appendUTF8(slots[s].scalar, to: &text) }
                 }
             }
         }
@@ -322,22 +322,20 @@ enum StateCodec {
                 let lo = Int(piece.seq), hi = lo + Int(n)
                 // Chunk ids are assigned here, the same way `PieceList.load` cuts chunks.
                 let chunk = Int32(pieces.count / PieceList.chunkFill)
-                try replica.list.location[a].withUnsafeMutableBufferPointer { location in
-                    try replica.list.content[a].withUnsafeMutableBufferPointer { content in
-                        for s in lo..<hi {
-                            guard location[s] == -1 else { throw DocumentError("corrupt document state: a character appears twice") }
-                            location[s] = chunk
+                try replica.list.slots[a].withUnsafeMutableBufferPointer { slots in
+                    for s in lo..<hi {
+                        guard slots[s].chunk == -1 else { throw DocumentError("corrupt document state: a character appears twice") }
+                        slots[s].chunk = chunk
+                    }
+                    if deleted {
+                        for s in lo..<hi { slots[s].scalar = 0xFFFD }
+                    } else {
+                        guard textIndex + (hi - lo) <= scalars.count else {
+                            throw DocumentError("corrupt document state: text shorter than visible runs")
                         }
-                        if deleted {
-                            for s in lo..<hi { content[s] = 0xFFFD }
-                        } else {
-                            guard textIndex + (hi - lo) <= scalars.count else {
-                                throw DocumentError("corrupt document state: text shorter than visible runs")
-                            }
-                            for s in lo..<hi {
-                                content[s] = scalars[textIndex]
-                                textIndex += 1
-                            }
+                        for s in lo..<hi {
+                            slots[s].scalar = scalars[textIndex]
+                            textIndex += 1
                         }
                     }
                 }
@@ -367,7 +365,7 @@ enum StateCodec {
             let total = delete.spans.reduce(0) { $0 + Int($1.count) }
             let a = Int(delete.agent)
             for s in delete.seq..<(delete.seq + total) {
-                guard s < replica.known[a], replica.list.location[a][s] == -1 else {
+                guard s < replica.known[a], replica.list.slots[a][s].chunk == -1 else {
                     throw DocumentError("corrupt document state: a delete overlaps another operation")
                 }
             }
