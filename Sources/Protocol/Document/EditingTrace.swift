@@ -1,7 +1,8 @@
 import CZlib
 
-/// A recorded editing session (the josephg/editing-traces format), held compactly: patches as integers,
-/// inserted text as one scalar buffer. Built from the gzipped JSON bytes by `init(gzipped:)`.
+/// A recorded editing session (the josephg/editing-traces format), held compactly: patches as 12-byte
+/// integer triples, inserted text as one UTF-8 buffer, read in order (`PatchReader`). Built from the
+/// gzipped JSON bytes by `init(gzipped:)`; the JSON text is never held whole.
 public struct EditingTrace: Sendable {
     /// Sequential traces have one author; concurrent traces record several agents and their merges.
     public enum Kind: String, Sendable { case sequential, concurrent }
@@ -10,11 +11,8 @@ public struct EditingTrace: Sendable {
     public struct Patch: Sendable {
         public var position: Int32
         public var deleted: Int32
-        /// Range of the inserted text's UTF-8 bytes in `EditingTrace.utf8`.
-        public var textStart: Int32
+        /// Length of the inserted text in UTF-8 bytes; the text follows the previous patch's in `utf8`.
         public var textBytes: Int32
-        /// Length of the inserted text in Unicode scalars.
-        public var textLength: Int32
     }
 
     public var kind: Kind = .sequential
@@ -41,10 +39,26 @@ public struct EditingTrace: Sendable {
     /// The parents of transaction `t` (concurrent traces).
     public func parentRange(_ t: Int) -> Range<Int> { (t == 0 ? 0 : Int(parentEnds[t - 1]))..<Int(parentEnds[t]) }
 
-    /// The inserted text of a patch.
-    public func text(of patch: Patch) -> String {
-        utf8.withUnsafeBufferPointer { bytes in
-            String(decoding: UnsafeBufferPointer(rebasing: bytes[Int(patch.textStart)..<Int(patch.textStart + patch.textBytes)]), as: UTF8.self)
+    /// Reads the patches in order with their inserted text.
+    public struct PatchReader {
+        /// Index of the next patch.
+        public private(set) var index = 0
+        private var textOffset = 0
+
+        /// A reader at the first patch.
+        public init() {}
+
+        /// The next patch and its inserted text ("" when it only deletes); call at most `patches.count` times.
+        public mutating func next(in trace: EditingTrace) -> (patch: Patch, text: String) {
+            let patch = trace.patches[index]
+            index += 1
+            guard patch.textBytes > 0 else { return (patch, "") }
+            let start = textOffset
+            textOffset += Int(patch.textBytes)
+            let text = trace.utf8.withUnsafeBufferPointer { bytes in
+                String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<textOffset]), as: UTF8.self)
+            }
+            return (patch, text)
         }
     }
 
@@ -325,15 +339,13 @@ private struct TraceParser {
                     let deleted = try parser.integer()
                     try parser.expect(UInt8(ascii: ","))
                     let start = trace.utf8.count
-                    let length = try parser.string(into: &trace.utf8)
+                    try parser.string(into: &trace.utf8)
                     try parser.expect(UInt8(ascii: "]"))
                     guard position >= 0, deleted >= 0, position < Int(Int32.max), deleted < Int(Int32.max), trace.utf8.count < Int(Int32.max) else {
                         throw parser.error("patch position or delete count out of range")
                     }
                     trace.patches.append(
-                        EditingTrace.Patch(
-                            position: Int32(position), deleted: Int32(deleted), textStart: Int32(start),
-                            textBytes: Int32(trace.utf8.count - start), textLength: Int32(length)))
+                        EditingTrace.Patch(position: Int32(position), deleted: Int32(deleted), textBytes: Int32(trace.utf8.count - start)))
                 }
             case "parents":
                 sawParents = true

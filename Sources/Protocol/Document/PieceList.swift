@@ -153,6 +153,17 @@ struct PieceList {
         return agent >= 0 && agent < slots.count && seq >= 0 && seq < slots[agent].count && slots[agent][seq].chunk >= 0
     }
 
+    /// True when every operation of `span` is an inserted character known here (one bounds check, then a
+    /// tight loop: decoding checks every delete target).
+    func allInserts(_ span: TargetSpan) -> Bool {
+        let agent = Int(span.agent), low = Int(span.low), high = Int(span.high)
+        guard agent >= 0, agent < slots.count, low >= 0, high < slots[agent].count else { return false }
+        return slots[agent].withUnsafeBufferPointer { slots in
+            for s in low...high where slots[s].chunk < 0 { return false }
+            return true
+        }
+    }
+
     /// Chunk of the last local edit and the visible length before it: real edits are local, so the
     /// next edit usually lands in the same chunk and skips the tree search.
     var cursorChunk = -1

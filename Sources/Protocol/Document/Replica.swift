@@ -377,10 +377,8 @@ struct DocumentCore {
                     skip = 0
                 }
             }
-            for target in targets {
-                for s in target.low...target.high where !list.isInsert(packID(target.agent, s)) {
-                    throw DocumentError("malformed update: a delete targets an operation that is not an insert")
-                }
+            for target in targets where !list.allInserts(target) {
+                throw DocumentError("malformed update: a delete targets an operation that is not an insert")
             }
             for target in targets {
                 var s = target.low

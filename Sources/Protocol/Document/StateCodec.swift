@@ -392,10 +392,8 @@ enum StateCodec {
             }
         }
         for delete in deletes {
-            for span in delete.spans {
-                for s in span.low...span.high where !replica.list.isInsert(packID(span.agent, s)) {
-                    throw DocumentError("corrupt document state: a delete targets no character")
-                }
+            for span in delete.spans where !replica.list.allInserts(span) {
+                throw DocumentError("corrupt document state: a delete targets no character")
             }
         }
         replica.list.load(pieces, locationsAssigned: true)
@@ -405,11 +403,13 @@ enum StateCodec {
         for delete in deletes {
             let total = delete.spans.reduce(0) { $0 + Int($1.count) }
             let a = Int(delete.agent)
-            for s in delete.seq..<(delete.seq + total) {
-                guard s < replica.known[a], replica.list.slots[a][s].chunk == -1 else {
-                    throw DocumentError("corrupt document state: a delete overlaps another operation")
-                }
+            guard delete.seq + total <= replica.known[a] else {
+                throw DocumentError("corrupt document state: a delete overlaps another operation")
             }
+            let overlaps = replica.list.slots[a].withUnsafeBufferPointer { slots in
+                slots[delete.seq..<(delete.seq + total)].contains { $0.chunk != -1 }
+            }
+            if overlaps { throw DocumentError("corrupt document state: a delete overlaps another operation") }
             replica.log.appendDelete(agent: delete.agent, seq: Int32(delete.seq), targets: delete.spans)
         }
         replica.cachedText = String(decoding: textBytes, as: UTF8.self)

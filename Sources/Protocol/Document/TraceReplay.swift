@@ -5,8 +5,10 @@ public enum TraceReplay {
         let replica = Replica(agent: agent)
         if !trace.startContent.isEmpty { replica.insert(trace.startContent, at: 0) }
         // Nothing is sent, so no update is built (a sender would take one per transaction with `updates(after:)`).
-        for patch in trace.patches {
-            replica.edit(at: Int(patch.position), deleting: Int(patch.deleted), inserting: patch.textLength > 0 ? trace.text(of: patch) : "")
+        var reader = EditingTrace.PatchReader()
+        for _ in 0..<trace.patches.count {
+            let (patch, text) = reader.next(in: trace)
+            replica.edit(at: Int(patch.position), deleting: Int(patch.deleted), inserting: text)
         }
         return replica
     }
@@ -45,14 +47,16 @@ public enum TraceReplay {
             for index in missing { try replicas[agent].apply(updates[index]) }
         }
 
+        var reader = EditingTrace.PatchReader()
         for t in 0..<count {
             let agent = Int(trace.agents[t])
             try deliver(closureOf: trace.parents[trace.parentRange(t)], to: agent)
             let replica = replicas[agent]
             let mark = replica.historyMark
-            for p in trace.patchRange(t) {
-                let patch = trace.patches[p]
-                replica.edit(at: Int(patch.position), deleting: Int(patch.deleted), inserting: patch.textLength > 0 ? trace.text(of: patch) : "")
+            // Transactions are visited in order, so the reader stays in step with `patchRange(t)`.
+            while reader.index < trace.patchRange(t).upperBound {
+                let (patch, text) = reader.next(in: trace)
+                replica.edit(at: Int(patch.position), deleting: Int(patch.deleted), inserting: text)
             }
             seen[agent][t] = true
             updates.append(replica.updates(after: mark))
