@@ -45,6 +45,40 @@ import Testing
         #expect(a.updates(after: later) == fromB)
     }
 
+    @Test func typingRunsPlaceLikeRemoteIntegration() throws {
+        // Consecutive keystrokes take the typing fast path; an observer integrating each keystroke's
+        // update through the general (remote) path must see the same text at every step, also when
+        // another writer's edits land in between and break the run.
+        var rng = SeededGenerator(seed: 23)
+        let typist = Replica(agent: "t"), other = Replica(agent: "o"), observer = Replica(agent: "v")
+        for _ in 0..<150 {
+            var cursor = Int.random(in: 0...typist.scalarCount, using: &rng)
+            for _ in 0..<Int.random(in: 1...12, using: &rng) {
+                if cursor > 0 && Int.random(in: 0..<5, using: &rng) == 0 {
+                    cursor -= 1
+                    let update = typist.delete(at: cursor, count: 1)
+                    try observer.apply(update)
+                    try other.apply(update)
+                } else {
+                    let update = typist.insert(["a", "é", "😀", "中", "\n"].randomElement(using: &rng) ?? "a", at: cursor)
+                    cursor += 1
+                    try observer.apply(update)
+                    try other.apply(update)
+                }
+                #expect(observer.text == typist.text)
+                if Int.random(in: 0..<8, using: &rng) == 0 {
+                    let offset = Int.random(in: 0...other.scalarCount, using: &rng)
+                    let update = other.insert("<o>", at: offset)
+                    try typist.apply(update)
+                    try observer.apply(update)
+                    if offset <= cursor { cursor += 3 }
+                }
+            }
+        }
+        #expect(other.text == typist.text)
+        #expect(observer.text == typist.text)
+    }
+
     @Test func batchedEditsUndoLikeSingleOnes() {
         let r = Replica(agent: "a")
         r.edit(at: 0, deleting: 0, inserting: "one two")
