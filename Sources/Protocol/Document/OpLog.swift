@@ -67,7 +67,7 @@ struct OpLog {
         records.append(LogRecord(agent: agent, seq: seq, len: len, isDelete: false, left: left, right: right, spanStart: 0, spanEnd: 0))
     }
 
-    mutating func appendDelete(agent: Int32, seq: Int32, targets: [TargetSpan]) {
+    mutating func appendDelete(agent: Int32, seq: Int32, targets: some Collection<TargetSpan>) {
         guard !targets.isEmpty else { return }
         let total = targets.reduce(Int32(0)) { $0 + $1.count }
         if var last = records.last, last.isDelete, last.agent == agent, last.seq + last.len == seq,

@@ -274,7 +274,9 @@ enum StateCodec {
         let textLength = try input.count(limit: bytes.count)
         let textBytes = try input.take(textLength)
 
-        var deletes: [(agent: Int32, seq: Int, spans: [TargetSpan])] = []
+        // Delete runs point into one flat span buffer (one array per run cost an allocation each).
+        var deletes: [(agent: Int32, seq: Int, spans: Range<Int>, total: Int)] = []
+        var deleteSpans: [TargetSpan] = []
         let deleteCount = try input.count(limit: maxOperations)
         var deleteEnd = [Int](repeating: 0, count: agentCount)
         var rawDeleter = -1
@@ -292,7 +294,7 @@ enum StateCodec {
             let seq = deleteEnd[rawDeleter] + (try input.count(limit: maxOperations))
             var total = 0
             let spanTotal = version == 1 ? try input.count(limit: maxOperations) : spanCount
-            var spans: [TargetSpan] = []
+            let firstSpan = deleteSpans.count
             var previousTarget = rawDeleter
             for _ in 0..<spanTotal {
                 let (rawTarget, distance) = try relativeID(previous: previousTarget)
@@ -306,18 +308,18 @@ enum StateCodec {
                 total += abs(signed)
                 let span = TargetSpan(agent: target, seq: Int32(start), count: Int32(abs(signed)), backward: signed < 0)
                 guard span.low >= 0 else { throw DocumentError("corrupt document state: delete span below zero") }
-                spans.append(span)
+                deleteSpans.append(span)
             }
             guard seq + total <= maxOperations else { throw DocumentError("corrupt document state: delete run out of range") }
             deleteEnd[rawDeleter] = seq + total
-            deletes.append((a, seq, spans))
+            deletes.append((a, seq, firstSpan..<deleteSpans.count, total))
         }
         guard input.offset == bytes.count else { throw DocumentError("corrupt document state: trailing bytes") }
 
         // Every operation number below `known` must be exactly one insert or one delete.
         var covered = 0
         for run in runs { covered += Int(run.len) }
-        for delete in deletes { covered += delete.spans.reduce(0) { $0 + Int($1.count) } }
+        for delete in deletes { covered += delete.total }
         guard covered == totalKnown else { throw DocumentError("corrupt document state: operations do not add up to the version") }
         for (raw, count) in knownByAgent.enumerated() {
             let a = map[raw]
@@ -386,22 +388,19 @@ enum StateCodec {
             }
         }
         guard textIndex == scalars.count else { throw DocumentError("corrupt document state: text longer than visible runs") }
-        for piece in pieces {
-            for origin in [piece.left, piece.right] where origin != -1 && !replica.list.isInsert(origin) {
-                throw DocumentError("corrupt document state: an origin names no character")
-            }
+        // A piece's origins are its run's, or (cut by visibility) the run's own previous character.
+        for run in runs where run.left != -1 && !replica.list.isInsert(run.left) || run.right != -1 && !replica.list.isInsert(run.right) {
+            throw DocumentError("corrupt document state: an origin names no character")
         }
-        for delete in deletes {
-            for span in delete.spans where !replica.list.allInserts(span) {
-                throw DocumentError("corrupt document state: a delete targets no character")
-            }
+        for span in deleteSpans where !replica.list.allInserts(span) {
+            throw DocumentError("corrupt document state: a delete targets no character")
         }
         replica.list.load(pieces, locationsAssigned: true)
         for run in runs {
             replica.log.appendInsert(agent: run.agent, seq: run.seq, len: run.len, left: run.left, right: run.right)
         }
         for delete in deletes {
-            let total = delete.spans.reduce(0) { $0 + Int($1.count) }
+            let total = delete.total
             let a = Int(delete.agent)
             guard delete.seq + total <= replica.known[a] else {
                 throw DocumentError("corrupt document state: a delete overlaps another operation")
@@ -410,7 +409,7 @@ enum StateCodec {
                 slots[delete.seq..<(delete.seq + total)].contains { $0.chunk != -1 }
             }
             if overlaps { throw DocumentError("corrupt document state: a delete overlaps another operation") }
-            replica.log.appendDelete(agent: delete.agent, seq: Int32(delete.seq), targets: delete.spans)
+            replica.log.appendDelete(agent: delete.agent, seq: Int32(delete.seq), targets: deleteSpans[delete.spans])
         }
         replica.cachedText = String(decoding: textBytes, as: UTF8.self)
     }
