@@ -106,6 +106,9 @@ struct DocumentCore {
     /// Reused by local deletes for their target spans (kept empty between calls).
     var scratchTargets: [TargetSpan] = []
 
+    /// The agent `intern` returned last.
+    var lastInterned: Int32 = 0
+
     init(agent: AgentID) {
         self.agent = agent
         _ = intern(agent)
@@ -134,12 +137,18 @@ struct DocumentCore {
     }
 
     mutating func intern(_ name: AgentID) -> Int32 {
-        if let index = agentIndex[name] { return index }
+        // Consecutive operations mostly name the same agent: compare before hashing the name.
+        if Int(lastInterned) < names.count && names[Int(lastInterned)] == name { return lastInterned }
+        if let index = agentIndex[name] {
+            lastInterned = index
+            return index
+        }
         let index = Int32(names.count)
         names.append(name)
         agentIndex[name] = index
         known.append(0)
         list.addAgent()
+        lastInterned = index
         return index
     }
 
@@ -359,9 +368,14 @@ struct DocumentCore {
             list.insert(piece, before: dest)
             known[a] = start + n
             log.appendInsert(agent: agent, seq: Int32(start), len: Int32(n), left: left, right: right)
-            var inserted = String.UnicodeScalarView()
-            inserted.append(contentsOf: scalars)
-            changes.append(TextChange(offset: offset, deleted: 0, inserted: String(inserted)))
+            // Usually the whole run is new and its text is the operation's own string.
+            var inserted = text
+            if skip > 0 {
+                var utf8: [UInt8] = []
+                for scalar in scalars { appendUTF8(scalar.value, to: &utf8) }
+                inserted = String(decoding: utf8, as: UTF8.self)
+            }
+            changes.append(TextChange(offset: offset, deleted: 0, inserted: inserted))
             return agent
         case .delete(let agent, let seq, var targets):
             let a = Int(agent)
@@ -450,10 +464,13 @@ struct DocumentCore {
             ops.append(.delete(op))
         } else {
             let lo = Int(record.seq + k), hi = Int(record.seq + record.len)
-            var scalars = String.UnicodeScalarView()
-            for s in lo..<hi { scalars.append(Unicode.Scalar(list.slots[a][s].scalar) ?? "\u{FFFD}") }
+            var utf8: [UInt8] = []
+            list.slots[a].withUnsafeBufferPointer { slots in
+                for s in lo..<hi { appendUTF8(slots[s].scalar, to: &utf8) }
+            }
             let left = k > 0 ? packID(record.agent, Int32(lo - 1)) : record.left
-            ops.append(.insert(Update.InsertOp(agent: names[a], seq: lo, left: ref(left), right: ref(record.right), text: String(scalars))))
+            let text = String(decoding: utf8, as: UTF8.self)
+            ops.append(.insert(Update.InsertOp(agent: names[a], seq: lo, left: ref(left), right: ref(record.right), text: text)))
         }
     }
 
