@@ -6,9 +6,11 @@ public enum TraceReplay {
         if !trace.startContent.isEmpty { replica.insert(trace.startContent, at: 0) }
         // Nothing is sent, so no update is built (a sender would take one per transaction with `updates(after:)`).
         var reader = EditingTrace.PatchReader()
-        for _ in 0..<trace.patches.count {
-            let (patch, text) = reader.next(in: trace)
-            replica.edit(at: Int(patch.position), deleting: Int(patch.deleted), inserting: text)
+        for _ in 0..<trace.transactionCount {
+            for _ in 0..<reader.nextTransaction(in: trace) {
+                let (patch, text) = reader.next(in: trace)
+                replica.edit(at: patch.position, deleting: patch.deleted, inserting: text)
+            }
         }
         return replica
     }
@@ -53,10 +55,9 @@ public enum TraceReplay {
             try deliver(closureOf: trace.parents[trace.parentRange(t)], to: agent)
             let replica = replicas[agent]
             let mark = replica.historyMark
-            // Transactions are visited in order, so the reader stays in step with `patchRange(t)`.
-            while reader.index < trace.patchRange(t).upperBound {
+            for _ in 0..<reader.nextTransaction(in: trace) {
                 let (patch, text) = reader.next(in: trace)
-                replica.edit(at: Int(patch.position), deleting: Int(patch.deleted), inserting: text)
+                replica.edit(at: patch.position, deleting: patch.deleted, inserting: text)
             }
             seen[agent][t] = true
             updates.append(replica.updates(after: mark))
