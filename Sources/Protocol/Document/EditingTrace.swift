@@ -1,51 +1,102 @@
 import CZlib
 
-/// A recorded editing session (the josephg/editing-traces format), held compactly: patches as integers,
-/// inserted text as one scalar buffer. Built from the gzipped JSON bytes by `init(gzipped:)`.
+/// A recorded editing session (the josephg/editing-traces format), held compactly: transactions and
+/// patches as one varint stream (2–3 bytes per keystroke), inserted text as one UTF-8 buffer, read in
+/// order with `PatchReader`. Built from the gzipped JSON bytes by `init(gzipped:)`; the JSON text is
+/// never held whole.
 public struct EditingTrace: Sendable {
     /// Sequential traces have one author; concurrent traces record several agents and their merges.
     public enum Kind: String, Sendable { case sequential, concurrent }
 
     /// One `Array.splice`-style edit: at `position` delete `deleted` scalars, then insert the text.
     public struct Patch: Sendable {
-        public var position: Int32
-        public var deleted: Int32
-        /// Range of the inserted text's UTF-8 bytes in `EditingTrace.utf8`.
-        public var textStart: Int32
-        public var textBytes: Int32
-        /// Length of the inserted text in Unicode scalars.
-        public var textLength: Int32
+        public var position: Int
+        public var deleted: Int
+        /// Length of the inserted text in UTF-8 bytes; the text follows the previous patch's in `utf8`.
+        public var textBytes: Int
     }
 
     public var kind: Kind = .sequential
     public var startContent = ""
     public var endContent = ""
     public var agentCount = 1
-    public var patches: [Patch] = []
+    /// Number of patches (edits) in all transactions.
+    public fileprivate(set) var patchCount = 0
+    /// Number of transactions.
+    public fileprivate(set) var transactionCount = 0
+    /// Per transaction its patch count, then per patch `textBytes << 1 | (deletes ? 1 : 0)`, the delete
+    /// count if it deletes, and the zigzag change of position from the previous patch; all LEB128.
+    var stream: [UInt8] = []
     /// Inserted text of every patch, back to back, as UTF-8.
     public var utf8: [UInt8] = []
-    /// Transaction t's patches are `patches[patchEnds[t - 1] ..< patchEnds[t]]` (from 0 for t = 0).
-    public var patchEnds: [Int32] = []
     /// Concurrent traces: the agent of each transaction.
     public var agents: [Int32] = []
     /// Concurrent traces: transaction t's parents are `parents[parentEnds[t - 1] ..< parentEnds[t]]`.
     public var parents: [Int32] = []
     public var parentEnds: [Int32] = []
 
-    /// Number of transactions.
-    public var transactionCount: Int { patchEnds.count }
-
-    /// The patches of transaction `t`.
-    public func patchRange(_ t: Int) -> Range<Int> { (t == 0 ? 0 : Int(patchEnds[t - 1]))..<Int(patchEnds[t]) }
-
     /// The parents of transaction `t` (concurrent traces).
     public func parentRange(_ t: Int) -> Range<Int> { (t == 0 ? 0 : Int(parentEnds[t - 1]))..<Int(parentEnds[t]) }
 
-    /// The inserted text of a patch.
-    public func text(of patch: Patch) -> String {
-        utf8.withUnsafeBufferPointer { bytes in
-            String(decoding: UnsafeBufferPointer(rebasing: bytes[Int(patch.textStart)..<Int(patch.textStart + patch.textBytes)]), as: UTF8.self)
+    /// Reads the transactions and their patches in order: `nextTransaction` gives the patch count of the
+    /// next transaction, then `next` that many times. The stream was written by the parser of this trace,
+    /// so it is well formed.
+    public struct PatchReader {
+        private var offset = 0
+        private var textOffset = 0
+        private var position = 0
+
+        /// A reader at the first transaction.
+        public init() {}
+
+        /// The number of patches of the next transaction; call at most `transactionCount` times.
+        public mutating func nextTransaction(in trace: EditingTrace) -> Int {
+            trace.stream.withUnsafeBufferPointer { Self.varint($0, at: &offset) }
         }
+
+        /// The next patch and its inserted text ("" when it only deletes).
+        public mutating func next(in trace: EditingTrace) -> (patch: Patch, text: String) {
+            let patch = trace.stream.withUnsafeBufferPointer { bytes in
+                let header = Self.varint(bytes, at: &offset)
+                let deleted = header & 1 == 1 ? Self.varint(bytes, at: &offset) : 0
+                let change = Self.varint(bytes, at: &offset)
+                position += (change >> 1) ^ -(change & 1)
+                return Patch(position: position, deleted: deleted, textBytes: header >> 1)
+            }
+            guard patch.textBytes > 0 else { return (patch, "") }
+            let start = textOffset
+            textOffset += patch.textBytes
+            let text = trace.utf8.withUnsafeBufferPointer { bytes in
+                String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<textOffset]), as: UTF8.self)
+            }
+            return (patch, text)
+        }
+
+        @inline(__always)
+        private static func varint(_ bytes: UnsafeBufferPointer<UInt8>, at offset: inout Int) -> Int {
+            var byte = bytes[offset]
+            offset += 1
+            if byte < 0x80 { return Int(byte) }
+            var value = Int(byte & 0x7F)
+            var shift = 7
+            repeat {
+                byte = bytes[offset]
+                offset += 1
+                value |= Int(byte & 0x7F) << shift
+                shift += 7
+            } while byte & 0x80 != 0
+            return value
+        }
+    }
+
+    /// Appends a LEB128 varint to the patch stream.
+    static func appendVarint(_ value: Int, to bytes: inout [UInt8]) {
+        var v = UInt(bitPattern: value)
+        while v >= 0x80 {
+            bytes.append(UInt8(v & 0x7F) | 0x80)
+            v >>= 7
+        }
+        bytes.append(UInt8(v))
     }
 
     /// Parses a gzipped trace, inflating and parsing in a stream so the JSON text is never held whole.
@@ -55,9 +106,9 @@ public struct EditingTrace: Sendable {
             defer { parser.close() }
             try parser.parseTrace(into: &self)
         }
-        guard !patchEnds.isEmpty else { throw TraceError("trace has no transactions") }
+        guard transactionCount > 0 else { throw TraceError("trace has no transactions") }
         if kind == .concurrent {
-            guard agents.count == patchEnds.count, parentEnds.count == patchEnds.count else {
+            guard agents.count == transactionCount, parentEnds.count == transactionCount else {
                 throw TraceError("concurrent trace: every transaction needs an agent and parents")
             }
             for t in 0..<transactionCount {
@@ -90,6 +141,10 @@ private struct TraceParser {
     private var finished = false
     private var consumed = 0
     private var scratch: [UInt8] = []
+    /// The current transaction's patches, until its patch count is known.
+    private var transactionPatches: [UInt8] = []
+    private var transactionPatchCount = 0
+    private var lastPosition = 0
 
     init(input: UnsafeBufferPointer<UInt8>) throws {
         stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
@@ -315,6 +370,8 @@ private struct TraceParser {
     mutating func parseTransaction(into trace: inout EditingTrace) throws {
         var agent: Int32 = -1
         var sawParents = false
+        transactionPatches.removeAll(keepingCapacity: true)
+        transactionPatchCount = 0
         try object { parser, key in
             switch key {
             case "patches":
@@ -325,15 +382,18 @@ private struct TraceParser {
                     let deleted = try parser.integer()
                     try parser.expect(UInt8(ascii: ","))
                     let start = trace.utf8.count
-                    let length = try parser.string(into: &trace.utf8)
+                    try parser.string(into: &trace.utf8)
                     try parser.expect(UInt8(ascii: "]"))
                     guard position >= 0, deleted >= 0, position < Int(Int32.max), deleted < Int(Int32.max), trace.utf8.count < Int(Int32.max) else {
                         throw parser.error("patch position or delete count out of range")
                     }
-                    trace.patches.append(
-                        EditingTrace.Patch(
-                            position: Int32(position), deleted: Int32(deleted), textStart: Int32(start),
-                            textBytes: Int32(trace.utf8.count - start), textLength: Int32(length)))
+                    let textBytes = trace.utf8.count - start
+                    EditingTrace.appendVarint(textBytes << 1 | (deleted > 0 ? 1 : 0), to: &parser.transactionPatches)
+                    if deleted > 0 { EditingTrace.appendVarint(deleted, to: &parser.transactionPatches) }
+                    let change = position - parser.lastPosition
+                    EditingTrace.appendVarint((change << 1) ^ (change >> 63), to: &parser.transactionPatches)
+                    parser.lastPosition = position
+                    parser.transactionPatchCount += 1
                 }
             case "parents":
                 sawParents = true
@@ -343,7 +403,10 @@ private struct TraceParser {
             default: try parser.skipValue()
             }
         }
-        trace.patchEnds.append(Int32(trace.patches.count))
+        EditingTrace.appendVarint(transactionPatchCount, to: &trace.stream)
+        trace.stream.append(contentsOf: transactionPatches)
+        trace.patchCount += transactionPatchCount
+        trace.transactionCount += 1
         if sawParents { trace.parentEnds.append(Int32(trace.parents.count)) }
         if agent >= 0 { trace.agents.append(agent) }
     }

@@ -67,7 +67,7 @@ struct OpLog {
         records.append(LogRecord(agent: agent, seq: seq, len: len, isDelete: false, left: left, right: right, spanStart: 0, spanEnd: 0))
     }
 
-    mutating func appendDelete(agent: Int32, seq: Int32, targets: [TargetSpan]) {
+    mutating func appendDelete(agent: Int32, seq: Int32, targets: some Collection<TargetSpan>) {
         guard !targets.isEmpty else { return }
         let total = targets.reduce(Int32(0)) { $0 + $1.count }
         if var last = records.last, last.isDelete, last.agent == agent, last.seq + last.len == seq,
@@ -86,4 +86,15 @@ struct OpLog {
         }
         records.append(LogRecord(agent: agent, seq: seq, len: total, isDelete: true, left: -1, right: -1, spanStart: start, spanEnd: Int32(spans.count)))
     }
+}
+
+/// A point in one replica's history (see `Replica.historyMark`): how many log records there were and how
+/// long the last one was, since the last record can grow in place.
+public struct HistoryMark: Sendable, Equatable {
+    let records: Int
+    let lastLength: Int32
+}
+
+extension OpLog {
+    var mark: HistoryMark { HistoryMark(records: records.count, lastLength: records.last?.len ?? 0) }
 }

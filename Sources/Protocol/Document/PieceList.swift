@@ -37,11 +37,26 @@ struct Pos: Comparable {
     static let beforeStart = Pos(c: -1, p: 0, o: 0)
 }
 
+/// Per operation of one agent: the inserted scalar (kept when deleted, undo reads it back) and the id of
+/// the chunk holding the character; chunk -1 marks a non-insert (delete) operation. One array per agent
+/// instead of two halves the array accesses on the typing path.
+struct Slot {
+    var scalar: UInt32
+    var chunk: Int32
+}
+
 /// A contiguous slice of the document's pieces; chunks keep inserts cheap (no whole-document memmove).
 struct Chunk {
     var pieces: [Piece]
     var visible: Int
     var id: Int32
+}
+
+/// Where the last local insert's piece is (see `PieceList.typing`); offset -1: unknown.
+struct TypingRun {
+    var offset: Int
+    var c: Int
+    var p: Int
 }
 
 /// Sum tree over chunk visible lengths: prefix sums and "which chunk holds visible index k" in O(log n).
@@ -114,18 +129,16 @@ struct PieceList {
     var chunkIndex: [Int32] = []
     var tree = Fenwick()
     var visibleCount = 0
-    /// Per agent, per operation number: id of the chunk holding that character, -1 for non-insert operations.
-    var location: [[Int32]] = []
-    /// Per agent, per operation number: the inserted scalar (0 for non-insert operations).
-    var content: [[UInt32]] = []
+    /// Per agent, per operation number: the character's scalar and chunk (see `Slot`).
+    var slots: [[Slot]] = []
+    /// Where the last local insert ended, while nothing else changed the list since: the next keystroke
+    /// at that offset extends the same piece without a search (typing is mostly consecutive).
+    var typing = TypingRun(offset: -1, c: 0, p: 0)
 
     var end: Pos { Pos(c: chunks.count, p: 0, o: 0) }
     var start: Pos { Pos(c: 0, p: 0, o: 0) }
 
-    mutating func addAgent() {
-        location.append([])
-        content.append([])
-    }
+    mutating func addAgent() { slots.append([]) }
 
     @inline(__always) func piece(at pos: Pos) -> Piece { chunks[pos.c].pieces[pos.p] }
 
@@ -137,7 +150,18 @@ struct PieceList {
     /// True when (agent, seq) names an inserted character known here.
     func isInsert(_ id: Int) -> Bool {
         let agent = Int(idAgent(id)), seq = Int(idSeq(id))
-        return agent >= 0 && agent < location.count && seq >= 0 && seq < location[agent].count && location[agent][seq] >= 0
+        return agent >= 0 && agent < slots.count && seq >= 0 && seq < slots[agent].count && slots[agent][seq].chunk >= 0
+    }
+
+    /// True when every operation of `span` is an inserted character known here (one bounds check, then a
+    /// tight loop: decoding checks every delete target).
+    func allInserts(_ span: TargetSpan) -> Bool {
+        let agent = Int(span.agent), low = Int(span.low), high = Int(span.high)
+        guard agent >= 0, agent < slots.count, low >= 0, high < slots[agent].count else { return false }
+        return slots[agent].withUnsafeBufferPointer { slots in
+            for s in low...high where slots[s].chunk < 0 { return false }
+            return true
+        }
     }
 
     /// Chunk of the last local edit and the visible length before it: real edits are local, so the
@@ -181,7 +205,7 @@ struct PieceList {
     func locate(_ id: Int) -> Pos? {
         guard isInsert(id) else { return nil }
         let agent = idAgent(id), seq = idSeq(id)
-        let c = Int(chunkIndex[Int(location[Int(agent)][Int(seq)])])
+        let c = Int(chunkIndex[Int(slots[Int(agent)][Int(seq)].chunk)])
         let pieces = chunks[c].pieces
         for p in pieces.indices {
             let piece = pieces[p]
@@ -231,15 +255,17 @@ struct PieceList {
     /// Makes sure the per-agent arrays cover operation numbers below `count`.
     mutating func reserve(agent: Int32, count: Int) {
         let a = Int(agent)
-        let missing = count - location[a].count
-        if missing > 0 {
-            location[a].append(contentsOf: repeatElement(-1, count: missing))
-            content[a].append(contentsOf: repeatElement(0, count: missing))
+        let missing = count - slots[a].count
+        if missing == 1 {
+            slots[a].append(Slot(scalar: 0, chunk: -1))
+        } else if missing > 0 {
+            slots[a].append(contentsOf: repeatElement(Slot(scalar: 0, chunk: -1), count: missing))
         }
     }
 
     /// Splits the piece at (c, p) so that a new piece starts at character offset `o` (0 < o < len).
     mutating func splitPiece(c: Int, p: Int, at o: Int) {
+        typing.offset = -1
         let piece = chunks[c].pieces[p]
         let cut = Int32(o)
         var right = piece
@@ -251,14 +277,17 @@ struct PieceList {
     }
 
     /// Inserts a new piece just before the character at `pos` (or at the end); merges it into the previous
-    /// piece when it continues that run. Content must already be stored.
-    mutating func insert(_ new: Piece, before pos: Pos) {
+    /// piece when it continues that run. Content must already be stored. `typedAt`: the visible offset of
+    /// a local insert, remembered so that the next keystroke after it can take `extendTyping`.
+    mutating func insert(_ new: Piece, before pos: Pos, typedAt: Int = -1) {
+        typing.offset = -1
         if chunks.isEmpty {
             chunkIndex = [0]
             chunks = [Chunk(pieces: [new], visible: 0, id: 0)]
             tree.rebuild([0])
             setLocation(new, chunk: 0)
             addVisible(chunk: 0, new.deleted ? 0 : Int(new.len))
+            if typedAt >= 0 && !new.deleted { typing = TypingRun(offset: typedAt + Int(new.len), c: 0, p: 0) }
             return
         }
         var c = pos.c, p = pos.p
@@ -274,18 +303,44 @@ struct PieceList {
         }
         if p > 0 && chunks[c].pieces[p - 1].canAppend(new) {
             chunks[c].pieces[p - 1].len += new.len
+            p -= 1
         } else {
             chunks[c].pieces.insert(new, at: p)
         }
         setLocation(new, chunk: chunks[c].id)
         addVisible(chunk: c, new.deleted ? 0 : Int(new.len))
-        rebalance(c)
+        let half = rebalance(c)
+        if typedAt >= 0 && !new.deleted {
+            typing = half > 0 && p >= half
+                ? TypingRun(offset: typedAt + Int(new.len), c: c + 1, p: p - half)
+                : TypingRun(offset: typedAt + Int(new.len), c: c, p: p)
+        }
+    }
+
+    /// The typing fast path: when the previous local insert ended at visible `offset` and its piece is
+    /// this agent's run ending at `seq`, appends `count` characters to that piece (the same left/right
+    /// origins `insertionPoint` would give) and returns the new characters' origins. Nil: take the
+    /// general path.
+    mutating func extendTyping(agent: Int32, seq: Int32, count: Int32, at offset: Int) -> (left: Int, right: Int)? {
+        guard typing.offset == offset, typing.offset >= 0 else { return nil }
+        let c = typing.c, p = typing.p
+        let piece = chunks[c].pieces[p]
+        guard piece.agent == agent, piece.seq &+ piece.len == seq, !piece.deleted else { return nil }
+        chunks[c].pieces[p].len = piece.len + count
+        let chunkID = chunks[c].id
+        slots[Int(agent)].withUnsafeMutableBufferPointer { buffer in
+            for s in Int(seq)..<Int(seq + count) { buffer[s].chunk = chunkID }
+        }
+        addVisible(chunk: c, Int(count))
+        typing.offset = offset + Int(count)
+        return (packID(agent, seq &- 1), piece.right)
     }
 
     /// Marks up to `count` characters deleted, starting at `pos` and staying within its piece. Returns
     /// the piece's agent, the first character's operation number, how many characters were covered,
     /// and whether they were visible before (false: already deleted, nothing changed).
     mutating func markDeleted(at pos: Pos, count: Int) -> (agent: Int32, seq: Int32, count: Int, wasVisible: Bool) {
+        typing.offset = -1
         var c = pos.c, p = pos.p
         let original = chunks[c].pieces[p]
         let n = min(count, Int(original.len) - pos.o)
@@ -379,8 +434,8 @@ struct PieceList {
     private mutating func setLocation(_ piece: Piece, chunk: Int32) {
         let a = Int(piece.agent)
         let lo = Int(piece.seq), hi = lo + Int(piece.len)
-        location[a].withUnsafeMutableBufferPointer { buffer in
-            for s in lo..<hi { buffer[s] = chunk }
+        slots[a].withUnsafeMutableBufferPointer { buffer in
+            for s in lo..<hi { buffer[s].chunk = chunk }
         }
     }
 
@@ -392,9 +447,12 @@ struct PieceList {
         tree.add(c, delta)
     }
 
-    /// Splits an over-full chunk in two; ids of moved characters are pointed at the new chunk.
-    private mutating func rebalance(_ c: Int) {
-        guard chunks[c].pieces.count > PieceList.maxPieces else { return }
+    /// Splits an over-full chunk in two; ids of moved characters are pointed at the new chunk. Returns the
+    /// index of the first moved piece, 0 when nothing moved.
+    @discardableResult
+    private mutating func rebalance(_ c: Int) -> Int {
+        guard chunks[c].pieces.count > PieceList.maxPieces else { return 0 }
+        typing.offset = -1
         let half = chunks[c].pieces.count / 2
         let moved = Array(chunks[c].pieces[half...])
         chunks[c].pieces.removeSubrange(half...)
@@ -410,12 +468,14 @@ struct PieceList {
         chunkIndex.append(0)
         for index in (c + 1)..<chunks.count { chunkIndex[Int(chunks[index].id)] = Int32(index) }
         tree.rebuild(chunks.map(\.visible))
+        return half
     }
 
     /// Rebuilds the chunk and id indexes from a flat list of pieces (used when decoding a state); the
     /// caller may already have pointed each character at chunk `index / chunkFill`.
     mutating func load(_ pieces: [Piece], locationsAssigned: Bool) {
         cursorChunk = -1
+        typing.offset = -1
         chunks = []
         chunkIndex = []
         visibleCount = 0

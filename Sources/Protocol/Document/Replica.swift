@@ -43,6 +43,19 @@ public final class Replica {
     @discardableResult
     public func delete(at offset: Int, count: Int) -> Update { core.delete(at: offset, count: count) }
 
+    /// Deletes `count` scalars at `offset`, then inserts `text` there (both clamped), without building an
+    /// update: for replays and batches, which collect what to send once with `updates(after:)`.
+    public func edit(at offset: Int, deleting count: Int, inserting text: String) {
+        core.edit(at: offset, deleting: count, inserting: text)
+    }
+
+    /// The current end of this replica's history, for `updates(after:)`.
+    public var historyMark: HistoryMark { core.log.mark }
+
+    /// Every operation this replica learned after `mark` (local edits and remote ones), in that order;
+    /// e.g. one transaction's edits made with `edit(at:deleting:inserting:)`.
+    public func updates(after mark: HistoryMark) -> Update { core.updates(after: mark) }
+
     /// Applies a remote update and returns the visible changes in order; idempotent, any order: operations
     /// whose dependencies are missing are held (see `pendingCount`) and applied when those arrive.
     /// Throws only for a malformed update (e.g. an origin that names a deletion, not a character).
@@ -93,6 +106,9 @@ struct DocumentCore {
     /// Reused by local deletes for their target spans (kept empty between calls).
     var scratchTargets: [TargetSpan] = []
 
+    /// The agent `intern` returned last.
+    var lastInterned: Int32 = 0
+
     init(agent: AgentID) {
         self.agent = agent
         _ = intern(agent)
@@ -105,8 +121,8 @@ struct DocumentCore {
         list.forEachPiece { piece in
             guard !piece.deleted else { return }
             let lo = Int(piece.seq), hi = lo + Int(piece.len)
-            list.content[Int(piece.agent)].withUnsafeBufferPointer { scalars in
-                for s in lo..<hi { appendUTF8(scalars[s], to: &utf8) }
+            list.slots[Int(piece.agent)].withUnsafeBufferPointer { slots in
+                for s in lo..<hi { appendUTF8(slots[s].scalar, to: &utf8) }
             }
         }
         let result = String(decoding: utf8, as: UTF8.self)
@@ -121,12 +137,18 @@ struct DocumentCore {
     }
 
     mutating func intern(_ name: AgentID) -> Int32 {
-        if let index = agentIndex[name] { return index }
+        // Consecutive operations mostly name the same agent: compare before hashing the name.
+        if Int(lastInterned) < names.count && names[Int(lastInterned)] == name { return lastInterned }
+        if let index = agentIndex[name] {
+            lastInterned = index
+            return index
+        }
         let index = Int32(names.count)
         names.append(name)
         agentIndex[name] = index
         known.append(0)
         list.addAgent()
+        lastInterned = index
         return index
     }
 
@@ -138,39 +160,77 @@ struct DocumentCore {
 
     /// Inserts `text` at scalar `offset` (clamped to the text) and returns the update to send.
     mutating func insert(_ text: String, at offset: Int) -> Update {
-        let offset = min(max(offset, 0), list.visibleCount)
-        let point = list.insertionPoint(visible: offset)
-        guard let seq = insertLocal(text, before: point.pos, left: point.left, right: point.right) else { return Update() }
-        recordInsertUndo(seq: seq, count: Int32(known[Int(me)]) - seq)
-        return Update(ops: [.insert(Update.InsertOp(agent: agent, seq: Int(seq), left: ref(point.left), right: ref(point.right), text: text))])
+        guard let run = localInsert(text, at: offset) else { return Update() }
+        return Update(ops: [.insert(Update.InsertOp(agent: agent, seq: Int(run.seq), left: ref(run.left), right: ref(run.right), text: text))])
     }
 
     mutating func delete(at offset: Int, count: Int) -> Update {
+        guard let seq = localDelete(at: offset, count: count) else { return Update() }
+        return Update(ops: [.delete(deleteOp(seq: seq, targets: scratchTargets))])
+    }
+
+    /// `delete` then `insert` without building updates.
+    mutating func edit(at offset: Int, deleting count: Int, inserting text: String) {
+        if count > 0 { _ = localDelete(at: offset, count: count) }
+        if !text.isEmpty { _ = localInsert(text, at: offset) }
+    }
+
+    /// A local insert with undo recorded; returns the run's first operation number and origins.
+    mutating func localInsert(_ text: String, at offset: Int) -> (seq: Int32, left: Int, right: Int)? {
+        let offset = min(max(offset, 0), list.visibleCount)
+        let m = Int(me)
+        let seq = Int32(known[m])
+        let n = Int32(storeLocalScalars(text))
+        guard n > 0 else { return nil }
+        let left: Int, right: Int
+        if let run = list.extendTyping(agent: me, seq: seq, count: n, at: offset) {
+            (left, right) = run
+        } else {
+            let point = list.insertionPoint(visible: offset)
+            list.insert(Piece(agent: me, seq: seq, len: n, deleted: false, left: point.left, right: point.right), before: point.pos, typedAt: offset)
+            (left, right) = (point.left, point.right)
+        }
+        known[m] = Int(seq + n)
+        log.appendInsert(agent: me, seq: seq, len: n, left: left, right: right)
+        cachedText = nil
+        recordInsertUndo(seq: seq, count: n)
+        return (seq, left, right)
+    }
+
+    /// Appends the scalars of a local insert to this agent's slots (not yet placed); returns how many.
+    mutating func storeLocalScalars(_ text: String) -> Int {
+        let m = Int(me)
+        var n = 0
+        for scalar in text.unicodeScalars {
+            list.slots[m].append(Slot(scalar: scalar.value, chunk: -1))
+            n += 1
+        }
+        return n
+    }
+
+    /// A local delete with undo recorded; returns its first operation number, its targets are left in
+    /// `scratchTargets` (until the next local delete).
+    mutating func localDelete(at offset: Int, count: Int) -> Int32? {
         let offset = min(max(offset, 0), list.visibleCount)
         let count = min(max(count, 0), list.visibleCount - offset)
-        guard count > 0 else { return Update() }
+        guard count > 0 else { return nil }
         // Reuse one scratch buffer: a fresh array per keystroke was a malloc/free pair on the hot path.
         var targets = scratchTargets
         scratchTargets = []
-        targets.removeAll(keepingCapacity: true)
+        // removeAll(keepingCapacity:) goes through a generic replaceSubrange; the buffer holds few spans.
+        while !targets.isEmpty { targets.removeLast() }
         deleteVisible(at: offset, count: count, targets: &targets)
         let seq = appendLocalDelete(targets)
         recordDeleteUndo(targets)
-        let update = Update(ops: [.delete(deleteOp(seq: seq, targets: targets))])
         scratchTargets = targets
-        return update
+        return seq
     }
 
     /// Stores and places a local insert run just before `pos`; returns its first operation number.
     mutating func insertLocal(_ text: String, before pos: Pos, left: Int, right: Int) -> Int32? {
         let m = Int(me)
         let seq = known[m]
-        var n = 0
-        for scalar in text.unicodeScalars {
-            list.content[m].append(scalar.value)
-            list.location[m].append(-1)
-            n += 1
-        }
+        let n = storeLocalScalars(text)
         guard n > 0 else { return nil }
         list.insert(Piece(agent: me, seq: Int32(seq), len: Int32(n), deleted: false, left: left, right: right), before: pos)
         known[m] = seq + n
@@ -302,15 +362,20 @@ struct DocumentCore {
             }
             let offset = list.visibleOffset(of: dest)
             list.reserve(agent: agent, count: start + n)
-            list.content[a].withUnsafeMutableBufferPointer { buffer in
-                for (k, scalar) in scalars.enumerated() { buffer[start + k] = scalar.value }
+            list.slots[a].withUnsafeMutableBufferPointer { buffer in
+                for (k, scalar) in scalars.enumerated() { buffer[start + k].scalar = scalar.value }
             }
             list.insert(piece, before: dest)
             known[a] = start + n
             log.appendInsert(agent: agent, seq: Int32(start), len: Int32(n), left: left, right: right)
-            var inserted = String.UnicodeScalarView()
-            inserted.append(contentsOf: scalars)
-            changes.append(TextChange(offset: offset, deleted: 0, inserted: String(inserted)))
+            // Usually the whole run is new and its text is the operation's own string.
+            var inserted = text
+            if skip > 0 {
+                var utf8: [UInt8] = []
+                for scalar in scalars { appendUTF8(scalar.value, to: &utf8) }
+                inserted = String(decoding: utf8, as: UTF8.self)
+            }
+            changes.append(TextChange(offset: offset, deleted: 0, inserted: inserted))
             return agent
         case .delete(let agent, let seq, var targets):
             let a = Int(agent)
@@ -326,10 +391,8 @@ struct DocumentCore {
                     skip = 0
                 }
             }
-            for target in targets {
-                for s in target.low...target.high where !list.isInsert(packID(target.agent, s)) {
-                    throw DocumentError("malformed update: a delete targets an operation that is not an insert")
-                }
+            for target in targets where !list.allInserts(target) {
+                throw DocumentError("malformed update: a delete targets an operation that is not an insert")
             }
             for target in targets {
                 var s = target.low
@@ -359,33 +422,56 @@ struct DocumentCore {
         let floor = names.map { version[$0] }
         var ops: [Update.Op] = []
         for record in log.records {
-            let a = Int(record.agent)
-            let skip = floor[a] - Int(record.seq)
+            let skip = floor[Int(record.agent)] - Int(record.seq)
             if skip >= Int(record.len) { continue }
-            let k = Int32(max(skip, 0))
-            if record.isDelete {
-                var targets: [TargetSpan] = []
-                var toDrop = k
-                for span in log.spans[Int(record.spanStart)..<Int(record.spanEnd)] {
-                    if toDrop >= span.count {
-                        toDrop -= span.count
-                        continue
-                    }
-                    targets.append(toDrop > 0 ? span.dropping(toDrop) : span)
-                    toDrop = 0
-                }
-                var op = deleteOp(seq: record.seq + k, targets: targets)
-                op.agent = names[a]
-                ops.append(.delete(op))
-            } else {
-                let lo = Int(record.seq + k), hi = Int(record.seq + record.len)
-                var scalars = String.UnicodeScalarView()
-                for s in lo..<hi { scalars.append(Unicode.Scalar(list.content[a][s]) ?? "\u{FFFD}") }
-                let left = k > 0 ? packID(record.agent, Int32(lo - 1)) : record.left
-                ops.append(.insert(Update.InsertOp(agent: names[a], seq: lo, left: ref(left), right: ref(record.right), text: String(scalars))))
-            }
+            append(record, skipping: Int32(max(skip, 0)), to: &ops)
         }
         return Update(ops: ops)
+    }
+
+    /// The operations logged after `mark`, in log order.
+    func updates(after mark: HistoryMark) -> Update {
+        var ops: [Update.Op] = []
+        let records = log.records
+        var index = min(mark.records, records.count)
+        if index > 0 && mark.lastLength < records[index - 1].len {
+            // The last record at the mark may have been extended since.
+            append(records[index - 1], skipping: max(mark.lastLength, 0), to: &ops)
+        }
+        while index < records.count {
+            append(records[index], skipping: 0, to: &ops)
+            index += 1
+        }
+        return Update(ops: ops)
+    }
+
+    /// Appends `record` without its first `k` operations as an update operation.
+    func append(_ record: LogRecord, skipping k: Int32, to ops: inout [Update.Op]) {
+        let a = Int(record.agent)
+        if record.isDelete {
+            var targets: [TargetSpan] = []
+            var toDrop = k
+            for span in log.spans[Int(record.spanStart)..<Int(record.spanEnd)] {
+                if toDrop >= span.count {
+                    toDrop -= span.count
+                    continue
+                }
+                targets.append(toDrop > 0 ? span.dropping(toDrop) : span)
+                toDrop = 0
+            }
+            var op = deleteOp(seq: record.seq + k, targets: targets)
+            op.agent = names[a]
+            ops.append(.delete(op))
+        } else {
+            let lo = Int(record.seq + k), hi = Int(record.seq + record.len)
+            var utf8: [UInt8] = []
+            list.slots[a].withUnsafeBufferPointer { slots in
+                for s in lo..<hi { appendUTF8(slots[s].scalar, to: &utf8) }
+            }
+            let left = k > 0 ? packID(record.agent, Int32(lo - 1)) : record.left
+            let text = String(decoding: utf8, as: UTF8.self)
+            ops.append(.insert(Update.InsertOp(agent: names[a], seq: lo, left: ref(left), right: ref(record.right), text: text)))
+        }
     }
 
     // MARK: Anchors

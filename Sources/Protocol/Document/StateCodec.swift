@@ -1,18 +1,26 @@
 /// Binary full-state encoding of a replica (joiners, journal). Layout, all integers LEB128 varints:
 ///
-///     "CSD" 1                         magic and format version
+///     "CSD" 2                         magic and format version
 ///     agentCount, (byteCount, UTF-8)* agent names
 ///     known*                          operations known per agent (the version vector)
-///     runCount, run*                  insert runs in document order (tombstones included), see `RunHeader`
+///     runCount, run*                  insert runs in document order (tombstones included): len << 5 | header
+///                                     (see `RunHeader`), [agent], zigzag seq delta, [left], [right]
 ///     visibilityRunCount, length*     alternating visible / deleted lengths over the runs, visible first
 ///     byteCount, UTF-8                the visible text
-///     deleteCount, delete*            delete runs: agent, seq, spanCount, (agent, seq, zigzag count)*
+///     deleteCount, delete*            delete runs: spanCount << 1 | newAgent, [agent], seq delta, span*
+///                                     with span = distance << 1 | newAgent, [agent], zigzag count
+///
+/// Ids are written relative to what is nearby: an origin or a delete target as its distance (zigzag) from
+/// the run's or delete's own operation number, with its agent only when it differs from the one before
+/// (`flagged`). Format 1 (the same without the flags, header and length as separate values) still decodes.
 ///
 /// Deleted characters' text is not stored: no replica ever shows it again (undo restores text from the
 /// undoing agent's own memory), so a joiner keeps only their ids and origins, which concurrent inserts
 /// still need to find their place.
 enum StateCodec {
-    static let magic: [UInt8] = [0x43, 0x53, 0x44, 0x01]
+    static let magic: [UInt8] = [0x43, 0x53, 0x44, 0x02]
+    /// Format versions `decode` reads (the fourth magic byte).
+    static let readableVersions: ClosedRange<UInt8> = 1...2
     /// Upper bound on operations in a decoded state, so a corrupt length cannot exhaust memory.
     static let maxOperations = 1 << 26
 
@@ -66,8 +74,8 @@ enum StateCodec {
             visibility[visibility.count - 1] += Int(piece.len)
             if !piece.deleted {
                 let lo = Int(piece.seq), hi = lo + Int(piece.len)
-                replica.list.content[Int(piece.agent)].withUnsafeBufferPointer { scalars in
-                    for s in lo..<hi { appendUTF8(scalars[s], to: &text) }
+                replica.list.slots[Int(piece.agent)].withUnsafeBufferPointer { slots in
+                    for s in lo..<hi { appendUTF8(slots[s].scalar, to: &text) }
                 }
             }
         }
@@ -99,19 +107,17 @@ enum StateCodec {
                 rightKind = RunHeader.rightExplicit
             }
             header |= leftKind << 1 | rightKind << 3
-            out.bytes.append(header)
+            // Most runs are short: length and header share one varint.
+            out.varint(Int(run.len) << 5 | Int(header))
             if previous?.agent != run.agent { out.varint(number(run.agent)) }
             out.zigzag(Int(run.seq) - Int(expectedSeq[Int(run.agent)]))
             expectedSeq[Int(run.agent)] = run.seq + run.len
-            out.varint(Int(run.len))
             // Explicit origins are usually characters typed shortly before: store the distance.
             if leftKind == RunHeader.leftExplicit {
-                out.varint(number(idAgent(run.left)))
-                out.zigzag(Int(run.seq) - Int(idSeq(run.left)))
+                out.flagged(Int(run.seq) - Int(idSeq(run.left)), agent: number(idAgent(run.left)), previous: number(run.agent))
             }
             if rightKind == RunHeader.rightExplicit {
-                out.varint(number(idAgent(run.right)))
-                out.zigzag(Int(run.seq) - Int(idSeq(run.right)))
+                out.flagged(Int(run.seq) - Int(idSeq(run.right)), agent: number(idAgent(run.right)), previous: number(run.agent))
             }
         }
         out.varint(visibility.count)
@@ -142,14 +148,18 @@ enum StateCodec {
         }
         out.varint(deletes.count)
         var deleteEnd = [Int](repeating: 0, count: written)
+        var previousDeleter = -1
         for record in deletes {
-            out.varint(record.agent)
+            let newAgent = record.agent != previousDeleter
+            out.varint(record.spans.count << 1 | (newAgent ? 1 : 0))
+            if newAgent { out.varint(record.agent) }
+            previousDeleter = record.agent
             out.varint(Int(record.seq) - deleteEnd[record.agent])
             deleteEnd[record.agent] = Int(record.seq + record.len)
-            out.varint(record.spans.count)
+            var previousTarget = record.agent
             for span in record.spans {
-                out.varint(number(span.agent))
-                out.zigzag(Int(record.seq) - Int(span.seq))
+                out.flagged(Int(record.seq) - Int(span.seq), agent: number(span.agent), previous: previousTarget)
+                previousTarget = number(span.agent)
                 out.zigzag(span.backward ? -Int(span.count) : Int(span.count))
             }
         }
@@ -158,9 +168,10 @@ enum StateCodec {
 
     static func decode(_ bytes: [UInt8], into replica: inout DocumentCore) throws {
         var input = ByteReader(bytes: bytes)
-        guard bytes.count >= magic.count, Array(bytes[0..<magic.count]) == magic else {
+        guard bytes.count >= magic.count, Array(bytes[0..<3]) == Array(magic[0..<3]), readableVersions.contains(bytes[3]) else {
             throw DocumentError("not a CodeSync document state (bad magic or unsupported format version)")
         }
+        let version = bytes[3]
         input.offset = magic.count
         let agentCount = try input.count(limit: 1 << 16)
         var map: [Int32] = []
@@ -182,9 +193,19 @@ enum StateCodec {
         }
         guard totalKnown <= maxOperations else { throw DocumentError("document state too large (\(totalKnown) operations)") }
 
-        func explicitOrigin(_ seq: Int) throws -> Int {
-            let a = try agent(try input.count(limit: agentCount - 1))
-            let target = seq - (try input.zigzag())
+        /// A (raw agent, distance) pair: format 1 writes both, format 2 the agent only when it is not `previous`.
+        func relativeID(previous: Int) throws -> (agent: Int, distance: Int) {
+            if version == 1 {
+                let raw = try input.count(limit: agentCount - 1)
+                return (raw, try input.zigzag())
+            }
+            let (distance, newAgent) = try input.flaggedZigzag()
+            return (newAgent ? try input.count(limit: agentCount - 1) : previous, distance)
+        }
+        func explicitOrigin(_ seq: Int, runAgent: Int) throws -> Int {
+            let (raw, distance) = try relativeID(previous: runAgent)
+            let a = try agent(raw)
+            let target = seq - distance
             guard target >= 0, target < Int(Int32.max) else { throw DocumentError("corrupt document state: origin out of range") }
             return packID(a, Int32(target))
         }
@@ -196,10 +217,18 @@ enum StateCodec {
         var expectedSeq = [Int](repeating: 0, count: agentCount)
         var rawAgent = -1
         for index in 0..<runCount {
-            let header = try input.byte()
+            let header: UInt8
+            var len = 0
+            if version == 1 {
+                header = try input.byte()
+            } else {
+                let packed = try input.count(limit: maxOperations << 5 | 31)
+                header = UInt8(packed & 31)
+                len = packed >> 5
+            }
             if header & RunHeader.sameAgent == 0 || index == 0 { rawAgent = try input.count(limit: agentCount - 1) }
             let seq = expectedSeq[rawAgent] + (try input.zigzag())
-            let len = try input.count(limit: maxOperations)
+            if version == 1 { len = try input.count(limit: maxOperations) }
             guard seq >= 0, len > 0, seq + len <= knownByAgent[rawAgent] else {
                 throw DocumentError("corrupt document state: insert run outside the agent's operations")
             }
@@ -213,14 +242,14 @@ enum StateCodec {
             case RunHeader.leftChain:
                 piece.left = packID(a, Int32(seq) - 1)
             case RunHeader.leftExplicit:
-                piece.left = try explicitOrigin(seq)
+                piece.left = try explicitOrigin(seq, runAgent: rawAgent)
             default:
                 break
             }
             let rightKind = (header >> 3) & 3
             rightKinds.append(rightKind)
             if rightKind == RunHeader.rightExplicit {
-                piece.right = try explicitOrigin(seq)
+                piece.right = try explicitOrigin(seq, runAgent: rawAgent)
             }
             runs.append(piece)
         }
@@ -245,19 +274,33 @@ enum StateCodec {
         let textLength = try input.count(limit: bytes.count)
         let textBytes = try input.take(textLength)
 
-        var deletes: [(agent: Int32, seq: Int, spans: [TargetSpan])] = []
+        // Delete runs point into one flat span buffer (one array per run cost an allocation each).
+        var deletes: [(agent: Int32, seq: Int, spans: Range<Int>, total: Int)] = []
+        var deleteSpans: [TargetSpan] = []
         let deleteCount = try input.count(limit: maxOperations)
         var deleteEnd = [Int](repeating: 0, count: agentCount)
+        var rawDeleter = -1
         for _ in 0..<deleteCount {
-            let rawDeleter = try input.count(limit: agentCount - 1)
+            let spanCount: Int
+            if version == 1 {
+                rawDeleter = try input.count(limit: agentCount - 1)
+                spanCount = -1
+            } else {
+                let packed = try input.count(limit: maxOperations << 1 | 1)
+                spanCount = packed >> 1
+                if packed & 1 == 1 { rawDeleter = try input.count(limit: agentCount - 1) }
+            }
             let a = try agent(rawDeleter)
             let seq = deleteEnd[rawDeleter] + (try input.count(limit: maxOperations))
             var total = 0
-            let spanCount = try input.count(limit: maxOperations)
-            var spans: [TargetSpan] = []
-            for _ in 0..<spanCount {
-                let target = try agent(try input.count(limit: agentCount - 1))
-                let start = seq - (try input.zigzag())
+            let spanTotal = version == 1 ? try input.count(limit: maxOperations) : spanCount
+            let firstSpan = deleteSpans.count
+            var previousTarget = rawDeleter
+            for _ in 0..<spanTotal {
+                let (rawTarget, distance) = try relativeID(previous: previousTarget)
+                previousTarget = rawTarget
+                let target = try agent(rawTarget)
+                let start = seq - distance
                 let signed = try input.zigzag()
                 guard signed != 0, abs(signed) <= maxOperations, start >= 0, start < Int(Int32.max) else {
                     throw DocumentError("corrupt document state: bad delete span")
@@ -265,18 +308,18 @@ enum StateCodec {
                 total += abs(signed)
                 let span = TargetSpan(agent: target, seq: Int32(start), count: Int32(abs(signed)), backward: signed < 0)
                 guard span.low >= 0 else { throw DocumentError("corrupt document state: delete span below zero") }
-                spans.append(span)
+                deleteSpans.append(span)
             }
             guard seq + total <= maxOperations else { throw DocumentError("corrupt document state: delete run out of range") }
             deleteEnd[rawDeleter] = seq + total
-            deletes.append((a, seq, spans))
+            deletes.append((a, seq, firstSpan..<deleteSpans.count, total))
         }
         guard input.offset == bytes.count else { throw DocumentError("corrupt document state: trailing bytes") }
 
         // Every operation number below `known` must be exactly one insert or one delete.
         var covered = 0
         for run in runs { covered += Int(run.len) }
-        for delete in deletes { covered += delete.spans.reduce(0) { $0 + Int($1.count) } }
+        for delete in deletes { covered += delete.total }
         guard covered == totalKnown else { throw DocumentError("corrupt document state: operations do not add up to the version") }
         for (raw, count) in knownByAgent.enumerated() {
             let a = map[raw]
@@ -322,22 +365,20 @@ enum StateCodec {
                 let lo = Int(piece.seq), hi = lo + Int(n)
                 // Chunk ids are assigned here, the same way `PieceList.load` cuts chunks.
                 let chunk = Int32(pieces.count / PieceList.chunkFill)
-                try replica.list.location[a].withUnsafeMutableBufferPointer { location in
-                    try replica.list.content[a].withUnsafeMutableBufferPointer { content in
-                        for s in lo..<hi {
-                            guard location[s] == -1 else { throw DocumentError("corrupt document state: a character appears twice") }
-                            location[s] = chunk
+                try replica.list.slots[a].withUnsafeMutableBufferPointer { slots in
+                    for s in lo..<hi {
+                        guard slots[s].chunk == -1 else { throw DocumentError("corrupt document state: a character appears twice") }
+                        slots[s].chunk = chunk
+                    }
+                    if deleted {
+                        for s in lo..<hi { slots[s].scalar = 0xFFFD }
+                    } else {
+                        guard textIndex + (hi - lo) <= scalars.count else {
+                            throw DocumentError("corrupt document state: text shorter than visible runs")
                         }
-                        if deleted {
-                            for s in lo..<hi { content[s] = 0xFFFD }
-                        } else {
-                            guard textIndex + (hi - lo) <= scalars.count else {
-                                throw DocumentError("corrupt document state: text shorter than visible runs")
-                            }
-                            for s in lo..<hi {
-                                content[s] = scalars[textIndex]
-                                textIndex += 1
-                            }
+                        for s in lo..<hi {
+                            slots[s].scalar = scalars[textIndex]
+                            textIndex += 1
                         }
                     }
                 }
@@ -347,31 +388,28 @@ enum StateCodec {
             }
         }
         guard textIndex == scalars.count else { throw DocumentError("corrupt document state: text longer than visible runs") }
-        for piece in pieces {
-            for origin in [piece.left, piece.right] where origin != -1 && !replica.list.isInsert(origin) {
-                throw DocumentError("corrupt document state: an origin names no character")
-            }
+        // A piece's origins are its run's, or (cut by visibility) the run's own previous character.
+        for run in runs where run.left != -1 && !replica.list.isInsert(run.left) || run.right != -1 && !replica.list.isInsert(run.right) {
+            throw DocumentError("corrupt document state: an origin names no character")
         }
-        for delete in deletes {
-            for span in delete.spans {
-                for s in span.low...span.high where !replica.list.isInsert(packID(span.agent, s)) {
-                    throw DocumentError("corrupt document state: a delete targets no character")
-                }
-            }
+        for span in deleteSpans where !replica.list.allInserts(span) {
+            throw DocumentError("corrupt document state: a delete targets no character")
         }
         replica.list.load(pieces, locationsAssigned: true)
         for run in runs {
             replica.log.appendInsert(agent: run.agent, seq: run.seq, len: run.len, left: run.left, right: run.right)
         }
         for delete in deletes {
-            let total = delete.spans.reduce(0) { $0 + Int($1.count) }
+            let total = delete.total
             let a = Int(delete.agent)
-            for s in delete.seq..<(delete.seq + total) {
-                guard s < replica.known[a], replica.list.location[a][s] == -1 else {
-                    throw DocumentError("corrupt document state: a delete overlaps another operation")
-                }
+            guard delete.seq + total <= replica.known[a] else {
+                throw DocumentError("corrupt document state: a delete overlaps another operation")
             }
-            replica.log.appendDelete(agent: delete.agent, seq: Int32(delete.seq), targets: delete.spans)
+            let overlaps = replica.list.slots[a].withUnsafeBufferPointer { slots in
+                slots[delete.seq..<(delete.seq + total)].contains { $0.chunk != -1 }
+            }
+            if overlaps { throw DocumentError("corrupt document state: a delete overlaps another operation") }
+            replica.log.appendDelete(agent: delete.agent, seq: Int32(delete.seq), targets: deleteSpans[delete.spans])
         }
         replica.cachedText = String(decoding: textBytes, as: UTF8.self)
     }
@@ -391,6 +429,14 @@ struct ByteWriter {
     }
 
     mutating func zigzag(_ value: Int) { varint((value << 1) ^ (value >> 63)) }
+
+    /// A zigzag distance with a flag bit saying whether an agent number follows (only when `agent` differs
+    /// from `previous`, which the reader knows).
+    mutating func flagged(_ distance: Int, agent: Int, previous: Int) {
+        let newAgent = agent != previous
+        varint(((distance << 1) ^ (distance >> 63)) << 1 | (newAgent ? 1 : 0))
+        if newAgent { varint(agent) }
+    }
 }
 
 /// Reads what `ByteWriter` wrote; every read is bounds-checked and throws on truncation.
@@ -423,8 +469,15 @@ struct ByteReader {
         return Int(value)
     }
 
-    mutating func zigzag() throws -> Int {
+    mutating func zigzag() throws -> Int { try Self.unzigzag(try varint()) }
+
+    /// What `ByteWriter.flagged` wrote: the distance and whether an agent number follows.
+    mutating func flaggedZigzag() throws -> (value: Int, flag: Bool) {
         let raw = try varint()
+        return (try Self.unzigzag(raw >> 1), raw & 1 == 1)
+    }
+
+    private static func unzigzag(_ raw: UInt) throws -> Int {
         let value = Int(bitPattern: raw >> 1) ^ -Int(bitPattern: raw & 1)
         guard abs(value) <= StateCodec.maxOperations else { throw DocumentError("corrupt document state: value out of range") }
         return value

@@ -60,7 +60,7 @@ public enum TraceBenchmark {
             ok = ok && loadedText == trace.endContent
         }
         return Result(
-            ops: trace.patches.count, localMs: median(local), remoteMs: median(remote),
+            ops: trace.patchCount, localMs: median(local), remoteMs: median(remote),
             mergeMs: merge.isEmpty ? nil : median(merge), encodedBytes: encodedBytes, ok: ok, runs: max(runs, 1))
     }
 

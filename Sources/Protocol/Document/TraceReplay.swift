@@ -4,9 +4,13 @@ public enum TraceReplay {
     public static func replayLocal(_ trace: EditingTrace, agent: AgentID = "trace") -> Replica {
         let replica = Replica(agent: agent)
         if !trace.startContent.isEmpty { replica.insert(trace.startContent, at: 0) }
-        for patch in trace.patches {
-            if patch.deleted > 0 { replica.delete(at: Int(patch.position), count: Int(patch.deleted)) }
-            if patch.textLength > 0 { replica.insert(trace.text(of: patch), at: Int(patch.position)) }
+        // Nothing is sent, so no update is built (a sender would take one per transaction with `updates(after:)`).
+        var reader = EditingTrace.PatchReader()
+        for _ in 0..<trace.transactionCount {
+            for _ in 0..<reader.nextTransaction(in: trace) {
+                let (patch, text) = reader.next(in: trace)
+                replica.edit(at: patch.position, deleting: patch.deleted, inserting: text)
+            }
         }
         return replica
     }
@@ -45,18 +49,18 @@ public enum TraceReplay {
             for index in missing { try replicas[agent].apply(updates[index]) }
         }
 
+        var reader = EditingTrace.PatchReader()
         for t in 0..<count {
             let agent = Int(trace.agents[t])
             try deliver(closureOf: trace.parents[trace.parentRange(t)], to: agent)
             let replica = replicas[agent]
-            var ops: [Update.Op] = []
-            for p in trace.patchRange(t) {
-                let patch = trace.patches[p]
-                if patch.deleted > 0 { ops += replica.delete(at: Int(patch.position), count: Int(patch.deleted)).ops }
-                if patch.textLength > 0 { ops += replica.insert(trace.text(of: patch), at: Int(patch.position)).ops }
+            let mark = replica.historyMark
+            for _ in 0..<reader.nextTransaction(in: trace) {
+                let (patch, text) = reader.next(in: trace)
+                replica.edit(at: patch.position, deleting: patch.deleted, inserting: text)
             }
             seen[agent][t] = true
-            updates.append(Update(ops: ops))
+            updates.append(replica.updates(after: mark))
         }
         let all = (0..<count).map { Int32($0) }
         for agent in 0..<trace.agentCount { try deliver(closureOf: all, to: agent) }

@@ -109,7 +109,7 @@ extension DocumentCore {
                         let piece = list.piece(at: pos)
                         let n = min(Int(target.high - s) + 1, Int(piece.len) - pos.o)
                         var utf8: [UInt8] = []
-                        for value in list.content[Int(target.agent)][Int(s)..<(Int(s) + n)] { appendUTF8(value, to: &utf8) }
+                        for slot in list.slots[Int(target.agent)][Int(s)..<(Int(s) + n)] { appendUTF8(slot.scalar, to: &utf8) }
                         let text = String(decoding: utf8, as: UTF8.self)
                         let left = list.previous(pos).map { list.id(at: $0) } ?? -1
                         let right = list.id(at: pos)
