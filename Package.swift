@@ -5,7 +5,8 @@ let package = Package(
     name: "CodeSync",
     platforms: [.macOS(.v13)],
     products: [
-        .executable(name: "codesync", targets: ["codesync"])
+        .executable(name: "codesync", targets: ["codesync"]),
+        .executable(name: "codesync-trace-bench", targets: ["codesync-trace-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -19,17 +20,20 @@ let package = Package(
         .systemLibrary(name: "CNcursesw", path: "Sources/CNcursesw"),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
 
+        // The replicated document: pure Swift, no Foundation, so a lean process can measure it.
+        .target(name: "CodeSyncDocument", dependencies: ["CZlib"], path: "Sources/Protocol/Document"),
         .target(
             name: "CodeSyncProtocol",
             dependencies: [
-                "CZlib",
+                "CodeSyncDocument",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Collections", package: "swift-collections"),
             ],
-            path: "Sources/Protocol"
+            path: "Sources/Protocol",
+            exclude: ["Document"]
         ),
         .target(name: "CodeSyncAnalyzer", path: "Sources/Analyzer"),
         .target(
@@ -55,6 +59,9 @@ let package = Package(
             ],
             path: "Sources/codesync"
         ),
+
+        // The measuring child of `codesync bench trace`: the document only, so its memory is the document's.
+        .executableTarget(name: "codesync-trace-bench", dependencies: ["CodeSyncDocument"], path: "Sources/codesync-trace-bench"),
 
         .target(name: "CodeSyncTestSupport", path: "Tests/TestSupport"),
         .testTarget(

@@ -7,6 +7,9 @@ public enum TraceBenchmark {
         /// Sequential: every patch as a local edit of one replica. Concurrent: the per-agent replay
         /// (local edits plus delivering each transaction's causal closure to its agent).
         public var localMs: Double
+        /// Sequential traces: `localMs` plus building each transaction's update, as a peer sending
+        /// its edits does (the update is dropped). Nil for concurrent traces, whose replay builds them.
+        public var localWithUpdatesMs: Double?
         /// A fresh replica decodes the full encoded state and yields the text.
         public var remoteMs: Double
         /// Concurrent traces: a fresh replica applies every transaction's update in trace order.
@@ -20,7 +23,7 @@ public enum TraceBenchmark {
 
     /// Runs the trace `runs` times and reports medians.
     public static func run(_ trace: EditingTrace, runs: Int) throws -> Result {
-        var local: [Double] = [], remote: [Double] = [], merge: [Double] = []
+        var local: [Double] = [], localWithUpdates: [Double] = [], remote: [Double] = [], merge: [Double] = []
         var ok = true
         var encodedBytes = 0
         let clock = ContinuousClock()
@@ -33,6 +36,10 @@ public enum TraceBenchmark {
                     ok = ok && replica.text == trace.endContent
                     state = replica.encodeState()
                 }
+                replica = nil
+                localWithUpdates.append(milliseconds(clock.measure { replica = TraceReplay.replayLocal(trace, buildingUpdates: true) }))
+                ok = ok && replica?.text == trace.endContent
+                replica = nil
             } else {
                 var result: TraceReplay.ConcurrentResult?
                 var failure: Error?
@@ -60,7 +67,8 @@ public enum TraceBenchmark {
             ok = ok && loadedText == trace.endContent
         }
         return Result(
-            ops: trace.patchCount, localMs: median(local), remoteMs: median(remote),
+            ops: trace.patchCount, localMs: median(local),
+            localWithUpdatesMs: localWithUpdates.isEmpty ? nil : median(localWithUpdates), remoteMs: median(remote),
             mergeMs: merge.isEmpty ? nil : median(merge), encodedBytes: encodedBytes, ok: ok, runs: max(runs, 1))
     }
 

@@ -1,17 +1,22 @@
 /// Replays editing traces through replicas: the shared path of the trace tests and `codesync bench trace`.
 public enum TraceReplay {
-    /// Applies every patch of a sequential trace as local edits of one replica (agent "trace").
-    public static func replayLocal(_ trace: EditingTrace, agent: AgentID = "trace") -> Replica {
+    /// Applies every patch of a sequential trace as local edits of one replica (agent "trace"). With
+    /// `buildingUpdates`, each transaction's update is also built, as a peer sending it would (and dropped).
+    public static func replayLocal(_ trace: EditingTrace, agent: AgentID = "trace", buildingUpdates: Bool = false) -> Replica {
         let replica = Replica(agent: agent)
         if !trace.startContent.isEmpty { replica.insert(trace.startContent, at: 0) }
-        // Nothing is sent, so no update is built (a sender would take one per transaction with `updates(after:)`).
         var reader = EditingTrace.PatchReader()
+        var sentOps = 0
         for _ in 0..<trace.transactionCount {
+            let mark = replica.historyMark
             for _ in 0..<reader.nextTransaction(in: trace) {
                 let (patch, text) = reader.next(in: trace)
                 replica.edit(at: patch.position, deleting: patch.deleted, inserting: text)
             }
+            if buildingUpdates { sentOps &+= replica.updates(after: mark).ops.count }
         }
+        // Keeps the optimiser from dropping the updates as unused.
+        if sentOps < 0 { print(sentOps) }
         return replica
     }
 

@@ -45,7 +45,10 @@ public struct Update: Codable, Equatable, Sendable {
 
     var ops: [Op]
 
-    init(ops: [Op] = []) { self.ops = ops }
+    init(ops: [Op]) { self.ops = ops }
+
+    /// The empty update.
+    public init() { ops = [] }
 
     /// True when the update carries no operation.
     public var isEmpty: Bool { ops.isEmpty }
