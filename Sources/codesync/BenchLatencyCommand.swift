@@ -39,7 +39,10 @@ struct BenchLatency: AsyncParsableCommand {
         var children: [Child] = []
         defer { for child in children { child.terminate() } }
 
-        var hostArguments = ["host", file, "--headless", "--port", "0", "--name", "host"]
+        var hostArguments = ["host", file, "--headless", "--name", "host"]
+        // Through a relay the host must not listen as well: with --port it would also serve directly
+        // (bridging to the relay), print the direct join line first, and the peers would skip the relay.
+        if !viaRelay { hostArguments += ["--port", "0"] }
         if viaRelay {
             let relay = try Child(binary, ["relay", "--port", "0"], environment: environment)
             children.append(relay)
@@ -56,6 +59,9 @@ struct BenchLatency: AsyncParsableCommand {
         let words = joinLine.split(separator: " ").map(String.init)
         guard words.count >= 5 else { throw ValidationError("unexpected join line: \(joinLine)") }
         let address = words[2], secret = words[4]
+        if viaRelay && !address.contains("/") {
+            throw ValidationError("the host gave a direct join line, not a relay one: \(joinLine)")
+        }
 
         var typists: [Child] = []
         for index in 0..<peers {
