@@ -50,7 +50,9 @@ struct Join: AsyncParsableCommand {
         options.recordLatency = typeRate != nil
         let peer = try await CollaborationPeer.join(try SessionAddress(parsing: address), options: options)
         if !headless && typeRate == nil { return try await SessionEditor.join(peer, address: address, userName: options.name) }
-        try await HeadlessPeer(peer: peer, typing: typeRate.map { Typing(rate: $0, duration: typeDuration, seed: seed) }).run()
+        let headlessPeer = HeadlessPeer(peer: peer, typing: typeRate.map { Typing(rate: $0, duration: typeDuration, seed: seed) })
+        // On the peer's network thread: remote edits reach the loop, and its edits the socket, without a thread hop.
+        try await withTaskExecutorPreference(peer.taskExecutor) { try await headlessPeer.run() }
     }
 }
 
