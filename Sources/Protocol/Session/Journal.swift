@@ -123,7 +123,21 @@ public final class Journal {
 
     /// Appends one update; returns once the bytes are in the kernel (safe against process death).
     public func append(_ update: Update) throws {
-        try write(.update(update))
+        try append(updateJSON: FastCodec.encode(update))
+    }
+
+    /// Appends one update given as its JSON (already validated by decoding it), like `append(_:)`.
+    func append(updateJSON: some Collection<UInt8>) throws {
+        // The same record `Record.update` encodes to, written without a JSONEncoder per edit.
+        let prefix = Array(#"{"kind":"update","update":"#.utf8)
+        let length = prefix.count + updateJSON.count + 1
+        var data = Data(capacity: 4 + length)
+        withUnsafeBytes(of: UInt32(length).bigEndian) { data.append(contentsOf: $0) }
+        data.append(contentsOf: prefix)
+        data.append(contentsOf: updateJSON)
+        data.append(UInt8(ascii: "}"))
+        try handle.write(contentsOf: data)
+        dirty = true
         updatesSinceState += 1
     }
 
@@ -157,11 +171,6 @@ public final class Journal {
     public func close() {
         try? handle.synchronize()
         try? handle.close()
-    }
-
-    private func write(_ record: Record) throws {
-        try handle.write(contentsOf: Self.frame(record))
-        dirty = true
     }
 
     private static func frame(_ record: Record) throws -> Data {

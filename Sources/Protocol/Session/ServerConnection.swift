@@ -83,8 +83,9 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
         lastHeard = .now()
         let frame = unwrapInboundIn(data)
         let message: WireMessage
+        let updateRange: Range<Int>?
         do {
-            message = try MessageCodec.decode(frame)
+            (message, updateRange) = try MessageCodec.decodeKeepingUpdate(frame.readableBytesView)
         } catch {
             logger.warning("\(describe): bad message: \(error)")
             fail(.json, "\(error)")
@@ -99,13 +100,13 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
             handshakeTimer?.cancel()
             server.accept(hello, on: self, serverNonce: nonce)
         case .active:
-            handleActive(message, frame: frame)
+            handleActive(message, frame: frame, updateRange: updateRange)
         case .closing:
             break
         }
     }
 
-    private func handleActive(_ message: WireMessage, frame: ByteBuffer) {
+    private func handleActive(_ message: WireMessage, frame: ByteBuffer, updateRange: Range<Int>?) {
         guard let hub else { return }
         switch message {
         case .ops(let ops):
@@ -113,7 +114,8 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
                 fail(.protocol, "ops claim to come from \(ops.peer), but this connection is \(peer)")
                 return
             }
-            hub.receive(ops, payload: frame, from: self)
+            let updateJSON = updateRange.flatMap { frame.getSlice(at: frame.readerIndex + $0.lowerBound, length: $0.count) }
+            hub.receive(ops, payload: frame, updateJSON: updateJSON, from: self)
         case .presence(let presence): hub.receivePresence(presence, from: self)
         case .ping(let ping): send(.pong(ping))
         case .pong: break
