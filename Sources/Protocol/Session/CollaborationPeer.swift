@@ -626,6 +626,8 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
     private var pingSentAt: NIODeadline?
     private var failed = false
     private let state = Locked(false)
+    /// A flush is queued on the loop (loop-confined).
+    private var flushQueued = false
 
     init(peer: CollaborationPeer) { self.peer = peer }
 
@@ -731,9 +733,28 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
     }
 
     /// Writes a message; safe from any thread.
+    ///
+    /// The flush is queued behind the write on the loop, so messages sent in one go (an edit and
+    /// the cursor move after it) leave in one write(2) instead of one each, without waiting for more.
     func send(_ message: WireMessage) {
         guard let channel, let frame = try? MessageCodec.frame(message) else { return }
-        channel.writeAndFlush(frame, promise: nil)
+        let loop = channel.eventLoop
+        if loop.inEventLoop {
+            write(frame, on: channel)
+        } else {
+            loop.execute { self.write(frame, on: channel) }
+        }
+    }
+
+    /// On the loop: writes `frame` and makes sure a flush follows it.
+    private func write(_ frame: ByteBuffer, on channel: any Channel) {
+        channel.write(frame, promise: nil)
+        guard !flushQueued else { return }
+        flushQueued = true
+        channel.eventLoop.execute {
+            self.flushQueued = false
+            channel.flush()
+        }
     }
 
     /// Sends bye and closes; safe from any thread.
@@ -759,6 +780,7 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
         guard !failed else { return }
         failed = true
         pingTask?.cancel()
+        channel?.flush()  // an `error` frame just written goes out before the close
         channel?.close(promise: nil)
         peer?.linkFailed(self, error: error, fatal: fatal)
     }

@@ -23,6 +23,8 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
     private var backlog = 0
     private var unwritableSince: NIODeadline?
     private var ackedSeq = -1
+    /// Written to since the last flush; `ServerCore` flushes it once the current batch of reads is done.
+    private var awaitingFlush = false
 
     /// Set once the hello is accepted.
     private(set) var peer = ""
@@ -183,6 +185,10 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
     }
 
     /// Writes one encoded frame, cutting the peer off if it has stopped reading.
+    ///
+    /// The flush is deferred to the end of the event-loop tick: everything the hub sends this peer
+    /// while handling one batch of reads (an edit and a cursor move, several peers' edits that
+    /// arrived together, an ack) leaves in one write(2) and wakes the peer once.
     func send(frame: ByteBuffer) {
         guard state != .closing, let context else { return }
         if !context.channel.isWritable {
@@ -192,7 +198,19 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
                 return
             }
         }
-        context.writeAndFlush(wrapOutboundOut(frame), promise: nil)
+        context.write(wrapOutboundOut(frame), promise: nil)
+        if !awaitingFlush {
+            awaitingFlush = true
+            server.flushLater(self)
+        }
+    }
+
+    /// Flushes what `send(frame:)` wrote (called by `ServerCore` at the end of the tick).
+    func flushNow() {
+        guard awaitingFlush else { return }
+        awaitingFlush = false
+        guard state != .closing, let context else { return }
+        context.flush()
     }
 
     /// Acknowledges stored ops.
@@ -217,9 +235,10 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
         close(reason: text)
     }
 
-    /// Closes without an error frame.
+    /// Closes without an error frame (after sending what was written, e.g. a `bye`).
     func close(reason: String) {
         guard state != .closing, let context else { return }
+        flushNow()
         state = .closing
         stopTimers()
         hub?.leave(self, reason: reason)
