@@ -23,6 +23,9 @@ struct BenchLatency: AsyncParsableCommand {
     @Option(help: "Seed of the random edits.")
     var seed: UInt64 = 1
 
+    @Flag(help: "Peers also share their cursor after each edit, as the editor does on every keystroke.")
+    var presence = false
+
     func validate() throws {
         guard (1...64).contains(peers) else { throw ValidationError("--peers must be 1...64") }
         guard rate > 0 && rate <= 1000 else { throw ValidationError("--rate must be in (0, 1000]") }
@@ -68,7 +71,7 @@ struct BenchLatency: AsyncParsableCommand {
             let peer = try Child(binary, [
                 "join", address, "--secret", secret, "--headless", "--name", "peer\(index)",
                 "--type-rate", String(rate), "--type-duration", String(duration), "--seed", String(seed &+ UInt64(index)),
-            ], environment: environment)
+            ] + (presence ? ["--type-presence"] : []), environment: environment)
             children.append(peer)
             typists.append(peer)
         }
@@ -119,7 +122,7 @@ struct BenchLatency: AsyncParsableCommand {
             return latencies[min(latencies.count - 1, Int((p * Double(latencies.count - 1)).rounded()))]
         }
         let report = LatencyReport(
-            peers: peers, rate: rate, duration: duration, viaRelay: viaRelay,
+            peers: peers, rate: rate, duration: duration, viaRelay: viaRelay, presence: presence,
             editsSent: sent, editsApplied: latencies.count, expectedApplied: sent * (peers - 1),
             p50Ms: round3(percentile(0.5)), p99Ms: round3(percentile(0.99)), maxMs: round3(latencies.last ?? 0),
             meanMs: round3(latencies.isEmpty ? 0 : latencies.reduce(0, +) / Double(latencies.count)),
@@ -142,6 +145,7 @@ private struct LatencyReport: Encodable {
     var rate: Double
     var duration: Double
     var viaRelay: Bool
+    var presence: Bool
     var editsSent: Int
     var editsApplied: Int
     var expectedApplied: Int
