@@ -47,6 +47,7 @@ import Testing
     @Test func theReplayKeepsOnlyTheLast256KiB() async throws {
         let server = try await startHost()
         let host = try await joinAsHost(server)
+        let early = RunWatcher(try await join(server, name: "early"))
         host.reportRun(.runStarted(RunStartedMessage(run: "big", by: "host-1", language: "python")))
         // 80 chunks of 5 000 bytes (400 000 in all) of two-byte characters, so a cut can fall inside one.
         var all = ""
@@ -55,8 +56,10 @@ import Testing
             all += chunk
             host.reportRun(.runOutput(RunOutputMessage(run: "big", stream: "stdout", text: chunk)))
         }
-        // The marker tells us the hub has routed everything before it.
+        // Once a peer that was there all along has the marker, the hub has routed everything before it
+        // (the late joiner must join after that, or part of the output reaches it live, beside the replay).
         host.reportRun(.runOutput(RunOutputMessage(run: "big", stream: "stderr", text: "end")))
+        #expect(await drain(early) { $0.output("big", "stderr") == "end" })
         let late = RunWatcher(try await join(server, name: "late"))
         #expect(await late.wait(60) { $0.output("big", "stderr") == "end" }, "\(late.events.count) events")
         let replayed = late.output("big", "stdout")
@@ -65,6 +68,7 @@ import Testing
         #expect(all.hasSuffix(replayed), "the replay is not the tail of the output")
         #expect(replayed.hasSuffix("|00000079|"))
         await host.close()
+        await early.peer.close()
         await late.peer.close()
         await server.shutdown()
     }
