@@ -255,9 +255,19 @@ struct JSONParser {
             guard index < bytes.count, Self.isDigit(bytes[index]) else { return nil }
             while index < bytes.count, Self.isDigit(bytes[index]) { index += 1 }
         }
+        if integral {
+            let negative = bytes[start] == UInt8(ascii: "-")
+            var value = 0
+            for position in (negative ? start + 1 : start)..<index {
+                let (times10, overflow) = value.multipliedReportingOverflow(by: 10)
+                let (sum, overflow2) = times10.addingReportingOverflow(Int(bytes[position] - 0x30))
+                if overflow || overflow2 { return nil }
+                value = sum
+            }
+            return .int(negative ? -value : value)
+        }
         let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
-        if integral, let value = Int(text) { return .int(value) }
-        guard !integral, let value = Double(text), value.isFinite else { return nil }
+        guard let value = Double(text), value.isFinite else { return nil }
         return .double(value)
     }
 
@@ -266,16 +276,19 @@ struct JSONParser {
         guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { return nil }
         index += 1
         let start = index
-        // Fast case: no escapes.
+        // Fast case: no escapes (and, most often, ASCII only, which needs no UTF-8 validation).
+        var ascii = true
         while index < bytes.count {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
-                let text = String(validating: UnsafeRawBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+                let raw = UnsafeRawBufferPointer(rebasing: bytes[start..<index])
+                let text = ascii ? String(decoding: raw, as: UTF8.self) : String(validating: raw, as: UTF8.self)
                 index += 1
                 return text
             }
             if byte == UInt8(ascii: "\\") { break }
             if byte < 0x20 { return nil }
+            if byte >= 0x80 { ascii = false }
             index += 1
         }
         var scalars: [UInt8] = Array(UnsafeRawBufferPointer(rebasing: bytes[start..<index]))
