@@ -57,7 +57,7 @@ import Testing
         let updates = randomUpdates(&random, count: count)
         let anchorSource = Replica(agent: "anchor-1")
         _ = anchorSource.insert("some text", at: 0)
-        let sentAts: [Double?] = [nil, 1_764_236_000_000.5, 1_764_236_000_000, 1_764_236_123_456.789, 0, 0.25, 123.456, 1e-3]
+        let sentAts: [Double?] = [nil, 1_764_236_000_000.5, 1_764_236_000_000, 1_764_236_123_456.789, 0, -0.0, 0.25, 123.456, 1e-3, 1e16, .leastNonzeroMagnitude]
         var messages: [WireMessage] = []
         for (index, update) in updates.enumerated() {
             let peer = randomText(&random, maxLength: 8)
@@ -81,7 +81,15 @@ import Testing
     @Test(arguments: [1, 2, 3] as [UInt64])
     func fastEncodingIsByteForByteTheCodableEncoding(seed: UInt64) throws {
         for message in Self.randomMessages(seed: seed, count: 300) {
-            let fast = try #require(FastCodec.encode(message), "no fast encoding for \(message.type)")
+            // A sentAt that JSONEncoder writes in exponent form (or as -0) is left to it.
+            guard let fast = FastCodec.encode(message) else {
+                guard case .ops(let ops) = message, let sentAt = ops.sentAt, sentAt == 0 || abs(sentAt) >= 1e15 || abs(sentAt) < 1e-4 else {
+                    Issue.record("no fast encoding for \(message)")
+                    continue
+                }
+                #expect(try MessageCodec.encode(message) == (try Self.codableBytes(message)))
+                continue
+            }
             #expect(fast == (try Self.codableBytes(message)), "\(String(decoding: fast, as: UTF8.self))")
         }
     }
@@ -90,14 +98,19 @@ import Testing
     func fastDecodingReadsWhatCodableReads(seed: UInt64) throws {
         for message in Self.randomMessages(seed: seed, count: 300) {
             let bytes = try Self.codableBytes(message)
-            let fast = try #require(Self.fastDecode(bytes), "fast path gave up on \(String(decoding: bytes, as: UTF8.self))")
-            #expect(fast == message)
             #expect(Self.codableDecode(bytes) == message)
+            guard let fast = Self.fastDecode(bytes) else {
+                // Only a number in exponent form (a sentAt like 1e+16) is left to the Codable path.
+                let text = String(decoding: bytes, as: UTF8.self)
+                #expect(text.range(of: #""sentAt":-?[0-9.]+e"#, options: .regularExpression) != nil, "fast path gave up on \(text)")
+                continue
+            }
+            #expect(fast == message)
         }
     }
 
     /// Damaged frames: the fast path either reads what the Codable path reads, or leaves it to it.
-    @Test(arguments: [7, 8] as [UInt64])
+    @Test(arguments: [7, 8, 9, 10, 11, 12] as [UInt64])
     func damagedFramesAreReadAlikeOrLeftToCodable(seed: UInt64) throws {
         var random = SeededGenerator(seed: seed)
         let samples = try Self.randomMessages(seed: seed, count: 120).map(Self.codableBytes)
@@ -131,6 +144,7 @@ import Testing
         #"{"type":"ops","peer":"a-1","seq":1,"update":{"a":["a-1"],"o":[[1,0,0,0,3]]}}"#,  // cut delete span
         #"{"type":"ops","peer":"a-1","seq":1,"update":{"a":["a-1"],"o":[[0,1,0,-1,0,-1,0,"x"]]}}"#,  // agent out of range
         #"{"type":"ops","peer":"a-1","seq":1,"update":{"a":["a-1"],"o":[[1,0,0,0,-9223372036854775807,-5]]}}"#,
+        #"{"type":"ops","peer":"a-1","seq":1,"sentAt":5e-3241,"update":{"a":["a-1"],"o":[[0,0,0,-1,0,-1,0,"x"]]}}"#,
         #"{"type":"ack","seq":01}"#, #"{"type":"ack","seq":"1"}"#, #"{"type":"ping"}"#, #"{"type":"welcome"}"#,
         "{\"type\":\"ack\",\"seq\":1}\u{0}", "[1]", "",
     ])
@@ -139,12 +153,12 @@ import Testing
     }
 
     @Test func spacingKeyOrderEscapesAndUnknownFieldsAreRead() throws {
-        let payload = #" { "update" : {"o":[[0,0,4,-1,0,-1,0,"h\u00e9\ud83c\udf0d\n"]], "z": 1, "a":["al\/ice"]}, "seq": 9, "t\u0079pe" : "ops", "peer":"al/ice", "sentAt": 17e2, "new": [true, null, {}] } "#
+        let payload = #" { "update" : {"o":[[0,0,4,-1,0,-1,0,"h\u00e9\ud83c\udf0d\n"]], "z": 1, "a":["al\/ice"]}, "seq": 9, "t\u0079pe" : "ops", "peer":"al/ice", "sentAt": 1700.25, "new": [true, null, {}] } "#
         let bytes = Array(payload.utf8)
         let fast = try #require(Self.fastDecode(bytes))
         #expect(fast == Self.codableDecode(bytes))
         guard case .ops(let ops) = fast else { Issue.record("not ops"); return }
-        #expect(ops.sentAt == 1700)
+        #expect(ops.sentAt == 1700.25)
         #expect(ops.update.operationCount == 4)  // h, é, 🌍, newline
     }
 

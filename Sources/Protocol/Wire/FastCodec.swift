@@ -266,8 +266,12 @@ struct JSONParser {
             }
             return .int(negative ? -value : value)
         }
+        // Exponents and values that round to zero or to a subnormal are left to JSONDecoder, which
+        // refuses some of them (e.g. 5e-3241) where Double(_:) would quietly give 0.
         let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
-        guard let value = Double(text), value.isFinite else { return nil }
+        guard !text.contains(where: { $0 == "e" || $0 == "E" }), let value = Double(text), value.isFinite,
+            value == 0 ? !text.contains(where: { ("1"..."9").contains($0) }) : abs(value) >= Double.leastNormalMagnitude
+        else { return nil }
         return .double(value)
     }
 
@@ -392,7 +396,7 @@ struct JSONWriter {
 
     /// How `JSONEncoder` writes a finite double; nil for values this writer leaves to it.
     static func number(_ value: Double) -> String? {
-        guard value.isFinite else { return nil }
+        guard value.isFinite, !(value == 0 && value.sign == .minus) else { return nil }
         if value == value.rounded(.towardZero), abs(value) < 1e15 { return String(Int64(value)) }
         let text = value.description
         // Exponent forms ("1e+16", "5e-324") are left to JSONEncoder, which writes them its own way.
