@@ -154,12 +154,38 @@ public final class Journal {
         updatesSinceState = 0
     }
 
-    /// Flushes written records to the disk.
+    /// Flushes written records to the disk (waits for the disk).
     public func sync() {
         guard dirty else { return }
         try? handle.synchronize()
         dirty = false
     }
+
+    /// Starts flushing written records to the disk on a background thread and returns at once.
+    ///
+    /// An fsync takes milliseconds, and far longer on a busy disk; the host's event loop calls this
+    /// every second and must not stall every session's edits meanwhile. The fsync runs on a
+    /// duplicate of the descriptor, so a compaction that replaces the file meanwhile is harmless.
+    /// While one is still running, the next call leaves the records dirty for the call after.
+    func syncInBackground() {
+        guard dirty, !backgroundSync.withValue({ $0 }) else { return }
+        let descriptor = dup(handle.fileDescriptor)
+        guard descriptor >= 0 else {
+            sync()
+            return
+        }
+        dirty = false
+        backgroundSync.withValue { $0 = true }
+        let running = backgroundSync
+        let duplicate = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
+        Self.syncQueue.async {
+            try? duplicate.synchronize()
+            running.withValue { $0 = false }
+        }
+    }
+
+    private static let syncQueue = DispatchQueue(label: "codesync.journal.fsync")
+    private let backgroundSync = Locked(false)
 
     /// Closes the journal and deletes it (after a clean save, nothing is left to recover).
     public func discard() {

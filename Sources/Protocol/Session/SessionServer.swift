@@ -106,9 +106,9 @@ final class ServerCore: @unchecked Sendable {
         hub.join(connection, hello: hello, serverNonce: serverNonce, viewOnly: viewOnly)
     }
 
-    /// Runs every second: flushes journals, forgets relay sessions nobody has used for a while.
+    /// Runs every second: starts flushing journals to disk, forgets relay sessions nobody has used for a while.
     func housekeeping() {
-        for hub in hubs { hub.journal?.sync() }
+        for hub in hubs { hub.journal?.syncInBackground() }
         guard case .relay = mode else { return }
         let now = NIODeadline.now()
         for (id, hub) in sessions {
