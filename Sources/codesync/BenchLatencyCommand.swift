@@ -23,6 +23,9 @@ struct BenchLatency: AsyncParsableCommand {
     @Option(help: "Seed of the random edits.")
     var seed: UInt64 = 1
 
+    @Flag(help: "Peers also share their cursor after each edit, as the editor does on every keystroke.")
+    var presence = false
+
     func validate() throws {
         guard (1...64).contains(peers) else { throw ValidationError("--peers must be 1...64") }
         guard rate > 0 && rate <= 1000 else { throw ValidationError("--rate must be in (0, 1000]") }
@@ -39,7 +42,10 @@ struct BenchLatency: AsyncParsableCommand {
         var children: [Child] = []
         defer { for child in children { child.terminate() } }
 
-        var hostArguments = ["host", file, "--headless", "--port", "0", "--name", "host"]
+        var hostArguments = ["host", file, "--headless", "--name", "host"]
+        // Through a relay the host must not listen as well: with --port it would also serve directly
+        // (bridging to the relay), print the direct join line first, and the peers would skip the relay.
+        if !viaRelay { hostArguments += ["--port", "0"] }
         if viaRelay {
             let relay = try Child(binary, ["relay", "--port", "0"], environment: environment)
             children.append(relay)
@@ -56,13 +62,16 @@ struct BenchLatency: AsyncParsableCommand {
         let words = joinLine.split(separator: " ").map(String.init)
         guard words.count >= 5 else { throw ValidationError("unexpected join line: \(joinLine)") }
         let address = words[2], secret = words[4]
+        if viaRelay && !address.contains("/") {
+            throw ValidationError("the host gave a direct join line, not a relay one: \(joinLine)")
+        }
 
         var typists: [Child] = []
         for index in 0..<peers {
             let peer = try Child(binary, [
                 "join", address, "--secret", secret, "--headless", "--name", "peer\(index)",
                 "--type-rate", String(rate), "--type-duration", String(duration), "--seed", String(seed &+ UInt64(index)),
-            ], environment: environment)
+            ] + (presence ? ["--type-presence"] : []), environment: environment)
             children.append(peer)
             typists.append(peer)
         }
@@ -113,7 +122,7 @@ struct BenchLatency: AsyncParsableCommand {
             return latencies[min(latencies.count - 1, Int((p * Double(latencies.count - 1)).rounded()))]
         }
         let report = LatencyReport(
-            peers: peers, rate: rate, duration: duration, viaRelay: viaRelay,
+            peers: peers, rate: rate, duration: duration, viaRelay: viaRelay, presence: presence,
             editsSent: sent, editsApplied: latencies.count, expectedApplied: sent * (peers - 1),
             p50Ms: round3(percentile(0.5)), p99Ms: round3(percentile(0.99)), maxMs: round3(latencies.last ?? 0),
             meanMs: round3(latencies.isEmpty ? 0 : latencies.reduce(0, +) / Double(latencies.count)),
@@ -136,6 +145,7 @@ private struct LatencyReport: Encodable {
     var rate: Double
     var duration: Double
     var viaRelay: Bool
+    var presence: Bool
     var editsSent: Int
     var editsApplied: Int
     var expectedApplied: Int

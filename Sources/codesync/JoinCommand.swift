@@ -35,6 +35,9 @@ struct Join: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Benchmark: seed of the random edits.", visibility: .hidden))
     var seed: UInt64 = 1
 
+    @Flag(help: ArgumentHelp("Benchmark: move the cursor after each edit, as the editor does.", visibility: .hidden))
+    var typePresence = false
+
     func validate() throws {
         if (try? SessionAddress(parsing: address)) == nil {
             throw ValidationError("'\(address)' is not an address: use HOST:PORT or RELAY-HOST:PORT/SESSION")
@@ -50,7 +53,9 @@ struct Join: AsyncParsableCommand {
         options.recordLatency = typeRate != nil
         let peer = try await CollaborationPeer.join(try SessionAddress(parsing: address), options: options)
         if !headless && typeRate == nil { return try await SessionEditor.join(peer, address: address, userName: options.name) }
-        try await HeadlessPeer(peer: peer, typing: typeRate.map { Typing(rate: $0, duration: typeDuration, seed: seed) }).run()
+        let headlessPeer = HeadlessPeer(peer: peer, typing: typeRate.map { Typing(rate: $0, duration: typeDuration, seed: seed, presence: typePresence) })
+        // On the peer's network thread: remote edits reach the loop, and its edits the socket, without a thread hop.
+        try await withTaskExecutorPreference(peer.taskExecutor) { try await headlessPeer.run() }
     }
 }
 
@@ -59,6 +64,8 @@ struct Typing {
     var rate: Double
     var duration: Double
     var seed: UInt64
+    /// Also share the cursor after each edit (what the editor does on every keystroke).
+    var presence = false
 }
 
 /// Reads stdin lines on a thread of its own and hands them to the async loop.
@@ -143,13 +150,18 @@ struct HeadlessPeer {
 
     private func typeOne(_ generator: inout SplitMix) {
         let length = peer.scalarCount
+        let cursor: Int
         if length > 0 && generator.next() % 10 == 0 {
-            peer.delete(at: Int(generator.next() % UInt64(length)), count: 1)
+            cursor = Int(generator.next() % UInt64(length))
+            peer.delete(at: cursor, count: 1)
         } else {
             let letters = Array("abcdefghijklmnopqrstuvwxyz ")
             let letter = letters[Int(generator.next() % UInt64(letters.count))]
-            peer.insert(String(letter), at: Int(generator.next() % UInt64(length + 1)))
+            let offset = Int(generator.next() % UInt64(length + 1))
+            peer.insert(String(letter), at: offset)
+            cursor = offset + 1
         }
+        if typing?.presence == true { peer.setPresence(cursor: cursor, selection: nil) }
     }
 
     private func waitSynced(timeout: Double) async -> Bool {

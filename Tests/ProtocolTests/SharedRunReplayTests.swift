@@ -56,8 +56,8 @@ import Testing
             all += chunk
             host.reportRun(.runOutput(RunOutputMessage(run: "big", stream: "stdout", text: chunk)))
         }
-        // Once the early peer has the marker, the hub has routed everything before it (the host's
-        // frames are written asynchronously: a newcomer could otherwise arrive mid-stream).
+        // Once a peer that was there all along has the marker, the hub has routed everything before it
+        // (the late joiner must join after that, or part of the output reaches it live, beside the replay).
         host.reportRun(.runOutput(RunOutputMessage(run: "big", stream: "stderr", text: "end")))
         #expect(await drain(early) { $0.output("big", "stderr") == "end" })
         let late = RunWatcher(try await join(server, name: "late"))
@@ -68,8 +68,8 @@ import Testing
         #expect(all.hasSuffix(replayed), "the replay is not the tail of the output")
         #expect(replayed.hasSuffix("|00000079|"))
         await host.close()
-        await late.peer.close()
         await early.peer.close()
+        await late.peer.close()
         await server.shutdown()
     }
 }

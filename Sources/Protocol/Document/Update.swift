@@ -6,46 +6,57 @@
 /// with one target triple per span (a negative count walks the target backwards, as backspace does).
 public struct Update: Codable, Equatable, Sendable {
     /// A character identity: the creator and the creator's operation number.
-    struct OpRef: Equatable, Sendable {
-        var agent: AgentID
-        var seq: Int
+    @_spi(Wire) public struct OpRef: Equatable, Sendable {
+        public var agent: AgentID
+        public var seq: Int
+        public init(agent: AgentID, seq: Int) { self.agent = agent; self.seq = seq }
     }
 
     /// Characters typed as one run: character k has id (agent, seq + k); the first sits after `left`,
     /// all sit before `right` (as seen by their author).
-    struct InsertOp: Equatable, Sendable {
-        var agent: AgentID
-        var seq: Int
-        var left: OpRef?
-        var right: OpRef?
-        var text: String
+    @_spi(Wire) public struct InsertOp: Equatable, Sendable {
+        public var agent: AgentID
+        public var seq: Int
+        public var left: OpRef?
+        public var right: OpRef?
+        public var text: String
+        public init(agent: AgentID, seq: Int, left: OpRef?, right: OpRef?, text: String) {
+            self.agent = agent; self.seq = seq; self.left = left; self.right = right; self.text = text
+        }
     }
 
     /// `count` consecutive characters of one creator, from `seq` forwards or (backward) from `seq` down.
-    struct DeleteSpan: Equatable, Sendable {
-        var agent: AgentID
-        var seq: Int
-        var count: Int
-        var backward: Bool
+    @_spi(Wire) public struct DeleteSpan: Equatable, Sendable {
+        public var agent: AgentID
+        public var seq: Int
+        public var count: Int
+        public var backward: Bool
+        public init(agent: AgentID, seq: Int, count: Int, backward: Bool) {
+            self.agent = agent; self.seq = seq; self.count = count; self.backward = backward
+        }
     }
 
     /// Deletions numbered seq, seq + 1, ... by `agent`, one per target character in span order.
-    struct DeleteOp: Equatable, Sendable {
-        var agent: AgentID
-        var seq: Int
-        var spans: [DeleteSpan]
+    @_spi(Wire) public struct DeleteOp: Equatable, Sendable {
+        public var agent: AgentID
+        public var seq: Int
+        public var spans: [DeleteSpan]
+        public init(agent: AgentID, seq: Int, spans: [DeleteSpan]) { self.agent = agent; self.seq = seq; self.spans = spans }
 
         var count: Int { spans.reduce(0) { $0 + $1.count } }
     }
 
-    enum Op: Equatable, Sendable {
+    /// One run: inserted or deleted characters.
+    @_spi(Wire) public enum Op: Equatable, Sendable {
         case insert(InsertOp)
         case delete(DeleteOp)
     }
 
-    var ops: [Op]
+    /// The runs, in order (wire codecs read and build them; everyone else passes updates whole).
+    @_spi(Wire) public var ops: [Op]
 
-    init(ops: [Op]) { self.ops = ops }
+    /// An update of `ops`.
+    @_spi(Wire) public init(ops: [Op]) { self.ops = ops }
 
     /// The empty update.
     public init() { ops = [] }

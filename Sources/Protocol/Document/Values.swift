@@ -69,13 +69,14 @@ public enum AnchorBias: Sendable {
 /// A position that sticks to a character across local and remote edits (cursors, selections).
 public struct Anchor: Codable, Hashable, Sendable {
     /// The character's creator; nil means the document start (left bias) or end (right bias).
-    var agent: AgentID?
+    @_spi(Wire) public var agent: AgentID?
     /// The character's operation number within its creator's operations.
-    var seq: Int
+    @_spi(Wire) public var seq: Int
     /// True for left bias: the anchor sits just after the character.
-    var after: Bool
+    @_spi(Wire) public var after: Bool
 
-    init(agent: AgentID?, seq: Int, after: Bool) {
+    /// An anchor on a character id (wire codecs only; others get anchors from a replica).
+    @_spi(Wire) public init(agent: AgentID?, seq: Int, after: Bool) {
         self.agent = agent
         self.seq = seq
         self.after = after

@@ -75,7 +75,14 @@ public final class CollaborationPeer: @unchecked Sendable {
     private var activity: (@Sendable () -> Void)?
     private var inbox: [Inbound] = []
     private var carried: [PeerEvent] = []
-    private var waiters: [UUID: CheckedContinuation<Void, Never>] = [:]
+    private var waiters: [Int: Waiter] = [:]
+    private var nextWaiter = 0
+    /// One timer for every waiter's timeout, set for the earliest deadline (not one task per wait).
+    private var timer: Scheduled<Void>?
+    private var timerDeadline: NIODeadline?
+    /// The list last reported by `peersChanged`, to report cursor moves only when they happened.
+    private var reportedPeers: [PeerPresence]?
+    private let executor: LoopTaskExecutor
     private var link: ClientConnection?
     private var measuredLatencyMs: Int?
     private var everConnected = false
@@ -113,6 +120,12 @@ public final class CollaborationPeer: @unchecked Sendable {
         self.key = Auth.sessionKey(secret: options.secret)
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         self.wantedGuests = options.guests
+        self.executor = LoopTaskExecutor(loop: group.next())
+    }
+
+    private struct Waiter {
+        var deadline: NIODeadline
+        var continuation: CheckedContinuation<Void, Never>
     }
 
     /// Joins the session at `address`; returns once welcomed, or throws a `SessionError` that says why not.
@@ -226,9 +239,13 @@ public final class CollaborationPeer: @unchecked Sendable {
 
     /// Waits (without blocking a thread) until something arrives or `timeout` passes, then polls.
     public func nextEvents(timeout: Duration) async -> [PeerEvent] {
-        let token = UUID()
-        let ready = withLock { !inbox.isEmpty || !carried.isEmpty || closed }
+        let (token, ready) = withLock {
+            nextWaiter += 1
+            return (nextWaiter, !inbox.isEmpty || !carried.isEmpty || closed)
+        }
         if !ready {
+            let nanoseconds = timeout.components.seconds * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000
+            let deadline = NIODeadline.now() + .nanoseconds(max(0, nanoseconds))
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 condition.lock()
                 if !inbox.isEmpty || closed {
@@ -236,15 +253,19 @@ public final class CollaborationPeer: @unchecked Sendable {
                     continuation.resume()
                     return
                 }
-                waiters[token] = continuation
+                waiters[token] = Waiter(deadline: deadline, continuation: continuation)
+                // An owner waiting again and again for the same moment (the next keystroke) reuses the timer.
+                if timerDeadline.map({ deadline < $0 }) ?? true { armTimer(deadline) }
                 condition.unlock()
-                group.next().scheduleTask(in: .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)) { [weak self] in
-                    self?.wake(token)
-                }
             }
         }
         return poll()
     }
+
+    /// An executor that runs Swift tasks on this peer's network thread. An owner loop run with
+    /// `withTaskExecutorPreference(peer.taskExecutor)` receives remote edits and writes its own
+    /// without a thread hand-off; after `close()` its jobs run on the global executor.
+    public var taskExecutor: any TaskExecutor { executor }
 
     /// True when connected and every local edit has been acknowledged (stored) by the server.
     public var isSynced: Bool { withLock { link?.isWelcomed == true && !unsent && !resyncing && acked >= seq } }
@@ -310,6 +331,9 @@ public final class CollaborationPeer: @unchecked Sendable {
             let current = link
             link = nil
             journal?.close()
+            timer?.cancel()
+            timer = nil
+            timerDeadline = nil
             return current
         }
         current?.goodbye()
@@ -438,8 +462,13 @@ public final class CollaborationPeer: @unchecked Sendable {
             case .error(let text): events.append(.error(text))
             }
         }
+        // Text changes move the others' cursors: report the list again when an offset really moved.
         if peersDirty || (textDirty && !peers.isEmpty) {
-            events.append(.peersChanged(resolvedPeers()))
+            let list = resolvedPeers()
+            if peersDirty || list != reportedPeers {
+                reportedPeers = list
+                events.append(.peersChanged(list))
+            }
         }
         return events
     }
@@ -459,24 +488,41 @@ public final class CollaborationPeer: @unchecked Sendable {
         inbox.append(item)
         let resumed = waiters.values
         waiters = [:]
-        for waiter in resumed { waiter.resume() }
+        for waiter in resumed { waiter.continuation.resume() }
         activity?()
     }
 
-    private func wake(_ token: UUID) {
-        let waiter = withLock { waiters.removeValue(forKey: token) }
-        waiter?.resume()
+    /// Sets the one timeout timer to `deadline` (lock held).
+    private func armTimer(_ deadline: NIODeadline) {
+        timer?.cancel()
+        timerDeadline = deadline
+        timer = group.next().scheduleTask(deadline: deadline) { [weak self] in self?.timerFired() }
+    }
+
+    /// Wakes the waiters whose timeout has passed and re-arms the timer for the next one.
+    private func timerFired() {
+        let now = NIODeadline.now()
+        let due: [Waiter] = withLock {
+            timer = nil
+            timerDeadline = nil
+            let due = waiters.filter { $0.value.deadline <= now }
+            for token in due.keys { waiters[token] = nil }
+            if let next = waiters.values.map(\.deadline).min() { armTimer(next) }
+            return Array(due.values)
+        }
+        for waiter in due { waiter.continuation.resume() }
     }
 
     private func wakeAll() {
-        let resumed: [CheckedContinuation<Void, Never>] = withLock {
+        let resumed: [Waiter] = withLock {
             defer { waiters = [:] }
             return Array(waiters.values)
         }
-        for waiter in resumed { waiter.resume() }
+        for waiter in resumed { waiter.continuation.resume() }
     }
 
     private func shutdownGroup() async {
+        executor.retire()
         try? await group.shutdownGracefully()
     }
 
@@ -675,6 +721,8 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
     private var pingSentAt: NIODeadline?
     private var failed = false
     private let state = Locked(false)
+    /// A flush is queued on the loop (loop-confined).
+    private var flushQueued = false
 
     init(peer: CollaborationPeer) { self.peer = peer }
 
@@ -780,9 +828,28 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
     }
 
     /// Writes a message; safe from any thread.
+    ///
+    /// The flush is queued behind the write on the loop, so messages sent in one go (an edit and
+    /// the cursor move after it) leave in one write(2) instead of one each, without waiting for more.
     func send(_ message: WireMessage) {
         guard let channel, let frame = try? MessageCodec.frame(message) else { return }
-        channel.writeAndFlush(frame, promise: nil)
+        let loop = channel.eventLoop
+        if loop.inEventLoop {
+            write(frame, on: channel)
+        } else {
+            loop.execute { self.write(frame, on: channel) }
+        }
+    }
+
+    /// On the loop: writes `frame` and makes sure a flush follows it.
+    private func write(_ frame: ByteBuffer, on channel: any Channel) {
+        channel.write(frame, promise: nil)
+        guard !flushQueued else { return }
+        flushQueued = true
+        channel.eventLoop.execute {
+            self.flushQueued = false
+            channel.flush()
+        }
     }
 
     /// Sends bye and closes; safe from any thread.
@@ -814,6 +881,7 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
         guard !failed else { return }
         failed = true
         pingTask?.cancel()
+        channel?.flush()  // an `error` frame just written goes out before the close
         channel?.close(promise: nil)
         peer?.linkFailed(self, error: error, fatal: fatal)
     }

@@ -98,8 +98,9 @@ final class Hub {
         return members.count % 8
     }
 
-    /// Ops from a member: apply, forward, journal, acknowledge.
-    func receive(_ ops: Ops, payload: ByteBuffer, from connection: ServerConnection) {
+    /// Ops from a member: apply, forward, journal, acknowledge. `updateJSON`, when given, is the
+    /// update's JSON as it arrived (journaled as is, saving an encoding per edit).
+    func receive(_ ops: Ops, payload: ByteBuffer, updateJSON: ByteBuffer? = nil, from connection: ServerConnection) {
         guard connection.access.canEdit, !connection.opsRefused else {
             // Refused before it touches the replica: it is never applied, forwarded, journaled or acknowledged.
             let message = connection.access.canEdit
@@ -119,7 +120,11 @@ final class Hub {
         forward(frame: FrameEncoder.frame(payload.readableBytesView), except: connection.peer)
         if let journal {
             do {
-                try journal.append(ops.update)
+                if let updateJSON {
+                    try journal.append(updateJSON: updateJSON.readableBytesView)
+                } else {
+                    try journal.append(ops.update)
+                }
                 try journal.compactIfNeeded(replica)
             } catch {
                 // Not acknowledging is the honest answer: the peer keeps the edit and resends it.

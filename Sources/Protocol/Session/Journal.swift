@@ -126,7 +126,21 @@ public final class Journal {
 
     /// Appends one update; returns once the bytes are in the kernel (safe against process death).
     public func append(_ update: Update) throws {
-        try write(.update(update))
+        try append(updateJSON: FastCodec.encode(update))
+    }
+
+    /// Appends one update given as its JSON (already validated by decoding it), like `append(_:)`.
+    func append(updateJSON: some Collection<UInt8>) throws {
+        // The same record `Record.update` encodes to, written without a JSONEncoder per edit.
+        let prefix = Array(#"{"kind":"update","update":"#.utf8)
+        let length = prefix.count + updateJSON.count + 1
+        var data = Data(capacity: 4 + length)
+        withUnsafeBytes(of: UInt32(length).bigEndian) { data.append(contentsOf: $0) }
+        data.append(contentsOf: prefix)
+        data.append(contentsOf: updateJSON)
+        data.append(UInt8(ascii: "}"))
+        try handle.write(contentsOf: data)
+        dirty = true
         updatesSinceState += 1
     }
 
@@ -143,12 +157,38 @@ public final class Journal {
         updatesSinceState = 0
     }
 
-    /// Flushes written records to the disk.
+    /// Flushes written records to the disk (waits for the disk).
     public func sync() {
         guard dirty else { return }
         try? handle.synchronize()
         dirty = false
     }
+
+    /// Starts flushing written records to the disk on a background thread and returns at once.
+    ///
+    /// An fsync takes milliseconds, and far longer on a busy disk; the host's event loop calls this
+    /// every second and must not stall every session's edits meanwhile. The fsync runs on a
+    /// duplicate of the descriptor, so a compaction that replaces the file meanwhile is harmless.
+    /// While one is still running, the next call leaves the records dirty for the call after.
+    func syncInBackground() {
+        guard dirty, !backgroundSync.withValue({ $0 }) else { return }
+        let descriptor = dup(handle.fileDescriptor)
+        guard descriptor >= 0 else {
+            sync()
+            return
+        }
+        dirty = false
+        backgroundSync.withValue { $0 = true }
+        let running = backgroundSync
+        let duplicate = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
+        Self.syncQueue.async {
+            try? duplicate.synchronize()
+            running.withValue { $0 = false }
+        }
+    }
+
+    private static let syncQueue = DispatchQueue(label: "codesync.journal.fsync")
+    private let backgroundSync = Locked(false)
 
     /// Closes the journal and deletes it (after a clean save, nothing is left to recover).
     public func discard() {
@@ -160,11 +200,6 @@ public final class Journal {
     public func close() {
         try? handle.synchronize()
         try? handle.close()
-    }
-
-    private func write(_ record: Record) throws {
-        try handle.write(contentsOf: Self.frame(record))
-        dirty = true
     }
 
     private static func frame(_ record: Record) throws -> Data {

@@ -23,6 +23,8 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
     private var backlog = 0
     private var unwritableSince: NIODeadline?
     private var ackedSeq = -1
+    /// Written to since the last flush; `ServerCore` flushes it once the current batch of reads is done.
+    private var awaitingFlush = false
 
     /// Set once the hello is accepted.
     private(set) var peer = ""
@@ -88,8 +90,9 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
         lastHeard = .now()
         let frame = unwrapInboundIn(data)
         let message: WireMessage
+        let updateRange: Range<Int>?
         do {
-            message = try MessageCodec.decode(frame)
+            (message, updateRange) = try MessageCodec.decodeKeepingUpdate(frame.readableBytesView)
         } catch {
             logger.warning("\(describe): bad message: \(error)")
             fail(.json, "\(error)")
@@ -104,13 +107,13 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
             handshakeTimer?.cancel()
             server.accept(hello, on: self, serverNonce: nonce)
         case .active:
-            handleActive(message, frame: frame)
+            handleActive(message, frame: frame, updateRange: updateRange)
         case .closing:
             break
         }
     }
 
-    private func handleActive(_ message: WireMessage, frame: ByteBuffer) {
+    private func handleActive(_ message: WireMessage, frame: ByteBuffer, updateRange: Range<Int>?) {
         guard let hub else { return }
         switch message {
         case .ops(let ops):
@@ -118,7 +121,8 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
                 fail(.protocol, "ops claim to come from \(ops.peer), but this connection is \(peer)")
                 return
             }
-            hub.receive(ops, payload: frame, from: self)
+            let updateJSON = updateRange.flatMap { frame.getSlice(at: frame.readerIndex + $0.lowerBound, length: $0.count) }
+            hub.receive(ops, payload: frame, updateJSON: updateJSON, from: self)
         case .presence(let presence): hub.receivePresence(presence, from: self)
         case .ping(let ping): send(.pong(ping))
         case .pong: break
@@ -192,6 +196,10 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
     }
 
     /// Writes one encoded frame, cutting the peer off if it has stopped reading.
+    ///
+    /// The flush is deferred to the end of the event-loop tick: everything the hub sends this peer
+    /// while handling one batch of reads (an edit and a cursor move, several peers' edits that
+    /// arrived together, an ack) leaves in one write(2) and wakes the peer once.
     func send(frame: ByteBuffer) {
         guard state != .closing, let context else { return }
         if !context.channel.isWritable {
@@ -201,7 +209,19 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
                 return
             }
         }
-        context.writeAndFlush(wrapOutboundOut(frame), promise: nil)
+        context.write(wrapOutboundOut(frame), promise: nil)
+        if !awaitingFlush {
+            awaitingFlush = true
+            server.flushLater(self)
+        }
+    }
+
+    /// Flushes what `send(frame:)` wrote (called by `ServerCore` at the end of the tick).
+    func flushNow() {
+        guard awaitingFlush else { return }
+        awaitingFlush = false
+        guard state != .closing, let context else { return }
+        context.flush()
     }
 
     /// Acknowledges stored ops.
@@ -226,9 +246,10 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
         close(reason: text)
     }
 
-    /// Closes without an error frame.
+    /// Closes without an error frame (after sending what was written, e.g. a `bye`).
     func close(reason: String) {
         guard state != .closing, let context else { return }
+        flushNow()
         state = .closing
         stopTimers()
         hub?.leave(self, reason: reason)

@@ -19,6 +19,8 @@ final class ServerCore: @unchecked Sendable {
     let eventLoop: any EventLoop
     private(set) var mode: Mode
     private var sessions: [String: Hub] = [:]
+    private var unflushed: [ServerConnection] = []
+    private var flushScheduled = false
 
     init(mode: Mode, limits: SessionLimits, logger: Logger, eventLoop: any EventLoop) {
         self.mode = mode
@@ -26,6 +28,19 @@ final class ServerCore: @unchecked Sendable {
         self.logger = logger
         self.eventLoop = eventLoop
         self.throttle = AuthThrottle(limits: limits)
+    }
+
+    /// Flushes `connection` once the loop has handled every event of this tick (see `ServerConnection.send(frame:)`).
+    func flushLater(_ connection: ServerConnection) {
+        unflushed.append(connection)
+        guard !flushScheduled else { return }
+        flushScheduled = true
+        eventLoop.execute { [self] in
+            flushScheduled = false
+            let connections = unflushed
+            unflushed = []
+            for connection in connections { connection.flushNow() }
+        }
     }
 
     var hubs: [Hub] {
@@ -106,9 +121,9 @@ final class ServerCore: @unchecked Sendable {
         hub.join(connection, hello: hello, serverNonce: serverNonce, viewOnly: viewOnly)
     }
 
-    /// Runs every second: flushes journals, forgets relay sessions nobody has used for a while.
+    /// Runs every second: starts flushing journals to disk, forgets relay sessions nobody has used for a while.
     func housekeeping() {
-        for hub in hubs { hub.journal?.sync() }
+        for hub in hubs { hub.journal?.syncInBackground() }
         guard case .relay = mode else { return }
         let now = NIODeadline.now()
         for (id, hub) in sessions {

@@ -363,6 +363,7 @@ extension WireMessage: Codable {
 public enum MessageCodec {
     /// JSON bytes of `message` (keys sorted, so frames are reproducible).
     public static func encode(_ message: WireMessage) throws -> [UInt8] {
+        if let bytes = FastCodec.encode(message) { return bytes }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return Array(try encoder.encode(message))
@@ -382,6 +383,19 @@ public enum MessageCodec {
 
     /// Decodes one frame payload given as bytes.
     public static func decode(_ bytes: some Collection<UInt8>) throws -> WireMessage {
+        try decodeKeepingUpdate(bytes).message
+    }
+
+    /// Decodes one frame payload; for an `ops` message read by the fast path, also the byte range
+    /// (within `bytes`, from 0) of its `update` JSON, which a host journals without encoding it again.
+    static func decodeKeepingUpdate(_ bytes: some Collection<UInt8>) throws -> (message: WireMessage, update: Range<Int>?) {
+        let fast = bytes.withContiguousStorageIfAvailable { FastCodec.decode(UnsafeRawBufferPointer($0)) }
+            ?? Array(bytes).withUnsafeBytes { FastCodec.decode($0) }
+        if let fast { return (fast.message, fast.update) }
+        return (try decodeWithCodable(bytes), nil)
+    }
+
+    private static func decodeWithCodable(_ bytes: some Collection<UInt8>) throws -> WireMessage {
         do {
             return try JSONDecoder().decode(WireMessage.self, from: Data(bytes))
         } catch let error as DecodingError {
