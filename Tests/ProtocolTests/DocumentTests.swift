@@ -71,6 +71,15 @@ import Testing
         #expect(throws: DecodingError.self) { try JSONDecoder().decode(Update.self, from: Data(json.utf8)) }
         #expect(throws: DecodingError.self) { try JSONDecoder().decode(Update.self, from: Data(#"{"a":[],"o":[[0,0,0,-1,0,-1,0,"a"]]}"#.utf8)) }
         #expect(throws: DecodingError.self) { try JSONDecoder().decode(Update.self, from: Data(#"{"a":["x"],"o":[[7,0,0]]}"#.utf8)) }
+        // Hostile delete spans: numbers at the ends of Int must be refused, not overflow (a crash of the host).
+        for span in ["0,-9223372036854775807,-5", "0,0,-9223372036854775808", "0,5,-9223372036854775807", "0,9223372036854775807,1",
+                     "0,2,-4", "0,0,0", "0,-1,1"] {
+            #expect(throws: DecodingError.self, "\(span)") {
+                try JSONDecoder().decode(Update.self, from: Data((#"{"a":["x"],"o":[[1,0,0,"# + span + "]]}").utf8))
+            }
+        }
+        // A backward span ending exactly at character 0 is fine.
+        #expect(try JSONDecoder().decode(Update.self, from: Data(#"{"a":["x"],"o":[[1,0,0,0,2,-3]]}"#.utf8)).operationCount == 3)
         // Origin naming a deletion, not a character: malformed once it can be checked.
         let a = Replica(agent: "x")
         let base = a.insert("ab", at: 0)

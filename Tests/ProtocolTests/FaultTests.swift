@@ -60,6 +60,18 @@ import Glibc
         }
     }
 
+    @Test func hostileNumbersInAnUpdateAreRefusedNotACrash() async throws {
+        try await withBystanders { server, _ in
+            let raw = try RawClient(port: server.port)
+            #expect(try await raw.authenticate() != nil)
+            // A delete span whose start minus count overflows Int: once, this killed the host.
+            raw.write(raw.frame(Array(#"{"type":"ops","peer":"raw-1","seq":1,"update":{"a":["raw-1"],"o":[[1,0,0,0,-9223372036854775807,-5]]}}"#.utf8)))
+            let error = await raw.readError()
+            #expect(error?.code == .json || error?.code == .document, "\(String(describing: error))")
+            #expect(await raw.isClosedByServer())
+        }
+    }
+
     @Test func unknownTypeBeforeTheHandshake() async throws {
         try await withBystanders { server, _ in
             let raw = try RawClient(port: server.port)

@@ -122,11 +122,13 @@ public struct Update: Codable, Equatable, Sendable {
                     let target = try agent(try op.decode(Int.self), in: &op)
                     let start = try op.decode(Int.self)
                     let signed = try op.decode(Int.self)
-                    let count = abs(signed)
-                    let low = signed < 0 ? start - count + 1 : start
-                    guard signed != 0, low >= 0, start < Int(Int32.max), count < Int(Int32.max) else {
+                    // Bounds first: `abs(Int.min)` and `start - count` on hostile numbers would trap.
+                    guard signed != 0, start >= 0, start < Int(Int32.max), signed > -Int(Int32.max), signed < Int(Int32.max),
+                        signed > 0 || start - (-signed) + 1 >= 0
+                    else {
                         throw DecodingError.dataCorruptedError(in: op, debugDescription: "delete span with bad range")
                     }
+                    let count = abs(signed)
                     total += count
                     spans.append(DeleteSpan(agent: target, seq: start, count: count, backward: signed < 0))
                 }
