@@ -43,9 +43,9 @@ enum TraceBenchChild {
         let peakReset = MemoryProbe.resetPeak()
         let result = try TraceBenchmark.run(trace, runs: runs)
         let end = MemoryProbe.current()
-        var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        let wholePeak = max(Int(usage.ru_maxrss) * 1024, loaded?.peak ?? 0, end?.peak ?? 0)
+        // VmHWM before the reset (start and trace loading) and after it (the document). Not ru_maxrss:
+        // Linux carries it across exec, so it would count the parent this child was forked from.
+        let wholePeak = max(loaded?.peak ?? 0, end?.peak ?? 0)
         var documentPeak: Int?
         if peakReset, let loaded, let end { documentPeak = end.peak - loaded.resident }
         let fields: [(String, String)] = [
