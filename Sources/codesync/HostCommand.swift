@@ -24,7 +24,7 @@ struct Host: AsyncParsableCommand {
     @Option(help: "Address to listen on.")
     var bind = "127.0.0.1"
 
-    @Option(help: "Your name as others see it (default: $USER).")
+    @Option(help: "Your name as others see it (default: $CODESYNC_NAME, $USER, else your account name).")
     var name: String?
 
     @Option(help: "Register the session on this relay (HOST:PORT); with --port, listen directly as well.")

@@ -20,7 +20,7 @@ struct Join: AsyncParsableCommand {
     @Option(help: "The session secret from the host's join line.")
     var secret: String?
 
-    @Option(help: "Your name as others see it (default: $USER).")
+    @Option(help: "Your name as others see it (default: $CODESYNC_NAME, $USER, else your account name).")
     var name: String?
 
     @Flag(help: "No editor: drive the peer with commands on stdin (scripts, tests, benchmarks).")

@@ -56,10 +56,13 @@ func say(_ text: String) {
     FileHandle.standardOutput.write(Data((text + "\n").utf8))
 }
 
-/// The default display name: $CODESYNC_NAME, $USER, else "guest".
+/// The default display name: $CODESYNC_NAME, $USER, $LOGNAME, else the account name.
 func defaultName() -> String {
     let env = ProcessInfo.processInfo.environment
-    return env["CODESYNC_NAME"] ?? env["USER"] ?? "guest"
+    if let name = env["CODESYNC_NAME"] ?? env["USER"] ?? env["LOGNAME"], !name.isEmpty { return name }
+    // No environment to go by (a bare shell, a service): the account's name, as `whoami` says.
+    if let entry = getpwuid(getuid()), let name = entry.pointee.pw_name { return String(cString: name) }
+    return "user"
 }
 
 /// A string as a JSON literal (one line).
