@@ -4,8 +4,9 @@ import Testing
 
 /// Roles enforced by the host: what edit-secret guests may do (`--guests`), and a watch-only secret.
 @Suite(.timeLimit(.minutes(2))) struct RolesTests {
-    private func server(text: String, guests: GuestAccess = .editRun, hostSecret: String? = nil) async throws -> SessionServer {
-        try await SessionServer.host(sessionID: "roles", secret: "s3cret", bind: "127.0.0.1", port: 0, limits: fastLimits(),
+    private func server(text: String, guests: GuestAccess = .editRun, hostSecret: String? = nil,
+                        limits: SessionLimits = fastLimits()) async throws -> SessionServer {
+        try await SessionServer.host(sessionID: "roles", secret: "s3cret", bind: "127.0.0.1", port: 0, limits: limits,
                                      viewSecret: "w4tch", guests: guests, hostSecret: hostSecret) {
             let replica = Replica(agent: "hub")
             if !text.isEmpty { replica.insert(text, at: 0) }
@@ -172,7 +173,11 @@ import Testing
     @Test func afterARefusalEveryLaterEditOnThatConnectionIsRefusedEvenIfAllowedAgain() async throws {
         // Ops sent after a refused one may build on it (the next sequence numbers of the same agent):
         // applying them would park them for ever, or let them in once the gap is filled by other edits.
-        let server = try await server(text: "x", hostSecret: "h0st")
+        // The raw client answers pings only while it reads: a long silence allowance keeps a busy
+        // machine from cutting it off between steps.
+        var limits = fastLimits()
+        limits.deadAfter = .seconds(120)
+        let server = try await server(text: "x", hostSecret: "h0st", limits: limits)
         let host = try await peer(server, name: "host", secret: "s3cret", role: .host, hostSecret: "h0st")
         let raw = try RawClient(port: server.port)
         let welcome = try await raw.authenticate(peer: "raw-1")
@@ -180,11 +185,13 @@ import Testing
         let local = Replica(agent: "raw-1")
         _ = try local.apply(try #require(welcome).update)
         let first = local.insert("A", at: 0), second = local.insert("B", at: 1)
-        /// The next message that is not liveness or presence traffic.
+        /// The next message that is not liveness or presence traffic; pings are answered, so that a
+        /// busy test machine cannot make the server think this client dead between steps.
         func next() async -> WireMessage? {
             while let message = await raw.read() {
                 switch message {
-                case .ping, .pong, .presence: continue
+                case .ping(let ping): try? raw.write(.pong(ping))
+                case .pong, .presence: continue
                 default: return message
                 }
             }
