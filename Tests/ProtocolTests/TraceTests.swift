@@ -20,6 +20,11 @@ import Testing
         #expect(trace.kind == .sequential)
         let replica = TraceReplay.replayLocal(trace)
         #expect(replica.text == trace.endContent)
+        // The replay sizes its operation array from these counts once; they must cover every operation
+        // (deletes past the end of the text are clamped, so the counts may exceed what is made).
+        let operations = trace.startContent.unicodeScalars.count + trace.insertedScalarCount + trace.deletedCount
+        #expect(replica.version["trace"] > 0)
+        #expect(replica.version["trace"] <= operations)
         let copy = try Replica(agent: "joiner", state: replica.encodeState())
         #expect(copy.text == trace.endContent)
         #expect(copy.version == replica.version)
@@ -67,7 +72,12 @@ import Testing
             }
         }
         #expect(seen == ["0,0,6", "6,0,300", "3,2,0", "0,1,1", "4,250,3"])
-        #expect(TraceReplay.replayLocal(trace).text == trace.endContent)
+        #expect(trace.insertedScalarCount == 6 + 300 + 1 + 3)
+        #expect(trace.deletedCount == 2 + 1 + 250)
+        let replica = TraceReplay.replayLocal(trace)
+        #expect(replica.text == trace.endContent)
+        // No delete here reaches past the text: one operation per inserted or deleted scalar, exactly.
+        #expect(replica.version["trace"] == 310 + 253)
     }
 
     /// A gzip file holding `data` in stored (uncompressed) deflate blocks.

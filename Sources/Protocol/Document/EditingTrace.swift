@@ -24,6 +24,10 @@ public struct EditingTrace: Sendable {
     public fileprivate(set) var patchCount = 0
     /// Number of transactions.
     public fileprivate(set) var transactionCount = 0
+    /// Unicode scalars inserted by all patches, and scalars their delete counts name: together the number
+    /// of operations a replay creates, which lets it size its arrays once (see `Replica.reserveCapacity`).
+    public fileprivate(set) var insertedScalarCount = 0
+    public fileprivate(set) var deletedCount = 0
     /// Per transaction its patch count, then per patch `textBytes << 1 | (deletes ? 1 : 0)`, the delete
     /// count if it deletes, and the zigzag change of position from the previous patch; all LEB128.
     var stream: [UInt8] = []
@@ -107,6 +111,12 @@ public struct EditingTrace: Sendable {
             try parser.parseTrace(into: &self)
         }
         guard transactionCount > 0 else { throw TraceError("trace has no transactions") }
+        // Every scalar has exactly one byte that is not a UTF-8 continuation byte (10xxxxxx).
+        insertedScalarCount = utf8.withUnsafeBufferPointer { bytes in
+            var count = 0
+            for byte in bytes where byte & 0xC0 != 0x80 { count += 1 }
+            return count
+        }
         if kind == .concurrent {
             guard agents.count == transactionCount, parentEnds.count == transactionCount else {
                 throw TraceError("concurrent trace: every transaction needs an agent and parents")
@@ -390,6 +400,7 @@ private struct TraceParser {
                     let textBytes = trace.utf8.count - start
                     EditingTrace.appendVarint(textBytes << 1 | (deleted > 0 ? 1 : 0), to: &parser.transactionPatches)
                     if deleted > 0 { EditingTrace.appendVarint(deleted, to: &parser.transactionPatches) }
+                    trace.deletedCount += deleted
                     let change = position - parser.lastPosition
                     EditingTrace.appendVarint((change << 1) ^ (change >> 63), to: &parser.transactionPatches)
                     parser.lastPosition = position

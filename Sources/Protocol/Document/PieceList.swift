@@ -252,6 +252,13 @@ struct PieceList {
         return offset
     }
 
+    /// Room for `additional` more operations of `agent` without regrowing its array.
+    mutating func reserveCapacity(agent: Int32, additional: Int) {
+        let a = Int(agent)
+        guard additional > 0, slots[a].capacity - slots[a].count < additional else { return }
+        slots[a].reserveCapacity(slots[a].count + additional)
+    }
+
     /// Makes sure the per-agent arrays cover operation numbers below `count`.
     mutating func reserve(agent: Int32, count: Int) {
         let a = Int(agent)

@@ -49,6 +49,13 @@ public final class Replica {
         core.edit(at: offset, deleting: count, inserting: text)
     }
 
+    /// Makes room for `count` more local operations (inserted plus deleted scalars) at once, when the
+    /// caller knows how many are coming (a replay, a file load): the per-agent array otherwise grows by
+    /// doubling, and while it copies the old and the new buffer are both resident (up to 3× its size).
+    public func reserveCapacity(localOperations count: Int) {
+        core.list.reserveCapacity(agent: core.me, additional: count)
+    }
+
     /// The current end of this replica's history, for `updates(after:)`.
     public var historyMark: HistoryMark { core.log.mark }
 

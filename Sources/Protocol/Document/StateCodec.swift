@@ -52,21 +52,29 @@ enum StateCodec {
         for count in replica.known where count > 0 { out.varint(count) }
         func number(_ agent: Int32) -> Int { agentNumber[Int(agent)] }
 
-        // Runs: pieces merged regardless of deletion (deletion is the separate visibility list).
-        var runs: [Piece] = []
+        // Runs: pieces merged regardless of deletion (deletion is the separate visibility list). Streamed
+        // twice (count, then write with one run of lookahead) rather than collected: an array of them was
+        // the largest allocation of encoding, resident next to the replica.
+        func forEachRun(_ body: (Piece) -> Void) {
+            var current: Piece?
+            replica.list.forEachPiece { piece in
+                if var last = current, last.agent == piece.agent, last.seq + last.len == piece.seq,
+                    piece.left == packID(piece.agent, piece.seq - 1), piece.right == last.right
+                {
+                    last.len += piece.len
+                    current = last
+                } else {
+                    if let current { body(current) }
+                    current = piece
+                }
+            }
+            if let current { body(current) }
+        }
         var visibility: [Int] = [0]
         var visibleState = true
         var text: [UInt8] = []
         text.reserveCapacity(replica.list.visibleCount)
         replica.list.forEachPiece { piece in
-            if var last = runs.last, last.agent == piece.agent, last.seq + last.len == piece.seq,
-                piece.left == packID(piece.agent, piece.seq - 1), piece.right == last.right
-            {
-                last.len += piece.len
-                runs[runs.count - 1] = last
-            } else {
-                runs.append(piece)
-            }
             if piece.deleted == visibleState {
                 visibility.append(0)
                 visibleState.toggle()
@@ -79,11 +87,11 @@ enum StateCodec {
                 }
             }
         }
-        out.varint(runs.count)
+        var runCount = 0
+        forEachRun { _ in runCount += 1 }
+        out.varint(runCount)
         var expectedSeq = [Int32](repeating: 0, count: replica.names.count)
-        for (index, run) in runs.enumerated() {
-            let previous = index > 0 ? runs[index - 1] : nil
-            let next = index + 1 < runs.count ? runs[index + 1] : nil
+        func write(_ run: Piece, previous: Piece?, next: Piece?) {
             var header: UInt8 = 0
             if previous?.agent == run.agent { header |= RunHeader.sameAgent }
             let leftKind: UInt8
@@ -120,6 +128,16 @@ enum StateCodec {
                 out.flagged(Int(run.seq) - Int(idSeq(run.right)), agent: number(idAgent(run.right)), previous: number(run.agent))
             }
         }
+        // Each run is written once the next one is known.
+        var previous: Piece?, pending: Piece?
+        forEachRun { run in
+            if let pending {
+                write(pending, previous: previous, next: run)
+                previous = pending
+            }
+            pending = run
+        }
+        if let pending { write(pending, previous: previous, next: nil) }
         out.varint(visibility.count)
         for length in visibility { out.varint(length) }
         out.varint(text.count)
@@ -127,41 +145,54 @@ enum StateCodec {
 
         // Delete runs in a canonical form (by agent, then operation number, contiguous runs merged) so
         // that decoding and re-encoding gives the same bytes.
-        var deletes: [(agent: Int, seq: Int32, len: Int32, spans: [TargetSpan])] = []
-        let records = replica.log.records.filter(\.isDelete).sorted {
-            (number($0.agent), $0.seq) < (number($1.agent), $1.seq)
+        // Flat: the merged spans of delete k are deleteSpans[spanEnd(k - 1) ..< deletes[k].spanEnd]; one
+        // array per delete run was one allocation each, resident next to the replica while encoding.
+        var deletes: [(agent: Int, seq: Int32, len: Int32, spanEnd: Int)] = []
+        var deleteSpans: [TargetSpan] = []
+        var order: [Int32] = []
+        for (index, record) in replica.log.records.enumerated() where record.isDelete { order.append(Int32(index)) }
+        func key(_ index: Int32) -> (Int, Int32) {
+            let record = replica.log.records[Int(index)]
+            return (number(record.agent), record.seq)
         }
-        for record in records {
+        // A single author's log is already in order: sort (indices, not records) only when it is not.
+        if zip(order, order.dropFirst()).contains(where: { key($0.1) < key($0.0) }) {
+            order.sort { key($0) < key($1) }
+        }
+        for index in order {
+            let record = replica.log.records[Int(index)]
             let spans = replica.log.spans[Int(record.spanStart)..<Int(record.spanEnd)]
-            if let last = deletes.last, last.agent == number(record.agent), last.seq + last.len == record.seq {
-                var merged = last
-                for span in spans where merged.spans.isEmpty || !merged.spans[merged.spans.count - 1].absorb(span) {
-                    merged.spans.append(span)
-                }
-                merged.len += record.len
-                deletes[deletes.count - 1] = merged
+            let agent = number(record.agent)
+            var spansStart = deleteSpans.count
+            if let last = deletes.last, last.agent == agent, last.seq + last.len == record.seq {
+                spansStart = deletes.count > 1 ? deletes[deletes.count - 2].spanEnd : 0
+                deletes[deletes.count - 1].len += record.len
             } else {
-                var fresh: [TargetSpan] = []
-                for span in spans where fresh.isEmpty || !fresh[fresh.count - 1].absorb(span) { fresh.append(span) }
-                deletes.append((number(record.agent), record.seq, record.len, fresh))
+                deletes.append((agent, record.seq, record.len, 0))
             }
+            for span in spans where deleteSpans.count == spansStart || !deleteSpans[deleteSpans.count - 1].absorb(span) {
+                deleteSpans.append(span)
+            }
+            deletes[deletes.count - 1].spanEnd = deleteSpans.count
         }
         out.varint(deletes.count)
         var deleteEnd = [Int](repeating: 0, count: written)
         var previousDeleter = -1
+        var spanStart = 0
         for record in deletes {
             let newAgent = record.agent != previousDeleter
-            out.varint(record.spans.count << 1 | (newAgent ? 1 : 0))
+            out.varint((record.spanEnd - spanStart) << 1 | (newAgent ? 1 : 0))
             if newAgent { out.varint(record.agent) }
             previousDeleter = record.agent
             out.varint(Int(record.seq) - deleteEnd[record.agent])
             deleteEnd[record.agent] = Int(record.seq + record.len)
             var previousTarget = record.agent
-            for span in record.spans {
+            for span in deleteSpans[spanStart..<record.spanEnd] {
                 out.flagged(Int(record.seq) - Int(span.seq), agent: number(span.agent), previous: previousTarget)
                 previousTarget = number(span.agent)
                 out.zigzag(span.backward ? -Int(span.count) : Int(span.count))
             }
+            spanStart = record.spanEnd
         }
         return out.bytes
     }
@@ -388,6 +419,8 @@ enum StateCodec {
             }
         }
         guard textIndex == scalars.count else { throw DocumentError("corrupt document state: text longer than visible runs") }
+        // Decoding holds the replica and these buffers at once: free each as soon as it is done with.
+        scalars = []
         // A piece's origins are its run's, or (cut by visibility) the run's own previous character.
         for run in runs where run.left != -1 && !replica.list.isInsert(run.left) || run.right != -1 && !replica.list.isInsert(run.right) {
             throw DocumentError("corrupt document state: an origin names no character")
@@ -395,10 +428,15 @@ enum StateCodec {
         for span in deleteSpans where !replica.list.allInserts(span) {
             throw DocumentError("corrupt document state: a delete targets no character")
         }
-        replica.list.load(pieces, locationsAssigned: true)
+        // The log's size is known here: one allocation each instead of doublings.
+        replica.log.records.reserveCapacity(runs.count + deletes.count)
+        replica.log.spans.reserveCapacity(deleteSpans.count)
         for run in runs {
             replica.log.appendInsert(agent: run.agent, seq: run.seq, len: run.len, left: run.left, right: run.right)
         }
+        runs = []
+        replica.list.load(pieces, locationsAssigned: true)
+        pieces = []
         for delete in deletes {
             let total = delete.total
             let a = Int(delete.agent)

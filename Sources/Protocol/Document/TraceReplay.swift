@@ -4,6 +4,8 @@ public enum TraceReplay {
     /// `buildingUpdates`, each transaction's update is also built, as a peer sending it would (and dropped).
     public static func replayLocal(_ trace: EditingTrace, agent: AgentID = "trace", buildingUpdates: Bool = false) -> Replica {
         let replica = Replica(agent: agent)
+        // The trace says how many operations it makes: one allocation instead of doublings (see reserveCapacity).
+        replica.reserveCapacity(localOperations: trace.startContent.unicodeScalars.count + trace.insertedScalarCount + trace.deletedCount)
         if !trace.startContent.isEmpty { replica.insert(trace.startContent, at: 0) }
         var reader = EditingTrace.PatchReader()
         var sentOps = 0
