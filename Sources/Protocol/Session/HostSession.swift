@@ -100,17 +100,17 @@ public final class HostSession: Sendable {
             replica = Replica(agent: hubAgent)
             let text = try readOrCreate(file)
             if !text.isEmpty { replica.insert(text, at: 0) }
-            let hostSecret = Auth.generateSecret()
-            header = JournalHeader(file: file.path, session: Auth.sessionID(hostSecret: hostSecret), secret: Auth.generateSecret(),
-                                   port: options.port ?? defaultPort, hostSecret: hostSecret)
+            header = JournalHeader(file: file.path, session: "", secret: Auth.generateSecret(), port: options.port ?? defaultPort)
         }
-        if header.hostSecret == nil {
-            // A journal from before host keys: a new host key, and the session id that goes with it.
-            let hostSecret = Auth.generateSecret()
+        let hostSecret: String
+        if let kept = header.hostSecret {
+            hostSecret = kept
+        } else {
+            // A new session, or a journal from before host keys: a host key, and the session id that goes with it.
+            hostSecret = Auth.generateSecret()
             header.hostSecret = hostSecret
             header.session = Auth.sessionID(hostSecret: hostSecret)
         }
-        let hostSecret = header.hostSecret ?? Auth.generateSecret()
         let viewSecret = Auth.viewSecret(for: header.secret)
         let finalHeader = header
         var peerOptions = CollaborationPeer.Options(name: options.name, secret: header.secret)
