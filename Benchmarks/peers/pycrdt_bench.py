@@ -24,16 +24,21 @@ def load(path):
         return json.load(f)
 
 
+def apply_patches(doc, text, patches):
+    """One trace transaction as one Yrs transaction."""
+    with doc.transaction():
+        for pos, delete, insert in patches:
+            if delete:
+                del text[pos : pos + delete]
+            if insert:
+                text.insert(pos, insert)
+
+
 def replay_local(trace):
     doc = pycrdt.Doc()
     text = doc.get("text", type=pycrdt.Text)
     for txn in trace["txns"]:
-        with doc.transaction():
-            for pos, delete, insert in txn["patches"]:
-                if delete:
-                    del text[pos : pos + delete]
-                if insert:
-                    text.insert(pos, insert)
+        apply_patches(doc, text, txn["patches"])
     return doc, text
 
 
@@ -65,12 +70,7 @@ def replay_concurrent(trace):
         deliver(txn["parents"], agent)
         doc, text = docs[agent], texts[agent]
         before = doc.get_state()
-        with doc.transaction():
-            for pos, delete, insert in txn["patches"]:
-                if delete:
-                    del text[pos : pos + delete]
-                if insert:
-                    text.insert(pos, insert)
+        apply_patches(doc, text, txn["patches"])
         seen[agent][t] = True
         updates.append(doc.get_update(before))
     for agent in range(agents):
