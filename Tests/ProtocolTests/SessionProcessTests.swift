@@ -46,6 +46,9 @@ final class CodesyncProcess: @unchecked Sendable {
 
     var stderr: String { condition.lock(); defer { condition.unlock() }; return String(decoding: errors, as: UTF8.self) }
 
+    /// The process id (containers a host starts carry it as a label).
+    var pid: Int32 { process.processIdentifier }
+
     func send(_ line: String) {
         try? input.fileHandleForWriting.write(contentsOf: Data((line + "\n").utf8))
     }
@@ -78,12 +81,12 @@ final class CodesyncProcess: @unchecked Sendable {
     /// SIGKILL, at once (also the clean-up in `defer`).
     func kill9() { if process.isRunning { kill(process.processIdentifier, SIGKILL) }; process.waitUntilExit() }
 
-    /// SIGTERM, then waits up to 10 s for a clean exit (SIGKILL after); returns the exit status.
+    /// SIGTERM, then waits up to `timeout` s for a clean exit (SIGKILL after); returns the exit status.
     @discardableResult
-    func stop() async -> Int32 {
+    func stop(within timeout: Double = 10) async -> Int32 {
         (try? await offPool {
             if self.process.isRunning { self.process.terminate() }
-            let deadline = Date().addingTimeInterval(10)
+            let deadline = Date().addingTimeInterval(timeout)
             while self.process.isRunning && Date() < deadline { usleep(10_000) }
             self.kill9()
             return self.process.terminationStatus

@@ -3,95 +3,40 @@ import CodeSyncTestSupport
 import Foundation
 import Testing
 
-/// A `codesync host --headless` process whose pid we know (containers carry it as a label).
+/// A `codesync host --headless` process, with the join line's address and secret.
 final class SharedRunHostProcess: @unchecked Sendable {
-    private let process: Process
-    private let store = LineStore()
+    private let process: CodesyncProcess
     let address: String
     let secret: String
+    /// What the host printed first: its join lines, then the watch-only line.
+    let stdoutLines: [String]
 
     /// `options` replace the default `--port 0` (e.g. `--relay ADDR --guests view`).
     init(_ binary: URL, file: URL, environment: [String: String], options: [String] = ["--port", "0"]) async throws {
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = ["host", file.path, "--headless", "--name", "host"] + options
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let output = Pipe(), errorPipe = Pipe()
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = output
-        process.standardError = errorPipe
-        try process.run()
-        let store = self.store
-        Thread {
-            var buffer = Data()
-            while true {
-                let chunk = output.fileHandleForReading.availableData
-                if chunk.isEmpty { break }
-                buffer.append(chunk)
-                while let newline = buffer.firstIndex(of: 10) {
-                    store.add(line: String(decoding: buffer[buffer.startIndex..<newline], as: UTF8.self))
-                    buffer.removeSubrange(buffer.startIndex...newline)
-                }
-            }
-        }.start()
-        Thread {
-            while true {
-                let chunk = errorPipe.fileHandleForReading.availableData
-                if chunk.isEmpty { break }
-                store.add(error: chunk)
-            }
-        }.start()
-        let line = try await offPool { store.joinLine() }
-        guard let line else {
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-            throw RawError("host printed no join line: \(store.errors)")
+        let process = try CodesyncProcess(binary, ["host", file.path, "--headless", "--name", "host"] + options, environment: environment)
+        var lines: [String] = []
+        while let line = await process.line(prefix: "", timeout: 60) {
+            lines.append(line)
+            if line.hasPrefix("watch only: ") { break }
         }
-        let words = line.split(separator: " ").map(String.init)
+        guard lines.last?.hasPrefix("watch only: ") == true, let join = lines.first(where: { $0.hasPrefix("codesync join ") }) else {
+            process.kill9()
+            throw RawError("host printed no join line: \(process.stderr)")
+        }
+        let words = join.split(separator: " ").map(String.init)
         self.process = process
+        stdoutLines = lines
         address = words[2]
         secret = words[4]
     }
 
-    var pid: Int32 { process.processIdentifier }
-    var stderr: String { store.errors }
-    /// All stdout lines so far (the join lines come first).
-    var stdoutLines: [String] { store.lines }
+    var pid: Int32 { process.pid }
+    var stderr: String { process.stderr }
 
-    /// SIGTERM (a clean quit), then waits up to 60 s for the exit; returns whether it exited.
-    func quit() async -> Bool {
-        if process.isRunning { process.terminate() }
-        let deadline = Date().addingTimeInterval(60)
-        while process.isRunning && Date() < deadline { try? await Task.sleep(for: .milliseconds(50)) }
-        return !process.isRunning
-    }
+    /// SIGTERM (a clean quit); true when the host exited cleanly within 60 s.
+    func quit() async -> Bool { await process.stop(within: 60) == 0 }
 
-    func kill9() { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
-}
-
-/// The host's output, filled by reader threads.
-private final class LineStore: @unchecked Sendable {
-    private let condition = NSCondition()
-    private var stored: [String] = []
-    private var errorBytes = Data()
-
-    func add(line: String) { condition.lock(); stored.append(line); condition.broadcast(); condition.unlock() }
-    func add(error: Data) { condition.lock(); errorBytes.append(error); condition.unlock() }
-    var lines: [String] { condition.lock(); defer { condition.unlock() }; return stored }
-    var errors: String { condition.lock(); defer { condition.unlock() }; return String(decoding: errorBytes, as: UTF8.self) }
-
-    /// Blocks (off the test threads) until the join line and the watch-only line are out; 60 s at most.
-    func joinLine() -> String? {
-        let deadline = Date().addingTimeInterval(60)
-        condition.lock()
-        defer { condition.unlock() }
-        while true {
-            if let line = stored.first(where: { $0.hasPrefix("codesync join ") }),
-                stored.contains(where: { $0.hasPrefix("watch only: ") }) {
-                return line
-            }
-            if !condition.wait(until: deadline) { return nil }
-        }
-    }
+    func kill9() { process.kill9() }
 }
 
 /// Collects one in-process peer's run events (polling it; never blocking the test threads).
