@@ -610,12 +610,12 @@ public final class CollaborationPeer: @unchecked Sendable {
             let everConnectedBefore = everConnected
             everConnected = true
             colour = welcome.colour
-            let before = (granted, reportedGuests)
+            let previousAccess = granted, previousGuests = reportedGuests
             granted = welcome.access ?? .editRun
             reportedGuests = welcome.guests
             welcomedFile = welcome.file ?? welcomedFile
             push(.welcome(welcome, resync: resyncing))
-            if everConnectedBefore && (before.0 != granted || before.1 != reportedGuests) {
+            if everConnectedBefore && (previousAccess != granted || previousGuests != reportedGuests) {
                 // Roles changed while we were away (or after a refusal): the editor must hear it.
                 push(.message(.roles(Roles(guests: reportedGuests ?? granted, access: granted))))
             }
