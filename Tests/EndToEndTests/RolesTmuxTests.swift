@@ -49,11 +49,16 @@ import Testing
         try guest.type("yy")
         let hostLast = try host.waitFor("print('shared')yy", timeout: 30)
         let guestLast = try guest.capture()
+        try quitPair(host: host, guest: guest)
+        return Screens(guestFirst: guestFirst, guestLast: guestLast, hostLast: hostLast)
+    }
+
+    /// Quits both editors (the host without saving) and waits for the host to exit.
+    static func quitPair(host: TmuxFixture, guest: TmuxFixture) throws {
         try guest.send("C-q")
         try host.send("C-q")
         if (try? host.waitFor("Save changes to", timeout: 5)) != nil { try host.send("n") }
         try host.waitUntil("the host exits") { _ in (try? host.paneIsDead()) == true }
-        return Screens(guestFirst: guestFirst, guestLast: guestLast, hostLast: hostLast)
     }
 
     /// A host editor on demo.py started with `hostOptions`, and a guest editor joined with the
@@ -100,10 +105,7 @@ import Testing
         try host.type("# alice")
         let after = try guest.waitFor("# alice", timeout: 30)
         let hostLast = try host.capture()
-        try guest.send("C-q")
-        try host.send("C-q")
-        if (try? host.waitFor("Save changes to", timeout: 5)) != nil { try host.send("n") }
-        try host.waitUntil("the host exits") { _ in (try? host.paneIsDead()) == true }
+        try quitPair(host: host, guest: guest)
         return Screens(guestFirst: guestScreen, guestLast: after, hostLast: hostLast)
     }
 }
