@@ -156,8 +156,13 @@ struct PieceList {
     /// True when every operation of `span` is an inserted character known here (one bounds check, then a
     /// tight loop: decoding checks every delete target).
     func allInserts(_ span: TargetSpan) -> Bool {
-        let agent = Int(span.agent), low = Int(span.low), high = Int(span.high)
-        guard agent >= 0, agent < slots.count, low >= 0, high < slots[agent].count else { return false }
+        allInserts(agent: span.agent, low: Int(span.low), high: Int(span.high))
+    }
+
+    /// True when operations low...high of `agent` are all inserted characters known here.
+    func allInserts(agent: Int32, low: Int, high: Int) -> Bool {
+        let agent = Int(agent)
+        guard low <= high, agent >= 0, agent < slots.count, low >= 0, high < slots[agent].count else { return false }
         return slots[agent].withUnsafeBufferPointer { slots in
             for s in low...high where slots[s].chunk < 0 { return false }
             return true

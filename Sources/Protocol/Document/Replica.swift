@@ -35,6 +35,12 @@ public final class Replica {
     /// Remote operations held back until the operations they depend on arrive.
     public var pendingCount: Int { core.pending.count }
 
+    /// What remote updates may make of this document; an update that would cross a limit is refused whole.
+    public var limits: DocumentLimits {
+        get { core.limits }
+        set { core.limits = newValue }
+    }
+
     /// Inserts `text` at scalar `offset` (clamped to the text) and returns the update to send.
     @discardableResult
     public func insert(_ text: String, at offset: Int) -> Update { core.insert(text, at: offset) }
@@ -65,7 +71,8 @@ public final class Replica {
 
     /// Applies a remote update and returns the visible changes in order; idempotent, any order: operations
     /// whose dependencies are missing are held (see `pendingCount`) and applied when those arrive.
-    /// Throws only for a malformed update (e.g. an origin that names a deletion, not a character).
+    /// All or nothing: a malformed update (e.g. an origin that names a deletion, not a character, or a
+    /// number out of range) or one that would cross `limits` throws and leaves the replica exactly as it was.
     @discardableResult
     public func apply(_ update: Update) throws -> [TextChange] { try core.apply(update) }
 
@@ -112,6 +119,7 @@ struct DocumentCore {
     var cachedText: String?
     /// Reused by local deletes for their target spans (kept empty between calls).
     var scratchTargets: [TargetSpan] = []
+    var limits = DocumentLimits()
 
     /// The agent `intern` returned last.
     var lastInterned: Int32 = 0
@@ -281,65 +289,232 @@ struct DocumentCore {
 
     // MARK: Remote updates
 
-    /// Applies a remote update and returns the visible changes in order; idempotent, any order: operations
-    /// whose dependencies are missing are held (see `pendingCount`) and applied when those arrive.
-    /// Throws only for a malformed update (e.g. an origin that names a deletion, not a character).
+    /// Applies a remote update and returns the visible changes in order (see `Replica.apply`). Two passes:
+    /// `check` walks the update against the current state without changing anything and throws where the
+    /// update is malformed or would cross a limit; only then is it applied. So a refusal has no side
+    /// effects by construction, and the hot path (one or two runs) pays one extra walk of its runs.
     mutating func apply(_ update: Update) throws -> [TextChange] {
-        var changes: [TextChange] = []
-        var queue: [RawOp] = []
         let ops = update.ops
+        guard !ops.isEmpty else { return [] }
+        let agentsBefore = names.count
+        var queue: [RawOp] = []
         queue.reserveCapacity(ops.count)
-        for op in ops { queue.append(raw(op)) }
+        do {
+            for op in ops { queue.append(try raw(op)) }
+            try check(queue)
+        } catch {
+            forgetAgents(above: agentsBefore - 1)
+            throw error
+        }
+        var changes: [TextChange] = []
         var index = 0
-        var firstError: DocumentError?
+        // The highest agent index that a run held back by this call refers to (it must stay interned).
+        var referenced: Int32 = -1
         while index < queue.count {
             let op = queue[index]
             index += 1
-            do {
-                if let wait = missingDependency(of: op) {
-                    pending.park(op, agent: wait.agent, seq: wait.seq)
-                    continue
-                }
-                guard let advanced = try integrate(op, changes: &changes) else { continue }
-                pending.wake(agent: advanced, known: known[Int(advanced)], into: &queue)
-            } catch let error as DocumentError {
-                if index <= ops.count && firstError == nil { firstError = error }
+            if let wait = missingDependency(of: op, known: { known[Int($0)] }) {
+                referenced = max(referenced, op.highestAgent)
+                pending.park(op, agent: wait.agent, seq: wait.seq)
+                continue
             }
+            // The update's own runs passed `check`, so they integrate; a run woken from the waiting set
+            // that turns out malformed now (an origin that is a delete) is dropped, as it always was.
+            let advanced: Int32?
+            do {
+                advanced = try integrate(op, changes: &changes)
+            } catch {
+                assert(index > ops.count, "check passed a run that integrate refuses: \(error)")
+                continue
+            }
+            guard let advanced else { continue }
+            pending.wake(agent: advanced, known: known[Int(advanced)], into: &queue)
         }
+        // Agents named only by runs that were already known (skipped) would otherwise stay interned forever.
+        var keep = referenced
+        for a in stride(from: names.count - 1, through: agentsBefore, by: -1) where known[a] > 0 {
+            keep = max(keep, Int32(a))
+            break
+        }
+        forgetAgents(above: max(Int(keep), agentsBefore - 1))
         if !changes.isEmpty { cachedText = nil }
-        if let firstError { throw firstError }
         return changes
     }
 
-    mutating func raw(_ op: Update.Op) -> RawOp {
-        func packed(_ ref: Update.OpRef?) -> Int {
-            guard let ref else { return -1 }
-            return packID(intern(ref.agent), Int32(ref.seq))
+    /// Un-interns agents with an index above `last` (added by the current `apply`, never used).
+    mutating func forgetAgents(above last: Int) {
+        guard names.count - 1 > last else { return }
+        while names.count - 1 > last {
+            let name = names.removeLast()
+            agentIndex[name] = nil
+            known.removeLast()
+            list.slots.removeLast()
         }
+        lastInterned = 0
+    }
+
+    /// An update's run with its numbers checked in `Int` (before any narrowing) and its agents interned.
+    mutating func raw(_ op: Update.Op) throws -> RawOp {
         switch op {
         case .insert(let insert):
-            return .insert(agent: intern(insert.agent), seq: insert.seq, left: packed(insert.left), right: packed(insert.right), text: insert.text)
+            let n = insert.text.unicodeScalars.count
+            guard n > 0 else { throw DocumentError("malformed update: an insert without text") }
+            try checkRun(seq: insert.seq, count: n)
+            let agent = try internChecked(insert.agent)
+            let left = try packed(insert.left), right = try packed(insert.right)
+            // An operation depends only on earlier ones of its own author: otherwise it would wait forever.
+            func later(_ origin: Int) -> Bool { origin != -1 && idAgent(origin) == agent && Int(idSeq(origin)) >= insert.seq }
+            if later(left) || later(right) {
+                throw DocumentError("malformed update: an insert's origin is not an earlier operation of its author")
+            }
+            return .insert(agent: agent, seq: insert.seq, count: n, left: left, right: right, text: insert.text)
         case .delete(let delete):
-            let spans = delete.spans.map { TargetSpan(agent: intern($0.agent), seq: Int32($0.seq), count: Int32($0.count), backward: $0.backward) }
-            return .delete(agent: intern(delete.agent), seq: delete.seq, targets: spans)
+            guard !delete.spans.isEmpty else { throw DocumentError("malformed update: a delete without targets") }
+            var targets: [TargetSpan] = []
+            targets.reserveCapacity(delete.spans.count)
+            var total = 0
+            for span in delete.spans {
+                // Each value alone first, then the span's ends: none of this can overflow an Int.
+                guard span.count > 0, span.count <= maxID, span.seq >= 0, span.seq < maxID,
+                    span.backward ? span.seq - (span.count - 1) >= 0 : span.seq + (span.count - 1) < maxID
+                else { throw DocumentError("malformed update: a delete span out of range (\(span.seq), \(span.count))") }
+                total += span.count
+                guard total <= maxID else { throw DocumentError("malformed update: a delete run too long") }
+                targets.append(TargetSpan(agent: try internChecked(span.agent), seq: Int32(span.seq), count: Int32(span.count), backward: span.backward))
+            }
+            try checkRun(seq: delete.seq, count: total)
+            let agent = try internChecked(delete.agent)
+            for target in targets where target.agent == agent && Int(target.high) >= delete.seq {
+                throw DocumentError("malformed update: a delete targets an operation that is not an earlier one of its author")
+            }
+            return .delete(agent: agent, seq: delete.seq, count: total, targets: targets)
         }
     }
 
-    /// The first dependency of `op` not yet known here, as "wait until agent's known count exceeds seq".
-    func missingDependency(of op: RawOp) -> (agent: Int32, seq: Int)? {
+    /// No document holds more operations than a state encoding can (`StateCodec.maxOperations`), so no
+    /// operation number reaches it: a reference beyond is malformed, not something to wait for. (Also
+    /// far below `Int32.max`, how numbers are stored.)
+    var maxID: Int { StateCodec.maxOperations }
+
+    /// Operation numbers of a run `seq ..< seq + count` must lie below `maxID`.
+    func checkRun(seq: Int, count: Int) throws {
+        guard seq >= 0, seq < maxID, count > 0, count <= maxID - seq else {
+            throw DocumentError("malformed update: operation numbers out of range (\(seq), \(count) operations)")
+        }
+    }
+
+    mutating func packed(_ ref: Update.OpRef?) throws -> Int {
+        guard let ref else { return -1 }
+        guard ref.seq >= 0, ref.seq < maxID else {
+            throw DocumentError("malformed update: an origin's operation number \(ref.seq) is out of range")
+        }
+        return packID(try internChecked(ref.agent), Int32(ref.seq))
+    }
+
+    /// `intern` for names from outside: they must fit what a state encoding can hold.
+    mutating func internChecked(_ name: AgentID) throws -> Int32 {
+        guard name.utf8.count <= StateCodec.maxAgentNameBytes else {
+            throw DocumentError("malformed update: an agent id longer than \(StateCodec.maxAgentNameBytes) bytes")
+        }
+        let index = intern(name)
+        guard names.count <= StateCodec.maxAgents else {
+            throw DocumentError("the document would have more than \(StateCodec.maxAgents) agents", kind: .limit)
+        }
+        return index
+    }
+
+    /// The dry run of `apply`: walks the update's own runs in order against the state each will meet (this
+    /// replica plus the runs before it; runs woken from the waiting set only come after all of them) and
+    /// throws exactly where `apply` would refuse, without changing anything. O(runs + delete targets).
+    func check(_ ops: [RawOp]) throws {
+        var overlay = Overlay()
+        var addedScalars = 0, addedOperations = 0, waitingRuns = 0, waitingBytes = 0
+        func knownCount(_ agent: Int32) -> Int { overlay.known(agent) ?? known[Int(agent)] }
+        func isInsert(_ id: Int) -> Bool {
+            guard id != -1 else { return true }
+            let a = idAgent(id), s = Int(idSeq(id))
+            return s < known[Int(a)] ? list.isInsert(id) : overlay.allInserts(agent: a, low: s, high: s)
+        }
+        func allInserts(_ span: TargetSpan) -> Bool {
+            let a = span.agent, low = Int(span.low), high = Int(span.high), k = known[Int(a)]
+            if low < k && !list.allInserts(agent: a, low: low, high: min(high, k - 1)) { return false }
+            return high < k || overlay.allInserts(agent: a, low: max(low, k), high: high)
+        }
+        for (index, op) in ops.enumerated() {
+            if missingDependency(of: op, known: knownCount) != nil {
+                waitingRuns += 1
+                waitingBytes += op.waitingBytes
+                addedOperations += op.count
+                if case .insert(_, _, let n, _, _, _) = op { addedScalars += n }
+                continue
+            }
+            let fresh: Int
+            switch op {
+            case .insert(let agent, let seq, let n, var left, let right, _):
+                let k = knownCount(agent)
+                if k - seq >= n { continue }
+                if k > seq { left = packID(agent, Int32(k - 1)) }
+                guard isInsert(left), isInsert(right) else {
+                    throw DocumentError("malformed update: an insert's origin names an operation that is not an insert")
+                }
+                fresh = n - (k - seq)
+                addedScalars += fresh
+            case .delete(let agent, let seq, let total, let targets):
+                let k = knownCount(agent)
+                if k - seq >= total { continue }
+                var skip = k - seq
+                for target in targets {
+                    if skip >= Int(target.count) {
+                        skip -= Int(target.count)
+                        continue
+                    }
+                    guard allInserts(skip > 0 ? target.dropping(Int32(skip)) : target) else {
+                        throw DocumentError("malformed update: a delete targets an operation that is not an insert")
+                    }
+                    skip = 0
+                }
+                fresh = total - (k - seq)
+            }
+            addedOperations += fresh
+            // The last run changes nothing that a later one could see: the usual one-run update skips this.
+            if index < ops.count - 1 { overlay.record(agent: op.agent, from: knownCount(op.agent), count: fresh, insert: op.isInsert) }
+        }
+        if addedScalars > 0 && list.visibleCount + pending.scalars + addedScalars > limits.maxScalars {
+            throw DocumentError(
+                "the document would exceed its limit of \(limits.maxScalars) characters (it has \(list.visibleCount), the update adds \(addedScalars))",
+                kind: .limit)
+        }
+        if addedOperations > 0 && known.reduce(0, +) + pending.operations + addedOperations > limits.maxOperations {
+            throw DocumentError("the document's history would exceed its limit of \(limits.maxOperations) operations", kind: .limit)
+        }
+        if waitingRuns > 0 && limits.maxWaitingRuns == 0 {
+            throw DocumentError(
+                "the update depends on operations this document does not have (it holds none waiting): send those first", kind: .limit)
+        }
+        if waitingRuns > 0
+            && (pending.count + waitingRuns > limits.maxWaitingRuns || pending.bytes + waitingBytes > limits.maxWaitingBytes)
+        {
+            throw DocumentError(
+                "too many operations waiting for ones this document has not received (\(pending.count) held, at most \(limits.maxWaitingRuns) runs and \(limits.maxWaitingBytes) bytes)",
+                kind: .limit)
+        }
+    }
+
+    /// The first dependency of `op` not yet known (per `known`), as "wait until agent's known count exceeds seq".
+    func missingDependency(of op: RawOp, known: (Int32) -> Int) -> (agent: Int32, seq: Int)? {
         func need(_ id: Int) -> (agent: Int32, seq: Int)? {
             guard id != -1 else { return nil }
             let a = idAgent(id)
-            return known[Int(a)] > Int(idSeq(id)) ? nil : (a, Int(idSeq(id)))
+            return known(a) > Int(idSeq(id)) ? nil : (a, Int(idSeq(id)))
         }
         switch op {
-        case .insert(let agent, let seq, let left, let right, _):
-            if known[Int(agent)] < seq { return (agent, seq - 1) }
+        case .insert(let agent, let seq, _, let left, let right, _):
+            if known(agent) < seq { return (agent, seq - 1) }
             return need(left) ?? need(right)
-        case .delete(let agent, let seq, let targets):
-            if known[Int(agent)] < seq { return (agent, seq - 1) }
-            for target in targets {
-                if known[Int(target.agent)] <= Int(target.high) { return (target.agent, Int(target.high)) }
+        case .delete(let agent, let seq, _, let targets):
+            if known(agent) < seq { return (agent, seq - 1) }
+            for target in targets where known(target.agent) <= Int(target.high) {
+                return (target.agent, Int(target.high))
             }
             return nil
         }
@@ -348,7 +523,7 @@ struct DocumentCore {
     /// Integrates an operation whose dependencies are known; returns the agent whose count advanced.
     mutating func integrate(_ op: RawOp, changes: inout [TextChange]) throws -> Int32? {
         switch op {
-        case .insert(let agent, let seq, var left, let right, let text):
+        case .insert(let agent, let seq, _, var left, let right, let text):
             let a = Int(agent)
             let skip = known[a] - seq
             var scalars = Array(text.unicodeScalars)
@@ -384,20 +559,18 @@ struct DocumentCore {
             }
             changes.append(TextChange(offset: offset, deleted: 0, inserted: inserted))
             return agent
-        case .delete(let agent, let seq, var targets):
+        case .delete(let agent, let seq, let total, var targets):
             let a = Int(agent)
             var skip = known[a] - seq
-            let total = targets.reduce(0) { $0 + Int($1.count) }
             if skip >= total { return nil }
-            while skip > 0 {
-                if Int(targets[0].count) <= skip {
-                    skip -= Int(targets[0].count)
-                    targets.removeFirst()
-                } else {
-                    targets[0] = targets[0].dropping(Int32(skip))
-                    skip = 0
-                }
+            // One removal, not one per skipped span (a hostile run of many spans made that quadratic).
+            var first = 0
+            while skip > 0 && Int(targets[first].count) <= skip {
+                skip -= Int(targets[first].count)
+                first += 1
             }
+            if first > 0 { targets.removeFirst(first) }
+            if skip > 0 { targets[0] = targets[0].dropping(Int32(skip)) }
             for target in targets where !list.allInserts(target) {
                 throw DocumentError("malformed update: a delete targets an operation that is not an insert")
             }
@@ -510,20 +683,99 @@ struct DocumentCore {
     }
 }
 
-/// A remote operation with agents interned to this replica's indexes.
+/// A remote operation with agents interned to this replica's indexes; `count`: scalars inserted or
+/// characters deleted (the run's operations).
 enum RawOp {
-    case insert(agent: Int32, seq: Int, left: Int, right: Int, text: String)
-    case delete(agent: Int32, seq: Int, targets: [TargetSpan])
+    case insert(agent: Int32, seq: Int, count: Int, left: Int, right: Int, text: String)
+    case delete(agent: Int32, seq: Int, count: Int, targets: [TargetSpan])
+
+    var agent: Int32 {
+        switch self {
+        case .insert(let agent, _, _, _, _, _), .delete(let agent, _, _, _): agent
+        }
+    }
+
+    var count: Int {
+        switch self {
+        case .insert(_, _, let count, _, _, _), .delete(_, _, let count, _): count
+        }
+    }
+
+    var isInsert: Bool {
+        if case .insert = self { return true }
+        return false
+    }
+
+    /// The highest agent index the operation names (author, origins, targets).
+    var highestAgent: Int32 {
+        switch self {
+        case .insert(let agent, _, _, let left, let right, _):
+            max(agent, left == -1 ? -1 : idAgent(left), right == -1 ? -1 : idAgent(right))
+        case .delete(let agent, _, _, let targets):
+            targets.reduce(agent) { max($0, $1.agent) }
+        }
+    }
+
+    /// Roughly what holding it costs (for `DocumentLimits.maxWaitingBytes`).
+    var waitingBytes: Int {
+        switch self {
+        case .insert(_, _, _, _, _, let text): 96 + text.utf8.count
+        case .delete(_, _, _, let targets): 96 + 16 * targets.count
+        }
+    }
 }
 
-/// Remote operations waiting for a dependency, indexed by the agent whose count they wait on.
+/// What the runs `DocumentCore.check` has passed so far would add, per agent: the new known count and
+/// which of the new operation numbers are inserts. Empty (no allocation) for one-run updates.
+struct Overlay {
+    /// Per agent: the known count after the checked runs, and the new runs' starts with their kind.
+    private var agents: [Int32: (known: Int, runs: [(start: Int, insert: Bool)])] = [:]
+
+    func known(_ agent: Int32) -> Int? { agents[agent]?.known }
+
+    mutating func record(agent: Int32, from start: Int, count: Int, insert: Bool) {
+        agents[agent, default: (start, [])].runs.append((start, insert))
+        agents[agent]?.known = start + count
+    }
+
+    /// True when every operation number in low...high is one of the recorded inserts.
+    func allInserts(agent: Int32, low: Int, high: Int) -> Bool {
+        guard let entry = agents[agent], low <= high, high < entry.known, let first = entry.runs.first, low >= first.start else { return false }
+        // The run holding `low` (binary search: the runs are in order), then every run up to `high`.
+        var lo = 0, hi = entry.runs.count - 1
+        while lo < hi {
+            let mid = (lo + hi + 1) / 2
+            if entry.runs[mid].start <= low { lo = mid } else { hi = mid - 1 }
+        }
+        var r = lo
+        while r < entry.runs.count && entry.runs[r].start <= high {
+            if !entry.runs[r].insert { return false }
+            r += 1
+        }
+        return true
+    }
+}
+
+/// Remote operations waiting for a dependency, indexed by the agent whose count they wait on; with their
+/// totals, which `DocumentLimits` caps.
 struct PendingOps {
     private var waiting: [Int32: [(seq: Int, op: RawOp)]] = [:]
     private(set) var count = 0
+    private(set) var bytes = 0
+    /// Scalars the waiting inserts would add (counted against `maxScalars` before they arrive).
+    private(set) var scalars = 0
+    private(set) var operations = 0
 
     mutating func park(_ op: RawOp, agent: Int32, seq: Int) {
         waiting[agent, default: []].append((seq, op))
-        count += 1
+        add(op, 1)
+    }
+
+    private mutating func add(_ op: RawOp, _ sign: Int) {
+        count += sign
+        bytes += sign * op.waitingBytes
+        operations += sign * op.count
+        if op.isInsert { scalars += sign * op.count }
     }
 
     /// Moves every operation waiting on `agent` below `known` into `queue`.
@@ -533,7 +785,7 @@ struct PendingOps {
         for entry in list {
             if entry.seq < known {
                 queue.append(entry.op)
-                count -= 1
+                add(entry.op, -1)
             } else {
                 kept.append(entry)
             }

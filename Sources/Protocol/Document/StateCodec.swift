@@ -23,6 +23,10 @@ enum StateCodec {
     static let readableVersions: ClosedRange<UInt8> = 1...2
     /// Upper bound on operations in a decoded state, so a corrupt length cannot exhaust memory.
     static let maxOperations = 1 << 26
+    /// Agents and agent-name lengths a state may hold; `Replica.apply` refuses updates beyond them, so that
+    /// every reachable document decodes again.
+    static let maxAgents = 1 << 16
+    static let maxAgentNameBytes = 4096
 
     /// Run header bits: 0 same agent as the previous run; 1-2 left origin kind; 3-4 right origin kind.
     enum RunHeader {
@@ -204,10 +208,10 @@ enum StateCodec {
         }
         let version = bytes[3]
         input.offset = magic.count
-        let agentCount = try input.count(limit: 1 << 16)
+        let agentCount = try input.count(limit: maxAgents)
         var map: [Int32] = []
         for _ in 0..<agentCount {
-            let length = try input.count(limit: 4096)
+            let length = try input.count(limit: maxAgentNameBytes)
             let nameBytes = try input.take(length)
             map.append(replica.intern(String(decoding: nameBytes, as: UTF8.self)))
         }
@@ -240,7 +244,9 @@ enum StateCodec {
             guard target >= 0, target < Int(Int32.max) else { throw DocumentError("corrupt document state: origin out of range") }
             return packID(a, Int32(target))
         }
-        let runCount = try input.count(limit: maxOperations)
+        // Every run, visibility length and delete takes at least one byte: a count beyond the bytes left is
+        // corrupt, and must not reserve memory (a 20-byte state could otherwise ask for gigabytes).
+        let runCount = try input.count(limit: min(maxOperations, input.remaining))
         var runs: [Piece] = []
         runs.reserveCapacity(runCount)
         var rightKinds: [UInt8] = []
@@ -298,7 +304,7 @@ enum StateCodec {
             }
         }
 
-        let visibilityCount = try input.count(limit: maxOperations)
+        let visibilityCount = try input.count(limit: min(maxOperations, input.remaining))
         var visibility: [Int] = []
         visibility.reserveCapacity(visibilityCount)
         for _ in 0..<visibilityCount { visibility.append(try input.count(limit: maxOperations)) }
@@ -308,7 +314,7 @@ enum StateCodec {
         // Delete runs point into one flat span buffer (one array per run cost an allocation each).
         var deletes: [(agent: Int32, seq: Int, spans: Range<Int>, total: Int)] = []
         var deleteSpans: [TargetSpan] = []
-        let deleteCount = try input.count(limit: maxOperations)
+        let deleteCount = try input.count(limit: min(maxOperations, input.remaining))
         var deleteEnd = [Int](repeating: 0, count: agentCount)
         var rawDeleter = -1
         for _ in 0..<deleteCount {
@@ -481,6 +487,8 @@ struct ByteWriter {
 struct ByteReader {
     let bytes: [UInt8]
     var offset = 0
+
+    var remaining: Int { bytes.count - offset }
 
     mutating func byte() throws -> UInt8 {
         guard offset < bytes.count else { throw DocumentError("corrupt document state: truncated") }

@@ -124,7 +124,7 @@ public struct Update: Codable, Equatable, Sendable {
                     let signed = try op.decode(Int.self)
                     // Bounds first: `abs(Int.min)` and `start - count` on hostile numbers would trap.
                     guard signed != 0, start >= 0, start < Int(Int32.max), signed > -Int(Int32.max), signed < Int(Int32.max),
-                        signed > 0 || start - (-signed) + 1 >= 0
+                        signed > 0 || start - (-signed) + 1 >= 0, signed < 0 || start + signed - 1 < Int(Int32.max)
                     else {
                         throw DecodingError.dataCorruptedError(in: op, debugDescription: "delete span with bad range")
                     }

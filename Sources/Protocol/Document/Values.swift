@@ -90,10 +90,41 @@ public struct Anchor: Codable, Hashable, Sendable {
 
 /// Why an update or a state encoding could not be used.
 public struct DocumentError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// What kind of refusal it is.
+    public enum Kind: Sendable {
+        /// The update or state is not well formed (its sender is buggy or hostile).
+        case malformed
+        /// Well formed, but it would cross one of the replica's `DocumentLimits`.
+        case limit
+    }
+
     /// One line: what is wrong and, where possible, what to do.
     public var message: String
+    /// Malformed input, or a limit.
+    public var kind: Kind
 
-    init(_ message: String) { self.message = message }
+    init(_ message: String, kind: Kind = .malformed) {
+        self.message = message
+        self.kind = kind
+    }
 
     public var description: String { message }
+}
+
+/// Bounds on what remote updates may make of a replica (`Replica.limits`). An update that would cross
+/// one is refused whole with a `DocumentError` of kind `.limit`; local edits are not limited.
+public struct DocumentLimits: Equatable, Sendable {
+    /// Visible text, in Unicode scalars (16 Mi by default: far above any real source file). Inserts still
+    /// waiting for their dependencies count too; deletes in the same update are not credited.
+    public var maxScalars = 1 << 24
+    /// Operations known or waiting: the whole history, deletions included. At most (and by default) what
+    /// a state encoding can hold (2^26), so every document that can be reached can be saved and reloaded.
+    public var maxOperations = StateCodec.maxOperations
+    /// Runs held back until the operations they depend on arrive (honest peers in a star never need any).
+    public var maxWaitingRuns = 4096
+    /// Approximate memory of the held-back runs, in bytes.
+    public var maxWaitingBytes = 4 << 20
+
+    /// The defaults.
+    public init() {}
 }

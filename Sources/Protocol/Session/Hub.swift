@@ -38,6 +38,7 @@ final class Hub {
         self.hostKey = hostKey
         self.guestAccess = guestAccess
         self.replica = replica
+        replica.limits = limits.document
         self.journal = journal
         self.limits = limits
         self.logger = logger
@@ -112,9 +113,17 @@ final class Hub {
         }
         do {
             _ = try replica.apply(ops.update)
+        } catch let error as DocumentError where error.kind == .limit {
+            // Well formed but too much (document size, waiting runs): refused like an edit the role forbids,
+            // so an honest guest reloads the document instead of resending it forever. Nothing was applied.
+            logger.warning("\(connection.describe): update refused: \(error)")
+            connection.opsRefused = true
+            connection.send(.refused(Refused(what: "ops", message: "your edit was not applied: \(error)")))
+            return
         } catch {
-            logger.warning("\(connection.describe): malformed update: \(error)")
-            connection.fail(.document, "malformed update: \(error)")
+            // The document's own message says what is malformed ("malformed update: ...").
+            logger.warning("\(connection.describe): \(error)")
+            connection.fail(.document, "\(error)")
             return
         }
         forward(frame: FrameEncoder.frame(payload.readableBytesView), except: connection.peer)

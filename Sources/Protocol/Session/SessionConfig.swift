@@ -34,6 +34,16 @@ public struct SessionLimits: Sendable {
     public var maxSessions = 1000
     /// Peers in one session.
     public var maxPeersPerSession = 64
+    /// What peers' edits may make of a session's document (size, history, runs waiting for missing
+    /// ones); the server's replica refuses an update beyond them whole (`refused`, nothing applied).
+    /// A server holds no waiting runs: honest peers send in causal order over one TCP stream, so every
+    /// op they send builds on what the server has; one that would wait is refused instead of forwarded
+    /// (a peer that received it could not tell it from a real dependency on its own future edits).
+    public var document: DocumentLimits = {
+        var limits = DocumentLimits()
+        limits.maxWaitingRuns = 0
+        return limits
+    }()
 
     /// The defaults.
     public init() {}

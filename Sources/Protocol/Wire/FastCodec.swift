@@ -541,7 +541,9 @@ extension Update {
                     else { return nil }
                     let count = abs(signed)
                     let low = signed < 0 ? start - count + 1 : start
-                    guard signed != 0, low >= 0, start < Int(Int32.max), count < Int(Int32.max) else { return nil }
+                    guard signed != 0, low >= 0, start < Int(Int32.max), count < Int(Int32.max),
+                        signed < 0 || start + count - 1 < Int(Int32.max)
+                    else { return nil }
                     total += count
                     spans.append(DeleteSpan(agent: target, seq: start, count: count, backward: signed < 0))
                     position += 3
