@@ -166,13 +166,22 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
         let waits = [frameBucket.take(1, now: now), byteBucket.take(Double(frame.readableBytes + FrameLimits.prefixLength), now: now)]
         guard !throttled, let wait = waits.compactMap({ $0 }).max() else { return }
         throttled = true
-        logger.info("\(describe): over its rate limit; reading again in \(wait.nanoseconds / 1_000_000) ms")
-        let channel = context.channel
-        channel.setOption(.autoRead, value: false).whenFailure { _ in }
-        context.eventLoop.scheduleTask(in: wait) { [weak self] in
+        logger.info("\(describe): over its rate limit; reading again in \(wait.nanoseconds / 1_000_000) ms or more")
+        context.channel.setOption(.autoRead, value: false).whenFailure { _ in }
+        resumeReading(after: wait, channel: context.channel)
+    }
+
+    /// Reads again once the buckets are out of debt (frames read in the same batch may have added to it).
+    private func resumeReading(after wait: TimeAmount, channel: any Channel) {
+        channel.eventLoop.scheduleTask(in: wait) { [weak self] in
             guard let self, self.state != .closing else { return }
+            let now = NIODeadline.now()
+            if let more = [self.frameBucket.take(0, now: now), self.byteBucket.take(0, now: now)].compactMap({ $0 }).max() {
+                self.resumeReading(after: more, channel: channel)
+                return
+            }
             self.throttled = false
-            self.lastHeard = .now()
+            self.lastHeard = now
             channel.setOption(.autoRead, value: true).whenFailure { _ in }
             channel.read()
         }
