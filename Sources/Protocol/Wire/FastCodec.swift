@@ -214,12 +214,13 @@ struct JSONParser {
     private mutating func parseValue(depth: Int) -> (value: JSONValue, range: Range<Int>)? {
         skipSpace()
         guard index < bytes.count, countToken() else { return nil }
-        guard depth < ParseLimits.maxDepth else {
+        let start = index
+        let value: JSONValue
+        // `depth` containers are open around this value; opening one more must stay within the cap.
+        if bytes[index] == UInt8(ascii: "{") || bytes[index] == UInt8(ascii: "["), depth >= ParseLimits.maxDepth {
             violation = "JSON nested deeper than \(ParseLimits.maxDepth) levels"
             return nil
         }
-        let start = index
-        let value: JSONValue
         switch bytes[index] {
         case UInt8(ascii: "{"):
             index += 1
