@@ -128,6 +128,8 @@ import Testing
                 }
                 if bytes.isEmpty { bytes = [UInt8(ascii: "{")] }
             }
+            // Whatever the damage, the full decoder answers (a message or a MessageError), never a crash.
+            do { _ = try MessageCodec.decode(bytes) } catch { #expect(error is MessageError) }
             guard let fast = Self.fastDecode(bytes) else { continue }
             fastAccepted += 1
             let reference = Self.codableDecode(bytes)
@@ -135,6 +137,54 @@ import Testing
         }
         // Some damage (a changed digit or letter) leaves a valid message; the check above must have run.
         #expect(fastAccepted > 100)
+    }
+
+    /// Random nesting around the depth cap, with strings full of brackets and escaped quotes: the
+    /// scanner (which guards Foundation's decoder) and the parser (the fast path) agree on the caps,
+    /// and `MessageCodec` refuses exactly the frames over them, on either path.
+    @Test(arguments: [13, 14, 15] as [UInt64])
+    func scannerAndParserAgreeOnTheCaps(seed: UInt64) throws {
+        var random = SeededGenerator(seed: seed)
+        let strings = [#""]}\"[{""#, #""\\""#, #""a,b:c""#, #""\u005d""#, "\"é🌍\""]
+        let scalars = ["0", "-1.5e3", "true", "null", "false", "12345678901234567890"]
+        /// JSON nested at most to `target` containers (counting from `depth`); returns it and its real nesting.
+        func value(_ depth: Int, _ target: Int) -> (text: String, nesting: Int) {
+            if depth >= target { return (Bool.random(using: &random) ? strings.randomElement(using: &random)! : scalars.randomElement(using: &random)!, depth) }
+            let members = (0..<Int.random(in: 1...3, using: &random)).map { index in
+                index == 0 ? value(depth + 1, target) : value(depth + 1, min(target, depth + Int.random(in: 1...3, using: &random)))
+            }
+            let nesting = members.map(\.nesting).max()!
+            if Bool.random(using: &random) { return ("[" + members.map(\.text).joined(separator: " , ") + "]", nesting) }
+            return ("{" + members.enumerated().map { "\"k\($0.offset)\" :\($0.element.text)" }.joined(separator: ",") + "}", nesting)
+        }
+        var refused = 0
+        for _ in 0..<300 {
+            // The frame's own object is one container: the value inside adds up to `target - 1` more.
+            let (inner, nesting) = value(1, Int.random(in: 26...38))
+            let text = "{\"type\":\"ping\",\"id\":1,\"x\":" + inner + "}"
+            let bytes = Array(text.utf8)
+            let (parsed, scanned) = bytes.withUnsafeBytes { raw -> (String?, String?) in
+                var parser = JSONParser(bytes: raw)
+                _ = parser.parseDocument()
+                return (parser.violation, JSONScanner.violation(in: raw))
+            }
+            let overCap = nesting > ParseLimits.maxDepth
+            #expect((scanned != nil) == overCap, "scanner: \(String(describing: scanned)) at nesting \(nesting)")
+            // The parser stops early at what it leaves to Foundation (an exponent, a huge number);
+            // when it does reach the depth, it agrees.
+            if parsed != nil { #expect(overCap, "parser: \(String(describing: parsed)) at nesting \(nesting)") }
+            // The same frame with a duplicate key goes to the Codable path: refused alike.
+            for frame in [bytes, Array(("{\"id\":1," + text.dropFirst()).utf8)] {
+                do {
+                    _ = try MessageCodec.decode(frame)
+                    #expect(!overCap, "a frame nested \(nesting) deep was accepted")
+                } catch let error as MessageError {
+                    #expect((error.code == .limit) == overCap, "\(error)")
+                    if error.code == .limit { refused += 1 }
+                }
+            }
+        }
+        #expect(refused > 100)
     }
 
     @Test(arguments: [

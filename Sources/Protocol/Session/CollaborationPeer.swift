@@ -1,3 +1,4 @@
+@_spi(Wire) import CodeSyncDocument
 import Crypto
 import Foundation
 import Logging
@@ -131,7 +132,10 @@ public final class CollaborationPeer: @unchecked Sendable {
     /// Joins the session at `address`; returns once welcomed, or throws a `SessionError` that says why not.
     /// `state` starts the replica from a full-state encoding (a host with a document, or a journal).
     public static func join(_ address: SessionAddress, options: Options, state: [UInt8]? = nil) async throws -> CollaborationPeer {
+        // Checked here as the server checks them: a refused name would otherwise be retried forever.
+        if let problem = NameRules.nameProblem(options.name) { throw SessionError.rejected(problem) }
         let agent = options.agent ?? Self.makeAgent(name: options.name)
+        if let problem = NameRules.peerIDProblem(agent) { throw SessionError.rejected(problem) }
         let replica = try state.map { try Replica(agent: agent, state: $0) } ?? Replica(agent: agent)
         let peer = CollaborationPeer(address: address, options: options, replica: replica)
         do {
@@ -380,9 +384,21 @@ public final class CollaborationPeer: @unchecked Sendable {
             unsent = true
             return
         }
-        seq += 1
         let sentAt = options.recordLatency ? Date().timeIntervalSince1970 * 1000 : nil
-        link.send(.ops(Ops(peer: id, seq: seq, update: update, sentAt: sentAt)))
+        sendOps(update, on: link, sentAt: sentAt)
+    }
+
+    /// Sends `update` as one `ops`, or as several when its JSON is over `Update.partBudget` (a big
+    /// paste, a long offline session): no frame goes over the receiver's limit or parse caps.
+    private func sendOps(_ update: Update, on link: ClientConnection, sentAt: Double? = nil) {
+        let budget = min(options.limits.maxPayload, Update.partBudget) - Update.partEnvelope
+        // Cheap bound first: a typical edit is far below the budget and is not measured.
+        let parts = update.ops.count < 64 && update.operationCount * 6 + update.ops.count * 200 < budget
+            ? [update] : update.split(maxBytes: budget)
+        for part in parts {
+            seq += 1
+            link.send(.ops(Ops(peer: id, seq: seq, update: part, sentAt: sentAt)))
+        }
     }
 
     private func sendPresence() {
@@ -418,7 +434,8 @@ public final class CollaborationPeer: @unchecked Sendable {
                 colour = welcome.colour
                 peers = [:]
                 order = []
-                for info in welcome.peers {
+                for var info in welcome.peers {
+                    info.name = NameRules.displayable(info.name)
                     peers[info.peer] = info
                     order.append(info.peer)
                 }
@@ -442,7 +459,9 @@ public final class CollaborationPeer: @unchecked Sendable {
                 }
             case .message(.ops(let ops)):
                 apply(ops.update, sentAt: ops.sentAt)
-            case .message(.presence(let info)):
+            case .message(.presence(var info)):
+                // Servers refuse bad names; one from an older server is made displayable, not trusted.
+                info.name = NameRules.displayable(info.name)
                 if peers[info.peer] == nil { order.append(info.peer) }
                 peers[info.peer] = info
                 peersDirty = true
@@ -588,15 +607,36 @@ public final class CollaborationPeer: @unchecked Sendable {
             let hostKey = role == .guest ? nil : options.hostSecret.map { Auth.sessionKey(secret: $0) }
             let proof = Auth.joinProof(key: hostKey ?? key, serverNonce: serverNonce, clientNonce: clientNonce, session: address.session, peer: id)
             let registering = role == .host && !address.session.isEmpty
-            return Hello(version: WireProtocol.version, session: address.session, peer: id, name: options.name, role: role,
-                         nonce: clientNonce, proof: proof,
-                         // After a refusal: ask for the whole document, which replaces ours.
-                         known: resyncing ? VersionVector() : replica.version,
-                         key: registering ? Auth.keyHex(key) : nil,
-                         hostKey: registering ? hostKey.map(Auth.keyHex) : nil,
-                         viewKey: registering ? options.viewSecret.map { Auth.keyHex(Auth.sessionKey(secret: $0)) } : nil,
-                         guests: role == .host ? wantedGuests : nil, file: role == .host ? options.fileName : nil)
+            var hello = Hello(version: WireProtocol.version, session: address.session, peer: id, name: options.name, role: role,
+                              nonce: clientNonce, proof: proof, known: VersionVector(),
+                              key: registering ? Auth.keyHex(key) : nil,
+                              hostKey: registering ? hostKey.map(Auth.keyHex) : nil,
+                              viewKey: registering ? options.viewSecret.map { Auth.keyHex(Auth.sessionKey(secret: $0)) } : nil,
+                              guests: role == .host ? wantedGuests : nil, file: role == .host ? options.fileName : nil)
+            // After a refusal: ask for the whole document, which replaces ours.
+            if !resyncing {
+                let base = (try? MessageCodec.encode(.hello(hello)).count) ?? FrameLimits.helloMaxPayload
+                hello.known = Self.known(replica.version, fitting: FrameLimits.helloMaxPayload - base)
+            }
+            return hello
         }
+    }
+
+    /// As much of `version` as fits `room` bytes of JSON, the agents with most operations first, so
+    /// that a hello always fits a server's limit before authentication. An agent left out costs
+    /// only a longer welcome: the server then sends all of that agent's operations, which apply idempotently.
+    static func known(_ version: VersionVector, fitting room: Int) -> VersionVector {
+        var kept: [AgentID: Int] = [:]
+        var used = 0
+        for (agent, count) in version.counts.sorted(by: { $0.value > $1.value }) {
+            var writer = JSONWriter()
+            writer.string(agent)
+            let cost = writer.bytes.count + String(count).utf8.count + 2
+            if used + cost > room { continue }
+            used += cost
+            kept[agent] = count
+        }
+        return VersionVector(kept)
     }
 
     /// The handshake finished on `handler`.
@@ -624,10 +664,7 @@ public final class CollaborationPeer: @unchecked Sendable {
             // (nothing while resyncing: what the server lacks is what it refused).
             let missing = resyncing ? Update() : replica.updates(since: welcome.known)
             unsent = false
-            if !missing.isEmpty {
-                seq += 1
-                handler.send(.ops(Ops(peer: id, seq: seq, update: missing)))
-            }
+            if !missing.isEmpty { sendOps(missing, on: handler) }
             if myCursor != nil { sendPresence() }
             defer { firstResult = nil }
             return firstResult
@@ -723,6 +760,10 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
     private let state = Locked(false)
     /// A flush is queued on the loop (loop-confined).
     private var flushQueued = false
+    /// A welcome whose document comes in several frames, and its operations so far (loop-confined).
+    private var partialWelcome: Welcome?
+    private var welcomeOps: [Update.Op] = []
+    private var partsLeft = 0
 
     init(peer: CollaborationPeer) { self.peer = peer }
 
@@ -783,6 +824,26 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
                     fail(.hostNotAuthentic, fatal: true)
                     return
                 }
+                if let parts = welcome.parts, parts > 1 {
+                    // The rest of the document follows in `ops` frames (seq 0); welcomed once all are here.
+                    partialWelcome = welcome
+                    welcomeOps = welcome.update.ops
+                    partsLeft = parts - 1
+                    return
+                }
+                state.withValue { $0 = true }
+                peer.welcomed(welcome, on: self)
+            case .ops(let part) where partialWelcome != nil:
+                guard part.seq == 0 else {
+                    fail(.rejected("the server interrupted its welcome with another message"), fatal: false)
+                    return
+                }
+                welcomeOps.append(contentsOf: part.update.ops)
+                partsLeft -= 1
+                guard partsLeft == 0, var welcome = partialWelcome else { return }
+                welcome.update = Update(ops: welcomeOps)
+                partialWelcome = nil
+                welcomeOps = []
                 state.withValue { $0 = true }
                 peer.welcomed(welcome, on: self)
             case .error(let error):

@@ -79,9 +79,9 @@ final class Hub {
         // The welcome proves the secret the joiner proved: the watch-only one for a watch-only joiner.
         let proof = Auth.welcomeProof(key: viewOnly ? viewKey ?? key : key, serverNonce: serverNonce, clientNonce: hello.nonce, session: hello.session, peer: hello.peer)
         let others = order.filter { $0 != hello.peer }.compactMap { presence[$0] }
-        connection.send(.welcome(Welcome(
+        connection.sendWelcome(Welcome(
             version: hello.version, session: id, peer: hello.peer, colour: colour, proof: proof, peers: others,
-            update: replica.updates(since: hello.known), known: replica.version, access: access, guests: guestAccess, file: fileName)))
+            update: replica.updates(since: hello.known), known: replica.version, access: access, guests: guestAccess, file: fileName))
         broadcast(.presence(info), except: hello.peer)
         if hello.role != .host, let runReplay {
             for message in runReplay.messages { connection.send(message) }

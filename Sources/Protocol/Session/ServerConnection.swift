@@ -10,7 +10,9 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
-    private enum State { case greeting, active, closing }
+    /// `judging`: a hello arrived and is being answered (a wrong secret's answer is delayed);
+    /// nothing else is read from the connection meanwhile.
+    private enum State { case greeting, judging, active, closing }
 
     private let server: ServerCore
     private var context: ChannelHandlerContext?
@@ -25,6 +27,18 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
     private var ackedSeq = -1
     /// Written to since the last flush; `ServerCore` flushes it once the current batch of reads is done.
     private var awaitingFlush = false
+    /// The frame decoder's limit: `maxPayloadBeforeHello` until the hello is accepted, then `maxPayload`.
+    private let frameLimit: FrameSizeLimit
+    /// Counted among the server's pending (not yet authenticated) connections.
+    private var pending = false
+    /// Rate limits for what a guest sends (see `SessionLimits.framesPerSecond`).
+    private var frameBucket: TokenBucket
+    private var byteBucket: TokenBucket
+    /// Reading is paused until the buckets refill.
+    private var throttled = false
+    /// Bytes of a welcome sent in several frames: a joiner gets time to read them before the
+    /// slow-reader rule applies.
+    private var welcomeAllowance: TimeAmount = .zero
 
     /// Set once the hello is accepted.
     private(set) var peer = ""
@@ -40,9 +54,14 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
     private(set) weak var hub: Hub?
     let remote: String
 
-    init(server: ServerCore, remote: String) {
+    init(server: ServerCore, remote: String, frameLimit: FrameSizeLimit) {
         self.server = server
         self.remote = remote
+        self.frameLimit = frameLimit
+        let limits = server.limits
+        frameBucket = TokenBucket(rate: limits.framesPerSecond, capacity: limits.frameBurst)
+        byteBucket = TokenBucket(rate: limits.bytesPerSecond,
+                                 capacity: limits.byteBurst ?? Double(limits.maxPayload + FrameLimits.prefixLength))
     }
 
     private var logger: Logger { server.logger }
@@ -52,11 +71,13 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        if let wait = server.throttle.lockedOut(remote) {
-            logger.warning("refused \(remote): too many wrong secrets")
-            fail(.auth, "too many wrong secrets from \(remote); try again in \(wait) s")
+        if refuseIfLockedOut() { return }
+        if let full = server.admitPending(remote) {
+            logger.warning("refused \(remote): \(full)")
+            fail(.limit, full)
             return
         }
+        pending = true
         send(.challenge(Challenge(versions: WireProtocol.supportedVersions, nonce: nonce, server: "codesync \(CodeSyncVersion.current)")))
         let limits = server.limits
         handshakeTimer = context.eventLoop.scheduleTask(in: limits.handshakeTimeout) { [weak self] in
@@ -71,11 +92,13 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
     private func tick() {
         let limits = server.limits
         let now = NIODeadline.now()
+        // While reading is paused (rate limit) silence is ours, not the peer's.
+        if throttled { lastHeard = now }
         if now - lastHeard > limits.deadAfter {
             fail(.timeout, "nothing received for \(limits.deadAfter.nanoseconds / 1_000_000) ms")
             return
         }
-        if let since = unwritableSince, now - since > limits.maxBacklogTime {
+        if let since = unwritableSince, now - since > limits.maxBacklogTime + welcomeAllowance {
             cutOffSlowReader()
             return
         }
@@ -86,13 +109,20 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard state != .closing else { return }
+        // One hello per connection: what follows it before the answer is dropped unread, so a
+        // wrong secret cannot be retried on the same connection while its answer is delayed.
+        guard state == .greeting || state == .active else { return }
         lastHeard = .now()
         let frame = unwrapInboundIn(data)
+        if state == .active && role == .guest { charge(frame, context: context) }
         let message: WireMessage
         let updateRange: Range<Int>?
         do {
             (message, updateRange) = try MessageCodec.decodeKeepingUpdate(frame.readableBytesView)
+        } catch let error as MessageError {
+            logger.warning("\(describe): bad message: \(error)")
+            fail(error.code, "\(error)")
+            return
         } catch {
             logger.warning("\(describe): bad message: \(error)")
             fail(.json, "\(error)")
@@ -105,11 +135,55 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
                 return
             }
             handshakeTimer?.cancel()
+            state = .judging
+            if refuseIfLockedOut() { return }
+            if let problem = NameRules.peerIDProblem(hello.peer) ?? NameRules.nameProblem(hello.name) {
+                logger.warning("\(remote): hello refused: \(problem)")
+                fail(.limit, problem)
+                return
+            }
             server.accept(hello, on: self, serverNonce: nonce)
         case .active:
             handleActive(message, frame: frame, updateRange: updateRange)
-        case .closing:
+        case .judging, .closing:
             break
+        }
+    }
+
+    /// Refuses the connection when its address is locked out for wrong secrets (checked at connect
+    /// and again at the hello: the lockout may have begun while this connection was open).
+    private func refuseIfLockedOut() -> Bool {
+        guard let wait = server.throttle.lockedOut(remote) else { return false }
+        logger.warning("refused \(remote): too many wrong secrets")
+        fail(.auth, "too many wrong secrets from \(remote); try again in \(wait) s")
+        return true
+    }
+
+    /// Takes a guest's frame from its rate buckets; past them, stops reading until they refill.
+    /// The frame itself is still handled (it is read already): TCP holds back the rest.
+    private func charge(_ frame: ByteBuffer, context: ChannelHandlerContext) {
+        let now = NIODeadline.now()
+        let waits = [frameBucket.take(1, now: now), byteBucket.take(Double(frame.readableBytes + FrameLimits.prefixLength), now: now)]
+        guard !throttled, let wait = waits.compactMap({ $0 }).max() else { return }
+        throttled = true
+        logger.info("\(describe): over its rate limit; reading again in \(wait.nanoseconds / 1_000_000) ms or more")
+        context.channel.setOption(.autoRead, value: false).whenFailure { _ in }
+        resumeReading(after: wait, channel: context.channel)
+    }
+
+    /// Reads again once the buckets are out of debt (frames read in the same batch may have added to it).
+    private func resumeReading(after wait: TimeAmount, channel: any Channel) {
+        channel.eventLoop.scheduleTask(in: wait) { [weak self] in
+            guard let self, self.state != .closing else { return }
+            let now = NIODeadline.now()
+            if let more = [self.frameBucket.take(0, now: now), self.byteBucket.take(0, now: now)].compactMap({ $0 }).max() {
+                self.resumeReading(after: more, channel: channel)
+                return
+            }
+            self.throttled = false
+            self.lastHeard = now
+            channel.setOption(.autoRead, value: true).whenFailure { _ in }
+            channel.read()
         }
     }
 
@@ -123,7 +197,13 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
             }
             let updateJSON = updateRange.flatMap { frame.getSlice(at: frame.readerIndex + $0.lowerBound, length: $0.count) }
             hub.receive(ops, payload: frame, updateJSON: updateJSON, from: self)
-        case .presence(let presence): hub.receivePresence(presence, from: self)
+        case .presence(let presence):
+            // The server shows the name from the hello, but a presence that carries another is still refused.
+            if let problem = NameRules.nameProblem(presence.name) {
+                fail(.limit, problem)
+                return
+            }
+            hub.receivePresence(presence, from: self)
         case .ping(let ping): send(.pong(ping))
         case .pong: break
         case .bye: close(reason: "bye")
@@ -152,6 +232,48 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
         self.role = role
         self.access = access
         state = .active
+        releasePending()
+        frameLimit.maxPayload = server.limits.maxPayload
+    }
+
+    private func releasePending() {
+        guard pending else { return }
+        pending = false
+        server.releasePending(remote)
+    }
+
+    /// Sends `welcome`; a document too large for one frame follows it in `ops` frames (seq 0),
+    /// which the welcome announces in `parts`, so any document that can be edited can be joined.
+    func sendWelcome(_ welcome: Welcome) {
+        let limits = server.limits
+        let whole = (try? MessageCodec.encode(.welcome(welcome))) ?? []
+        guard whole.count > min(limits.maxPayload, Update.partBudget) else {
+            send(.welcome(welcome))
+            return
+        }
+        var head = welcome
+        head.update = Update()
+        let headBytes = (try? MessageCodec.encode(.welcome(head)))?.count ?? 0
+        let budget = max(min(limits.maxPayload, Update.partBudget) - Update.partEnvelope, Update.minimumPartBudget)
+        var parts = welcome.update.split(maxBytes: budget)
+        // The first part travels in the welcome itself when it fits beside the other fields.
+        if headBytes + Update.encodedSize(parts[0]) <= min(limits.maxPayload, Update.partBudget) - 16 {
+            head.update = parts.removeFirst()
+        }
+        head.parts = parts.count + 1
+        var bytes = 0
+        send(.welcome(head))
+        for part in parts {
+            guard let frame = try? MessageCodec.frame(.ops(Ops(peer: welcome.peer, seq: 0, update: part)), maxPayload: limits.maxPayload) else {
+                fail(.limit, "the document cannot be cut into frames of \(limits.maxPayload) bytes")
+                return
+            }
+            bytes += frame.readableBytes
+            sendUncounted(frame)
+        }
+        // At 1 MiB/s at least, plus the usual allowance.
+        welcomeAllowance = .milliseconds(Int64(bytes / 1024))
+        logger.info("\(describe): welcome sent in \(parts.count + 1) frames (\(bytes) bytes after the first)")
     }
 
     /// The host changed what this peer may do.
@@ -163,6 +285,10 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
         guard state != .closing else { return }
         if let frameError = error as? FrameError {
             logger.warning("\(describe): \(frameError)")
+            if state != .active, case .oversized = frameError {
+                fail(.frame, "\(frameError.description) (before a hello is accepted, frames are limited to \(frameLimit.maxPayload) bytes)")
+                return
+            }
             fail(.frame, frameError.description)
         } else {
             logger.info("\(describe): connection error: \(error)")
@@ -171,6 +297,7 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        releasePending()
         stopTimers()
         state = .closing
         hub?.leave(self, reason: "disconnected")
@@ -192,6 +319,16 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
             send(frame: try MessageCodec.frame(message, maxPayload: server.limits.maxPayload))
         } catch {
             logger.error("\(describe): cannot encode \(message.type): \(error)")
+        }
+    }
+
+    /// Writes a frame that the slow-reader rule does not count (the parts of a welcome).
+    private func sendUncounted(_ frame: ByteBuffer) {
+        guard state != .closing, let context else { return }
+        context.write(wrapOutboundOut(frame), promise: nil)
+        if !awaitingFlush {
+            awaitingFlush = true
+            server.flushLater(self)
         }
     }
 
@@ -251,6 +388,7 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
         guard state != .closing, let context else { return }
         flushNow()
         state = .closing
+        releasePending()
         stopTimers()
         hub?.leave(self, reason: reason)
         context.close(promise: nil)
@@ -261,6 +399,29 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
         pingTask = nil
         handshakeTimer?.cancel()
         handshakeTimer = nil
+    }
+}
+
+/// A token bucket: `rate` tokens a second up to `capacity`; taking more than there are leaves a debt.
+struct TokenBucket {
+    let rate: Double
+    let capacity: Double
+    private var level: Double
+    private var updated = NIODeadline.now()
+
+    init(rate: Double, capacity: Double) {
+        self.rate = rate
+        self.capacity = capacity
+        level = capacity
+    }
+
+    /// Takes `amount`; returns how long until the bucket is out of debt, nil when it is not in debt.
+    mutating func take(_ amount: Double, now: NIODeadline) -> TimeAmount? {
+        let elapsed = Double((now - updated).nanoseconds) / 1e9
+        updated = now
+        level = min(capacity, level + elapsed * rate) - amount
+        guard level < 0 else { return nil }
+        return .nanoseconds(Int64(-level / rate * 1e9) + 1_000_000)
     }
 }
 

@@ -44,6 +44,21 @@ public struct SessionLimits: Sendable {
         limits.maxWaitingRuns = 0
         return limits
     }()
+    /// Largest frame payload a server reads before a hello is accepted (see `FrameLimits.helloMaxPayload`).
+    public var maxPayloadBeforeHello = FrameLimits.helloMaxPayload
+    /// Connections from one address that have not completed a hello yet.
+    public var maxPendingPerAddress = 16
+    /// Connections, over all addresses, that have not completed a hello yet.
+    public var maxPending = 256
+    /// Frames per second a guest may send on average (a token bucket; above it the server stops
+    /// reading from that connection until the bucket refills: back-pressure, never a close).
+    public var framesPerSecond = 200.0
+    /// Frames a guest may send at once before the rate applies.
+    public var frameBurst = 400.0
+    /// Bytes per second a guest may send on average (same bucket rule as frames).
+    public var bytesPerSecond = 2.0 * 1024 * 1024
+    /// Bytes a guest may send at once before the rate applies; nil: one largest frame (`maxPayload`).
+    public var byteBurst: Double?
 
     /// The defaults.
     public init() {}

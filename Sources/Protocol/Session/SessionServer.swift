@@ -21,6 +21,9 @@ final class ServerCore: @unchecked Sendable {
     private var sessions: [String: Hub] = [:]
     private var unflushed: [ServerConnection] = []
     private var flushScheduled = false
+    /// Connections that have not completed a hello, per address and in total.
+    private var pendingByAddress: [String: Int] = [:]
+    private var pendingTotal = 0
 
     init(mode: Mode, limits: SessionLimits, logger: Logger, eventLoop: any EventLoop) {
         self.mode = mode
@@ -41,6 +44,27 @@ final class ServerCore: @unchecked Sendable {
             unflushed = []
             for connection in connections { connection.flushNow() }
         }
+    }
+
+    /// Counts a new unauthenticated connection from `address`; returns why it is refused when over a limit.
+    func admitPending(_ address: String) -> String? {
+        if pendingTotal >= limits.maxPending {
+            return "too many connections are waiting to authenticate (\(limits.maxPending)); try again shortly"
+        }
+        let mine = pendingByAddress[address, default: 0]
+        if mine >= limits.maxPendingPerAddress {
+            return "too many connections from \(address) are waiting to authenticate (\(limits.maxPendingPerAddress)); try again shortly"
+        }
+        pendingByAddress[address] = mine + 1
+        pendingTotal += 1
+        return nil
+    }
+
+    /// A connection counted by `admitPending` authenticated or closed.
+    func releasePending(_ address: String) {
+        pendingTotal -= 1
+        let left = pendingByAddress[address, default: 1] - 1
+        pendingByAddress[address] = left > 0 ? left : nil
     }
 
     var hubs: [Hub] {
@@ -204,8 +228,11 @@ public final class SessionServer: Sendable {
                     if let size = limits.socketSendBuffer {
                         try channel.syncOptions?.setOption(.socketOption(.so_sndbuf), value: SocketOptionValue(size))
                     }
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(FrameDecoder(maxPayload: limits.maxPayload)))
-                    try channel.pipeline.syncOperations.addHandler(ServerConnection(server: core, remote: remote))
+                    // Small until the hello is accepted: an unauthenticated client cannot make the server
+                    // buffer or parse more than that.
+                    let frameLimit = FrameSizeLimit(maxPayload: min(limits.maxPayloadBeforeHello, limits.maxPayload))
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(FrameDecoder(limit: frameLimit)))
+                    try channel.pipeline.syncOperations.addHandler(ServerConnection(server: core, remote: remote, frameLimit: frameLimit))
                 }
             }
         let channel: any Channel

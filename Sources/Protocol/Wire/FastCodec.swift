@@ -14,12 +14,40 @@ enum FastCodec {
         var update: Range<Int>?
     }
 
+    /// What reading a frame gave.
+    enum Outcome {
+        /// A hot message.
+        case decoded(Decoded)
+        /// The JSON breaks a `ParseLimits` cap: refuse it, never hand it to another decoder.
+        case refused(String)
+        /// Not a hot message in the expected form: ask the Codable path. `scanned`: the whole
+        /// input was parsed within the caps (so it needs no `JSONScanner` pass first).
+        case fallback(scanned: Bool)
+    }
+
     /// Decodes `bytes` if it is a hot message in the expected form; nil means "ask the Codable path".
     static func decode(_ bytes: UnsafeRawBufferPointer) -> Decoded? {
+        if case .decoded(let decoded) = read(bytes) { return decoded }
+        return nil
+    }
+
+    /// Frames from this size on are checked by `JSONScanner` before they are parsed: it finds a
+    /// breach of the caps without allocating a node per value.
+    static let scanFirstFrom = 64 * 1024
+
+    /// Reads `bytes` in linear time with the caps of `ParseLimits`.
+    static func read(_ bytes: UnsafeRawBufferPointer) -> Outcome {
+        if bytes.count >= scanFirstFrom, let violation = JSONScanner.violation(in: bytes) { return .refused(violation) }
         var parser = JSONParser(bytes: bytes)
-        guard let root = parser.parseDocument(), case .object(let fields) = root.value,
-            case .string(let type)? = fields.value(of: "type")
-        else { return nil }
+        let root = parser.parseDocument()
+        if let violation = parser.violation { return .refused(violation) }
+        guard let root else { return .fallback(scanned: false) }
+        return hot(root.value).map { .decoded($0) } ?? .fallback(scanned: true)
+    }
+
+    /// The hot message in `root`, nil when it is not one in the expected form.
+    private static func hot(_ root: JSONValue) -> Decoded? {
+        guard case .object(let fields) = root, case .string(let type)? = fields.value(of: "type") else { return nil }
         switch type {
         case "ops":
             guard case .string(let peer)? = fields.value(of: "peer"), case .int(let seq)? = fields.value(of: "seq"),
@@ -129,14 +157,43 @@ extension [JSONField] {
     func value(of key: String) -> JSONValue? { field(key)?.value }
 }
 
+/// Caps on the JSON of every frame, of any type and in any state. They keep the memory a frame
+/// can make a parser allocate (a tree node per value) and the nesting it recurses into bounded;
+/// every honest message stays far below them (senders cut large updates into parts of at most
+/// `partBudget` bytes, see `Update.split`).
+public enum ParseLimits {
+    /// Nesting of arrays and objects (real messages nest 4 deep).
+    public static let maxDepth = 32
+    /// Tokens (values and object keys) in one frame.
+    public static let maxTokens = 1 << 20
+    /// Members of one object (a version vector has one per agent of the document).
+    public static let maxObjectKeys = 1 << 16
+}
+
 /// A strict RFC 8259 parser that returns nil (instead of an error) on anything it does not accept,
-/// including duplicate keys, so that the caller can fall back to the Codable decoder.
+/// including duplicate keys, so that the caller can fall back to the Codable decoder. Linear in
+/// the input: keys are de-duplicated with a hash set once an object is large, and the caps of
+/// `ParseLimits` are checked per token (a breach sets `violation`).
 struct JSONParser {
     private let bytes: UnsafeRawBufferPointer
     private var index = 0
-    private static let maxDepth = 32
+    private var tokens = 0
+    /// Why the input was refused for breaking a cap; nil when it was not.
+    private(set) var violation: String?
+    /// Objects up to this many members look for a duplicate key by scanning (cheaper than hashing).
+    private static let scanKeysUpTo = 16
 
     init(bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+
+    /// Counts one token; false (with `violation` set) past the cap.
+    private mutating func countToken() -> Bool {
+        tokens += 1
+        guard tokens <= ParseLimits.maxTokens else {
+            violation = "more than \(ParseLimits.maxTokens) JSON values in one frame"
+            return false
+        }
+        return true
+    }
 
     /// The one value that makes up the whole input (whitespace around it allowed).
     mutating func parseDocument() -> (value: JSONValue, range: Range<Int>)? {
@@ -156,20 +213,36 @@ struct JSONParser {
 
     private mutating func parseValue(depth: Int) -> (value: JSONValue, range: Range<Int>)? {
         skipSpace()
-        guard index < bytes.count, depth < Self.maxDepth else { return nil }
+        guard index < bytes.count, countToken() else { return nil }
         let start = index
         let value: JSONValue
+        // `depth` containers are open around this value; opening one more must stay within the cap.
+        if bytes[index] == UInt8(ascii: "{") || bytes[index] == UInt8(ascii: "["), depth >= ParseLimits.maxDepth {
+            violation = "JSON nested deeper than \(ParseLimits.maxDepth) levels"
+            return nil
+        }
         switch bytes[index] {
         case UInt8(ascii: "{"):
             index += 1
             var fields: [JSONField] = []
+            var keys: Set<String> = []
             skipSpace()
             if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
                 index += 1
             } else {
                 while true {
                     skipSpace()
-                    guard let key = parseString(), !fields.contains(where: { $0.key == key }) else { return nil }
+                    guard countToken(), let key = parseString() else { return nil }
+                    guard fields.count < ParseLimits.maxObjectKeys else {
+                        violation = "an object with more than \(ParseLimits.maxObjectKeys) members"
+                        return nil
+                    }
+                    if fields.count < Self.scanKeysUpTo {
+                        guard !fields.contains(where: { $0.key == key }) else { return nil }
+                    } else {
+                        if keys.isEmpty { keys = Set(fields.map(\.key)) }
+                        guard keys.insert(key).inserted else { return nil }
+                    }
                     skipSpace()
                     guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { return nil }
                     index += 1
@@ -325,7 +398,7 @@ struct JSONParser {
                         return nil
                     }
                     guard let scalar = Unicode.Scalar(code) else { return nil }
-                    scalars.append(contentsOf: UTF8.encode(scalar).map { Array($0) } ?? [])
+                    scalars.append(contentsOf: String(scalar).utf8)
                 default:
                     return nil
                 }
@@ -353,6 +426,65 @@ struct JSONParser {
             index += 1
         }
         return value
+    }
+}
+
+/// Checks the caps of `ParseLimits` in one pass without building anything, before input that
+/// `JSONParser` did not read to the end goes to Foundation's decoder. Lenient about what is inside
+/// strings and numbers (the decoder judges those); it follows only the structure, which it
+/// delimits the way any JSON parser must, so the decoder never sees more than it checked.
+enum JSONScanner {
+    /// Why `bytes` breaks a cap, nil when it does not (or when it is malformed before it would).
+    static func violation(in bytes: UnsafeRawBufferPointer) -> String? {
+        var tokens = 0
+        // Per open container: the members of an object so far, or -1 for an array.
+        var open: [Int] = []
+        var index = 0
+        let count = bytes.count
+        while index < count {
+            let byte = bytes[index]
+            switch byte {
+            case UInt8(ascii: "{"), UInt8(ascii: "["):
+                tokens += 1
+                open.append(byte == UInt8(ascii: "{") ? 0 : -1)
+                if open.count > ParseLimits.maxDepth { return "JSON nested deeper than \(ParseLimits.maxDepth) levels" }
+                index += 1
+            case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                guard open.popLast() != nil else { return nil }
+                index += 1
+            case UInt8(ascii: ":"):
+                guard let last = open.indices.last, open[last] >= 0 else { return nil }
+                open[last] += 1
+                if open[last] > ParseLimits.maxObjectKeys { return "an object with more than \(ParseLimits.maxObjectKeys) members" }
+                index += 1
+            case UInt8(ascii: "\""):
+                tokens += 1
+                index += 1
+                while index < count, bytes[index] != UInt8(ascii: "\"") {
+                    index += bytes[index] == UInt8(ascii: "\\") ? 2 : 1
+                }
+                index += 1
+            case UInt8(ascii: ","), 0x20, 0x09, 0x0A, 0x0D:
+                index += 1
+            default:
+                // A number or a literal: one token, whatever its characters.
+                tokens += 1
+                index += 1
+                while index < count {
+                    switch bytes[index] {
+                    case UInt8(ascii: ","), UInt8(ascii: "}"), UInt8(ascii: "]"), UInt8(ascii: ":"), UInt8(ascii: "\""),
+                        UInt8(ascii: "{"), UInt8(ascii: "["), 0x20, 0x09, 0x0A, 0x0D:
+                        break
+                    default:
+                        index += 1
+                        continue
+                    }
+                    break
+                }
+            }
+            if tokens > ParseLimits.maxTokens { return "more than \(ParseLimits.maxTokens) JSON values in one frame" }
+        }
+        return nil
     }
 }
 

@@ -4,6 +4,9 @@ import NIOCore
 public enum FrameLimits {
     /// Default largest payload accepted or sent: 16 MiB.
     public static let defaultMaxPayload = 16 * 1024 * 1024
+    /// Largest payload a server reads before a hello is accepted: an unauthenticated client may
+    /// not make it buffer or parse more. Every honest hello fits (joiners trim `known` to fit).
+    public static let helloMaxPayload = 8 * 1024
     /// Bytes of the big-endian length prefix.
     public static let prefixLength = 4
 }
@@ -26,6 +29,15 @@ public enum FrameError: Error, Equatable, CustomStringConvertible, Sendable {
     }
 }
 
+/// The largest payload a `FrameDecoder` accepts now; its connection raises it once the peer is
+/// authenticated. Confined to the channel's event loop, like the decoder and the handler sharing it.
+public final class FrameSizeLimit: @unchecked Sendable {
+    /// Largest accepted payload in bytes.
+    public var maxPayload: Int
+    /// Creates a limit of `maxPayload` bytes.
+    public init(maxPayload: Int) { self.maxPayload = maxPayload }
+}
+
 /// Cuts a byte stream into frame payloads: a UInt32 big-endian length, then that many bytes.
 ///
 /// Never consumes a partial frame: the reader index moves only once a whole frame is buffered.
@@ -34,12 +46,20 @@ public enum FrameError: Error, Equatable, CustomStringConvertible, Sendable {
 public struct FrameDecoder: ByteToMessageDecoder {
     public typealias InboundOut = ByteBuffer
 
-    /// Largest accepted payload in bytes.
-    public let maxPayload: Int
+    /// The limit, shared with the connection that may change it (by state: small before the hello).
+    public let limit: FrameSizeLimit
+
+    /// Largest accepted payload in bytes, now.
+    public var maxPayload: Int { limit.maxPayload }
 
     /// Creates a decoder that accepts payloads of 1...`maxPayload` bytes.
     public init(maxPayload: Int = FrameLimits.defaultMaxPayload) {
-        self.maxPayload = maxPayload
+        self.limit = FrameSizeLimit(maxPayload: maxPayload)
+    }
+
+    /// Creates a decoder whose limit `limit`'s owner may change between frames.
+    public init(limit: FrameSizeLimit) {
+        self.limit = limit
     }
 
     /// Returns the next whole payload from `buffer`, nil when more bytes are needed.

@@ -98,13 +98,18 @@ public struct Welcome: Codable, Equatable, Sendable {
     public var guests: GuestAccess?
     /// The host's file name (no folders), once the host has joined.
     public var file: String?
+    /// Frames that carry the document, this one included, when it did not fit one (absent: 1). The
+    /// other parts follow at once as `ops` frames with `seq` 0; their updates, applied after this
+    /// one's, complete it.
+    public var parts: Int?
     public init(
         version: Int, session: String, peer: String, colour: Int, proof: String, peers: [PresenceInfo],
-        update: Update, known: VersionVector, access: GuestAccess? = nil, guests: GuestAccess? = nil, file: String? = nil
+        update: Update, known: VersionVector, access: GuestAccess? = nil, guests: GuestAccess? = nil, file: String? = nil,
+        parts: Int? = nil
     ) {
         self.version = version; self.session = session; self.peer = peer; self.colour = colour
         self.proof = proof; self.peers = peers; self.update = update; self.known = known; self.access = access
-        self.guests = guests; self.file = file
+        self.guests = guests; self.file = file; self.parts = parts
     }
 }
 
@@ -299,7 +304,9 @@ public enum WireMessage: Equatable, Sendable {
 /// A payload that is not a valid message.
 public struct MessageError: Error, Equatable, CustomStringConvertible, Sendable {
     public var description: String
-    public init(_ description: String) { self.description = description }
+    /// The `error` code to answer with: `json` for malformed messages, `limit` for breaking a cap.
+    public var code: WireErrorCode
+    public init(_ description: String, code: WireErrorCode = .json) { self.description = description; self.code = code }
 }
 
 extension WireMessage: Codable {
@@ -389,10 +396,25 @@ public enum MessageCodec {
     /// Decodes one frame payload; for an `ops` message read by the fast path, also the byte range
     /// (within `bytes`, from 0) of its `update` JSON, which a host journals without encoding it again.
     static func decodeKeepingUpdate(_ bytes: some Collection<UInt8>) throws -> (message: WireMessage, update: Range<Int>?) {
-        let fast = bytes.withContiguousStorageIfAvailable { FastCodec.decode(UnsafeRawBufferPointer($0)) }
-            ?? Array(bytes).withUnsafeBytes { FastCodec.decode($0) }
-        if let fast { return (fast.message, fast.update) }
+        // One linear pass with the parse caps; only input that passed them reaches Foundation's decoder.
+        let outcome = try bytes.withContiguousStorageIfAvailable { try read(UnsafeRawBufferPointer($0)) }
+            ?? Array(bytes).withUnsafeBytes { try read($0) }
+        if case .decoded(let fast) = outcome { return (fast.message, fast.update) }
         return (try decodeWithCodable(bytes), nil)
+    }
+
+    /// The fast path's reading, with a cap breach (also one found by the scanner) thrown as `limit`.
+    private static func read(_ bytes: UnsafeRawBufferPointer) throws -> FastCodec.Outcome {
+        let outcome = FastCodec.read(bytes)
+        switch outcome {
+        case .refused(let why):
+            throw MessageError("message refused: \(why)", code: .limit)
+        case .fallback(scanned: false):
+            if let why = JSONScanner.violation(in: bytes) { throw MessageError("message refused: \(why)", code: .limit) }
+            return outcome
+        default:
+            return outcome
+        }
     }
 
     private static func decodeWithCodable(_ bytes: some Collection<UInt8>) throws -> WireMessage {
