@@ -142,6 +142,22 @@ import Testing
         }
     }
 
+    /// A hub holds no waiting runs by default: an op that depends on something the server lacks is refused.
+    @Test func opsThatWouldWaitAreRefusedByDefault() async throws {
+        try await withSession(forbidden: "EVIL") { session in
+            let raw = try RawClient(port: session.server.port)
+            #expect(try await raw.authenticate() != nil)
+            // A valid first run, then one that waits for raw-1's operations 4...99, which never come.
+            let answer = await send(raw, seq: 1, ops: #"[0,0,0,-1,0,-1,0,"EVIL"],[0,0,100,-1,0,-1,0,"EVIL"]"#)
+            guard case .refused(let refused)? = answer else {
+                Issue.record("expected refused, got \(String(describing: answer))")
+                return
+            }
+            #expect(refused.message.contains("does not have"), "\(refused.message)")
+            #expect(await session.server.text() == "start")
+        }
+    }
+
     @Test func waitingRunsAreCapped() async throws {
         let limits = Self.limits { $0.maxWaitingRuns = 2 }
         try await withSession(limits: limits, forbidden: "EVIL") { session in

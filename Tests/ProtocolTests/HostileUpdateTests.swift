@@ -271,7 +271,9 @@ struct HostileFuzz {
         do {
             try server.apply(update)
         } catch {
-            Issue.record("seed \(seed) step \(step): the server refused an honest edit: \(error)")
+            // Where the server holds waiting runs, editors may drift from it (see above), so their edits
+            // may depend on runs the server still holds; only a strict server must take every honest edit.
+            if strict { Issue.record("seed \(seed) step \(step): the server refused an honest edit: \(error)") }
             return
         }
         forward(update, except: h)

@@ -77,6 +77,9 @@ public enum TraceReplay {
     /// Applies every update to a fresh replica, in order: all agents' operations merged.
     public static func merge(_ updates: [Update], agent: AgentID = "merge") throws -> Replica {
         let replica = Replica(agent: agent)
+        // A trace is trusted and may come in any order (tests merge it reversed): nothing caps the waiting.
+        replica.limits.maxWaitingRuns = .max
+        replica.limits.maxWaitingBytes = .max
         for update in updates { try replica.apply(update) }
         return replica
     }

@@ -120,10 +120,11 @@ public struct DocumentLimits: Equatable, Sendable {
     /// Operations known or waiting: the whole history, deletions included. At most (and by default) what
     /// a state encoding can hold (2^26), so every document that can be reached can be saved and reloaded.
     public var maxOperations = StateCodec.maxOperations
-    /// Runs held back until the operations they depend on arrive (honest peers in a star never need any).
-    public var maxWaitingRuns = 4096
+    /// Runs held back until the operations they depend on arrive (peers of a server never need any: a
+    /// server holds none, see `SessionLimits.document`; this bounds replicas fed in any order).
+    public var maxWaitingRuns = 1 << 16
     /// Approximate memory of the held-back runs, in bytes.
-    public var maxWaitingBytes = 4 << 20
+    public var maxWaitingBytes = 16 << 20
 
     /// The defaults.
     public init() {}
