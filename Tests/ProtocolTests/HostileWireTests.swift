@@ -363,7 +363,10 @@ import Glibc
         #expect(await eventually(peers: [alice]) { alice.isSynced })
         #expect(await server.text() == alice.text)
         #expect(alice.text.utf8.count > 40 * limits.maxPayload)
-        let bob = try await join(server, name: "bob", limits: limits)
+        var options = CollaborationPeer.Options(name: "bob", secret: "s3cret")
+        options.limits = limits
+        options.connectTimeout = 30  // 80 frames in a debug build on a loaded machine
+        let bob = try await CollaborationPeer.join(SessionAddress(host: "127.0.0.1", port: server.port), options: options)
         #expect(bob.text == alice.text, "a new joiner gets exactly the host's text")
         // Bob away; a lot happens; Bob reconnects with his known vector and catches up.
         bob.simulateNetworkDrop()
