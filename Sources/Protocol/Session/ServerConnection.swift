@@ -246,19 +246,19 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
     /// which the welcome announces in `parts`, so any document that can be edited can be joined.
     func sendWelcome(_ welcome: Welcome) {
         let limits = server.limits
-        let whole = (try? MessageCodec.encode(.welcome(welcome))) ?? []
-        guard whole.count > min(limits.maxPayload, Update.partBudget) else {
-            send(.welcome(welcome))
-            return
-        }
+        let frameBudget = min(limits.maxPayload, Update.partBudget)
         var head = welcome
         head.update = Update()
         let headBytes = (try? MessageCodec.encode(.welcome(head)))?.count ?? 0
-        let budget = max(min(limits.maxPayload, Update.partBudget) - Update.partEnvelope, Update.minimumPartBudget)
-        var parts = welcome.update.split(maxBytes: budget)
+        // Cut by size estimates (no encoding of the whole document just to measure it).
+        var parts = welcome.update.split(maxBytes: max(frameBudget - Update.partEnvelope, Update.minimumPartBudget))
         // The first part travels in the welcome itself when it fits beside the other fields.
-        if headBytes + Update.encodedSize(parts[0]) <= min(limits.maxPayload, Update.partBudget) - 16 {
+        if headBytes + Update.encodedSize(parts[0]) <= frameBudget - 16 {
             head.update = parts.removeFirst()
+        }
+        guard !parts.isEmpty else {
+            send(.welcome(head))
+            return
         }
         head.parts = parts.count + 1
         var bytes = 0

@@ -47,10 +47,11 @@ extension Update {
         for op in ops {
             switch op {
             case .insert(var insert):
+                // Measured once per run (not per part: a run cut into k parts would be walked k times).
+                var textSize = Self.escapedSize(insert.text) + 2
                 while true {
                     let names = [insert.agent] + [insert.left?.agent, insert.right?.agent].compactMap { $0 }
                     let naming = Set(names).reduce(0) { $0 + agentCost($1) }
-                    let textSize = Self.escapedSize(insert.text) + 2
                     if used + naming + Self.insertFixed + textSize + 1 <= budget {
                         add(.insert(insert), size: Self.insertFixed + textSize + naming, names: names)
                         break
@@ -98,6 +99,7 @@ extension Update {
                     add(.insert(InsertOp(agent: insert.agent, seq: insert.seq, left: insert.left, right: insert.right, text: String(head))),
                         size: Self.insertFixed + headSize + 2 + naming, names: names)
                     close()
+                    textSize -= headSize
                     insert = InsertOp(agent: insert.agent, seq: insert.seq + taken, left: OpRef(agent: insert.agent, seq: insert.seq + taken - 1),
                                       right: insert.right, text: String(Substring(insert.text.utf8[cut...])))
                 }
