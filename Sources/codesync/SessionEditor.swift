@@ -22,7 +22,9 @@ enum SessionEditor {
             return "saved \(session.file.lastPathComponent)"
         }
         await runs?.shutdown()
-        try await session.shutdown(save: false)
+        // Ctrl-Q is a clean quit (the user was asked whether to save): the file is the truth and the
+        // journal goes, so the next start reads the file as it is then. A signal keeps the journal.
+        try await session.shutdown(save: false, discardJournal: signal == 0)
         if signal != 0 { throw ExitCode(128 + signal) }
     }
 
