@@ -285,8 +285,12 @@ public final class Journal {
 
     /// Rewrites the journal as the header plus the full state of `replica` (atomically).
     public func compact(_ replica: Replica) throws {
+        let records: [Record] = [.header(header), .state(Data(replica.encodeState()).base64EncodedString())]
+        // A state that alone passes the limit is not written: the journal as it is stays complete.
+        let bytes = try records.reduce(0) { $0 + (try Self.frame($1)).count }
+        guard bytes <= maxBytes else { throw Full(limit: maxBytes) }
         try handle.close()
-        (handle, size) = try Self.writeFresh(url: url, records: [.header(header), .state(Data(replica.encodeState()).base64EncodedString())])
+        (handle, size) = try Self.writeFresh(url: url, records: records)
         updatesSinceState = 0
     }
 
