@@ -204,16 +204,21 @@ public final class Sandbox: Sendable {
         _ = state.withLock { $0.containers.remove(id) }
     }
 
+    /// Run timeouts up to this many seconds share a pool (longer ones get a pool of their own).
+    static let poolTimeoutBucket = 30.0
+
     /// How long a kill or a remove is retried.
     static let engineRetrySeconds = 30.0
 
     // MARK: Warm pool
 
     private static func poolLimits(_ limits: RunLimits) -> RunLimits {
-        // The output cap is enforced here, not in the container, so it does not split pools. The
-        // time limits do: the container's own deadline (and CPU backstop) is derived from them.
+        // The output cap and the precise wall-clock limit are enforced here, not in the container, so
+        // they do not split pools. The container's own deadline is derived from the key's timeout:
+        // every timeout up to `poolTimeoutBucket` shares one pool whose deadline allows the bucket.
         var key = limits
         key.outputLimitBytes = 0
+        if key.timeoutSeconds <= Self.poolTimeoutBucket { key.timeoutSeconds = Self.poolTimeoutBucket }
         return key
     }
 
