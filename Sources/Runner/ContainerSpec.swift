@@ -11,8 +11,25 @@ public enum SandboxLabels {
     /// The sandbox instance that created the container.
     public static let instance = "dev.codesync.instance"
     public static let language = "dev.codesync.language"
+    /// The owning process's start time (clock ticks since boot, /proc/PID/stat field 22): a pid
+    /// reused by another process after a crash does not keep a leftover alive.
+    public static let ownerStart = "dev.codesync.owner-start"
     /// Wall-clock seconds the container may live (enforced inside it by `timeout -s KILL`).
     public static let lifetime = "dev.codesync.lifetime"
+}
+
+/// When a process started, to tell a live owner from a process that reused its pid.
+enum ProcessStart {
+    /// Field 22 of /proc/PID/stat (start time in clock ticks since boot); nil when unknown.
+    static func of(_ pid: Int32) -> UInt64? {
+        guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/stat") else { return nil }
+        let text = String(decoding: data, as: UTF8.self)
+        // The command name (field 2) may hold spaces and parentheses: count fields after its last ')'.
+        guard let close = text.lastIndex(of: ")") else { return nil }
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        // Field 3 is the first after ')', so field 22 is at index 19.
+        return fields.count > 19 ? UInt64(fields[19]) : nil
+    }
 }
 
 /// Builds the engine's create request for a hardened sandbox container (pure).
@@ -100,6 +117,7 @@ enum ContainerSpec {
                 SandboxLabels.instance: instance,
                 SandboxLabels.language: language.name,
                 SandboxLabels.lifetime: "\(lifetime)",
+                SandboxLabels.ownerStart: ProcessStart.of(pid).map { "\($0)" } ?? "",
             ],
             "HostConfig": hostConfig,
         ]

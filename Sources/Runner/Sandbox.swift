@@ -351,11 +351,24 @@ public final class Sandbox: Sendable {
         for container in try await client.list(label: SandboxLabels.sandbox) {
             guard container.labels[SandboxLabels.ownerHost] == host,
                   let pid = container.labels[SandboxLabels.ownerPID].flatMap({ Int32($0) }),
-                  !Self.processExists(pid) else { continue }
+                  !Self.ownerAlive(pid: pid, start: container.labels[SandboxLabels.ownerStart]) else { continue }
             let client = client, id = container.id
             if await Retry.until(seconds: 10, { try await client.remove(id) }) { removed += 1 }
         }
         return removed
+    }
+
+    /// Whether the owner still runs: its pid exists and, when the label says, started when it did.
+    static func ownerAlive(pid: Int32, start: String?) -> Bool {
+        guard processExists(pid) else { return false }
+        guard pid != getpid(), let start, let expected = UInt64(start), let actual = ProcessStart.of(pid) else { return true }
+        return actual == expected
+    }
+
+    /// Removes leftovers of dead codesync processes now, in the background (at a host's or an
+    /// editor's start, rather than at its first run); an absent engine is not an error here.
+    public func removeLeftoversInBackground() {
+        Task { try? await removeLeftoversOnce() }
     }
 
     static func processExists(_ pid: Int32) -> Bool {

@@ -20,6 +20,29 @@ import Testing
                 == lifetime + Int(RunLimits.standard.buildTimeoutSeconds))
     }
 
+    @Test func aReusedPidDoesNotKeepALeftoverAlive() async throws {
+        try await EngineHarness.with { h in
+            let host = try Command.run(["hostname"], timeout: 10).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            let start = try #require(ProcessStart.of(1))
+            func create(startLabel: UInt64) throws -> String {
+                let created = try Command.run([
+                    "docker", "create", "--label", "\(SandboxLabels.sandbox)=1", "--label", "\(SandboxLabels.ownerPID)=1",
+                    "--label", "\(SandboxLabels.ownerHost)=\(host)", "--label", "\(SandboxLabels.ownerStart)=\(startLabel)",
+                    "--network", "none", h.docker.image(for: "python"), "true",
+                ], timeout: 30)
+                #expect(created.status == 0, "\(created.stderr)")
+                return created.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            }
+            // Pid 1 is alive, but only one of these was created by the process that holds it now.
+            let reused = try create(startLabel: start + 1)
+            let live = try create(startLabel: start)
+            defer { _ = try? Command.run(["docker", "rm", "-f", live], timeout: 30) }
+            _ = try await h.sandbox.removeLeftovers()
+            #expect(try Command.run(["docker", "inspect", reused], timeout: 20).status != 0, "the reused pid's leftover stayed")
+            #expect(try Command.run(["docker", "inspect", live], timeout: 20).status == 0, "a live owner's container was removed")
+        }
+    }
+
     @Test func engineCallsAreRetriedUntilTheyWorkOrTheDeadlinePasses() async {
         let attempts = Locked(0)
         let worked = await Retry.until(seconds: 5) {
