@@ -1,3 +1,5 @@
+import CodeSyncRunner
+
 /// What kind of text an output line holds, which decides its colour.
 public enum OutputKind: Equatable, Sendable {
     case stdout, stderr, info, success, failure
@@ -21,6 +23,9 @@ public struct OutputLog: Equatable, Sendable {
     /// Who started the current or last run, and its language.
     public private(set) var title: String?
     public private(set) var running = false
+    /// One sanitizer per stream: program output (a peer's program, in a session) may hold escape
+    /// sequences, split across chunks, that would otherwise reach the reader's terminal.
+    private var sanitizers: [OutputKind: TerminalSanitizer] = [:]
 
     public init(capacity: Int = 5_000) {
         self.capacity = capacity
@@ -29,7 +34,9 @@ public struct OutputLog: Equatable, Sendable {
     /// Applies a run update.
     public mutating func apply(_ update: RunUpdate) {
         switch update {
-        case .started(let by, let language):
+        case .started(let rawBy, let rawLanguage):
+            let by = TerminalSanitizer.line(rawBy), language = TerminalSanitizer.line(rawLanguage)
+            sanitizers = [:]
             if !lines.isEmpty { closeLine(); append(line: OutputLine(text: "", kind: .info)) }
             title = "run by \(by) · \(language)"
             running = true
@@ -38,18 +45,37 @@ public struct OutputLog: Equatable, Sendable {
         case .output(let text, let isError):
             appendText(text, kind: isError ? .stderr : .stdout)
         case .finished(let summary, let success, let durationMs):
+            flushSanitizers()
             closeLine()
             running = false
-            append(line: OutputLine(text: "■ \(summary) · \(Self.duration(durationMs))", kind: success ? .success : .failure))
+            append(line: OutputLine(text: "■ \(TerminalSanitizer.line(summary)) · \(Self.duration(durationMs))", kind: success ? .success : .failure))
         case .failed(let reason):
+            flushSanitizers()
             closeLine()
             running = false
-            append(line: OutputLine(text: "✗ \(reason)", kind: .failure))
+            append(line: OutputLine(text: "✗ \(TerminalSanitizer.line(reason))", kind: .failure))
+        }
+    }
+
+    /// Shows what the sanitizers still hold (a cut sequence or half a character) when a run ends.
+    private mutating func flushSanitizers() {
+        for kind in [OutputKind.stdout, .stderr] {
+            guard var sanitizer = sanitizers.removeValue(forKey: kind) else { continue }
+            let rest = sanitizer.finish()
+            if !rest.isEmpty { appendClean(rest, kind: kind) }
         }
     }
 
     /// Adds streamed text; a chunk may end mid-line and the next chunk of the same stream continues it.
+    /// Escape sequences and control characters are neutralised (`TerminalSanitizer`), also across chunks.
     public mutating func appendText(_ text: String, kind: OutputKind) {
+        var sanitizer = sanitizers[kind] ?? TerminalSanitizer()
+        let clean = sanitizer.feed(Array(text.utf8))
+        sanitizers[kind] = sanitizer
+        appendClean(clean, kind: kind)
+    }
+
+    private mutating func appendClean(_ text: String, kind: OutputKind) {
         var first = true
         for piece in text.split(separator: "\n", omittingEmptySubsequences: false) {
             if !first { closeLine() }
@@ -67,10 +93,10 @@ public struct OutputLog: Equatable, Sendable {
         if text.hasSuffix("\n") { closeLine() }
     }
 
-    /// Adds a finished info line.
+    /// Adds a finished info line (sanitised: it may quote a peer's name or an address).
     public mutating func note(_ text: String, kind: OutputKind = .info) {
         closeLine()
-        append(line: OutputLine(text: text, kind: kind))
+        append(line: OutputLine(text: TerminalSanitizer.line(text), kind: kind))
     }
 
     private mutating func closeLine() { openKind = nil }

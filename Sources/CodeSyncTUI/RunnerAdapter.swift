@@ -33,6 +33,8 @@ public final class BufferRunner: @unchecked Sendable {
         sandbox = Sandbox(config: config)
         language = config.catalog.forFile(path) ?? .python
         limits = config.limits
+        // Containers a crashed codesync left go now, not at the first run.
+        sandbox.removeLeftoversInBackground()
     }
 
     /// The language runs use, e.g. "python".

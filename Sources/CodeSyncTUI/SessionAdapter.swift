@@ -1,3 +1,4 @@
+import CodeSyncRunner
 import CodeSyncProtocol
 
 /// The editor's document on a session peer. Remote edits enter the peer only when it is polled on
@@ -34,7 +35,7 @@ public enum SessionEvents {
             return [.remoteChanges(changes)]
         case .peersChanged(let list):
             let peers = list.map {
-                RemotePeer(id: $0.id, name: $0.name, colour: UInt8(clamping: max(0, $0.colour)), cursor: $0.cursor, selection: $0.selection)
+                RemotePeer(id: $0.id, name: TerminalSanitizer.line($0.name), colour: UInt8(clamping: max(0, $0.colour)), cursor: $0.cursor, selection: $0.selection)
             }
             var events: [EditorEvent] = [.peers(peers)]
             if isHost { events.append(.connection(.hosting(peers: peers.count))) }
@@ -42,8 +43,8 @@ public enum SessionEvents {
         case .connection(let state):
             switch state {
             case .connected: return [.connection(isHost ? .hosting(peers: 0) : .connected(latencyMs: nil))]
-            case .reconnecting(let attempt, let reason): return [.connection(.reconnecting("attempt \(attempt): \(reason)"))]
-            case .closed(let reason): return [.connection(.disconnected(reason))]
+            case .reconnecting(let attempt, let reason): return [.connection(.reconnecting("attempt \(attempt): \(TerminalSanitizer.line(reason))"))]
+            case .closed(let reason): return [.connection(.disconnected(TerminalSanitizer.line(reason)))]
             }
         case .run(let run):
             switch run {
@@ -66,7 +67,7 @@ public enum SessionEvents {
             }
             return [.readOnly(!access.canEdit), .message(text, isError: false)]
         case .error(let message):
-            return [.message(message, isError: true)]
+            return [.message(TerminalSanitizer.line(message), isError: true)]
         }
     }
 }

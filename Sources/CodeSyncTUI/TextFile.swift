@@ -1,3 +1,4 @@
+import CodeSyncProtocol
 import Foundation
 
 /// Reading and atomically writing the UTF-8 text file the editor works on.
@@ -28,26 +29,13 @@ public enum TextFile {
     }
 
     /// Writes `text` to a temporary file beside `path`, then renames it over `path`, so a crash never
-    /// leaves half a file. Keeps the old file's permissions.
+    /// leaves half a file. Follows a symlink (the link stays) and keeps the target's permissions.
     public static func save(_ text: String, to path: String) throws {
-        let url = URL(fileURLWithPath: path)
-        let directory = url.deletingLastPathComponent()
-        let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).codesync-\(getpid())")
-        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
         do {
-            try Data(text.utf8).write(to: temporary)
-            if let permissions = attributes?[.posixPermissions] {
-                try FileManager.default.setAttributes([.posixPermissions: permissions], ofItemAtPath: temporary.path)
-            }
-            guard rename(temporary.path, path) == 0 else {
-                throw Failure(description: "cannot replace \(path): \(String(cString: strerror(errno)))")
-            }
-        } catch let failure as Failure {
-            try? FileManager.default.removeItem(at: temporary)
-            throw failure
-        } catch {
-            try? FileManager.default.removeItem(at: temporary)
-            throw Failure(description: "cannot write \(path): \(error.localizedDescription); check the folder's permissions and free space")
+            try AtomicFile.write(text, to: URL(fileURLWithPath: path))
+        } catch let error as SessionError {
+            if case .file(let message) = error { throw Failure(description: message) }
+            throw Failure(description: "cannot write \(path): \(error)")
         }
     }
 }

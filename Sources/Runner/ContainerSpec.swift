@@ -11,6 +11,25 @@ public enum SandboxLabels {
     /// The sandbox instance that created the container.
     public static let instance = "dev.codesync.instance"
     public static let language = "dev.codesync.language"
+    /// The owning process's start time (clock ticks since boot, /proc/PID/stat field 22): a pid
+    /// reused by another process after a crash does not keep a leftover alive.
+    public static let ownerStart = "dev.codesync.owner-start"
+    /// Wall-clock seconds the container may live (enforced inside it by `timeout -s KILL`).
+    public static let lifetime = "dev.codesync.lifetime"
+}
+
+/// When a process started, to tell a live owner from a process that reused its pid.
+enum ProcessStart {
+    /// Field 22 of /proc/PID/stat (start time in clock ticks since boot); nil when unknown.
+    static func of(_ pid: Int32) -> UInt64? {
+        guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/stat") else { return nil }
+        let text = String(decoding: data, as: UTF8.self)
+        // The command name (field 2) may hold spaces and parentheses: count fields after its last ')'.
+        guard let close = text.lastIndex(of: ")") else { return nil }
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        // Field 3 is the first after ')', so field 22 is at index 19.
+        return fields.count > 19 ? UInt64(fields[19]) : nil
+    }
 }
 
 /// Builds the engine's create request for a hardened sandbox container (pure).
@@ -18,7 +37,36 @@ enum ContainerSpec {
     /// The smallest RLIMIT_CPU given to a container (seconds of CPU time, not wall-clock).
     static let minimumCPUSeconds = 300
 
-    static func createBody(language: Language, limits: RunLimits, instance: String, pid: Int32, host: String) -> [String: Any] {
+    /// A cold container's code arrives within this many seconds of its start (create, attach, start, write).
+    static let startAllowanceSeconds = 15
+    /// A pooled container is used within this many seconds of its start, or discarded.
+    static let poolMaxAgeSeconds = 300
+    /// Slack on top of the run's own limits, so codesync's precise deadline always acts first.
+    static let lifetimeSlackSeconds = 5
+
+    /// Wall-clock seconds a container may live: waiting for its code, then the build and the run.
+    static func lifetimeSeconds(language: Language, limits: RunLimits, pooled: Bool) -> Int {
+        let waiting = pooled ? poolMaxAgeSeconds : startAllowanceSeconds
+        let work = limits.timeoutSeconds + (language.isCompiled ? limits.buildTimeoutSeconds : 0)
+        return waiting + Int(work.rounded(.up)) + lifetimeSlackSeconds
+    }
+
+    /// The loader's command under a wall-clock deadline that holds even if codesync dies.
+    ///
+    /// The image's `timeout` runs as the child of the container's init (docker-init): GNU timeout
+    /// (Debian images) stays the loader's parent, so a program that kills it makes init's child exit,
+    /// which ends the container all the same. Busybox's timeout (Alpine images) watches from a
+    /// grandchild that the program could kill: there, a hostile program escapes this backstop and
+    /// only the CPU rlimit and the next start's cleanup remain (docs/RUNNER.md). No `timeout` in
+    /// the image: the loader runs without the backstop.
+    static func deadlineCommand(_ command: [String], lifetimeSeconds: Int) -> [String] {
+        let script = "if command -v timeout >/dev/null 2>&1; then exec timeout -s KILL \(lifetimeSeconds) \"$@\"; fi; exec \"$@\""
+        return ["/bin/sh", "-c", script, "codesync-deadline"] + command
+    }
+
+    static func createBody(language: Language, limits: RunLimits, instance: String, pid: Int32, host: String,
+                           lifetimeSeconds: Int? = nil) -> [String: Any] {
+        let lifetime = lifetimeSeconds ?? Self.lifetimeSeconds(language: language, limits: limits, pooled: false)
         var environment = ["PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1", "LANG": "C.UTF-8", "HOME": "/tmp"]
         for (key, value) in language.environment { environment[key] = value }
         let tmpfsSize = max(1, limits.tmpfsBytes / 1024)
@@ -50,7 +98,7 @@ enum ContainerSpec {
         ]
         return [
             "Image": language.image,
-            "Cmd": Loader.command(for: language),
+            "Cmd": deadlineCommand(Loader.command(for: language), lifetimeSeconds: lifetime),
             "Entrypoint": [String](),
             "WorkingDir": "/tmp",
             "User": "65534:65534",
@@ -68,6 +116,8 @@ enum ContainerSpec {
                 SandboxLabels.ownerHost: host,
                 SandboxLabels.instance: instance,
                 SandboxLabels.language: language.name,
+                SandboxLabels.lifetime: "\(lifetime)",
+                SandboxLabels.ownerStart: ProcessStart.of(pid).map { "\($0)" } ?? "",
             ],
             "HostConfig": hostConfig,
         ]

@@ -69,7 +69,9 @@ final class RunController: Sendable {
 
     private func sendKill(_ id: String) {
         let client = client
-        Task { try? await client.kill(id) }
+        // Retried: a kill lost to a busy engine would otherwise leave the program running until
+        // its in-container deadline.
+        Task { _ = await Retry.until(seconds: Sandbox.engineRetrySeconds) { try await client.kill(id) } }
     }
 
     /// Handles one frame from the attach stream (called in order, from the connection's event loop).

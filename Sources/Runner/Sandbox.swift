@@ -4,6 +4,31 @@ import Foundation
 struct ReadyContainer: Sendable {
     let id: String
     let attach: AttachConnection
+    /// When it started: a pooled container older than `ContainerSpec.poolMaxAgeSeconds` is not used,
+    /// since its in-container deadline counts from its start.
+    var started = ContinuousClock.now
+}
+
+/// Retries an engine call that must eventually happen (kill, remove) until it succeeds or the
+/// deadline passes: one failed request (engine busy, a dropped connection) must not leave a
+/// program running or a container behind.
+enum Retry {
+    /// Runs `operation` until it does not throw, with a growing pause (50 ms … 1 s) between tries;
+    /// false when `seconds` passed without a success.
+    static func until(seconds: Double, _ operation: @Sendable () async throws -> Void) async -> Bool {
+        let deadline = ContinuousClock.now + .milliseconds(Int64(seconds * 1000))
+        var pause = Duration.milliseconds(50)
+        while true {
+            do {
+                try await operation()
+                return true
+            } catch {
+                if ContinuousClock.now + pause > deadline { return false }
+                try? await Task.sleep(for: pause)
+                pause = min(pause * 2, .seconds(1))
+            }
+        }
+    }
 }
 
 /// Runs programs in hardened, single-use Docker containers, with a warm pool per language in use.
@@ -109,7 +134,7 @@ public final class Sandbox: Sendable {
             // run's first output for the engine and the CPU. A cold run means the pool is empty: refill now.
             if config.poolSize > 0 && !pooled { refill(key) }
             defer { if config.poolSize > 0 && pooled { refill(key) } }
-            if container == nil { container = try await launch(language: language, limits: request.limits) }
+            if container == nil { container = try await launch(language: language, limits: request.limits, pooled: false) }
             guard let container else { throw RunnerError.shutDown }
             containerID = container.id
             controller.bind(containerID: container.id)
@@ -147,10 +172,11 @@ public final class Sandbox: Sendable {
         }
     }
 
-    /// Creates, attaches and starts a hardened container for `language`.
-    private func launch(language: Language, limits: RunLimits) async throws -> ReadyContainer {
+    /// Creates, attaches and starts a hardened container for `language` (for the pool: it may wait longer for its code).
+    private func launch(language: Language, limits: RunLimits, pooled: Bool) async throws -> ReadyContainer {
         let body = ContainerSpec.createBody(
-            language: language, limits: limits, instance: instance, pid: getpid(), host: Self.hostName)
+            language: language, limits: limits, instance: instance, pid: getpid(), host: Self.hostName,
+            lifetimeSeconds: ContainerSpec.lifetimeSeconds(language: language, limits: limits, pooled: pooled))
         let id = try await client.create(body, image: language.image)
         let open = state.withLock { s -> Bool in
             s.containers.insert(id)
@@ -170,35 +196,46 @@ public final class Sandbox: Sendable {
         }
     }
 
-    /// Removes a container (killing it if needed) and forgets it.
+    /// Removes a container (killing it if needed), retrying for a while, and forgets it. One that
+    /// still cannot be removed stops by its own deadline; `shutdown` and the next start remove it.
     private func discard(_ id: String) async {
-        try? await client.remove(id)
+        let client = client
+        _ = await Retry.until(seconds: Self.engineRetrySeconds) { try await client.remove(id) }
         _ = state.withLock { $0.containers.remove(id) }
     }
+
+    /// Run timeouts up to this many seconds share a pool (longer ones get a pool of their own).
+    static let poolTimeoutBucket = 30.0
+
+    /// How long a kill or a remove is retried.
+    static let engineRetrySeconds = 30.0
 
     // MARK: Warm pool
 
     private static func poolLimits(_ limits: RunLimits) -> RunLimits {
-        // The output cap and the wall-clock limit are enforced here, not in the container, so they do not
-        // split pools; only a timeout long enough to raise the container's CPU backstop does.
+        // The output cap and the precise wall-clock limit are enforced here, not in the container, so
+        // they do not split pools. The container's own deadline is derived from the key's timeout:
+        // every timeout up to `poolTimeoutBucket` shares one pool whose deadline allows the bucket.
         var key = limits
         key.outputLimitBytes = 0
-        if Int(key.timeoutSeconds + key.buildTimeoutSeconds) + 5 <= ContainerSpec.minimumCPUSeconds { key.timeoutSeconds = 0 }
+        if key.timeoutSeconds <= Self.poolTimeoutBucket { key.timeoutSeconds = Self.poolTimeoutBucket }
         return key
     }
 
     private func takeFromPool(_ key: PoolKey) -> ReadyContainer? {
         var stale: [ReadyContainer] = []
         let taken = state.withLock { s -> ReadyContainer? in
+            let maxAge = Duration.seconds(ContainerSpec.poolMaxAgeSeconds)
             while var pool = s.pools[key], !pool.ready.isEmpty {
                 let candidate = pool.ready.removeFirst()
                 s.pools[key] = pool
-                if candidate.attach.isOpen { return candidate }
+                if candidate.attach.isOpen && ContinuousClock.now - candidate.started < maxAge { return candidate }
                 stale.append(candidate)
             }
             return nil
         }
         for container in stale {
+            container.attach.close()
             Task { await self.discard(container.id) }
         }
         return taken
@@ -221,7 +258,7 @@ public final class Sandbox: Sendable {
                 }
                 guard needed else { break }
                 do {
-                    let container = try await self.launch(language: key.language, limits: key.limits)
+                    let container = try await self.launch(language: key.language, limits: key.limits, pooled: true)
                     let kept = self.state.withLock { s -> Bool in
                         guard !s.shut else { return false }
                         s.pools[key, default: Pool()].ready.append(container)
@@ -314,11 +351,24 @@ public final class Sandbox: Sendable {
         for container in try await client.list(label: SandboxLabels.sandbox) {
             guard container.labels[SandboxLabels.ownerHost] == host,
                   let pid = container.labels[SandboxLabels.ownerPID].flatMap({ Int32($0) }),
-                  !Self.processExists(pid) else { continue }
-            try await client.remove(container.id)
-            removed += 1
+                  !Self.ownerAlive(pid: pid, start: container.labels[SandboxLabels.ownerStart]) else { continue }
+            let client = client, id = container.id
+            if await Retry.until(seconds: 10, { try await client.remove(id) }) { removed += 1 }
         }
         return removed
+    }
+
+    /// Whether the owner still runs: its pid exists and, when the label says, started when it did.
+    static func ownerAlive(pid: Int32, start: String?) -> Bool {
+        guard processExists(pid) else { return false }
+        guard pid != getpid(), let start, let expected = UInt64(start), let actual = ProcessStart.of(pid) else { return true }
+        return actual == expected
+    }
+
+    /// Removes leftovers of dead codesync processes now, in the background (at a host's or an
+    /// editor's start, rather than at its first run); an absent engine is not an error here.
+    public func removeLeftoversInBackground() {
+        Task { try? await removeLeftoversOnce() }
     }
 
     static func processExists(_ pid: Int32) -> Bool {

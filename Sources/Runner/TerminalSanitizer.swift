@@ -6,7 +6,7 @@
 /// other control characters become visible Control Pictures (BEL → ␇, a stray ESC → ␛); CR LF becomes
 /// LF; C1 controls and bidi overrides become U+FFFD; invalid UTF-8 becomes U+FFFD. Newlines and tabs
 /// stay. Feed chunks as they come: partial UTF-8 and partial sequences are carried to the next chunk.
-public struct TerminalSanitizer: Sendable {
+public struct TerminalSanitizer: Sendable, Equatable {
     private enum Mode: Sendable {
         case text
         case carriageReturn
@@ -29,6 +29,12 @@ public struct TerminalSanitizer: Sendable {
     public static func sanitize(_ text: String) -> String {
         var sanitizer = TerminalSanitizer()
         return sanitizer.feed(Array(text.utf8)) + sanitizer.finish()
+    }
+
+    /// Sanitises text that must stay on one line (a peer's name, a file name, a reason in a log
+    /// line): like `sanitize`, and a newline or tab becomes visible too, so nobody forges a line.
+    public static func line(_ text: String) -> String {
+        sanitize(text).replacingOccurrences(of: "\n", with: "\u{240A}").replacingOccurrences(of: "\t", with: " ")
     }
 
     /// Sanitises a whole byte buffer at once (pure); invalid UTF-8 becomes U+FFFD.

@@ -56,12 +56,10 @@ struct BenchLatency: AsyncParsableCommand {
         }
         let host = try Child(binary, hostArguments, environment: environment)
         children.append(host)
-        guard let joinLine = host.waitLine(prefix: "codesync join ", timeout: 30) else {
+        guard let joinLine = host.waitLine(prefix: "CODESYNC_SECRET=", timeout: 30) else {
             throw ValidationError("the host did not start: \(host.errorText)")
         }
-        let words = joinLine.split(separator: " ").map(String.init)
-        guard words.count >= 5 else { throw ValidationError("unexpected join line: \(joinLine)") }
-        let address = words[2], secret = words[4]
+        guard let (address, secret) = HostSession.parseJoinLine(joinLine) else { throw ValidationError("unexpected join line: \(joinLine)") }
         if viaRelay && !address.contains("/") {
             throw ValidationError("the host gave a direct join line, not a relay one: \(joinLine)")
         }
@@ -69,9 +67,9 @@ struct BenchLatency: AsyncParsableCommand {
         var typists: [Child] = []
         for index in 0..<peers {
             let peer = try Child(binary, [
-                "join", address, "--secret", secret, "--headless", "--name", "peer\(index)",
+                "join", address, "--headless", "--name", "peer\(index)",
                 "--type-rate", String(rate), "--type-duration", String(duration), "--seed", String(seed &+ UInt64(index)),
-            ] + (presence ? ["--type-presence"] : []), environment: environment)
+            ] + (presence ? ["--type-presence"] : []), environment: environment.merging([SecretOptions.environmentVariable: secret]) { $1 })
             children.append(peer)
             typists.append(peer)
         }

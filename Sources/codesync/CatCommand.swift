@@ -2,18 +2,18 @@ import ArgumentParser
 import CodeSyncProtocol
 import Foundation
 
-/// `codesync cat ADDRESS --secret S`: prints a session's current text.
+/// `CODESYNC_SECRET=S codesync cat ADDRESS`: prints a session's current text.
 struct Cat: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Print the current text of a session.")
 
     @Argument(help: "HOST:PORT of a host, or RELAY-HOST:PORT/SESSION.")
     var address: String
 
-    @Option(help: "The session secret from the host's join line.")
-    var secret: String
+    @OptionGroup var secrets: SecretOptions
 
     func run() async throws {
         let target = try SessionAddress(parsing: address)
+        let secret = try secrets.resolve()
         var options = CollaborationPeer.Options(name: "cat", secret: secret)
         options.reconnect = false
         let peer = try await CollaborationPeer.join(target, options: options)

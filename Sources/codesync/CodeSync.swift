@@ -1,5 +1,6 @@
 import ArgumentParser
 import CodeSyncProtocol
+import Logging
 
 /// The `codesync` command: a terminal collaborative code editor.
 @main
@@ -14,6 +15,12 @@ struct CodeSync: AsyncParsableCommand {
         version: CodeSyncVersion.current,
         subcommands: subcommandList
     )
+
+    /// Log lines go through the terminal sanitizer before anything is logged.
+    static func main() async {
+        LoggingSystem.bootstrap { SanitizedLogHandler(label: $0) }
+        await main(nil)
+    }
 
     /// Every capability registers its subcommand here as it lands.
     static let subcommandList: [ParsableCommand.Type] = [

@@ -9,8 +9,11 @@ struct Host: AsyncParsableCommand {
         discussion: """
             Listens on 127.0.0.1 by default (pair over SSH with a shared box or `ssh -L`); \
             `--bind 0.0.0.0` listens on every interface. Unsaved edits are journaled under \
-            $XDG_STATE_HOME/codesync, so a restarted host recovers them (and its join line). \
-            A second line, `watch only: codesync join ...`, carries a watch-only secret: who joins \
+            $XDG_STATE_HOME/codesync, so a restarted host recovers them (and its join line); if FILE \
+            changed meanwhile, FILE wins and the old session's text goes to FILE.codesync-unsaved. \
+            One host per file: a second `host FILE` names the pid that holds it. Ctrl-Q drops the journal. \
+            The join line passes the secret in CODESYNC_SECRET, out of `ps`. A second line, \
+            `watch only: CODESYNC_SECRET=... codesync join ...`, carries a watch-only secret: who joins \
             with it sees everything live but cannot edit or run. Guests run code only on this \
             machine's Docker sandbox, one run at a time.
             """)

@@ -2,7 +2,7 @@ import ArgumentParser
 import CodeSyncProtocol
 import Foundation
 
-/// `codesync join ADDRESS --secret S`: joins a session (headless: driven by commands on stdin).
+/// `CODESYNC_SECRET=S codesync join ADDRESS`: joins a session (headless: driven by commands on stdin).
 struct Join: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Join a session: HOST:PORT, or RELAY-HOST:PORT/SESSION through a relay.",
@@ -11,14 +11,15 @@ struct Join: AsyncParsableCommand {
             `insert OFFSET TEXT`, `append TEXT`, `delete OFFSET COUNT`, `cursor OFFSET [FROM TO]`, \
             `undo`, `redo`, `text` (prints `text "<json>"`), `peers`, `sync` (waits until the host \
             stored every edit, prints `synced`), `drop` (cut the link as a network failure would), `quit`. TEXT may be a JSON string literal. \
-            End of input means quit: it waits for the host to store every edit, then prints the text.
+            End of input means quit: it waits for the host to store every edit, then prints the text. \
+            The secret comes from --secret-file, else CODESYNC_SECRET (as in the host's join line), else a prompt \
+            on the terminal; --secret also works but shows it to every user of the machine in `ps`.
             """)
 
     @Argument(help: "HOST:PORT of a host, or RELAY-HOST:PORT/SESSION.")
     var address: String
 
-    @Option(help: "The session secret from the host's join line.")
-    var secret: String?
+    @OptionGroup var secrets: SecretOptions
 
     @Option(help: "Your name as others see it (default: $CODESYNC_NAME, $USER, else your account name).")
     var name: String?
@@ -46,9 +47,7 @@ struct Join: AsyncParsableCommand {
     }
 
     func run() async throws {
-        guard let secret = secret ?? ProcessInfo.processInfo.environment["CODESYNC_SECRET"] else {
-            throw ValidationError("give the session secret with --secret (from the host's join line) or CODESYNC_SECRET")
-        }
+        let secret = try secrets.resolve()
         var options = CollaborationPeer.Options(name: name ?? defaultName(), secret: secret)
         options.recordLatency = typeRate != nil
         let peer = try await CollaborationPeer.join(try SessionAddress(parsing: address), options: options)

@@ -1,4 +1,5 @@
 import CodeSyncProtocol
+import CodeSyncRunner
 import CodeSyncTUI
 import Foundation
 
@@ -34,6 +35,7 @@ struct RemoteRun {
         var cancelSent = false
         var status: Int32?
         var failure: String?
+        var outSanitizer = TerminalSanitizer(), errSanitizer = TerminalSanitizer()
         while status == nil && failure == nil {
             if stop.isStopped {
                 guard let runID else { failure = "interrupted before the host started the run"; break }
@@ -47,12 +49,17 @@ struct RemoteRun {
                 case .run(.started(let started)) where runID == nil && started.by == peer.id:
                     runID = started.run
                 case .run(.output(let output)) where output.run == runID:
-                    let handle = output.stream == "stderr" ? FileHandle.standardError : FileHandle.standardOutput
-                    try? handle.write(contentsOf: Array(output.text.utf8))
+                    // A peer wrote the program: its output is neutralised before it reaches this terminal.
+                    let isError = output.stream == "stderr"
+                    let handle = isError ? FileHandle.standardError : FileHandle.standardOutput
+                    let shown = isError ? errSanitizer.feed(Array(output.text.utf8)) : outSanitizer.feed(Array(output.text.utf8))
+                    try? handle.write(contentsOf: Array(shown.utf8))
                 case .run(.exited(let exited)) where exited.run == runID && status == nil:
                     status = SharedRunHost.exitStatus(outcome: exited.outcome, code: exited.code)
+                    try? FileHandle.standardOutput.write(contentsOf: Array(outSanitizer.finish().utf8))
+                    try? FileHandle.standardError.write(contentsOf: Array(errSanitizer.finish().utf8))
                     if exited.outcome != "exited" {
-                        Run.note("codesync: program \(exited.summary)")
+                        Run.note("codesync: program \(TerminalSanitizer.line(exited.summary))")
                     }
                 case .error(let text) where runID == nil:
                     failure = text
@@ -69,7 +76,7 @@ struct RemoteRun {
             }
         }
         await peer.close()
-        if let failure { throw Run.fail(failure) }
+        if let failure { throw Run.fail(TerminalSanitizer.line(failure)) }
         return status ?? 125
     }
 }

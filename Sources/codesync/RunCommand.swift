@@ -13,15 +13,17 @@ struct Run: AsyncParsableCommand {
             can be changed in $XDG_CONFIG_HOME/codesync/runner.json). The program's stdout and stderr \
             go to codesync's own, and codesync exits with the program's exit code: 124 when it timed \
             out, 137 when it was killed (memory, output limit), 125 when the sandbox itself failed. \
-            With HOST:PORT and --secret, asks that session's host to run the current buffer in the \
-            host's sandbox and streams that run's output the same way.
+            With HOST:PORT, asks that session's host to run the current buffer in the host's sandbox \
+            and streams that run's output the same way; the secret comes from --secret-file, else \
+            CODESYNC_SECRET, else a prompt on the terminal (--secret shows it to every user in `ps`). \
+            The program's output is written raw, as a local run writes it; a session's run output, \
+            which a peer's program produced, has terminal escape sequences neutralised.
             """)
 
-    @Argument(help: "The source file to run, or HOST:PORT of a session (with --secret).")
+    @Argument(help: "The source file to run, or HOST:PORT of a session.")
     var file: String
 
-    @Option(help: "The session secret from the host's join line: run the session's buffer on its host.")
-    var secret: String?
+    @OptionGroup var secrets: SecretOptions
 
     @Option(help: ArgumentHelp("Your name as the session's peers see it (default: $USER).", visibility: .hidden))
     var name: String?
@@ -53,7 +55,9 @@ struct Run: AsyncParsableCommand {
 
     func run() async throws {
         if let address = try sessionAddress() {
-            let status = try await RemoteRun(address: address, secret: secret ?? "", name: name ?? defaultName()).run()
+            let secret: String
+            do { secret = try secrets.resolve() } catch { throw Self.fail("\(error)") }
+            let status = try await RemoteRun(address: address, secret: secret, name: name ?? defaultName()).run()
             if status != 0 { throw ExitCode(status) }
             return
         }
@@ -122,17 +126,16 @@ struct Run: AsyncParsableCommand {
     /// The session to run in, nil for a local file; a clear error when the argument is neither.
     func sessionAddress() throws -> SessionAddress? {
         let isFile = FileManager.default.fileExists(atPath: file)
-        guard let secret else {
-            if !isFile, file.contains(":"), (try? SessionAddress(parsing: file)) != nil {
-                throw Self.fail("\(file) is not a file; to run a session's buffer give its secret: codesync run \(file) --secret S")
+        if isFile {
+            if secrets.givenOnCommandLine {
+                throw Self.fail("--secret and --secret-file are for a session address HOST:PORT, but \(file) is a local file; drop them to run it here")
             }
             return nil
         }
-        if isFile { throw Self.fail("--secret is for a session address HOST:PORT, but \(file) is a local file; drop --secret to run it here") }
         guard let address = try? SessionAddress(parsing: file) else {
-            throw Self.fail("'\(file)' is neither a file nor a session address HOST:PORT")
+            if secrets.givenOnCommandLine { throw Self.fail("'\(file)' is neither a file nor a session address HOST:PORT") }
+            return nil
         }
-        if secret.isEmpty { throw Self.fail("--secret is empty: copy it from the host's join line") }
         let localOnly = [("--lang", lang), ("--stdin", stdin), ("--memory", memory), ("--image", image), ("--config", config)]
             .filter { $0.1 != nil }.map(\.0) + (timeout != nil ? ["--timeout"] : [])
         if !localOnly.isEmpty {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CodeSyncProtocol
+import CodeSyncRunner
 import CodeSyncTUI
 import Foundation
 
@@ -22,7 +23,9 @@ enum SessionEditor {
             return "saved \(session.file.lastPathComponent)"
         }
         await runs?.shutdown()
-        try await session.shutdown(save: false)
+        // Ctrl-Q is a clean quit (the user was asked whether to save): the file is the truth and the
+        // journal goes, so the next start reads the file as it is then. A signal keeps the journal.
+        try await session.shutdown(save: false, discardJournal: signal == 0)
         if signal != 0 { throw ExitCode(128 + signal) }
     }
 
@@ -35,7 +38,9 @@ enum SessionEditor {
         case .editRun: break
         }
         // The host's file name gives the status bar its title and the analyzer its language.
-        let signal = try await open(peer: peer, fileName: peer.sessionFileName ?? address, isHost: false, userName: userName,
+        // The name comes from the host: shown in the status bar, so sanitised like any peer's text.
+        let fileName = TerminalSanitizer.line(peer.sessionFileName ?? address)
+        let signal = try await open(peer: peer, fileName: fileName, isHost: false, userName: userName,
                                     banner: banner, runs: nil, appBox: AppBox(), save: nil)
         await peer.close()
         if signal != 0 { throw ExitCode(128 + signal) }

@@ -1,4 +1,5 @@
 import CodeSyncProtocol
+import CodeSyncRunner
 import Foundation
 
 /// Turns SIGINT/SIGTERM into a flag the serving loops poll, so they can save and say goodbye.
@@ -46,9 +47,10 @@ final class StopSignal: @unchecked Sendable {
     }
 }
 
-/// Writes one line to standard error.
+/// Writes one line to standard error, sanitised: log lines quote names, reasons and errors that a
+/// peer or a program chose, which must not reach the reader's terminal as escape sequences.
 func note(_ text: String) {
-    FileHandle.standardError.write(Data((text + "\n").utf8))
+    FileHandle.standardError.write(Data((TerminalSanitizer.sanitize(text) + "\n").utf8))
 }
 
 /// Prints one line to standard output and flushes (scripts read it while we keep running).
@@ -76,12 +78,12 @@ func describe(_ event: PeerEvent) -> String? {
     switch event {
     case .textChanged: return nil
     case .peersChanged(let peers):
-        return "peers: " + (peers.isEmpty ? "(none)" : peers.map { "\($0.name)@\($0.cursor)" }.joined(separator: ", "))
+        return "peers: " + (peers.isEmpty ? "(none)" : peers.map { "\(TerminalSanitizer.line($0.name))@\($0.cursor)" }.joined(separator: ", "))
     case .connection(.connected): return "connected"
-    case .connection(.reconnecting(let attempt, let reason)): return "reconnecting (attempt \(attempt)): \(reason)"
-    case .connection(.closed(let reason)): return "closed: \(reason)"
-    case .run(let run): return "run: \(run)"
+    case .connection(.reconnecting(let attempt, let reason)): return "reconnecting (attempt \(attempt)): \(TerminalSanitizer.line(reason))"
+    case .connection(.closed(let reason)): return "closed: \(TerminalSanitizer.line(reason))"
+    case .run(let run): return "run: \(TerminalSanitizer.line("\(run)"))"
     case .access(let access, let guests): return "access: you \(access.rawValue), guests \(guests.rawValue)"
-    case .error(let text): return "error: \(text)"
+    case .error(let text): return "error: \(TerminalSanitizer.line(text))"
     }
 }

@@ -27,6 +27,8 @@ final class SharedRunHost: @unchecked Sendable {
         language = config.catalog.forFile(path) ?? .python
         limits = config.limits
         observer = onEvent
+        // Containers a crashed codesync left go now, not at the first run.
+        sandbox.removeLeftoversInBackground()
     }
 
     /// The language runs use, e.g. "python".

@@ -26,15 +26,15 @@ import Testing
         guard let host = try TmuxFixture.start(
             "\(TmuxFixture.shellQuote(binary)) host \(TmuxFixture.shellQuote(file.path)) --port 0",
             columns: 100, rows: 30, environment: hostEnvironment) else { return nil }
-        let screen = try host.waitFor("--secret", timeout: 20)
+        let screen = try host.waitFor("CODESYNC_SECRET=", timeout: 20)
         let range = try #require(
-            screen.range(of: #"codesync join \S+ --secret [0-9a-f]+"#, options: .regularExpression),
+            screen.range(of: #"CODESYNC_SECRET=[0-9a-f]+ codesync join \S+"#, options: .regularExpression),
             "no join line on the host's screen:\n\(screen)")
-        let joinArguments = screen[range].dropFirst("codesync ".count)
+        // The join line as printed, run by a shell: `CODESYNC_SECRET=… codesync join ADDR`.
+        let command = String(screen[range]).replacingOccurrences(of: " codesync join ", with: " \(TmuxFixture.shellQuote(binary)) join ")
         var guestEnvironment = environment
         guestEnvironment["CODESYNC_NAME"] = "bob"
-        guard let guest = try TmuxFixture.start(
-            "\(TmuxFixture.shellQuote(binary)) \(joinArguments)", columns: 100, rows: 30, environment: guestEnvironment)
+        guard let guest = try TmuxFixture.start(command, columns: 100, rows: 30, environment: guestEnvironment)
         else { return nil }
         try guest.waitFor("connected", timeout: 20)
         try host.waitFor("● bob", timeout: 20)

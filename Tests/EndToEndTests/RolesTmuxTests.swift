@@ -31,7 +31,7 @@ import Testing
 
     /// Host with the default roles; Ctrl-E twice makes guests watchers, once more lets them edit again.
     static func liveRoles() throws -> Screens? {
-        guard let (host, guest) = try startPair(hostOptions: "--port 0", joinLine: "share: codesync join") else { return nil }
+        guard let (host, guest) = try startPair(hostOptions: "--port 0", joinLine: "share: CODESYNC_SECRET=") else { return nil }
         try guest.waitFor("print('shared')", timeout: 30)
         try host.waitFor("● bob", timeout: 30)
         try host.send("C-e")
@@ -76,12 +76,13 @@ import Testing
             columns: 120, rows: 30, environment: environment) else { return nil }
         let screen = try host.waitFor(joinLine, timeout: 30)
         let range = try #require(
-            screen.range(of: NSRegularExpression.escapedPattern(for: joinLine) + #" \S+ --secret [0-9a-f]+"#, options: .regularExpression),
+            screen.range(of: NSRegularExpression.escapedPattern(for: joinLine) + #"[0-9a-f]+ codesync join \S+"#, options: .regularExpression),
             "no join line on the host's screen:\n\(screen)")
-        let command = String(screen[range]).components(separatedBy: "codesync ").last ?? ""
+        // The join line as printed, run by a shell: `CODESYNC_SECRET=… codesync join ADDR`.
+        let command = String(screen[range].dropFirst(joinLine.count - "CODESYNC_SECRET=".count))
+            .replacingOccurrences(of: " codesync join ", with: " \(TmuxFixture.shellQuote(binary)) join ")
         environment["CODESYNC_NAME"] = "bob"
-        guard let guest = try TmuxFixture.start(
-            "\(TmuxFixture.shellQuote(binary)) \(command)", columns: 120, rows: 30, environment: environment) else { return nil }
+        guard let guest = try TmuxFixture.start(command, columns: 120, rows: 30, environment: environment) else { return nil }
         return (host, guest)
     }
 
@@ -93,7 +94,7 @@ import Testing
 
     /// Drives both editors; nil when tmux is missing (skipped with a notice).
     static func watchOnlyGuest() throws -> Screens? {
-        guard let (host, guest) = try startPair(hostOptions: "--port 0 --guests view", joinLine: "watch only: codesync join") else { return nil }
+        guard let (host, guest) = try startPair(hostOptions: "--port 0 --guests view", joinLine: "watch only: CODESYNC_SECRET=") else { return nil }
         let guestScreen = try guest.waitFor("[read-only]", timeout: 30)
         try host.waitFor("● bob", timeout: 30)
         try guest.type("zzz")

@@ -111,17 +111,21 @@ final class CodesyncProcess: @unchecked Sendable {
     /// Starts `codesync host FILE --headless`; returns the process, address and secret from its join line.
     private func startHost(_ binary: URL, file: URL, extra: [String] = []) async throws -> (CodesyncProcess, String, String) {
         let host = try CodesyncProcess(binary, ["host", file.path, "--headless", "--name", "host"] + extra, environment: environment)
-        guard let line = await host.line(prefix: "codesync join ") else {
+        guard let line = await host.line(prefix: "CODESYNC_SECRET="), let (address, secret) = HostSession.parseJoinLine(line) else {
             host.kill9()
             throw RawError("host did not print a join line: \(host.stderr)")
         }
-        let words = line.split(separator: " ").map(String.init)
-        return (host, words[2], words[4])
+        return (host, address, secret)
+    }
+
+    /// The environment of a process given `secret` the way the join line gives it (out of `ps`).
+    private func with(secret: String) -> [String: String] {
+        environment.merging(["CODESYNC_SECRET": secret]) { $1 }
     }
 
     private func cat(_ binary: URL, _ address: String, _ secret: String) async throws -> CommandResult {
-        let environment = self.environment
-        return try await offPool { try Command.run([binary.path, "cat", address, "--secret", secret], timeout: 20, environment: environment) }
+        let environment = with(secret: secret)
+        return try await offPool { try Command.run([binary.path, "cat", address], timeout: 20, environment: environment) }
     }
 
     @Test func killedHostRecoversAcknowledgedEditsAndItsJoinLine() async throws {
@@ -130,7 +134,7 @@ final class CodesyncProcess: @unchecked Sendable {
         try "line one\n".write(to: file, atomically: true, encoding: .utf8)
         let (host, address, secret) = try await startHost(binary, file: file, extra: ["--port", "0"])
         defer { host.kill9() }
-        let joiner = try CodesyncProcess(binary, ["join", address, "--secret", secret, "--headless"], environment: environment)
+        let joiner = try CodesyncProcess(binary, ["join", address, "--headless"], environment: with(secret: secret))
         defer { joiner.kill9() }
         #expect(await joiner.line(prefix: "joined ") != nil)
         joiner.send("append \"edit two\\n\"")
@@ -193,13 +197,15 @@ final class CodesyncProcess: @unchecked Sendable {
         // The host listens directly and registers on the relay too: it prints both join lines.
         let (host, direct, secret) = try await startHost(binary, file: file, extra: ["--relay", relayAddress, "--port", "0"])
         defer { host.kill9() }
-        guard let relayLine = await host.line(prefix: "codesync join ") else { Issue.record("no relay join line: \(host.stderr)"); return }
-        let address = relayLine.split(separator: " ").map(String.init)[2]
+        guard let relayLine = await host.line(prefix: "CODESYNC_SECRET="), let address = HostSession.parseJoinLine(relayLine)?.address else {
+            Issue.record("no relay join line: \(host.stderr)")
+            return
+        }
         #expect(address.hasPrefix(relayAddress + "/"))
         // Joiner A connects directly; joiner B through the relay, later killed and restarted.
-        let a = try CodesyncProcess(binary, ["join", direct, "--secret", secret, "--headless", "--name", "a"], environment: environment)
+        let a = try CodesyncProcess(binary, ["join", direct, "--headless", "--name", "a"], environment: with(secret: secret))
         defer { a.kill9() }
-        var b = try CodesyncProcess(binary, ["join", address, "--secret", secret, "--headless", "--name", "b"], environment: environment)
+        var b = try CodesyncProcess(binary, ["join", address, "--headless", "--name", "b"], environment: with(secret: secret))
         defer { b.kill9() }
         let aLineb = await a.line(prefix: "joined "), bLinea = await b.line(prefix: "joined ")
         #expect(aLineb != nil && bLinea != nil)
@@ -212,7 +218,7 @@ final class CodesyncProcess: @unchecked Sendable {
         #expect(aSynced != nil && bSynced != nil)
         b.kill9()
         a.send("append \"\\n# after b died\"")
-        b = try CodesyncProcess(binary, ["join", address, "--secret", secret, "--headless", "--name", "b"], environment: environment)
+        b = try CodesyncProcess(binary, ["join", address, "--headless", "--name", "b"], environment: with(secret: secret))
         #expect(await b.line(prefix: "joined ") != nil)
         b.send("insert 0 \"# b is back\\n\"")
         b.send("sync"); a.send("sync")

@@ -19,15 +19,15 @@ final class SharedRunHostProcess: @unchecked Sendable {
             lines.append(line)
             if line.hasPrefix("watch only: ") { break }
         }
-        guard lines.last?.hasPrefix("watch only: ") == true, let join = lines.first(where: { $0.hasPrefix("codesync join ") }) else {
+        guard lines.last?.hasPrefix("watch only: ") == true, let join = lines.first(where: { $0.hasPrefix("CODESYNC_SECRET=") }),
+              let (address, secret) = HostSession.parseJoinLine(join) else {
             process.kill9()
             throw RawError("host printed no join line: \(process.stderr)")
         }
-        let words = join.split(separator: " ").map(String.init)
         self.process = process
         stdoutLines = lines
-        address = words[2]
-        secret = words[4]
+        self.address = address
+        self.secret = secret
     }
 
     var pid: Int32 { process.pid }
@@ -221,10 +221,10 @@ final class RunWatcher: @unchecked Sendable {
         defer { host.kill9() }
         let bob = try await join(host, name: "bob")
         defer { Task { await bob.peer.close() } }
-        let environment = self.environment
-        let address = host.address, secret = host.secret
+        let environment = self.environment.merging(["CODESYNC_SECRET": host.secret]) { $1 }
+        let address = host.address
         let result = try await offPool {
-            try Command.run([binary.path, "run", address, "--secret", secret], timeout: 120, environment: environment)
+            try Command.run([binary.path, "run", address], timeout: 120, environment: environment)
         }
         #expect(result.status == 5, "stderr: \(result.stderr)")
         #expect(result.stdout == "from the session\n")
@@ -245,8 +245,8 @@ final class RunWatcher: @unchecked Sendable {
         defer { Task { await bob.peer.close() } }
         let runner = Process()
         runner.executableURL = binary
-        runner.arguments = ["run", host.address, "--secret", host.secret]
-        runner.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        runner.arguments = ["run", host.address]
+        runner.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }.merging(["CODESYNC_SECRET": host.secret]) { $1 }
         let output = Pipe(), errors = Pipe()
         runner.standardOutput = output
         runner.standardError = errors
@@ -313,12 +313,12 @@ final class RunWatcher: @unchecked Sendable {
         let host = try await SharedRunHostProcess(binary, file: file, environment: environment,
                                                   options: ["--relay", "127.0.0.1:\(relay.port)", "--port", "0"])
         defer { host.kill9() }
-        let relayLine = try #require(host.stdoutLines.first { $0.hasPrefix("codesync join 127.0.0.1:\(relay.port)/") },
+        let relayLine = try #require(host.stdoutLines.first { HostSession.parseJoinLine($0)?.address.hasPrefix("127.0.0.1:\(relay.port)/") == true },
                                      "no relay join line: \(host.stdoutLines)")
         var options = CollaborationPeer.Options(name: "remote", secret: host.secret)
         options.connectTimeout = 30
         options.reconnect = false
-        let address = try SessionAddress(parsing: relayLine.split(separator: " ").map(String.init)[2])
+        let address = try SessionAddress(parsing: try #require(HostSession.parseJoinLine(relayLine)).address)
         let remote = RunWatcher(try await CollaborationPeer.join(address, options: options))
         let direct = try await join(host, name: "direct")
         remote.peer.requestRun(language: "python", source: remote.peer.text)
@@ -373,15 +373,15 @@ final class RunWatcher: @unchecked Sendable {
         guard let binary = try codesyncBinary() else { return }
         let host = try await host(binary, source: "print('never')\n")
         defer { host.kill9() }
-        let watch = try #require(host.stdoutLines.first { $0.hasPrefix("watch only: codesync join ") }, "\(host.stdoutLines)")
-        let words = watch.split(separator: " ").map(String.init)
-        #expect(words.count == 7 && words[4] == host.address, "\(words)")
-        let secret = words[6]
+        let watch = try #require(host.stdoutLines.first { $0.hasPrefix("watch only: CODESYNC_SECRET=") }, "\(host.stdoutLines)")
+        let parsed = try #require(HostSession.parseJoinLine(watch))
+        #expect(parsed.address == host.address, "\(watch)")
+        let secret = parsed.secret
         #expect(secret != host.secret)
-        let environment = self.environment
+        let environment = self.environment.merging(["CODESYNC_SECRET": secret]) { $1 }
         let address = host.address
         let result = try await offPool {
-            try Command.run([binary.path, "run", address, "--secret", secret], timeout: 60, environment: environment)
+            try Command.run([binary.path, "run", address], timeout: 60, environment: environment)
         }
         #expect(result.status == 125)
         #expect(result.stderr.contains("does not let this secret run code"), "\(result.stderr)")

@@ -284,3 +284,26 @@ struct Harness {
         }
     }
 }
+
+/// The output pane's model holds no escape sequence, whoever wrote the output or the name.
+@Suite struct OutputLogSanitizingTests {
+    @Test func streamedOutputNamesAndNotesAreNeutralisedAcrossChunks() {
+        var log = OutputLog()
+        log.apply(.started(by: "eve\u{1B}]0;title\u{07}", language: "python\u{1B}[2J"))
+        // An escape sequence cut between two chunks, a clipboard write, a bell, a bidi override.
+        log.apply(.output("one\u{1B}", isError: false))
+        log.apply(.output("[31mred\u{1B}[0m\n", isError: false))
+        log.apply(.output("\u{1B}]52;c;ZXZpbA==\u{07}two\u{07}\u{202E}x\n", isError: true))
+        log.apply(.finished(summary: "exit\u{1B}[1A 0", success: true, durationMs: 5))
+        log.note("joined by \u{1B}[31mmallory\nfake line")
+        let text = log.lines.map(\.text)
+        for line in text {
+            #expect(!line.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F || (0x80...0x9F).contains($0.value) },
+                    "\(line.debugDescription)")
+        }
+        #expect(text.contains("onered"))
+        #expect(text.contains("two\u{2407}\u{FFFD}x"))
+        #expect(text.contains { $0.hasPrefix("▶ eve") && $0.contains("python") })
+        #expect(text.contains("joined by mallory\u{240A}fake line"), "\(text)")
+    }
+}

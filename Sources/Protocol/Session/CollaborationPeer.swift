@@ -316,6 +316,7 @@ public final class CollaborationPeer: @unchecked Sendable {
         let (url, text) = withLock { (saveURL, replica.text) }
         guard let url else { throw SessionError.file("only the host can save: this peer serves no file") }
         try AtomicFile.write(text, to: url)
+        try withLock { try journal?.recordSaved(text) }
     }
 
     /// Asks the host to run `source` (shared runs).

@@ -48,17 +48,35 @@ public final class HostSession: Sendable {
     public let recovered: Int?
     public let file: URL
     private let relayJournalURL: URL?
+    /// Held while hosting: a second host of the same file stops before touching the journal.
+    private let lock: JournalLock
+    /// Set when FILE changed since a journal left by an unclean stop: that session's text was put aside here.
+    public let setAside: URL?
 
     /// The line to hand to the other person.
-    public var joinLine: String { "codesync join \(joinAddress) --secret \(secret)" }
+    public var joinLine: String { Self.joinLine(address: joinAddress, secret: secret) }
 
     /// Every join line: the direct one, then the relay one when bridging.
     public var joinLines: [String] {
-        [joinLine] + (bridgedRelayAddress.map { ["codesync join \($0) --secret \(secret)"] } ?? [])
+        [joinLine] + (bridgedRelayAddress.map { [Self.joinLine(address: $0, secret: secret)] } ?? [])
     }
 
     /// The line for a watch-only guest.
-    public var watchLine: String? { viewSecret.map { "codesync join \(joinAddress) --secret \($0)" } }
+    public var watchLine: String? { viewSecret.map { Self.joinLine(address: joinAddress, secret: $0) } }
+
+    /// A join command that keeps the secret out of `ps`: an environment variable is readable only by
+    /// the same user (/proc/PID/environ), whereas a command-line argument is readable by everyone.
+    public static func joinLine(address: SessionAddress, secret: String) -> String {
+        "CODESYNC_SECRET=\(secret) codesync join \(address)"
+    }
+
+    /// The address and secret of a line made by `joinLine(address:secret:)` (after any `watch only: `).
+    public static func parseJoinLine(_ line: String) -> (address: String, secret: String)? {
+        let words = line.split(separator: " ").map(String.init)
+        guard let start = words.firstIndex(where: { $0.hasPrefix("CODESYNC_SECRET=") }), words.count >= start + 4,
+              words[start + 1] == "codesync", words[start + 2] == "join" else { return nil }
+        return (words[start + 3], String(words[start].dropFirst("CODESYNC_SECRET=".count)))
+    }
 
     /// What guests with the edit secret may do now.
     public var guests: GuestAccess { peer.guests ?? .editRun }
@@ -71,7 +89,9 @@ public final class HostSession: Sendable {
     }
 
     private init(peer: CollaborationPeer, server: SessionServer?, secret: String, joinAddress: SessionAddress, recovered: Int?, file: URL,
-                 relayJournalURL: URL?, bridge: RelayBridge? = nil, viewSecret: String? = nil) {
+                 relayJournalURL: URL?, lock: JournalLock, setAside: URL?, bridge: RelayBridge? = nil, viewSecret: String? = nil) {
+        self.lock = lock
+        self.setAside = setAside
         self.viewSecret = viewSecret
         self.bridge = bridge
         self.bridgedRelayAddress = bridge?.remote.address
@@ -88,8 +108,19 @@ public final class HostSession: Sendable {
     public static func start(_ options: Options) async throws -> HostSession {
         let file = options.file.standardizedFileURL
         let journalURL = Journal.url(for: file, directory: options.stateDirectory)
+        // First of all: a second host of the same file must not touch the running host's journal.
+        let lock = try JournalLock(journal: journalURL, file: file)
         let hubAgent = "host-\(Auth.randomHex(count: 3))"
-        let recovered = try Journal.recover(url: journalURL, agent: hubAgent)
+        var recovered = try Journal.recover(url: journalURL, agent: hubAgent)
+        var setAside: URL?
+        if let found = recovered, let digest = found.header.fileDigest, let now = FileDigest.ofFile(file), now != digest {
+            // FILE changed after the journal's last save (say a `git pull`): the file wins, and the
+            // unsaved session's text is kept beside it, so nothing is silently dropped or overwritten.
+            setAside = try putAside(found.replica.text, of: file)
+            recovered = nil
+            options.logger.notice(
+                "\(file.path) changed since the unsaved session journaled at \(journalURL.path): hosting the file as it is now; that session's text is in \(setAside?.path ?? "-") (compare, then delete it)")
+        }
         let replica: Replica
         var header: JournalHeader
         if let recovered {
@@ -100,7 +131,8 @@ public final class HostSession: Sendable {
             replica = Replica(agent: hubAgent)
             let text = try readOrCreate(file)
             if !text.isEmpty { replica.insert(text, at: 0) }
-            header = JournalHeader(file: file.path, session: "", secret: Auth.generateSecret(), port: options.port ?? defaultPort)
+            header = JournalHeader(file: file.path, session: "", secret: Auth.generateSecret(), port: options.port ?? defaultPort,
+                                   fileDigest: FileDigest.of(text))
         }
         let hostSecret: String
         if let kept = header.hostSecret {
@@ -135,7 +167,8 @@ public final class HostSession: Sendable {
             }
             peer.attachHostFile(file, journal: journal)
             return HostSession(peer: peer, server: nil, secret: header.secret, joinAddress: address,
-                               recovered: recovered?.updates, file: file, relayJournalURL: journalURL, viewSecret: viewSecret)
+                               recovered: recovered?.updates, file: file, relayJournalURL: journalURL, lock: lock, setAside: setAside,
+                               viewSecret: viewSecret)
         }
 
         let port = options.port ?? (recovered != nil ? header.port : defaultPort)
@@ -179,8 +212,8 @@ public final class HostSession: Sendable {
             }
         }
         return HostSession(peer: peer, server: server, secret: header.secret, joinAddress: shown,
-                           recovered: recovered?.updates, file: file, relayJournalURL: nil, bridge: bridge,
-                           viewSecret: viewSecret)
+                           recovered: recovered?.updates, file: file, relayJournalURL: nil, lock: lock, setAside: setAside,
+                           bridge: bridge, viewSecret: viewSecret)
     }
 
     /// Writes the document atomically to the file.
@@ -192,17 +225,21 @@ public final class HostSession: Sendable {
         }
     }
 
-    /// Stops hosting. With `save`, writes the file first and then deletes the journal.
-    public func shutdown(save: Bool) async throws {
+    /// Stops hosting. With `save`, writes the file first. The journal is deleted after a save, or
+    /// when `discardJournal` says the user quit on purpose (the editor's Ctrl-Q, having answered
+    /// whether to save); otherwise it stays for the next start to recover. Then releases the lock.
+    public func shutdown(save: Bool, discardJournal: Bool = false) async throws {
+        defer { lock.release() }
         var saved = false
         if save {
             try await self.save()
             saved = true
         }
+        let discard = saved || discardJournal
         await bridge?.stop()
         await peer.close()
-        await server?.shutdown(discardJournal: saved)
-        if saved, let relayJournalURL {
+        await server?.shutdown(discardJournal: discard)
+        if discard, let relayJournalURL {
             try? FileManager.default.removeItem(at: relayJournalURL)
         }
     }
@@ -216,6 +253,23 @@ public final class HostSession: Sendable {
         case "::", "[::]": "::1"
         default: bind
         }
+    }
+
+    /// Writes `text` to a new file beside `file` (`NAME.codesync-unsaved`, numbered if taken).
+    private static func putAside(_ text: String, of file: URL) throws -> URL {
+        for attempt in 0..<100 {
+            let candidate = URL(fileURLWithPath: file.path + ".codesync-unsaved" + (attempt == 0 ? "" : "-\(attempt)"))
+            let fd = open(candidate.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
+            if fd < 0 {
+                if errno == EEXIST { continue }
+                throw SessionError.file("\(file.path) changed since the last session, and its unsaved text cannot be kept at \(candidate.path): \(String(cString: strerror(errno)))")
+            }
+            let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
+            try handle.write(contentsOf: Data(text.utf8))
+            try handle.close()
+            return candidate
+        }
+        throw SessionError.file("\(file.path) changed since the last session, and 100 earlier .codesync-unsaved copies exist beside it: remove them")
     }
 
     private static func readOrCreate(_ file: URL) throws -> String {

@@ -279,6 +279,10 @@ public final class SessionServer: Sendable {
             return hub.replica.text
         }.get()
         try AtomicFile.write(text, to: url)
+        // The journal learns what the file now holds: a later start tells this save from an outside change.
+        try await core.eventLoop.submit {
+            if case .host(let hub) = core.mode { try hub.journal?.recordSaved(text) }
+        }.get()
     }
 
     /// Says bye to everyone, stops listening and ends the loop; `discardJournal` after a clean save.
