@@ -51,14 +51,14 @@ import Glibc
             let env = ProcessInfo.processInfo.environment
             let long = env["CODESYNC_FUZZ_LONG"] == "1"
             let seed = env["CODESYNC_FUZZ_SEED"].flatMap(UInt64.init) ?? (long ? UInt64.random(in: 1...UInt64(UInt32.max)) : 20261202)
-            let rounds = env["CODESYNC_FUZZ_ROUNDS"].flatMap(Int.init) ?? (long ? 60 : 6)
+            let rounds = env["CODESYNC_FUZZ_ROUNDS"].flatMap(Int.init) ?? (long ? 60 : 10)
             let families: [Family]
             switch env["CODESYNC_FUZZ_FAMILIES"] {
             case "all": families = Family.allCases
             case let list? where !list.isEmpty: families = list.split(separator: ",").compactMap { Family(rawValue: String($0)) }
             default: families = Family.allCases.filter { $0.needs == nil }
             }
-            return Config(seed: seed, rounds: rounds, attacksPerRound: long ? 80 : 26, families: families, long: long)
+            return Config(seed: seed, rounds: rounds, attacksPerRound: long ? 100 : 40, families: families, long: long)
         }
 
         var description: String {

@@ -80,6 +80,13 @@ import Glibc
         }
         #expect(ack.seq == 1)
         #expect(await eventually(peers: [host, ann]) { ann.text.contains("ok ") && host.text == ann.text })
+        // Nor may a guest ask for a run in another's name (the host shows who asked).
+        try honest.write(.runRequest(RunRequestMessage(peer: ann.id, language: "python", source: "print(1)\n")))
+        guard case .refused(let runRefused) = await RawHandshake.nextNonPing(honest) else {
+            Issue.record("a run request in another's name was not refused")
+            return
+        }
+        #expect(runRefused.what == "run.request" && runRefused.message.contains("only ask as yourself"), "\(runRefused)")
         for peer in [host, ann] { await peer.close() }
         await server.shutdown()
     }
@@ -184,6 +191,33 @@ import Glibc
         #expect(await first.isClosedByServer())
         for peer in [ann, host] { await peer.close() }
         await server.shutdown()
+    }
+
+    @Test func aHostsBridgeStillCarriesEditsBothWaysBetweenItsPortAndARelay() async throws {
+        let relay = try await SessionServer.relay(bind: "127.0.0.1", port: 0, limits: fastLimits())
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("codesync-bridge-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = folder.appendingPathComponent("main.py")
+        try "print(1)\n".write(to: file, atomically: true, encoding: .utf8)
+        var options = HostSession.Options(file: file, name: "host")
+        options.port = 0
+        options.relay = SessionAddress(host: "127.0.0.1", port: relay.port)
+        options.listenToo = true
+        options.limits = fastLimits()
+        options.stateDirectory = folder.appendingPathComponent("state")
+        let session = try await HostSession.start(options)
+        let relayed = try #require(session.bridgedRelayAddress)
+        let direct = try await peer(session.joinAddress, name: "ann", secret: session.secret)
+        let remote = try await peer(relayed, name: "rob", secret: session.secret)
+        direct.insert("# ann\n", at: 0)
+        remote.insert("# rob\n", at: remote.scalarCount)
+        #expect(await eventually(peers: [direct, remote, session.peer]) {
+            direct.text == remote.text && remote.text == session.peer.text && direct.text.contains("# ann") && direct.text.contains("# rob")
+        }, "direct \(direct.text.debugDescription), relay \(remote.text.debugDescription)")
+        for peer in [direct, remote] { await peer.close() }
+        try await session.shutdown(save: false)
+        await relay.shutdown()
     }
 
     @Test func theRelayNeverReceivesTheHostKey() async throws {
