@@ -13,9 +13,10 @@ import Glibc
 /// its server's (and the host's saved file), memory stays bounded, and an honest edit's round trip
 /// stays within a generous budget.
 ///
-/// Quick and seeded by default (< 40 s). `CODESYNC_FUZZ_LONG=1` runs long; `CODESYNC_FUZZ_SEED` and
-/// `CODESYNC_FUZZ_ROUNDS` choose the seed and the number of batches; `CODESYNC_FUZZ_FAMILIES` is
-/// `all` or a comma list of families (default: every family that does not need another branch).
+/// Quick and seeded by default (< 40 s). `CODESYNC_FUZZ_LONG=1` runs long; `CODESYNC_FUZZ_SEED`,
+/// `CODESYNC_FUZZ_ROUNDS` and `CODESYNC_FUZZ_ATTACKS` choose the seed, the number of batches and the
+/// attacks per batch; `CODESYNC_FUZZ_FAMILIES` is `all` or a comma list of families (default: every
+/// family that does not need another branch of issue 12, see `Family.needs`).
 @Suite(.serialized, .timeLimit(.minutes(60))) struct HostileFuzzTests {
     /// What the attacker tries. `needs`: the branch of issue 12 whose fix the family depends on
     /// (it is left out of the default run until that branch is merged; run it with `all`).
@@ -58,7 +59,7 @@ import Glibc
             case let list? where !list.isEmpty: families = list.split(separator: ",").compactMap { Family(rawValue: String($0)) }
             default: families = Family.allCases.filter { $0.needs == nil }
             }
-            return Config(seed: seed, rounds: rounds, attacksPerRound: long ? 100 : 40, families: families, long: long)
+            return Config(seed: seed, rounds: rounds, attacksPerRound: env["CODESYNC_FUZZ_ATTACKS"].flatMap(Int.init) ?? (long ? 100 : 40), families: families, long: long)
         }
 
         var description: String {
@@ -97,6 +98,9 @@ import Glibc
             let roundTrip = await fixture.roundTripMs(round: round)
             worstRoundTrip = max(worstRoundTrip, roundTrip)
             #expect(roundTrip < 3000, "round \(round): an honest edit took \(Int(roundTrip)) ms to reach the other peer")
+            let longNames = fixture.everyone.flatMap(\.presences).map(\.name.utf8.count).filter { $0 > 64 }
+            #expect(longNames.isEmpty, "round \(round): members were shown names of \(longNames) bytes")
+            fixture.lingering = []
             let growth = FuzzFixture.residentMiB() - baseline
             peakGrowth = max(peakGrowth, growth)
             #expect(growth < 512, "round \(round): resident memory grew by \(growth) MiB")
@@ -140,6 +144,8 @@ final class FuzzFixture: @unchecked Sendable {
     let carol: CollaborationPeer
     let saveURL: URL
     private var checks = 0
+    /// Attack connections kept open until the end of the batch.
+    var lingering: [FuzzClient] = []
 
     private init(host: SessionServer, relay: SessionServer, relaySession: String, hostPeer: CollaborationPeer, alice: CollaborationPeer,
                  bob: CollaborationPeer, relayHost: CollaborationPeer, carol: CollaborationPeer, saveURL: URL) {
@@ -331,6 +337,8 @@ enum Attacker {
             for bytes in frames { client.write(bytes) }
             client.drain(milliseconds: 30)
         }
+        // Stays in the session until the batch's checks, which look at what members see of it.
+        if family == .hugeNames { fixture.lingering.append(client) }
         return true
     }
 
@@ -343,6 +351,13 @@ enum Attacker {
         func randomBytes(_ count: Int) -> [UInt8] { (0..<count).map { _ in UInt8(truncatingIfNeeded: rng.next()) } }
         let victims = known.counts.keys.sorted() + [fixture.alice.id, fixture.bob.id, fixture.hostPeer.id, fixture.carol.id, "hub"]
         func victim() -> String { victims[rng.below(victims.count)] }
+        /// A guest's hello with the right proof for this challenge (written by hand: the name is not escaped).
+        func signedHello(_ peer: String, name: String, watcher: Bool) -> [UInt8] {
+            let client = "00", session = fixture.session(target)
+            let proof = Auth.joinProof(key: Auth.sessionKey(secret: fixture.secret(target, watcher: watcher)), serverNonce: serverNonce,
+                                       clientNonce: client, session: session, peer: peer)
+            return frame("{\"known\":{},\"name\":\"\(name)\",\"nonce\":\"\(client)\",\"peer\":\"\(peer)\",\"proof\":\"\(proof)\",\"role\":\"guest\",\"session\":\"\(session)\",\"type\":\"hello\",\"version\":\(WireProtocol.version)}")
+        }
         let hello = { (peer: String, version: String, extra: String) -> String in
             "{\"known\":{},\"name\":\"m\",\"nonce\":\"00\",\"peer\":\"\(peer)\",\"proof\":\"\(String(repeating: "ab", count: 32))\",\"role\":\"guest\",\"session\":\"\",\"type\":\"hello\",\"version\":\(version)\(extra)}"
         }
@@ -378,7 +393,8 @@ enum Attacker {
             for index in 0..<160_000 { wide += ",\"k\(index)\":1" }
             return [frame(wide + "}")]
         case .hugeNames:
-            return [frame(hello("m-4", "3", ",\"name\":\"a\(String(repeating: "\u{301}", count: 500_000))\""))]
+            // Signed in properly: the name is what every member would receive in presence messages.
+            return [signedHello(me, name: "a" + String(repeating: "\u{301}", count: 500_000), watcher: false)]
         case .wrongAuthor:
             let who = victim()
             let seq = known[who]
@@ -391,11 +407,7 @@ enum Attacker {
         case .foreignPeer:
             // Claiming a member's id: with a wrong proof, or (as the server sees a guest) with the right secret.
             let who = victim()
-            let client = "00"
-            let watcher = rng.next() % 2 == 0
-            let proof = Auth.joinProof(key: Auth.sessionKey(secret: fixture.secret(target, watcher: watcher)), serverNonce: serverNonce,
-                                       clientNonce: client, session: fixture.session(target), peer: who)
-            return [frame("{\"known\":{},\"name\":\"m\",\"nonce\":\"\(client)\",\"peer\":\"\(who)\",\"proof\":\"\(proof)\",\"role\":\"guest\",\"session\":\"\(fixture.session(target))\",\"type\":\"hello\",\"version\":\(WireProtocol.version)}"),
+            return [signedHello(who, name: "m", watcher: rng.next() % 2 == 0),
                     ops(who, seq: 1, "{\"a\":[\"\(who)\"],\"o\":[[0,0,\(known[who]),-1,0,-1,0,\"EVIL\"]]}")]
         case .badOrigins:
             let unknown = "ghost-\(rng.below(100))"
