@@ -146,6 +146,8 @@ final class FuzzFixture: @unchecked Sendable {
     private var checks = 0
     /// Attack connections kept open until the end of the batch.
     var lingering: [FuzzClient] = []
+    /// The server's version vector in the attacker's last welcome, per target.
+    var lastKnown: [Target: VersionVector] = [:]
 
     private init(host: SessionServer, relay: SessionServer, relaySession: String, hostPeer: CollaborationPeer, alice: CollaborationPeer,
                  bob: CollaborationPeer, relayHost: CollaborationPeer, carol: CollaborationPeer, saveURL: URL) {
@@ -327,10 +329,12 @@ enum Attacker {
         if access == .anonymous {
             if case .challenge(let challenge)? = try? await offPool({ client.read() }) { nonce = challenge.nonce }
         } else {
+            // Asking only for what changed since the last attack keeps welcomes (and the run) short.
             guard let welcome = await client.handshake(secret: fixture.secret(target, watcher: access == .watcher), peer: me,
-                                                       session: fixture.session(target))
+                                                       session: fixture.session(target), known: fixture.lastKnown[target] ?? VersionVector())
             else { return false }
             known = welcome.known
+            fixture.lastKnown[target] = known
         }
         let frames = Self.frames(family, target: target, fixture: fixture, me: &me, known: known, serverNonce: nonce, rng: &rng)
         _ = try? await offPool {
@@ -459,7 +463,7 @@ enum Attacker {
             switch rng.below(3) {
             case 0: return [frame("{\"colour\":0,\"name\":\"\(big)\",\"peer\":\"\(me)\",\"type\":\"presence\"}")]
             case 1: return [frame("{\"type\":\"x-big\",\"blob\":\"\(big)\"}")]
-            default: return [ops(me, seq: 1, "{\"a\":[\"\(me)\"],\"o\":[[0,0,0,-1,0,-1,0,\"\(big.prefix(4096))\"]]}")]
+            default: return [ops(me, seq: 1, "{\"a\":[\"\(me)\"],\"o\":[[0,0,0,-1,0,-1,0,\"\(big.prefix(1024))\"]]}")]
             }
         case .relayRegister:
             // A session registration without the relay host key: wrong ids, bogus keys, wrong proofs.
@@ -543,13 +547,13 @@ final class FuzzClient: @unchecked Sendable {
     }
 
     /// Completes the handshake as a guest proving `secret`; the welcome, nil when refused or silent.
-    func handshake(secret: String, peer: String, session: String) async -> Welcome? {
+    func handshake(secret: String, peer: String, session: String, known: VersionVector = VersionVector()) async -> Welcome? {
         (try? await offPool { () -> Welcome? in
             guard case .challenge(let challenge) = self.read() else { return nil }
             let nonce = Auth.generateNonce()
             let proof = Auth.joinProof(key: Auth.sessionKey(secret: secret), serverNonce: challenge.nonce, clientNonce: nonce, session: session, peer: peer)
             guard let hello = try? MessageCodec.encode(.hello(Hello(version: WireProtocol.version, session: session, peer: peer, name: "fuzz",
-                                                                     role: .guest, nonce: nonce, proof: proof, known: VersionVector())))
+                                                                     role: .guest, nonce: nonce, proof: proof, known: known)))
             else { return nil }
             self.write(Attacker.frame(hello))
             while let message = self.read() {
