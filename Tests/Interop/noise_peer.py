@@ -44,7 +44,7 @@ def psk(secret):
 
 
 def prologue(session):
-    return b"codesync/3 session=" + session.encode()
+    return b"codesync/4 session=" + session.encode()
 
 
 def frame(obj):

@@ -98,7 +98,7 @@ import Testing
         }
         // A joiner speaking another version: same secret and session, other prologue.
         var otherVersion = NoiseHandshakeState(pattern: .nnPSK0, initiator: true,
-                                               prologue: Array("codesync/2 session=\(session)".utf8), psk: psk)
+                                               prologue: Array("codesync/3 session=\(session)".utf8), psk: psk)
         let versionMessage = try otherVersion.writeMessage()
         #expect(throws: SecureChannelError.handshakeFailed) {
             _ = try SecureResponder.respond(to: versionMessage, psks: [psk], session: session)

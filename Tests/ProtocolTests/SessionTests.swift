@@ -198,7 +198,7 @@ import Testing
             _ = try await CollaborationPeer.join(SessionAddress(host: "127.0.0.1", port: relay.port, session: victim), options: options)
             Issue.record("the relay registered a session id that the host key does not give")
         } catch {
-            #expect("\(error)".contains("must be the first 16 hex digits of SHA-256 of the host key"), "\(error)")
+            #expect("\(error)".contains("must be the first 16 hex digits of SHA-256 of that relay host key"), "\(error)")
         }
         // Without a host key there is no registering at all.
         options.hostSecret = nil

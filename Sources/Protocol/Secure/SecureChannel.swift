@@ -58,7 +58,7 @@ public enum SecureChannelError: Error, Equatable, CustomStringConvertible, Senda
 /// the protocol version and session id as prologue, then length-prefixed sealed records.
 public enum SecureChannel {
     /// The protocol version whose connections are encrypted.
-    public static let protocolVersion = 3
+    public static let protocolVersion = 4
     /// The Noise pattern; see docs/DECISIONS.md for why NNpsk0.
     public static let pattern = NoisePattern.nnPSK0
     /// The full Noise protocol name.

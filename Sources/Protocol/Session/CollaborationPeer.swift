@@ -100,6 +100,9 @@ public final class CollaborationPeer: @unchecked Sendable {
     /// Host: what guests should be allowed; sent with each hello and by `setGuests`.
     private var wantedGuests: GuestAccess?
     private var welcomedFile: String?
+    /// The token the server gave this peer's id in the first welcome; reconnects prove it (kept for
+    /// the process's lifetime, so only this process can come back under this id).
+    private var peerToken: [UInt8]?
     /// The server refused ops of ours: nothing is sent until the replica is replaced by the server's.
     private var resyncing = false
     /// The reconnection that reloads the document is owed even where reconnecting is off (once).
@@ -605,15 +608,25 @@ public final class CollaborationPeer: @unchecked Sendable {
     func makeHello(serverNonce: String, clientNonce: String) -> Hello {
         withLock {
             let role = options.role
-            let hostKey = role == .guest ? nil : options.hostSecret.map { Auth.sessionKey(secret: $0) }
+            // A relay (an address with a session) gets only the relay host key, derived one way from
+            // the host key: what a relay holds never lets it act as the host on the direct port.
+            let throughRelay = !address.session.isEmpty
+            let hostKey = role == .guest ? nil : options.hostSecret.map { secret -> SymmetricKey in
+                let direct = Auth.sessionKey(secret: secret)
+                return throughRelay ? Auth.relayHostKey(hostKey: direct) : direct
+            }
             let proof = Auth.joinProof(key: hostKey ?? key, serverNonce: serverNonce, clientNonce: clientNonce, session: address.session, peer: id)
-            let registering = role == .host && !address.session.isEmpty
+            let registering = role == .host && throughRelay
+            let tokenProof = peerToken.map {
+                Auth.tokenProof(token: $0, serverNonce: serverNonce, clientNonce: clientNonce, session: address.session, peer: id)
+            }
             var hello = Hello(version: WireProtocol.version, session: address.session, peer: id, name: options.name, role: role,
                               nonce: clientNonce, proof: proof, known: VersionVector(),
                               key: registering ? Auth.keyHex(key) : nil,
-                              hostKey: registering ? hostKey.map(Auth.keyHex) : nil,
+                              relayKey: registering ? hostKey.map(Auth.keyHex) : nil,
                               viewKey: registering ? options.viewSecret.map { Auth.keyHex(Auth.sessionKey(secret: $0)) } : nil,
-                              guests: role == .host ? wantedGuests : nil, file: role == .host ? options.fileName : nil)
+                              guests: role == .host ? wantedGuests : nil, file: role == .host ? options.fileName : nil,
+                              token: tokenProof)
             // After a refusal: ask for the whole document, which replaces ours.
             if !resyncing {
                 let base = (try? MessageCodec.encode(.hello(hello)).count) ?? FrameLimits.helloMaxPayload
@@ -640,10 +653,13 @@ public final class CollaborationPeer: @unchecked Sendable {
         return VersionVector(kept)
     }
 
-    /// The handshake finished on `handler`.
-    func welcomed(_ welcome: Welcome, on handler: ClientConnection) {
+    /// The handshake finished on `handler` (nonces: the handshake's, to unmask the peer token).
+    func welcomed(_ welcome: Welcome, on handler: ClientConnection, serverNonce: String, clientNonce: String) {
         let promise: EventLoopPromise<Void>? = withLock {
             guard !closed else { return nil }
+            if peerToken == nil, let masked = welcome.token {
+                peerToken = Auth.unmaskToken(masked, key: key, serverNonce: serverNonce, clientNonce: clientNonce, peer: id)
+            }
             link = handler
             attempt = 0
             seq = 0
@@ -833,7 +849,7 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
                     return
                 }
                 state.withValue { $0 = true }
-                peer.welcomed(welcome, on: self)
+                peer.welcomed(welcome, on: self, serverNonce: serverNonce, clientNonce: clientNonce)
             case .ops(let part) where partialWelcome != nil:
                 guard part.seq == 0 else {
                     fail(.rejected("the server interrupted its welcome with another message"), fatal: false)
@@ -846,7 +862,7 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
                 partialWelcome = nil
                 welcomeOps = []
                 state.withValue { $0 = true }
-                peer.welcomed(welcome, on: self)
+                peer.welcomed(welcome, on: self, serverNonce: serverNonce, clientNonce: clientNonce)
             case .error(let error):
                 switch error.code {
                 case .auth where error.message.hasPrefix("wrong secret"): fail(.wrongSecret, fatal: true)

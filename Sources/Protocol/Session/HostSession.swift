@@ -141,8 +141,10 @@ public final class HostSession: Sendable {
             // A new session, or a journal from before host keys: a host key, and the session id that goes with it.
             hostSecret = Auth.generateSecret()
             header.hostSecret = hostSecret
-            header.session = Auth.sessionID(hostSecret: hostSecret)
         }
+        // Always from the host key (a journal of an older version derived it differently): a relay
+        // registers the session only under this id.
+        header.session = Auth.sessionID(hostSecret: hostSecret)
         let viewSecret = Auth.viewSecret(for: header.secret)
         let finalHeader = header
         var peerOptions = CollaborationPeer.Options(name: options.name, secret: header.secret)

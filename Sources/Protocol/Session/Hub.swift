@@ -1,4 +1,5 @@
 import Crypto
+@_spi(Wire) import CodeSyncDocument
 import Foundation
 import Logging
 import NIOCore
@@ -29,6 +30,11 @@ final class Hub {
     private var runReplay: RunReplay?
     /// The host's file name, from its hello.
     private var fileName: String?
+    /// Peer tokens are derived from this (see `Auth.peerToken`): from the host key when there is
+    /// one, so a restarted host (or a relay the host registers again) gives out the same tokens.
+    private let tokenKey: SymmetricKey
+    /// Ids a token was given out for in this process: a later hello for one must prove the token.
+    private var issued: Set<String> = []
 
     init(id: String, key: SymmetricKey, replica: Replica, journal: Journal?, limits: SessionLimits, logger: Logger,
          viewKey: SymmetricKey? = nil, hostKey: SymmetricKey? = nil, guestAccess: GuestAccess = .editRun) {
@@ -42,6 +48,7 @@ final class Hub {
         self.journal = journal
         self.limits = limits
         self.logger = logger
+        tokenKey = hostKey.map(Auth.peerTokenKey(serverKey:)) ?? SymmetricKey(size: .bits256)
     }
 
     /// Peers connected now.
@@ -52,6 +59,12 @@ final class Hub {
 
     /// A connection passed the proof: answer with the welcome and tell everyone else.
     func join(_ connection: ServerConnection, hello: Hello, serverNonce: String, viewOnly: Bool = false) {
+        let token = Auth.peerToken(tokenKey: tokenKey, session: id, peer: hello.peer)
+        guard mayUse(hello, token: token, serverNonce: serverNonce) else {
+            logger.warning("\(connection.remote) (\(hello.name)) claimed the id \(hello.peer) without its token")
+            connection.fail(.auth, "the peer id \(hello.peer) belongs to another member of this session; join with an id of your own")
+            return
+        }
         if let previous = members[hello.peer], previous !== connection {
             // The same peer reconnecting (its old connection may be half-open): the new one wins.
             members[hello.peer] = nil
@@ -77,16 +90,37 @@ final class Hub {
             setGuests(wanted, except: hello.peer)
         }
         // The welcome proves the secret the joiner proved: the watch-only one for a watch-only joiner.
-        let proof = Auth.welcomeProof(key: viewOnly ? viewKey ?? key : key, serverNonce: serverNonce, clientNonce: hello.nonce, session: hello.session, peer: hello.peer)
+        let provedKey = viewOnly ? viewKey ?? key : key
+        let proof = Auth.welcomeProof(key: provedKey, serverNonce: serverNonce, clientNonce: hello.nonce, session: hello.session, peer: hello.peer)
         let others = order.filter { $0 != hello.peer }.compactMap { presence[$0] }
+        if issued.count < Self.maxIssued { issued.insert(hello.peer) }
+        let masked = Auth.maskToken(token, key: provedKey, serverNonce: serverNonce, clientNonce: hello.nonce, peer: hello.peer)
         connection.sendWelcome(Welcome(
             version: hello.version, session: id, peer: hello.peer, colour: colour, proof: proof, peers: others,
-            update: replica.updates(since: hello.known), known: replica.version, access: access, guests: guestAccess, file: fileName))
+            update: replica.updates(since: hello.known), known: replica.version, access: access, guests: guestAccess, file: fileName,
+            token: masked))
         broadcast(.presence(info), except: hello.peer)
         if hello.role != .host, let runReplay {
             for message in runReplay.messages { connection.send(message) }
         }
         logger.info("\(hello.name) joined as \(hello.peer) (\(hello.role.rawValue), \(access.rawValue), \(connection.remote)); \(members.count) connected")
+    }
+
+    /// Ids remembered as given out; past this many (a guest inventing ids by the thousand), ids are
+    /// still bound while connected or once they authored ops.
+    static let maxIssued = 65_536
+
+    /// May this hello use its peer id? A fresh id, yes. An id that is connected now, that authored
+    /// ops in the document, or that was given a token, only with a proof of that token, so nobody
+    /// takes over (or evicts) another member's id. The host and its bridge proved the host key,
+    /// from which every token derives, so they need none.
+    private func mayUse(_ hello: Hello, token: [UInt8], serverNonce: String) -> Bool {
+        if hello.role != .guest && hostKey != nil { return true }
+        if let proof = hello.token {
+            return Auth.verifyToken(proof, token: token, serverNonce: serverNonce, clientNonce: hello.nonce, session: hello.session, peer: hello.peer)
+        }
+        let bound = members[hello.peer] != nil || replica.version[hello.peer] > 0 || issued.contains(hello.peer)
+        return !bound
     }
 
     private func freeColour(preferZero: Bool) -> Int {
@@ -109,6 +143,16 @@ final class Hub {
                 : "you may only watch this session: your edit was not applied"
             connection.opsRefused = true
             connection.send(.refused(Refused(what: "ops", message: message)))
+            return
+        }
+        // A guest types only in its own name: an op of another agent would be typing in someone
+        // else's name and taking operation numbers that agent will use (its edits would then be
+        // dropped as duplicates). The host and its bridge pass on everybody's edits (a bridge joins a
+        // relay's session to the direct one), so only they, having proved the host key, may.
+        if connection.role == .guest || hostKey == nil, let foreign = foreignAuthor(in: ops.update, sender: connection.peer) {
+            logger.warning("\(connection.describe): refused ops authored by \(foreign)")
+            connection.opsRefused = true
+            connection.send(.refused(Refused(what: "ops", message: "your edit contains operations by \(foreign); you may only send your own (\(connection.peer)): it was not applied")))
             return
         }
         do {
@@ -142,6 +186,19 @@ final class Hub {
             }
         }
         connection.acknowledge(ops.seq)
+    }
+
+    /// The first agent other than `sender` that authors an op of `update`, nil when all are its own.
+    private func foreignAuthor(in update: Update, sender: String) -> String? {
+        for op in update.ops {
+            let author: AgentID
+            switch op {
+            case .insert(let insert): author = insert.agent
+            case .delete(let delete): author = delete.agent
+            }
+            if author != sender { return author }
+        }
+        return nil
     }
 
     /// The host changes what guests with the edit secret may do; anyone else is refused.
@@ -181,6 +238,18 @@ final class Hub {
             guard connection.access.canRun else {
                 let what = connection.access.canEdit ? "edit" : "watch"
                 connection.send(.refused(Refused(what: message.type, message: "you may only \(what) in this session: the host does not run code for you")))
+                return
+            }
+            // The host shows who asked (and who cancelled) from the message: a guest speaks only for
+            // itself. A bridge passes on the relay side's requests as they came.
+            let claimed: String
+            switch message {
+            case .runRequest(let request): claimed = request.peer
+            case .runCancel(let cancel): claimed = cancel.peer
+            default: claimed = connection.peer
+            }
+            guard claimed == connection.peer || (connection.role != .guest && hostKey != nil) else {
+                connection.send(.refused(Refused(what: message.type, message: "your \(message.type) names \(claimed); you may only ask as yourself (\(connection.peer))")))
                 return
             }
             if let host = members.values.first(where: { $0.role == .host }), host !== connection {

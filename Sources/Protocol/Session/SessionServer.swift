@@ -74,7 +74,8 @@ final class ServerCore: @unchecked Sendable {
         }
     }
 
-    /// Checks a hello: version, session, proof; then hands the connection to its hub.
+    /// Checks a hello: version, session, proof; then hands the connection to its hub (which checks
+    /// that the peer id is the joiner's to use).
     func accept(_ hello: Hello, on connection: ServerConnection, serverNonce: String) {
         guard WireProtocol.supportedVersions.contains(hello.version) else {
             let ours = WireProtocol.supportedVersions.map(String.init).joined(separator: ", ")
@@ -84,6 +85,9 @@ final class ServerCore: @unchecked Sendable {
         guard !hello.peer.isEmpty, hello.peer.count <= 64, hello.name.count <= 64 else {
             connection.fail(.protocol, "peer id and name must be 1 to 64 characters")
             return
+        }
+        func proves(_ key: SymmetricKey) -> Bool {
+            Auth.verifyJoin(hello.proof, key: key, serverNonce: serverNonce, clientNonce: hello.nonce, session: hello.session, peer: hello.peer)
         }
         let hub: Hub
         switch mode {
@@ -96,33 +100,18 @@ final class ServerCore: @unchecked Sendable {
         case .relay:
             if let existing = sessions[hello.session] {
                 hub = existing
-            } else if hello.role == .host, let keyHex = hello.key, let key = Auth.key(fromHex: keyHex),
-                let hostKey = hello.hostKey.flatMap(Auth.key(fromHex:)), hello.session == Auth.sessionID(hostKey: hostKey)
-            {
-                guard sessions.count < limits.maxSessions else {
-                    connection.fail(.limit, "the relay is full (\(limits.maxSessions) sessions)")
-                    return
-                }
-                hub = Hub(id: hello.session, key: key, replica: Replica(agent: "relay-\(Auth.randomHex(count: 3))"),
-                          journal: nil, limits: limits, logger: logger,
-                          viewKey: hello.viewKey.flatMap(Auth.key(fromHex:)), hostKey: hostKey,
-                          guestAccess: hello.guests ?? .editRun)
-                sessions[hello.session] = hub
-                logger.info("session \(hello.session) registered by \(connection.remote)")
-            } else if hello.role == .host, hello.key != nil {
-                connection.fail(.auth, "cannot register session '\(hello.session)': a session id must be the first 16 hex digits of SHA-256 of the host key it is registered with")
-                return
+            } else if hello.role == .host, hello.relayKey != nil || hello.key != nil {
+                guard let registered = register(hello, on: connection, proves: proves) else { return }
+                hub = registered
             } else {
                 connection.fail(.session, "no session '\(hello.session)' on this relay")
                 return
             }
         }
-        // The host and its bridge prove the host key, which only the host's process holds, so a guest
-        // who knows the edit secret cannot claim the host's rights (running code, reporting runs).
+        // The host and its bridge prove the host key, which only the host's process holds (a relay
+        // holds only a key derived from it), so a guest who knows the edit secret cannot claim the
+        // host's rights (running code, reporting runs, passing on others' edits).
         let claimsHost = hello.role != .guest
-        func proves(_ key: SymmetricKey) -> Bool {
-            Auth.verifyJoin(hello.proof, key: key, serverNonce: serverNonce, clientNonce: hello.nonce, session: hello.session, peer: hello.peer)
-        }
         let full = proves(claimsHost ? hub.hostKey ?? hub.key : hub.key)
         if claimsHost && !full && hub.hostKey != nil && proves(hub.key) {
             logger.warning("\(connection.remote) (\(hello.name)) claimed the \(hello.role.rawValue) role without the host key")
@@ -130,19 +119,49 @@ final class ServerCore: @unchecked Sendable {
             return
         }
         // Not the edit secret: maybe the watch-only one (which can never make a host).
-        let viewOnly = !full && !claimsHost && hub.viewKey.map {
-            Auth.verifyJoin(hello.proof, key: $0, serverNonce: serverNonce, clientNonce: hello.nonce, session: hello.session, peer: hello.peer)
-        } == true
+        let viewOnly = !full && !claimsHost && hub.viewKey.map(proves) == true
         guard full || viewOnly else {
-            let delay = throttle.failed(connection.remote)
-            logger.warning("wrong secret from \(connection.remote) (\(hello.name)); answering in \(delay.nanoseconds / 1_000_000) ms")
-            eventLoop.scheduleTask(in: delay) {
-                connection.fail(.auth, "wrong secret")
-            }
+            wrongSecret(hello, on: connection)
             return
         }
         throttle.succeeded(connection.remote)
         hub.join(connection, hello: hello, serverNonce: serverNonce, viewOnly: viewOnly)
+    }
+
+    /// A relay's first hello for a session: registers it only once the hello proves the relay host
+    /// key that the session id is derived from. Nil (and the connection answered) otherwise.
+    private func register(_ hello: Hello, on connection: ServerConnection, proves: (SymmetricKey) -> Bool) -> Hub? {
+        guard let key = hello.key.flatMap(Auth.key(fromHex:)), let relayKey = hello.relayKey.flatMap(Auth.key(fromHex:)),
+            hello.session == Auth.sessionID(relayHostKey: relayKey)
+        else {
+            connection.fail(.auth, "cannot register session '\(hello.session)': a registration carries the session key and a relay host key, and the session id must be the first 16 hex digits of SHA-256 of that relay host key")
+            return nil
+        }
+        // Proof first: nothing is kept for a hello that does not hold the key it names.
+        guard proves(relayKey) else {
+            wrongSecret(hello, on: connection)
+            return nil
+        }
+        guard sessions.count < limits.maxSessions else {
+            connection.fail(.limit, "the relay is full (\(limits.maxSessions) sessions)")
+            return nil
+        }
+        let hub = Hub(id: hello.session, key: key, replica: Replica(agent: "relay-\(Auth.randomHex(count: 3))"),
+                      journal: nil, limits: limits, logger: logger,
+                      viewKey: hello.viewKey.flatMap(Auth.key(fromHex:)), hostKey: relayKey,
+                      guestAccess: hello.guests ?? .editRun)
+        sessions[hello.session] = hub
+        logger.info("session \(hello.session) registered by \(connection.remote)")
+        return hub
+    }
+
+    /// Answers a wrong proof after a delay that grows with each failure from that address.
+    private func wrongSecret(_ hello: Hello, on connection: ServerConnection) {
+        let delay = throttle.failed(connection.remote)
+        logger.warning("wrong secret from \(connection.remote) (\(hello.name)); answering in \(delay.nanoseconds / 1_000_000) ms")
+        eventLoop.scheduleTask(in: delay) {
+            connection.fail(.auth, "wrong secret")
+        }
     }
 
     /// Runs every second: starts flushing journals to disk, forgets relay sessions nobody has used for a while.

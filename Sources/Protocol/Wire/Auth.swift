@@ -40,15 +40,68 @@ public enum Auth {
         return String(hex(Array(mac)).prefix(secretBytes * 2))
     }
 
-    /// A session's id: the first 16 hex digits of SHA-256 of its host key. A relay registers a
-    /// session only under this id, so nobody without the host key can take a session's id (on a
-    /// relay that forgot it or restarted) and pose as its host.
-    public static func sessionID(hostKey: SymmetricKey) -> String {
-        String(hostKey.withUnsafeBytes { hex(Array(SHA256.hash(data: Data($0)))) }.prefix(16))
+    /// The key a host proves to a relay: derived one way from the host key HK, so a relay (or
+    /// whoever binds a relay's port) that holds it cannot act as the host on the direct port, where
+    /// HK itself is checked.
+    public static func relayHostKey(hostKey: SymmetricKey) -> SymmetricKey {
+        SymmetricKey(data: Data(HMAC<SHA256>.authenticationCode(for: Data("codesync relay host v1".utf8), using: hostKey)))
     }
 
-    /// The session id that goes with a host secret (see `sessionID(hostKey:)`).
-    public static func sessionID(hostSecret: String) -> String { sessionID(hostKey: sessionKey(secret: hostSecret)) }
+    /// A relay session's id: the first 16 hex digits of SHA-256 of its relay host key. A relay
+    /// registers a session only under this id and only after the registration proves that key, so
+    /// nobody without it can take a session's id (on a relay that forgot it or restarted) and pose
+    /// as its host.
+    public static func sessionID(relayHostKey: SymmetricKey) -> String {
+        String(relayHostKey.withUnsafeBytes { hex(Array(SHA256.hash(data: Data($0)))) }.prefix(16))
+    }
+
+    /// The session id that goes with a host secret (see `sessionID(relayHostKey:)`).
+    public static func sessionID(hostSecret: String) -> String {
+        sessionID(relayHostKey: relayHostKey(hostKey: sessionKey(secret: hostSecret)))
+    }
+
+    /// The key a server derives peer tokens from: one way from the key its host proves (HK on a
+    /// direct host, the relay host key on a relay), so a restarted host or relay recomputes the
+    /// same tokens without storing them.
+    public static func peerTokenKey(serverKey: SymmetricKey) -> SymmetricKey {
+        SymmetricKey(data: Data(HMAC<SHA256>.authenticationCode(for: Data("codesync peer token key v1".utf8), using: serverKey)))
+    }
+
+    /// The token that binds `peer` in `session`: only the server (and whoever it gave it to) knows it.
+    public static func peerToken(tokenKey: SymmetricKey, session: String, peer: String) -> [UInt8] {
+        Array(HMAC<SHA256>.authenticationCode(for: Data("codesync peer token v1\n\(session)\n\(peer)".utf8), using: tokenKey))
+    }
+
+    /// The token as the welcome carries it: XOR a mask only holders of the proved session key can
+    /// compute for these nonces, so the token never travels in clear.
+    public static func maskToken(_ token: [UInt8], key: SymmetricKey, serverNonce: String, clientNonce: String, peer: String) -> String {
+        let mask = Array(HMAC<SHA256>.authenticationCode(
+            for: Data("codesync token mask v1\n\(serverNonce)\n\(clientNonce)\n\(peer)".utf8), using: key))
+        return hex(zip(token, mask).map { $0 ^ $1 })
+    }
+
+    /// The token from a welcome's masked token; nil unless it is 32 bytes of hex.
+    public static func unmaskToken(_ masked: String, key: SymmetricKey, serverNonce: String, clientNonce: String, peer: String) -> [UInt8]? {
+        guard let bytes = bytes(fromHex: masked), bytes.count == SHA256.byteCount else { return nil }
+        let mask = Array(HMAC<SHA256>.authenticationCode(
+            for: Data("codesync token mask v1\n\(serverNonce)\n\(clientNonce)\n\(peer)".utf8), using: key))
+        return zip(bytes, mask).map { $0 ^ $1 }
+    }
+
+    /// A reconnecting peer's proof that it holds its token: an HMAC over both nonces, never the token.
+    public static func tokenProof(token: [UInt8], serverNonce: String, clientNonce: String, session: String, peer: String) -> String {
+        hex(Array(HMAC<SHA256>.authenticationCode(
+            for: Data(tokenMessage(serverNonce, clientNonce, session, peer).utf8), using: SymmetricKey(data: token))))
+    }
+
+    /// Checks a token proof in constant time.
+    public static func verifyToken(_ proof: String, token: [UInt8], serverNonce: String, clientNonce: String, session: String, peer: String) -> Bool {
+        verify(proof, message: tokenMessage(serverNonce, clientNonce, session, peer), key: SymmetricKey(data: token))
+    }
+
+    private static func tokenMessage(_ s: String, _ c: String, _ session: String, _ peer: String) -> String {
+        "codesync peer v1\n\(s)\n\(c)\n\(session)\n\(peer)"
+    }
 
     /// The session key as hex (relay registration).
     public static func keyHex(_ key: SymmetricKey) -> String {

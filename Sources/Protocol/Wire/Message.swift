@@ -4,10 +4,12 @@ import NIOCore
 /// Wire protocol versions this build speaks, newest last.
 public enum WireProtocol {
     /// The version this build prefers. 2: host keys, roles through relays and live (`roles`).
-    public static let version = 2
+    /// 3: peer tokens bind ids, a relay gets a relay host key instead of the host key.
+    public static let version = 3
     /// Every version this build can speak (1 lacked host keys: a version-1 relay would let any
-    /// edit-secret holder act as host and could not enforce roles, so it is not spoken).
-    public static let supportedVersions = [2]
+    /// edit-secret holder act as host and could not enforce roles; 2 sent a relay the host key and
+    /// let anyone take a connected peer's id, so neither is spoken).
+    public static let supportedVersions = [3]
 }
 
 /// A peer's role in a session.
@@ -48,22 +50,25 @@ public struct Hello: Codable, Equatable, Sendable {
     public var known: VersionVector
     /// Relay registration only: the derived session key (never the secret itself).
     public var key: String?
-    /// Relay registration only: the key a host proves (derived from a secret only the host's process holds).
-    public var hostKey: String?
+    /// Relay registration only: the relay host key the host proves to the relay (derived one way from
+    /// the host key, which never leaves the host's process).
+    public var relayKey: String?
     /// Relay registration only: the watch-only secret's key.
     public var viewKey: String?
     /// Host only: what guests with the edit secret may do (the server enforces it).
     public var guests: GuestAccess?
     /// Host only: the served file's name (no folders), which joiners show and take the language from.
     public var file: String?
+    /// A reconnecting peer: proof that it holds the token its first welcome gave it (binds its id).
+    public var token: String?
     public init(
         version: Int, session: String, peer: String, name: String, role: PeerRole, nonce: String,
-        proof: String, known: VersionVector, key: String? = nil, hostKey: String? = nil, viewKey: String? = nil,
-        guests: GuestAccess? = nil, file: String? = nil
+        proof: String, known: VersionVector, key: String? = nil, relayKey: String? = nil, viewKey: String? = nil,
+        guests: GuestAccess? = nil, file: String? = nil, token: String? = nil
     ) {
         self.version = version; self.session = session; self.peer = peer; self.name = name
         self.role = role; self.nonce = nonce; self.proof = proof; self.known = known; self.key = key
-        self.hostKey = hostKey; self.viewKey = viewKey; self.guests = guests; self.file = file
+        self.relayKey = relayKey; self.viewKey = viewKey; self.guests = guests; self.file = file; self.token = token
     }
 }
 
@@ -102,14 +107,16 @@ public struct Welcome: Codable, Equatable, Sendable {
     /// other parts follow at once as `ops` frames with `seq` 0; their updates, applied after this
     /// one's, complete it.
     public var parts: Int?
+    /// The joiner's peer token, masked (see `Auth.maskToken`): a reconnect proves it to keep the id.
+    public var token: String?
     public init(
         version: Int, session: String, peer: String, colour: Int, proof: String, peers: [PresenceInfo],
         update: Update, known: VersionVector, access: GuestAccess? = nil, guests: GuestAccess? = nil, file: String? = nil,
-        parts: Int? = nil
+        parts: Int? = nil, token: String? = nil
     ) {
         self.version = version; self.session = session; self.peer = peer; self.colour = colour
         self.proof = proof; self.peers = peers; self.update = update; self.known = known; self.access = access
-        self.guests = guests; self.file = file; self.parts = parts
+        self.guests = guests; self.file = file; self.parts = parts; self.token = token
     }
 }
 
