@@ -857,7 +857,8 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
                 }
                 welcomeOps.append(contentsOf: part.update.ops)
                 partsLeft -= 1
-                guard partsLeft == 0, var welcome = partialWelcome else { return }
+                // serverNonce is set: the welcome's proof was checked against it before its parts were awaited.
+                guard partsLeft == 0, var welcome = partialWelcome, let serverNonce else { return }
                 welcome.update = Update(ops: welcomeOps)
                 partialWelcome = nil
                 welcomeOps = []
