@@ -15,6 +15,8 @@ struct CFamilyParser {
     var containers: [String: LibraryCalls.Container] = [:]
     private var nesting = 0
     private static let maxNesting = 200
+    /// Anonymous class bodies met inside expressions, added to the module at the end.
+    private var hoisted: [Stmt] = []
 
     init(source: String, dialect: CFamily) {
         self.dialect = dialect
@@ -26,6 +28,7 @@ struct CFamilyParser {
         for t in p.tokens where t.kind == .error { p.issues.append(SyntaxIssue(line: t.line, message: t.text)) }
         p.tokens.removeAll { $0.kind == .error }
         var body = p.parseTopLevel()
+        body.append(contentsOf: p.hoisted)
         // Java, Go, C and C++ run `main`; the whole-file cost is its cost with every call resolved.
         if dialect != .javascript, p.definesMain(body) {
             let line = body.last?.endLine ?? 1
@@ -317,7 +320,8 @@ struct CFamilyParser {
         if tok.kind == .ident { name = tok.text; advance() }
         // Headers: generics, `extends`, `implements`, bases, record components, C++ `final`.
         while !isOp("{"), !isOp(";"), !atEnd {
-            if isOp("(") || isOp("<") && !skipTypeArguments() { skipGroup(); continue }
+            if isOp("<"), skipTypeArguments() { continue }
+            if isOp("(") || isOp("<") { skipGroup(); continue }
             if tok.kind == .ident, !(dialect == .c || dialect == .cpp) || keyword != "struct" || isOp(":", peek(-1)) || true {
                 // Declarations like `struct P p;` or `struct P *next;` use the struct as a type.
                 if (dialect == .c || dialect == .cpp), tok.kind == .ident, isOp(";", peek()) || isOp("=", peek()) || isOp("[", peek()) {
@@ -564,6 +568,14 @@ struct CFamilyParser {
             body.append(Stmt(kind: .error(e.message), line: line, endLine: line))
             recover(from: start)
         } catch {}
+    }
+
+    /// Records `name` as an object of a user class when `value` constructs one (`new Solver()`):
+    /// its method calls are then calls of the user's methods.
+    private mutating func noteObject(_ name: String, _ value: Expr) {
+        if case .call(.name(let cls), _, _) = value, cls.first?.isUppercase == true, containers[name] == nil {
+            containers[name] = .object
+        }
     }
 
     /// A statement as a block: braces give their statements, anything else one statement.
@@ -815,6 +827,7 @@ struct CFamilyParser {
                 value = dims.reversed().reduce(Expr.number("0")) { inner, d in .binary("*", .list([inner]), d) }
             }
             if let value {
+                noteObject(name, value)
                 body.append(stmt(.assign(targets: [.name(name)], value: value), line, lastLine))
             }
         } while accept(",")
@@ -1293,7 +1306,7 @@ struct CFamilyParser {
                     targets.append(value)
                     value = try parseConditionalOrLambda()
                 }
-                if case .name(let n) = lhs, let c = LibraryCalls.containerKind(ofValue: value) { containers[n] = c }
+                if case .name(let n) = lhs { noteObject(n, value) }
                 if let rewritten = LibraryCalls.rewriteAssignment(target: lhs, value: value, containers: containers, dialect: dialect) {
                     body.append(stmt(rewritten, line, lastLine))
                     return nil
@@ -1563,7 +1576,7 @@ struct CFamilyParser {
             pos = save
             return nil
         }
-        if tok.kind == .ident, ["instanceof", "in"].contains(tok.text) { pos = save; return nil }
+        if tok.kind == .ident, tok.text == "instanceof" || (dialect == .javascript && tok.text == "in") { pos = save; return nil }
         return try parseUnary()
     }
 
@@ -1597,8 +1610,14 @@ struct CFamilyParser {
             _ = try parseBraceList()
         }
         if dialect == .java, isOp("{") {
-            // Anonymous class body: its methods are skipped (comparators and the like).
-            skipGroup()
+            // Anonymous class body (a Runnable, a comparator): its methods join the program as a
+            // class of their own, so a thread's `run` is found when `start()` is called.
+            advance()
+            var members: [Stmt] = []
+            while !isOp("}"), !atEnd { parseMember(into: &members, inClass: "anonymous") }
+            let end = tok.line
+            try expect("}")
+            hoisted.append(stmt(.classDef(ClassDef(name: "anonymous", bases: [], body: members, decorators: [])), line, end))
         }
         if let value = LibraryCalls.constructed(typeText, args: args, dialect: dialect) { return value }
         return .call(.name(LibraryCalls.baseTypeName(typeText)), args, line: line)

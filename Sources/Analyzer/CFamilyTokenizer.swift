@@ -215,7 +215,7 @@ enum CFamilyTokenizer {
             // Operators: longest match; `>` always alone (see CToken).
             if c != UInt8(ascii: ">") {
                 var matched = false
-                for op in operators {
+                for op in operators where Self.exists(op, in: dialect) {
                     let u = Array(op.utf8)
                     if i + u.count <= n, bytes[i] == u[0], Array(bytes[i..<i + u.count]) == u {
                         i += u.count
@@ -239,6 +239,17 @@ enum CFamilyTokenizer {
         }
         tokens.append(CToken(kind: .end, text: "", line: line, offset: n, newlineBefore: true))
         return tokens
+    }
+
+    /// Operators that only some dialects have (`a<-1` in Java is `a < -1`).
+    private static func exists(_ op: String, in dialect: CFamily) -> Bool {
+        switch op {
+        case "<-", ":=", "&^", "&^=": return dialect == .go
+        case "=>", "===", "!==", "**", "**=", "??", "??=", "?.", "&&=", "||=": return dialect == .javascript
+        case "::": return dialect == .java || dialect == .cpp
+        case "->*": return dialect == .cpp
+        default: return true
+        }
     }
 
     /// The index after a quoted literal starting at `i` (or at the line's end for an unclosed one).

@@ -20,6 +20,8 @@ enum LibraryCalls {
         case string
         /// A string builder: O(1) amortised appends.
         case builder
+        /// An instance of a class of the program: its methods are the program's functions.
+        case object
     }
 
     /// The kind named by a declared type (`TreeMap<K, V>`, `std::priority_queue<int>`, `[]int`, ...).
@@ -74,7 +76,7 @@ enum LibraryCalls {
         case .sequence?, .ordered?, .heap?, .deque?, .builder?: return .list([])
         case .hashed?: return .dict([])
         case .string?: return .string("")
-        case nil: return nil
+        case .object?, nil: return nil
         }
     }
 
@@ -102,6 +104,7 @@ enum LibraryCalls {
             case .hashed: return .call(.name("set"), [Argument(keyword: nil, value: first)], line: 0)
             case .sequence, .deque, .ordered, .heap, .builder: return .call(.name("list"), [Argument(keyword: nil, value: first)], line: 0)
             case .string: return .call(.name("str"), [Argument(keyword: nil, value: first)], line: 0)
+            case .object: return nil
             }
         }
         switch kind {
@@ -266,6 +269,12 @@ enum LibraryCalls {
         if m == "readFileSync" { return input }
         if m == "split" || m == "trim" || m == "toString", case .call(.name("input"), _, _) = receiver { return method(receiver, m, values, line) }
         if m == "StringTokenizer" { return method(input, "split", [], line) }
+        // A Java thread runs its `run()` when started (`new Thread(new Solution()).start()`).
+        if dialect == .java, m == "start", values.isEmpty, case .call = receiver { return .call(.name("run"), [], line: line) }
+        // `new Solver().solve()`: a method of a freshly made object of the program's own class.
+        if case .call(.name(let cls), _, _) = receiver, cls.first?.isUppercase == true, container(forType: cls, dialect: dialect) == nil {
+            return .call(.name(m), values.map(arg), line: line)
+        }
         let name = CFamilyParser.rootName(receiver)
         let kind: Container? = name.flatMap { containers[$0] }
         // Lengths: `a.length()`, `v.size()`, `s.length`.
@@ -323,6 +332,8 @@ enum LibraryCalls {
             default:
                 return plain
             }
+        case .object?:
+            return .call(.name(m), values.map(arg), line: line)
         case .builder?:
             switch m {
             case "reverse", "toString", "insert", "indexOf", "deleteCharAt", "str", "substring":
