@@ -15,6 +15,9 @@ struct CFamilyParser {
     var containers: [String: LibraryCalls.Container] = [:]
     private var nesting = 0
     private static let maxNesting = 200
+    /// The parameters and body of the last function expression or lambda parsed: a name bound
+    /// to one (`const f = (n) => {...}`) becomes a function of that name.
+    private var lastLambda: (Parameters, [Stmt])?
     /// Anonymous class bodies met inside expressions, added to the module at the end.
     private var hoisted: [Stmt] = []
 
@@ -797,6 +800,7 @@ struct CFamilyParser {
             }
             if let typeText { containers[name] = LibraryCalls.container(forType: typeText, dialect: dialect) }
             var value: Expr?
+            lastLambda = nil
             if accept("=") {
                 value = isOp("{") ? try parseBraceList() : try parseAssignmentExpression()
             } else if dialect == .cpp, isOp("(") || isOp("{") {
@@ -826,7 +830,12 @@ struct CFamilyParser {
                 // `int a[n][m]`: a sequence of the first dimension's length.
                 value = dims.reversed().reduce(Expr.number("0")) { inner, d in .binary("*", .list([inner]), d) }
             }
-            if let value {
+            if let value, case .lambda = value, let (ps, fb) = lastLambda {
+                let def = FunctionDef(
+                    name: name, parameters: ps, body: fb, decorators: [], returns: nil, isAsync: false,
+                    mayCallItself: RecursionScan.mayCallItself(name, in: fb))
+                body.append(stmt(.function(def), line, lastLine))
+            } else if let value {
                 noteObject(name, value)
                 body.append(stmt(.assign(targets: [.name(name)], value: value), line, lastLine))
             }
@@ -1077,6 +1086,9 @@ struct CFamilyParser {
     private func emitFor(initial: [Stmt], test: Expr?, step: [Stmt], body b: [Stmt], line: Int, into body: inout [Stmt]) {
         let end = lastLine
         if let range = countedRange(initial: initial, test: test, step: step, body: b, line: line) {
+            // The condition runs before every iteration: a costly bound (`i < strlen(s)`) is paid each time.
+            var b = b
+            if let test, Self.hasCostlyCall(test) { b.insert(stmt(.expr(test), line), at: 0) }
             body.append(stmt(.forStmt(target: .name(range.variable), iterable: range.iterable, body: b, orElse: [], isAsync: false), line, end))
             return
         }
@@ -1108,6 +1120,18 @@ struct CFamilyParser {
             if !one, case .name = amount { args = [bound, start] }
         }
         return (v, .call(.name("range"), args.map { Argument(keyword: nil, value: $0) }, line: line))
+    }
+
+    /// True when `e` calls something other than a length or a constant-time accessor.
+    static func hasCostlyCall(_ e: Expr) -> Bool {
+        if case .call(let callee, _, _) = e {
+            if case .name(let f) = callee, f == "len" || f == "int" { return false }
+            if case .attribute(_, let m) = callee, ["get", "charAt", "at"].contains(m) { return false }
+            return true
+        }
+        var found = false
+        Walker.children(e) { if hasCostlyCall($0) { found = true } }
+        return found
     }
 
     /// True when `body` assigns `name` (outside nested functions).
@@ -1316,6 +1340,12 @@ struct CFamilyParser {
             }
             if let op = Self.compoundOperators[opText] {
                 advance()
+                if case .index(.name(let m), let keys) = lhs, containers[m] == .ordered {
+                    // `m[k] += v` on a tree map: an O(log n) look-up or insertion.
+                    _ = try parseAssignmentExpression()
+                    body.append(stmt(.expr(.call(.name("heappush"), [Argument(keyword: nil, value: .name(m))] + keys.prefix(1).map { Argument(keyword: nil, value: $0) }, line: line)), line, lastLine))
+                    return nil
+                }
                 let value = try parseAssignmentExpression()
                 body.append(stmt(.augAssign(lhs, op, value), line, lastLine))
                 return nil
@@ -1328,6 +1358,11 @@ struct CFamilyParser {
             }
         }
         switch lhs {
+        case .unary("post++", .index(.name(let m), let keys)) where containers[m] == .ordered,
+            .unary("pre++", .index(.name(let m), let keys)) where containers[m] == .ordered,
+            .unary("post--", .index(.name(let m), let keys)) where containers[m] == .ordered:
+            body.append(stmt(.expr(.call(.name("heappush"), [Argument(keyword: nil, value: .name(m))] + keys.prefix(1).map { Argument(keyword: nil, value: $0) }, line: line)), line))
+            return nil
         case .unary("post++", let t), .unary("pre++", let t):
             body.append(stmt(.augAssign(t, "+", .number("1")), line))
             return nil
@@ -1422,9 +1457,13 @@ struct CFamilyParser {
         let ps = Parameters(list: params.map { Parameter(name: $0, kind: .positional, defaultValue: nil, annotation: nil) })
         if isOp("{") {
             let b = try parseBlock()
+            lastLambda = (ps, b)
             return .lambda(ps, Self.lambdaValue(b))
         }
-        return .lambda(ps, try parseAssignmentExpression())
+        let l = tok.line
+        let value = try parseAssignmentExpression()
+        lastLambda = (ps, [stmt(.returnStmt(value), l, lastLine)])
+        return .lambda(ps, value)
     }
 
     /// A block-bodied lambda's value for the model: what its first `return` gives (loops inside a
@@ -1741,6 +1780,7 @@ struct CFamilyParser {
                 let params = try parseParameters()
                 let b = try parseBlock()
                 let ps = Parameters(list: params.map { Parameter(name: $0, kind: .positional, defaultValue: nil, annotation: nil) })
+                lastLambda = (ps, b)
                 return .lambda(ps, Self.lambdaValue(b))
             }
             if dialect == .javascript, t.text == "class" {

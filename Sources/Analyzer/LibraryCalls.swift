@@ -174,11 +174,12 @@ enum LibraryCalls {
             case (.cpp, "reverse"), (.cpp, "fill"), (.cpp, "accumulate"), (.cpp, "count"), (.cpp, "find"), (.cpp, "max_element"),
                 (.cpp, "min_element"), (.cpp, "unique"), (.cpp, "iota"), (.cpp, "next_permutation"), (.cpp, "prev_permutation"),
                 (.cpp, "copy"), (.cpp, "count_if"), (.cpp, "find_if"), (.cpp, "all_of"), (.cpp, "any_of"), (.cpp, "rotate"),
-                (.cpp, "fill_n"), (.cpp, "memset"), (.c, "memset"), (.cpp, "memcpy"), (.c, "memcpy"):
+                (.cpp, "fill_n"), (.cpp, "inplace_merge"), (.cpp, "merge"), (.cpp, "nth_element"), (.cpp, "memset"), (.c, "memset"), (.cpp, "memcpy"), (.c, "memcpy"):
                 if f == "memset" || f == "memcpy" || f == "fill_n" {
                     // The byte count is what is touched; `sizeof a` (a fixed array) stays constant.
                     return call("list", [values.count >= 3 ? call("range", [values[2]], line) : (values.first ?? .list([]))], line)
                 }
+                if f == "inplace_merge", values.count >= 3 { return call("list", [iteratorRange(values[0], values[2], line: line)], line) }
                 return call("list", [iteratorRange(values.first, values.dropFirst().first, line: line)], line)
             case (.cpp, "lower_bound"), (.cpp, "upper_bound"), (.cpp, "binary_search"), (.cpp, "equal_range"):
                 return call("bisect_left", [iteratorRange(values.first, values.dropFirst().first, line: line)], line)
@@ -239,9 +240,11 @@ enum LibraryCalls {
             case ("Arrays", "binarySearch"), ("Collections", "binarySearch"), ("sort", "Search"), ("sort", "SearchInts"),
                 ("slices", "BinarySearch"):
                 return call("bisect_left", [first ?? .name("n")], line)
+            case ("Math", "floor"), ("Math", "ceil"), ("Math", "round"), ("Math", "trunc"), ("Math", "abs"):
+                // Rounding keeps the value's magnitude: `n = Math.floor(n / 2)` halves n.
+                if let first { return first }
             case ("Integer", "parseInt"), ("Long", "parseLong"), ("Double", "parseDouble"), ("Integer", "valueOf"),
-                ("Long", "valueOf"), ("strconv", "Atoi"), ("strconv", "ParseInt"), ("Number", "parseInt"), ("Math", "floor"),
-                ("Math", "ceil"), ("Math", "round"), ("Math", "trunc"):
+                ("Long", "valueOf"), ("strconv", "Atoi"), ("strconv", "ParseInt"), ("Number", "parseInt"):
                 return call("int", values.prefix(1).map { $0 }, line)
             case ("Integer", "toBinaryString"), ("Long", "toBinaryString"), ("Integer", "toString"), ("Long", "toString"),
                 ("String", "valueOf"), ("strconv", "Itoa"), ("strconv", "FormatInt"):
@@ -363,14 +366,23 @@ enum LibraryCalls {
             return method(receiver, "insert", values, line)
                 case "contains", "indexOf", "includes", "lastIndexOf", "find", "rfind", "startsWith", "endsWith", "compareTo", "equalsIgnoreCase":
             if kind == .string { return call("list", [receiver], line) }
-            if kind == .sequence { return method(receiver, "index", values, line) }
+            // JavaScript's indexOf/includes are always scans (a Set has `has`).
+            if kind == .sequence || (dialect == .javascript && ["indexOf", "includes", "lastIndexOf"].contains(m)) {
+                return method(receiver, "index", values, line)
+            }
             return plain
+        case "slice", "subList", "substring", "substr":
+            // A part of the receiver, as a slice: costs its length, and recursion on it shrinks.
+            let lo: Expr? = values.first
+            var hi: Expr? = values.count > 1 ? values[1] : nil
+            if m == "substr", let l = lo, let count = hi { hi = .binary("+", l, count) }
+            if kind == nil, dialect != .javascript, m != "subList" { return plain }
+            return .index(receiver, [.slice(lo, hi, nil)])
         case "sort" where dialect == .javascript || dialect == .java:
             return method(receiver, "sort", [], line)
-        case "reverse", "slice", "subList", "substring", "substr", "concat", "join", "toCharArray", "split", "map", "filter",
+        case "reverse", "concat", "join", "toCharArray", "split", "map", "filter",
             "reduce", "reduceRight", "forEach", "some", "every", "findIndex", "fill", "clone", "toArray", "stream", "addAll", "chars",
             "toUpperCase", "toLowerCase", "replace", "replaceAll", "repeat", "trim", "removeAll", "retainAll", "flat", "copy":
-            if (m == "substring" || m == "substr" || m == "slice"), kind != .string, kind != .sequence { return plain }
             if m == "join", dialect == .javascript || dialect == .java { return call("list", [receiver], line) }
             if m == "repeat", let n = first { return call("list", [call("range", [n], line)], line) }
             if m == "trim" || m == "replace" || m == "toUpperCase" || m == "toLowerCase", kind != .string { return plain }

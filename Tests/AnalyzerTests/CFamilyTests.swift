@@ -18,4 +18,28 @@ import Testing
         #expect(table.total >= 30)
         #expect(table.percent >= 90)
     }
+
+    @Test func canonicalC() {
+        let table = score("c", CanonicalCFamily.cPrograms)
+        #expect(table.total >= 30)
+        #expect(table.percent >= 90)
+    }
+
+    @Test func canonicalCpp() {
+        let table = score("cpp", CanonicalCFamily.cppPrograms)
+        #expect(table.total >= 30)
+        #expect(table.percent >= 90)
+    }
+
+    @Test func canonicalGo() {
+        let table = score("go", CanonicalCFamily.goPrograms)
+        #expect(table.total >= 30)
+        #expect(table.percent >= 90)
+    }
+
+    @Test func canonicalJavaScript() {
+        let table = score("javascript", CanonicalCFamily.jsPrograms)
+        #expect(table.total >= 30)
+        #expect(table.percent >= 90)
+    }
 }
