@@ -1558,7 +1558,12 @@ struct CFamilyParser {
             case "!": advance(); return .unary("not", try parseUnary())
             case "-", "+", "~": let op = tok.text; advance(); return .unary(op, try parseUnary())
             case "^" where dialect == .go: advance(); return .unary("~", try parseUnary())
-            case "*", "&", "<-", "...": advance(); return try parseUnary()
+            case "*" where dialect == .c || dialect == .cpp || dialect == .go, "&" where dialect == .c || dialect == .cpp || dialect == .go:
+                advance()
+                return try parseUnary()
+            case "&&" where dialect == .cpp: advance(); return try parseUnary()
+            case "<-" where dialect == .go: advance(); return try parseUnary()
+            case "..." where dialect == .javascript: advance(); return try parseUnary()
             case "++", "--":
                 let op = tok.text
                 advance()

@@ -188,8 +188,9 @@ enum LibraryCalls {
                 return call("list", [values.first ?? .list([])], line)
             case (.c, "__gcd"), (.cpp, "__gcd"), (.cpp, "gcd"), (.c, "gcd"), (.cpp, "lcm"):
                 return call("gcd", values, line)
-            case (_, "scanf"), (_, "printf"), (_, "puts"), (_, "putchar"), (_, "getchar"), (_, "fprintf"), (_, "print"), (_, "println"):
-                return call(f.hasPrefix("scan") || f == "getchar" ? "input" : "print", [], line)
+            case (_, "printf"), (_, "puts"), (_, "putchar"), (_, "getchar"), (_, "fprintf"), (_, "print"), (_, "println"):
+                // scanf is left whole: a statement `scanf("%d", &n)` becomes reads into its targets.
+                return call(f == "getchar" ? "input" : "print", [], line)
             case (.javascript, "parseInt"), (.javascript, "Number"), (.javascript, "parseFloat"), (.javascript, "BigInt"):
                 return call("int", values, line)
             case (.javascript, "readline"), (.javascript, "prompt"):
@@ -251,8 +252,6 @@ enum LibraryCalls {
                 return call("str", values.prefix(1).map { $0 }, line)
             case ("Math", "sqrt"), ("Math", "cbrt"), ("math", "Sqrt"):
                 return call("isqrt", values, line)
-            case ("fmt", "Scan"), ("fmt", "Scanln"), ("fmt", "Scanf"), ("fmt", "Fscan"), ("fmt", "Fscanf"), ("fmt", "Fscanln"):
-                return input
             case ("System", "exit"), ("os", "Exit"), ("process", "exit"):
                 return plain
             default:

@@ -444,6 +444,7 @@ final class Walker {
                 break
             }
         }
+        if Self.accumulatesOutside(body) { return false }
         if callsReader { return true }
         if defined.isEmpty { return false }
         // Only when the freshly read values drive the work inside: a loop bound, an iterated
