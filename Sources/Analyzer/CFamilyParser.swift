@@ -18,6 +18,8 @@ struct CFamilyParser {
     /// The parameters and body of the last function expression or lambda parsed: a name bound
     /// to one (`const f = (n) => {...}`) becomes a function of that name.
     private var lastLambda: (Parameters, [Stmt])?
+    /// Arms of switch expressions met while parsing a statement; they run with it.
+    private var hoistedArms: [Stmt] = []
     /// Anonymous class bodies met inside expressions, added to the module at the end.
     private var hoisted: [Stmt] = []
 
@@ -249,8 +251,9 @@ struct CFamilyParser {
             return
         }
         var mods: [String] = []
-        while tok.kind == .ident, Self.modifiers.contains(tok.text) || (dialect == .java && isOp("@")) {
+        while tok.kind == .ident && Self.modifiers.contains(tok.text) || (dialect == .java && isOp("@")) || (isWord("non") && isOp("-", peek()) && isWord("sealed", peek(2))) {
             if isOp("@") { skipAnnotations(); continue }
+            if isWord("non") { advance(); advance(); advance(); continue }
             mods.append(tok.text)
             advance()
         }
@@ -389,7 +392,7 @@ struct CFamilyParser {
     /// tokens here are not `Type name`. `Type` covers qualified names, generics, arrays, pointers.
     private mutating func declarationName() throws -> String? {
         guard skipType() else { return nil }
-        guard tok.kind == .ident, !Self.notNames.contains(tok.text), dialect != .javascript || !["in", "of"].contains(tok.text) else { return nil }
+        guard tok.kind == .ident, !Self.notNames.contains(tok.text), dialect != .javascript || !["in", "of", "await", "yield"].contains(tok.text) else { return nil }
         var name = tok.text
         advance()
         // C++ out-of-class definitions: `int Foo::bar(...)`.
@@ -400,7 +403,7 @@ struct CFamilyParser {
     /// Words that cannot be a declared name (`in` and `of` are names outside JavaScript: `Scanner in`).
     private static let notNames: Set<String> = [
         "return", "new", "delete", "throw", "case", "else", "instanceof", "sizeof", "typeof", "goto",
-        "break", "continue", "do", "while", "for", "if", "switch", "try", "catch", "finally", "await", "yield",
+        "break", "continue", "do", "while", "for", "if", "switch", "try", "catch", "finally",
     ]
     private static let primitiveWords: Set<String> = [
         "int", "long", "short", "char", "unsigned", "signed", "double", "float", "bool", "boolean", "byte", "void",
@@ -416,7 +419,13 @@ struct CFamilyParser {
             sawName = true
             advance()
         }
-        if !sawName || (tok.kind == .ident && !(isOp("(", peek()) || isOp("=", peek()) || isOp(";", peek()) || isOp(",", peek()) || isOp("[", peek()) || isOp(":", peek()) || isOp(")", peek()) || isOp("{", peek()))) {
+        // After modifiers or primitive words, the next identifier is still part of the type when a
+        // type continues after it (`final Object[] es`, `const Foo& x`); else it is the declared name.
+        let next = peek()
+        let typeContinues = next.kind == .ident
+            || (next.kind == .op && ["<", ".", "::", "*", "&", "&&", "..."].contains(next.text))
+            || (isOp("[", next) && isOp("]", peek(2)))
+        if !sawName || (tok.kind == .ident && typeContinues) {
             if tok.kind == .ident, !Self.notNames.contains(tok.text) || sawName {
                 if Self.notNames.contains(tok.text) { pos = start; return false }
                 advance()
@@ -564,7 +573,13 @@ struct CFamilyParser {
         do {
             try enter()
             defer { leave() }
-            try parseStatement(into: &body)
+            let saved = hoistedArms
+            hoistedArms = []
+            var one: [Stmt] = []
+            try parseStatement(into: &one)
+            body.append(contentsOf: hoistedArms)
+            body.append(contentsOf: one)
+            hoistedArms = saved
         } catch let e as ParseError {
             report(e)
             let line = tokens[start].line
@@ -604,7 +619,16 @@ struct CFamilyParser {
             body.append(contentsOf: try parseBlock())
             return
         }
-        if dialect == .java { skipAnnotations() }
+        if dialect == .java {
+            skipAnnotations()
+            // Local classes: `final class Sink implements ...`.
+            while tok.kind == .ident, ["final", "abstract", "static", "strictfp"].contains(tok.text),
+                isWord("class", peek()) || isWord("interface", peek()) || isWord("record", peek()) || isWord("enum", peek())
+                    || isWord("abstract", peek()) || isWord("static", peek())
+            {
+                advance()
+            }
+        }
         // Labels: `outer:`.
         if tok.kind == .ident, isOp(":", peek()), !isWord("default"), dialect != .go || !isOp("=", peek(2)) {
             advance(); advance()
@@ -1350,8 +1374,8 @@ struct CFamilyParser {
                 body.append(stmt(.augAssign(lhs, op, value), line, lastLine))
                 return nil
             }
-            if isOp(">"), isOp(">", peek()), isOp("=", peek(2)), adjacent(3) {
-                advance(); advance(); advance()
+            if let width = shiftAssignWidth() {
+                for _ in 0..<width { advance() }
                 let value = try parseAssignmentExpression()
                 body.append(stmt(.augAssign(lhs, "//", value), line, lastLine))
                 return nil
@@ -1383,6 +1407,14 @@ struct CFamilyParser {
         "+=": "+", "-=": "-", "*=": "*", "/=": "//", "%=": "%", "&=": "&", "|=": "|", "^=": "^", "<<=": "<<",
         ">>>=": ">>", "**=": "**", "&&=": "&", "||=": "|", "??=": "|", "&^=": "&",
     ]
+
+    /// Tokens spanned by `>>=` or `>>>=` here (split into `>` tokens by the tokenizer), or nil.
+    private func shiftAssignWidth() -> Int? {
+        guard isOp(">"), isOp(">", peek()), adjacent(2) else { return nil }
+        if isOp("=", peek(2)), adjacent(3) { return 3 }
+        if isOp(">", peek(2)), isOp("=", peek(3)), adjacent(4) { return 4 }
+        return nil
+    }
 
     /// True when the next `count` tokens touch (no space between them), as in `>>=` split into `>`s.
     private func adjacent(_ count: Int) -> Bool {
@@ -1421,8 +1453,8 @@ struct CFamilyParser {
     /// An expression where an assignment is allowed as a value (`while ((line = r.readLine()) != null)`).
     private mutating func parseAssignmentExpression() throws -> Expr {
         let lhs = try parseConditionalOrLambda()
-        if isOp("=") || Self.compoundOperators[tok.text] != nil && tok.kind == .op {
-            advance()
+        if isOp("=") || Self.compoundOperators[tok.text] != nil && tok.kind == .op || shiftAssignWidth() != nil {
+            for _ in 0..<(shiftAssignWidth() ?? 1) { advance() }
             let value = try parseAssignmentExpression()
             if case .name(let n) = lhs { return .namedExpr(n, value) }
             return value
@@ -1616,7 +1648,7 @@ struct CFamilyParser {
         // Only a cast when an operand follows (not `(a) + b`); primitive type words are always casts.
         let operandStarts = tok.kind == .ident || tok.kind == .number || tok.kind == .string || tok.kind == .char
             || isOp("(") || isOp("!") || isOp("~") || (Self.primitiveWords.contains(first) && (isOp("-") || isOp("*") || isOp("&") || isOp("+")))
-        guard operandStarts, !(tok.kind == .ident && Self.notNames.contains(tok.text) && tok.text != "new") || isWord("new") || isWord("sizeof") else {
+        guard operandStarts, !(tok.kind == .ident && Self.notNames.contains(tok.text)) || isWord("new") || isWord("sizeof") || isWord("switch") else {
             pos = save
             return nil
         }
@@ -1788,6 +1820,13 @@ struct CFamilyParser {
                 lastLambda = (ps, b)
                 return .lambda(ps, Self.lambdaValue(b))
             }
+            if dialect == .java, t.text == "switch", isOp("(", peek()) {
+                // A switch expression: its arms are priced where they sit (as alternatives).
+                var arms: [Stmt] = []
+                try parseSwitch(into: &arms, line: t.line)
+                hoistedArms.append(contentsOf: arms)
+                return .constant("None")
+            }
             if dialect == .javascript, t.text == "class" {
                 _ = try parseClass(line: t.line)
                 return .constant("None")
@@ -1932,6 +1971,10 @@ struct CFamilyParser {
             if isOp("(") {
                 let args = try parseArguments()
                 e = LibraryCalls.call(e, args, line: line, containers: containers, dialect: dialect)
+                continue
+            }
+            if dialect == .java, isOp("["), isOp("]", peek()) {
+                advance(); advance()  // `Object[].class`
                 continue
             }
             if isOp("[") {
