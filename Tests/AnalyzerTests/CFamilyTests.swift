@@ -180,7 +180,7 @@ import Testing
                 let r = Analyzer.analyze(source: src, language: lang)
                 #expect(r.analysed)
             }
-            for _ in 0..<200 {
+            for _ in 0..<100 {
                 let src = String((0..<Int.random(in: 0..<300, using: &rng)).map { _ in alphabet.randomElement(using: &rng)! })
                 _ = Analyzer.analyze(source: src, language: lang)
             }
