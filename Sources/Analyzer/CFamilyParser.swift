@@ -392,7 +392,7 @@ struct CFamilyParser {
     /// tokens here are not `Type name`. `Type` covers qualified names, generics, arrays, pointers.
     private mutating func declarationName() throws -> String? {
         guard skipType() else { return nil }
-        guard tok.kind == .ident, !Self.notNames.contains(tok.text), dialect != .javascript || !["in", "of", "await", "yield"].contains(tok.text) else { return nil }
+        guard tok.kind == .ident, !isReserved(tok.text) else { return nil }
         var name = tok.text
         advance()
         // C++ out-of-class definitions: `int Foo::bar(...)`.
@@ -400,9 +400,20 @@ struct CFamilyParser {
         return name
     }
 
-    /// Words that cannot be a declared name (`in` and `of` are names outside JavaScript: `Scanner in`).
+    /// True for a word that cannot be a declared name in this dialect (`in`, `delete`, `await` are
+    /// names in Java: `Scanner in`, `boolean delete(int i)`).
+    private func isReserved(_ word: String) -> Bool {
+        if Self.notNames.contains(word) { return true }
+        switch dialect {
+        case .javascript: return ["in", "of", "await", "yield", "typeof", "delete"].contains(word)
+        case .cpp: return word == "delete"
+        default: return false
+        }
+    }
+
+    /// Words that cannot be a declared name in any dialect.
     private static let notNames: Set<String> = [
-        "return", "new", "delete", "throw", "case", "else", "instanceof", "sizeof", "typeof", "goto",
+        "return", "new", "throw", "case", "else", "instanceof", "sizeof", "goto",
         "break", "continue", "do", "while", "for", "if", "switch", "try", "catch", "finally",
     ]
     private static let primitiveWords: Set<String> = [
@@ -411,11 +422,16 @@ struct CFamilyParser {
         "typename", "constexpr", "__int128", "wchar_t",
     ]
 
+    /// The primitive words that are type words in Java (`register`, `auto`, `struct` are names there).
+    private static let javaTypeWords: Set<String> = [
+        "int", "long", "short", "char", "double", "float", "boolean", "byte", "void", "final", "var", "static", "volatile",
+    ]
+
     /// Skips a type if one is here; false (position unchanged) otherwise.
     private mutating func skipType() -> Bool {
         let start = pos
         var sawName = false
-        while tok.kind == .ident, Self.primitiveWords.contains(tok.text) {
+        while tok.kind == .ident, Self.primitiveWords.contains(tok.text), dialect == .c || dialect == .cpp || Self.javaTypeWords.contains(tok.text) {
             sawName = true
             advance()
         }
@@ -424,10 +440,10 @@ struct CFamilyParser {
         let next = peek()
         let typeContinues = next.kind == .ident
             || (next.kind == .op && ["<", ".", "::", "*", "&", "&&", "..."].contains(next.text))
-            || (isOp("[", next) && isOp("]", peek(2)))
+            || (isOp("[", next) && isOp("]", peek(2)) && (peek(3).kind == .ident || isOp("[", peek(3)) || isOp("...", peek(3))))
         if !sawName || (tok.kind == .ident && typeContinues) {
-            if tok.kind == .ident, !Self.notNames.contains(tok.text) || sawName {
-                if Self.notNames.contains(tok.text) { pos = start; return false }
+            if tok.kind == .ident {
+                if isReserved(tok.text) { pos = start; return false }
                 advance()
                 sawName = true
                 while isOp(".") || isOp("::"), peek().kind == .ident {
@@ -772,7 +788,7 @@ struct CFamilyParser {
         if dialect != .javascript, dialect != .go {
             let save = pos
             let typeStart = pos
-            if tok.kind == .ident, skipType(), tok.kind == .ident, !Self.notNames.contains(tok.text),
+            if tok.kind == .ident, skipType(), tok.kind == .ident, !isReserved(tok.text),
                 isOp("=", peek()) || isOp(";", peek()) || isOp(",", peek()) || isOp("[", peek()) || isOp(":", peek())
                     || ((dialect == .cpp) && (isOp("(", peek()) || isOp("{", peek())))
             {
@@ -1079,6 +1095,7 @@ struct CFamilyParser {
         if dialect == .go { return try parseGoFor(into: &body, line: line) }
         if dialect == .javascript { _ = acceptWord("await") }
         try expect("(")
+        if dialect == .java { skipAnnotations(); _ = acceptWord("final"); skipAnnotations() }
         // for-each forms: `T x : e` (Java, C++), `const x of e` / `in e` (JavaScript).
         let save = pos
         if let (target, iterable) = try forEachHeader() {
@@ -1353,6 +1370,11 @@ struct CFamilyParser {
                     advance()
                     targets.append(value)
                     value = try parseConditionalOrLambda()
+                }
+                if tok.kind == .op, Self.compoundOperators[tok.text] != nil || shiftAssignWidth() != nil {
+                    // `head = h += taken`: the value is the compound assignment's.
+                    for _ in 0..<(shiftAssignWidth() ?? 1) { advance() }
+                    value = try parseAssignmentExpression()
                 }
                 if case .name(let n) = lhs { noteObject(n, value) }
                 if let rewritten = LibraryCalls.rewriteAssignment(target: lhs, value: value, containers: containers, dialect: dialect) {
@@ -1643,12 +1665,18 @@ struct CFamilyParser {
         advance()
         guard tok.kind == .ident else { pos = save; return nil }
         let first = tok.text
-        guard skipType(), isOp(")") else { pos = save; return nil }
+        guard skipType() else { pos = save; return nil }
+        // Java intersection casts: `(Comparator<T> & Serializable) (a, b) -> ...`.
+        while dialect == .java, isOp("&"), peek().kind == .ident {
+            advance()
+            guard skipType() else { pos = save; return nil }
+        }
+        guard isOp(")") else { pos = save; return nil }
         advance()
         // Only a cast when an operand follows (not `(a) + b`); primitive type words are always casts.
         let operandStarts = tok.kind == .ident || tok.kind == .number || tok.kind == .string || tok.kind == .char
             || isOp("(") || isOp("!") || isOp("~") || (Self.primitiveWords.contains(first) && (isOp("-") || isOp("*") || isOp("&") || isOp("+")))
-        guard operandStarts, !(tok.kind == .ident && Self.notNames.contains(tok.text)) || isWord("new") || isWord("sizeof") || isWord("switch") else {
+        guard operandStarts, !(tok.kind == .ident && isReserved(tok.text)) || isWord("new") || isWord("sizeof") || isWord("switch") else {
             pos = save
             return nil
         }
@@ -1855,7 +1883,7 @@ struct CFamilyParser {
         case .op:
             switch t.text {
             case "(":
-                if dialect == .javascript, let lambda = try parseLambdaIfHere() { return lambda }
+                if dialect == .javascript || dialect == .java, let lambda = try parseLambdaIfHere() { return lambda }
                 advance()
                 parenDepth += 1
                 let saveIn = noInOperator
@@ -2001,7 +2029,7 @@ struct CFamilyParser {
                 e = .index(e, [first])
                 continue
             }
-            if isOp(".") || isOp("->") || isOp("?.") || isOp("::") {
+            if isOp(".") || (isOp("->") && (dialect == .c || dialect == .cpp)) || isOp("?.") || isOp("::") {
                 let sep = tok.text
                 advance()
                 if sep == "?." && (isOp("(") || isOp("[")) { continue }
@@ -2010,6 +2038,10 @@ struct CFamilyParser {
                     continue
                 }
                 if isOp("<"), dialect == .java { _ = skipTypeArguments() }
+                if dialect == .java, isWord("new") {
+                    e = try parseNew()  // `outer.new Inner()`
+                    continue
+                }
                 if isWord("template") { advance() }
                 if isOp("~") { advance() }
                 if isOp("#") { advance() }
