@@ -581,7 +581,40 @@ struct CFamilyParser {
         let end = tok.line
         if atEnd { throw fail("expected '}' before the end of the file") }
         advance()
-        return (body, end)
+        return (Self.foldTemporarySwaps(body), end)
+    }
+
+    /// `t = a % b; a = b; b = t;` (and `t = b; b = a % b; a = t;`) is Euclid's step written with a
+    /// temporary; it becomes `a, b = b, a % b`, the form the model reads as a halving update.
+    static func foldTemporarySwaps(_ body: [Stmt]) -> [Stmt] {
+        guard body.count >= 3 else { return body }
+        var out: [Stmt] = []
+        var i = 0
+        func assign(_ s: Stmt) -> (String, Expr)? {
+            if case .assign(let targets, let value) = s.kind, targets.count == 1, case .name(let n) = targets[0] { return (n, value) }
+            return nil
+        }
+        while i < body.count {
+            if i + 2 < body.count, let (t, v1) = assign(body[i]), let (x, v2) = assign(body[i + 1]), let (y, v3) = assign(body[i + 2]),
+                case .name(let last) = v3, last == t
+            {
+                // t = a % b; a = b; b = t
+                if case .binary("%", .name(let a), .name(let b)) = v1, x == a, case .name(let bb) = v2, bb == b, y == b {
+                    out.append(Stmt(kind: .assign(targets: [.tuple([.name(a), .name(b)])], value: .tuple([.name(b), v1])), line: body[i].line, endLine: body[i + 2].endLine))
+                    i += 3
+                    continue
+                }
+                // t = b; b = a % b; a = t
+                if case .name(let b) = v1, x == b, case .binary("%", .name(let a), .name(let b2)) = v2, b2 == b, y == a {
+                    out.append(Stmt(kind: .assign(targets: [.tuple([.name(a), .name(b)])], value: .tuple([.name(b), v2])), line: body[i].line, endLine: body[i + 2].endLine))
+                    i += 3
+                    continue
+                }
+            }
+            out.append(body[i])
+            i += 1
+        }
+        return out
     }
 
     private mutating func parseStatementRecovering(into body: inout [Stmt]) {

@@ -190,7 +190,8 @@ enum LibraryCalls {
                 return call("gcd", values, line)
             case (_, "printf"), (_, "puts"), (_, "putchar"), (_, "getchar"), (_, "fprintf"), (_, "print"), (_, "println"):
                 // scanf is left whole: a statement `scanf("%d", &n)` becomes reads into its targets.
-                return call(f == "getchar" ? "input" : "print", [], line)
+                // Printing keeps its arguments: `printf("%d", solve(n))` costs solve.
+                return f == "getchar" ? call("input", [], line) : call("print", values, line)
             case (.javascript, "parseInt"), (.javascript, "Number"), (.javascript, "parseFloat"), (.javascript, "BigInt"):
                 return call("int", values, line)
             case (.javascript, "readline"), (.javascript, "prompt"):
@@ -258,10 +259,10 @@ enum LibraryCalls {
                 break
             }
             if cls == "console" || cls == "fmt" || cls == "System" || cls == "out" || cls == "pw" || cls == "writer" {
-                if m.hasPrefix("print") || m.hasPrefix("Print") || m.hasPrefix("Fprint") || m == "log" || m == "write" { return call("print", [], line) }
+                if m.hasPrefix("print") || m.hasPrefix("Print") || m.hasPrefix("Fprint") || m == "log" || m == "write" { return call("print", values, line) }
             }
         }
-        if case .attribute(.name("System"), "out") = receiver { return call("print", [], line) }
+        if case .attribute(.name("System"), "out") = receiver { return call("print", values, line) }
         if case .attribute(.name("System"), "in") = receiver, m == "read" { return readValue }
         if readerMethods.contains(m), values.isEmpty || m == "ReadString" {
             return m == "nextLine" || m == "readLine" || m == "next" || m == "ReadString" || m == "ReadLine" || m == "readline"

@@ -196,3 +196,20 @@ import Testing
         #expect(!Analyzer.analyze(source: "fn main() {}", language: "rust").analysed)
     }
 }
+
+extension CFamilyRuleTests {
+    @Test func printedCallsStillCost() {
+        let java = """
+            public class Main {
+                static long count(int n) { long c = 0; for (int i = 0; i < n; i++) for (int j = 0; j < n; j++) c++; return c; }
+                public static void main(String[] args) {
+                    java.util.Scanner sc = new java.util.Scanner(System.in);
+                    System.out.println(count(sc.nextInt()));
+                }
+            }
+            """
+        #expect(Analyzer.analyze(source: java, language: "java").overall?.class == .quadratic)
+        let c = "#include <stdio.h>\nint f(int n) { int s = 0; for (int i = 0; i < n; i++) s += i; return s; }\nint main() { int n; scanf(\"%d\", &n); printf(\"%d\\n\", f(n)); }\n"
+        #expect(Analyzer.analyze(source: c, language: "c").overall?.class == .linear)
+    }
+}
