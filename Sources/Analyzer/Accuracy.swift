@@ -6,6 +6,8 @@ public struct AccuracySample: Codable, Sendable {
     public var source: String
     /// For canonical samples: a call such as `fib(10)`; its function is the one scored.
     public var example_call: String?
+    /// For CodeComplex samples: the program's index in the published test split.
+    public var cc_test_index: Int?
 
     /// Creates a sample.
     public init(id: String, language: String, label: String, source: String, example_call: String? = nil) {

@@ -12,7 +12,8 @@ public final class IncrementalAnalyzer {
     /// Analyses `source` as `Analyzer.analyze` does, reusing unchanged statements of the previous call.
     public func analyze(source: String, language: String = "python") -> ComplexityReport {
         let lang = language.lowercased()
-        guard Analyzer.supportedLanguages.contains(lang) else {
+        // C-family front ends parse the whole buffer each time (they are not chunked yet).
+        guard ["python", "py", "python3"].contains(lang) else {
             cache = ParseCache()
             return Analyzer.analyze(source: source, language: language)
         }

@@ -58,7 +58,16 @@ public struct ComplexityReport: Codable, Equatable, Sendable {
 /// Static time-complexity analysis of source code.
 public enum Analyzer {
     /// Languages `analyze` understands.
-    public static let supportedLanguages: Set<String> = ["python", "py", "python3"]
+    public static let supportedLanguages: Set<String> = [
+        "python", "py", "python3", "java", "javascript", "js", "node", "nodejs", "go", "golang", "c", "cpp", "c++", "cxx", "cc",
+    ]
+
+    /// The canonical name of a supported language (`"js"` → `"javascript"`), or nil.
+    public static func canonicalLanguage(_ language: String) -> String? {
+        let lang = language.lowercased()
+        if ["python", "py", "python3"].contains(lang) { return "python" }
+        return CFamily(language: lang)?.rawValue
+    }
 
     /// Analyses `source` and returns a report; never throws and never does I/O.
     public static func analyze(source: String, language: String = "python") -> ComplexityReport {
@@ -68,15 +77,18 @@ public enum Analyzer {
                 language: lang, analysed: false, message: "not analysed: unsupported language '\(language)'",
                 overall: nil, functions: [], errors: [])
         }
+        if let dialect = CFamily(language: lang) {
+            return report(for: CFamilyParser.parse(source, dialect: dialect), source: source, language: dialect.rawValue)
+        }
         return report(for: Parser.parse(source), source: source)
     }
 
-    /// The report for a parsed module of `source`.
-    static func report(for module: Module, source: String) -> ComplexityReport {
+    /// The report for a parsed module of `source` (Python's tree, or a C-family program lowered into it).
+    static func report(for module: Module, source: String, language: String = "python") -> ComplexityReport {
         let model = CostModel(module: module)
         let (overall, functions) = model.run(lineCount: lineCount(source))
         return ComplexityReport(
-            language: "python", analysed: true, message: nil, overall: overall, functions: functions,
+            language: language, analysed: true, message: nil, overall: overall, functions: functions,
             errors: module.issues)
     }
 

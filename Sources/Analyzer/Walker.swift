@@ -387,7 +387,36 @@ final class Walker {
                 reads = true
             }
         }
-        return reads
+        // Cases are independent: a body that adds to a collection made before the loop is reading
+        // one input of t items (`for _ in range(n): a.append(int(input()))`), not t test cases.
+        return reads && !Self.accumulatesOutside(body)
+    }
+
+    /// True when `body` appends, adds or stores into a collection it does not itself create.
+    static func accumulatesOutside(_ body: [Stmt]) -> Bool {
+        var created: Set<String> = []
+        func visit(_ block: [Stmt]) -> Bool {
+            for stmt in block {
+                switch stmt.kind {
+                case .assign(let targets, _):
+                    for t in targets {
+                        if case .name(let n) = t { created.insert(n) }
+                        if case .index(.name(let n), _) = t, !created.contains(n) { return true }
+                    }
+                case .expr(.call(.attribute(.name(let n), let m), _, _)):
+                    if ["append", "add", "appendleft", "insert", "extend"].contains(m), !created.contains(n) { return true }
+                case .expr(.call(.name("heappush"), let args, _)):
+                    if case .name(let n)? = args.first?.value, !created.contains(n) { return true }
+                case .function, .classDef:
+                    continue
+                default:
+                    break
+                }
+                if Walker.anyChildBlock(stmt, visit) { return true }
+            }
+            return false
+        }
+        return visit(body)
     }
 
     /// A loop over test cases (`for _ in range(t): n = int(input()) ...`) costs the sum of its cases,
@@ -415,6 +444,7 @@ final class Walker {
                 break
             }
         }
+        if Self.accumulatesOutside(body) { return false }
         if callsReader { return true }
         if defined.isEmpty { return false }
         // Only when the freshly read values drive the work inside: a loop bound, an iterated

@@ -41,7 +41,7 @@ public struct EditorModel: Sendable {
 
     /// A model showing `text` named `fileName` on a terminal of `size`.
     public init(text: String, fileName: String, size: TerminalSize, canSave: Bool = true) {
-        buffer = TextBuffer(text)
+        buffer = TextBuffer(text, lexer: SyntaxLexer(fileName: fileName))
         self.fileName = fileName
         self.size = size
         self.canSave = canSave

@@ -78,7 +78,7 @@ enum EditorPane {
         peerSelections: [(start: TextPosition, end: TextPosition, colour: UInt8)], _ grid: inout ScreenGrid
     ) {
         let line = model.buffer.line(index)
-        let spans = PythonLexer.spans(of: line, start: model.buffer.lexState(atStartOf: index))
+        let spans = model.buffer.lexer.spans(of: line, start: model.buffer.lexState(atStartOf: index))
         let localRange = columns(of: selection, onLine: index, length: line.count)
         let peerRanges = peerSelections.compactMap { sel -> (Range<Int>, UInt8)? in
             columns(of: (sel.start, sel.end), onLine: index, length: line.count).map { ($0, sel.colour) }

@@ -21,7 +21,7 @@ public struct TextPosition: Comparable, Hashable, Sendable, CustomStringConverti
 public struct TextBuffer: Sendable {
     struct Chunk: Sendable {
         var lines: [[Unicode.Scalar]]
-        /// Lexer state at the start of each line (see `PythonLexer`), when states are tracked.
+        /// Lexer state at the start of each line (see `SyntaxLexer`), when states are tracked.
         var states: [UInt8]
         /// Scalars in the chunk's lines, not counting line breaks.
         var scalars: Int
@@ -35,9 +35,13 @@ public struct TextBuffer: Sendable {
     /// Whether lexer states for syntax highlighting are kept up to date on every edit.
     public let tracksSyntax: Bool
 
+    /// The highlighter whose line states are tracked (Python's unless the file says otherwise).
+    public let lexer: SyntaxLexer
+
     /// A buffer holding `text`.
-    public init(_ text: String = "", tracksSyntax: Bool = true) {
+    public init(_ text: String = "", tracksSyntax: Bool = true, lexer: SyntaxLexer = .python) {
         self.tracksSyntax = tracksSyntax
+        self.lexer = lexer
         var lines: [[Unicode.Scalar]] = [[]]
         for scalar in text.unicodeScalars {
             if scalar == "\n" { lines.append([]) } else { lines[lines.count - 1].append(scalar) }
@@ -253,11 +257,11 @@ public struct TextBuffer: Sendable {
     private mutating func restate(from start: Int, through changedEnd: Int) {
         guard var (c, i) = locate(line: start) else { return }
         var state: UInt8 = 0
-        if start > 0 { state = PythonLexer.endState(of: line(start - 1), start: lexState(atStartOf: start - 1)) }
+        if start > 0 { state = lexer.endState(of: line(start - 1), start: lexState(atStartOf: start - 1)) }
         chunks[c].states[i] = state
         var lineIndex = start
         while true {
-            let end = PythonLexer.endState(of: chunks[c].lines[i], start: state)
+            let end = lexer.endState(of: chunks[c].lines[i], start: state)
             lineIndex += 1
             i += 1
             if i == chunks[c].lines.count {

@@ -6,7 +6,7 @@ import Foundation
 struct Analyze: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Estimate the time complexity of each function in a source file.",
-        discussion: "Python is analysed; other languages get a 'not analysed' report. Exit status 0 even when the file has syntax errors (they are listed).")
+        discussion: "Python, Java, JavaScript, Go, C and C++ are analysed (language from the extension or --lang); other languages get a 'not analysed' report. Exit status 0 even when the file has syntax errors (they are listed).")
 
     @Argument(help: "The source file to analyse.")
     var file: String

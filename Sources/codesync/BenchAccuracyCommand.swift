@@ -18,8 +18,13 @@ struct BenchAccuracy: ParsableCommand {
                 throw ValidationError("no \(name) in \(dir) — pass --dir with the complexity data folder")
             }
             let samples = try AccuracySample.load(path: path)
-            let table = AccuracyTable(samples.filter { $0.language == "python" })
-            sets.append(table.json(name: name))
+            // One table per language, in a stable order (CodeComplex holds Python and Java).
+            for language in Set(samples.map(\.language)).sorted() {
+                let table = AccuracyTable(samples.filter { $0.language == language })
+                var json = table.json(name: name)
+                json["language"] = language
+                sets.append(json)
+            }
         }
         let data = try JSONSerialization.data(withJSONObject: ["sets": sets], options: [.prettyPrinted, .sortedKeys])
         print(String(decoding: data, as: UTF8.self))

@@ -25,6 +25,23 @@ import Testing
         }
     }
 
+    /// Java programs of CodeComplex's dev split. The Java rules were written looking only at the
+    /// even-numbered half (cc_test_index even); the odd half was only ever scored, never read.
+    @Test func codeComplexJavaDevSplit() throws {
+        guard let samples = try load("codecomplex_dev.jsonl") else { return }
+        let java = samples.filter { $0.language == "java" }
+        let table = AccuracyTable(java)
+        print(table.text(title: "CodeComplex dev (Java), whole programs, exact class"))
+        #expect(table.total == 148)
+        #expect(table.percent >= 55)
+        let read = AccuracyTable(java.filter { ($0.cc_test_index ?? 0) % 2 == 0 })
+        let unread = AccuracyTable(java.filter { ($0.cc_test_index ?? 0) % 2 == 1 })
+        print(read.text(title: "  half read while writing rules (even index)"))
+        print(unread.text(title: "  half never read (odd index)"))
+        #expect(unread.total == 79)
+        #expect(unread.percent >= 60)
+    }
+
     @Test func canonicalFunctions() throws {
         guard let samples = try load("canonical.jsonl") else { return }
         let table = AccuracyTable(samples)

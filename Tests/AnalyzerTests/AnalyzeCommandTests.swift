@@ -48,12 +48,23 @@ import Testing
 
     @Test func otherLanguagesAreNotGuessed() throws {
         let binary = try TestEnvironment.codesyncBinary()
-        let path = try write("class A { void f() { for (;;) {} } }", name: "A.java")
+        let path = try write("fn main() { for i in 0..10 {} }", name: "a.rs")
         let result = try Command.run([binary.path, "analyze", path, "--json"], timeout: 30)
         #expect(result.status == 0)
-        #expect(result.stdout.contains("\"message\" : \"not analysed: unsupported language 'java'\""))
+        #expect(result.stdout.contains("\"message\" : \"not analysed: unsupported language 'rust'\""))
         let forced = try Command.run([binary.path, "analyze", path, "--lang", "python"], timeout: 30)
         #expect(forced.stdout.contains("syntax error at line 1"))
+    }
+
+    @Test func cFamilyFilesAreAnalysedByExtension() throws {
+        let binary = try TestEnvironment.codesyncBinary()
+        let path = try write("class A { static void f(int n) { for (int i = 1; i < n; i *= 2) {} } }", name: "A.java")
+        let result = try Command.run([binary.path, "analyze", path], timeout: 30)
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("f  O(log n)"))
+        let broken = try write("int main() { int x = ; return 0; }", name: "b.c")
+        let errors = try Command.run([binary.path, "analyze", broken], timeout: 30)
+        #expect(errors.stdout.contains("syntax error at line 1"))
     }
 
     @Test func missingFileIsAOneLineError() throws {

@@ -369,10 +369,10 @@ import Testing
     }
 
     @Test func unsupportedLanguageIsNotGuessed() {
-        let report = Analyzer.analyze(source: "class A { }", language: "java")
+        let report = Analyzer.analyze(source: "fn main() { }", language: "rust")
         #expect(!report.analysed)
         #expect(report.overall == nil)
-        #expect(report.message == "not analysed: unsupported language 'java'")
+        #expect(report.message == "not analysed: unsupported language 'rust'")
     }
 
     @Test func functionReportsCarrySpansAndNotes() {
