@@ -15,11 +15,9 @@ import Glibc
 ///
 /// Quick and seeded by default (< 40 s). `CODESYNC_FUZZ_LONG=1` runs long; `CODESYNC_FUZZ_SEED`,
 /// `CODESYNC_FUZZ_ROUNDS` and `CODESYNC_FUZZ_ATTACKS` choose the seed, the number of batches and the
-/// attacks per batch; `CODESYNC_FUZZ_FAMILIES` is `all` or a comma list of families (default: every
-/// family that does not need another branch of issue 12, see `Family.needs`).
+/// attacks per batch; `CODESYNC_FUZZ_FAMILIES` is `all` (the default) or a comma list of families.
 @Suite(.serialized, .timeLimit(.minutes(60))) struct HostileFuzzTests {
-    /// What the attacker tries. `needs`: the branch of issue 12 whose fix the family depends on
-    /// (it is left out of the default run until that branch is merged; run it with `all`).
+    /// What the attacker tries.
     enum Family: String, CaseIterable {
         case garbage, badHello, unknownTypes, deepJSON, wrongAuthor, foreignPeer, badOrigins, mutated,
              repeated, truncated, watcher, hugeStrings, relayRegister
@@ -31,14 +29,6 @@ import Glibc
         case extremeInts
         /// A valid op followed by an invalid one: the valid one stays on the server alone (doc: all or nothing).
         case halfValid
-
-        var needs: String? {
-            switch self {
-            case .wideJSON, .hugeNames: "wire"
-            case .extremeInts, .halfValid: "doc"
-            default: nil
-            }
-        }
     }
 
     struct Config: CustomStringConvertible {
@@ -55,9 +45,8 @@ import Glibc
             let rounds = env["CODESYNC_FUZZ_ROUNDS"].flatMap(Int.init) ?? (long ? 60 : 10)
             let families: [Family]
             switch env["CODESYNC_FUZZ_FAMILIES"] {
-            case "all": families = Family.allCases
-            case let list? where !list.isEmpty: families = list.split(separator: ",").compactMap { Family(rawValue: String($0)) }
-            default: families = Family.allCases.filter { $0.needs == nil }
+            case let list? where !list.isEmpty && list != "all": families = list.split(separator: ",").compactMap { Family(rawValue: String($0)) }
+            default: families = Family.allCases
             }
             return Config(seed: seed, rounds: rounds, attacksPerRound: env["CODESYNC_FUZZ_ATTACKS"].flatMap(Int.init) ?? (long ? 100 : 40), families: families, long: long)
         }

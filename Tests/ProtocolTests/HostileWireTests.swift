@@ -21,8 +21,17 @@ import Glibc
 
     /// Longest an honest edit may take to reach the other peer during an attack. Normal is a few
     /// ms; before the fixes one hostile frame held the event loop for 85 s. A debug build on a
-    /// loaded 2-core machine (load average 13 seen) needs the slack.
-    static let honestBound = 3.0
+    /// loaded 2-core machine (load average 13 seen, single round trips of 3.8 s) needs the slack,
+    /// so the typical edit is held to `honestMedian` and the worst to this.
+    static let honestBound = 10.0
+    /// Median an honest edit may take during an attack.
+    static let honestMedian = 0.5
+
+    /// Every round trip arrived, none took longer than `honestBound`, and the median is normal.
+    static func honest(_ times: [Double], count: Int) -> Bool {
+        guard times.count == count, times.allSatisfy({ $0 < honestBound }) else { return false }
+        return times.sorted()[count / 2] < honestMedian
+    }
 
     /// A session with two honest peers.
     struct Session {
@@ -60,7 +69,7 @@ import Glibc
         /// Checks that the honest peers still edit at their usual pace, then stops the session.
         func expectUndisturbedAndStop(_ count: Int = 3, sourceLocation: SourceLocation = #_sourceLocation) async {
             let times = await roundTrips(count)
-            #expect(times.count == count && times.allSatisfy { $0 < HostileWireTests.honestBound }, "honest round trips: \(times)", sourceLocation: sourceLocation)
+            #expect(HostileWireTests.honest(times, count: count), "honest round trips: \(times)", sourceLocation: sourceLocation)
             await stop()
         }
     }
@@ -104,7 +113,7 @@ import Glibc
         }
         let times = await session.roundTrips(30)
         let errors = await attack.value
-        #expect(times.count == 30 && times.allSatisfy { $0 < HostileWireTests.honestBound }, "honest round trips during the attack: \(times)")
+        #expect(HostileWireTests.honest(times, count: 30), "honest round trips during the attack: \(times)")
         // The error frame may be lost to a reset (the server closes with the attacker's bytes unread);
         // every one that arrived names the pre-hello limit.
         #expect(errors.count == 4)
@@ -154,7 +163,7 @@ import Glibc
         }
         let times = await session.roundTrips(30)
         let results = await attack.value
-        #expect(times.count == 30 && times.allSatisfy { $0 < HostileWireTests.honestBound }, "honest round trips during the attack: \(times)")
+        #expect(HostileWireTests.honest(times, count: 30), "honest round trips during the attack: \(times)")
         for ((name, error, seconds), frame) in zip(results, frames) {
             #expect(error?.code == frame.code, "\(name): \(String(describing: error))")
             // Well under a second in a release build; a debug build on a loaded machine gets slack.
