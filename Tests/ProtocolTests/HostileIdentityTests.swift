@@ -362,7 +362,8 @@ enum FakeRelay {
             _ = try await CollaborationPeer.join(SessionAddress(host: "127.0.0.1", port: port, session: session), options: options)
         }
         let payload = try await capture.value
-        guard case .hello(let hello) = try MessageCodec.decode(payload) else { throw RawError("the host did not send a hello") }
+        let decoded = try MessageCodec.decode(payload)
+        guard case .hello(let hello) = decoded else { throw RawError("the host did not send a hello: \(decoded) from \(String(decoding: payload, as: UTF8.self))") }
         return Capture(payload: payload, hello: hello, serverNonce: nonce)
     }
 

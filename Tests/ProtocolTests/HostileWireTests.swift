@@ -421,7 +421,7 @@ extension RawClient {
     func helloFrame(challenge nonce: String, secret: String, peer: String) throws -> [UInt8] {
         let clientNonce = Auth.generateNonce()
         let proof = Auth.joinProof(key: Auth.sessionKey(secret: secret), serverNonce: nonce, clientNonce: clientNonce, session: "", peer: peer)
-        return frame(try MessageCodec.encode(.hello(Hello(version: 2, session: "", peer: peer, name: "raw", role: .guest, nonce: clientNonce,
+        return frame(try MessageCodec.encode(.hello(Hello(version: WireProtocol.version, session: "", peer: peer, name: "raw", role: .guest, nonce: clientNonce,
                                                            proof: proof, known: VersionVector()))))
     }
 

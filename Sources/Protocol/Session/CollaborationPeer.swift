@@ -805,6 +805,9 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
             fail(.timedOut("waiting for the server (nothing received for \(limits.deadAfter.nanoseconds / 1_000_000) ms)"), fatal: false)
             return
         }
+        // Nothing but a hello may come first: a ping before the challenge arrived (a slow server)
+        // would be a protocol fault that ends the connection.
+        guard serverNonce != nil else { return }
         nextPing += 1
         pingSentAt = .now()
         send(.ping(Ping(id: nextPing)))
