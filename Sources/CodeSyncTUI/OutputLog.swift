@@ -27,6 +27,9 @@ public struct OutputLog: Equatable, Sendable {
     }
 
     /// Applies a run update.
+    /// Shown under a run the sandbox could not start (no engine, no image, bad config).
+    public static let doctorHint = "run `codesync doctor` to check the Docker engine and images"
+
     public mutating func apply(_ update: RunUpdate) {
         switch update {
         case .started(let by, let language):
@@ -45,6 +48,7 @@ public struct OutputLog: Equatable, Sendable {
             closeLine()
             running = false
             append(line: OutputLine(text: "✗ \(reason)", kind: .failure))
+            append(line: OutputLine(text: Self.doctorHint, kind: .info))
         }
     }
 
