@@ -31,6 +31,9 @@ public struct OutputLog: Equatable, Sendable {
         self.capacity = capacity
     }
 
+    /// Shown under a run the sandbox could not start (no engine, no image, bad config).
+    public static let doctorHint = "run `codesync doctor` to check the Docker engine and images"
+
     /// Applies a run update.
     public mutating func apply(_ update: RunUpdate) {
         switch update {
@@ -54,6 +57,7 @@ public struct OutputLog: Equatable, Sendable {
             closeLine()
             running = false
             append(line: OutputLine(text: "✗ \(TerminalSanitizer.line(reason))", kind: .failure))
+            append(line: OutputLine(text: Self.doctorHint, kind: .info))
         }
     }
 

@@ -36,7 +36,7 @@ public final class Terminal {
     /// Takes over the terminal (alternate screen, raw keys, mouse, bracketed paste).
     public func start() throws {
         guard isatty(STDIN_FILENO) == 1, isatty(STDOUT_FILENO) == 1 else {
-            throw TerminalError(description: "the editor needs an interactive terminal: run it in a terminal, not with input or output redirected")
+            throw TerminalError(description: "the editor needs an interactive terminal: run it in a terminal, not with input or output redirected (`codesync doctor` checks the terminal)")
         }
         setlocale(LC_ALL, "")
         if let ctype = setlocale(LC_CTYPE, nil), !String(cString: ctype).uppercased().contains("UTF") {
@@ -44,7 +44,7 @@ public final class Terminal {
             setlocale(LC_CTYPE, "C.UTF-8")
         }
         guard let term = getenv("TERM"), let screen = newterm(term, codesync_stdout(), codesync_stdin()) else {
-            throw TerminalError(description: "cannot open the terminal (TERM=\(getenv("TERM").map { String(cString: $0) } ?? "unset")); set TERM, e.g. TERM=xterm-256color")
+            throw TerminalError(description: "cannot open the terminal (TERM=\(getenv("TERM").map { String(cString: $0) } ?? "unset")); set TERM, e.g. TERM=xterm-256color (`codesync doctor` checks the terminal)")
         }
         self.screen = screen
         set_term(screen)
@@ -330,5 +330,31 @@ enum Theme {
         case .dialogTitle: return (black, white, bold)
         case .notice: return (yellow, none, bold)
         }
+    }
+}
+
+/// What `codesync doctor` needs to know about a terminal, found the way `start()` opens it.
+extension Terminal {
+    /// The number of colours ncurses' entry for `term` declares; nil when ncurses has no entry
+    /// for it (the editor's `newterm` would then fail to start).
+    public static func colours(term: String) -> Int? {
+        // newterm is what the editor calls; pointed at /dev/null it draws nothing.
+        guard let output = fopen("/dev/null", "w") else { return nil }
+        guard let input = fopen("/dev/null", "r") else { fclose(output); return nil }
+        defer { fclose(output); fclose(input) }
+        guard let screen = newterm(term, output, input) else { return nil }
+        defer { endwin(); delscreen(screen) }
+        let count = tigetnum("colors")
+        return count > 0 ? Int(count) : 0
+    }
+
+    /// The size of the controlling terminal (`/dev/tty`), or nil when there is none.
+    public static func controllingTerminalSize() -> TerminalSize? {
+        let fd = open("/dev/tty", O_RDONLY | O_NOCTTY)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var ws = winsize()
+        guard ioctl(fd, UInt(TIOCGWINSZ), &ws) == 0, ws.ws_row > 0, ws.ws_col > 0 else { return nil }
+        return TerminalSize(columns: Int(ws.ws_col), rows: Int(ws.ws_row))
     }
 }

@@ -11,6 +11,19 @@ struct CodeSync: AsyncParsableCommand {
         discussion: """
             Pair over TCP: one person runs `codesync host FILE` and shares the join line it prints; \
             the other runs it. See `man codesync` for keys and security notes.
+
+            Examples (the same as README's "Using it"):
+              codesync host FILE
+              codesync join 127.0.0.1:7878 --secret 3f…
+              codesync relay --port 7900
+              codesync cat HOST:PORT --secret S
+              codesync edit FILE
+              codesync run FILE
+              codesync run HOST:PORT --secret S
+              codesync analyze FILE [--json]
+              codesync doctor
+              codesync bench …
+            Shell completions: codesync --generate-completion-script bash|zsh|fish
             """,
         version: CodeSyncVersion.current,
         subcommands: subcommandList
@@ -33,6 +46,7 @@ struct CodeSync: AsyncParsableCommand {
         Analyze.self,
         Bench.self,
         Version.self,
+        Doctor.self,
     ]
 }
 
