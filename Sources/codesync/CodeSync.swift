@@ -14,12 +14,12 @@ struct CodeSync: AsyncParsableCommand {
 
             Examples (the same as README's "Using it"):
               codesync host FILE
-              codesync join 127.0.0.1:7878 --secret 3f…
+              CODESYNC_SECRET=3f… codesync join 127.0.0.1:7878
               codesync relay --port 7900
-              codesync cat HOST:PORT --secret S
+              codesync cat HOST:PORT --secret-file F
               codesync edit FILE
               codesync run FILE
-              codesync run HOST:PORT --secret S
+              codesync run HOST:PORT
               codesync analyze FILE [--json]
               codesync doctor
               codesync bench …

@@ -319,13 +319,20 @@ import Glibc
         // README's commands, without their comments or alignment.
         let readmeCommands = readme[section.upperBound..<end.lowerBound].split(separator: "\n").compactMap { line -> String? in
             let command = line.split(separator: "#", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
-            return command.hasPrefix("codesync ") ? command.split(separator: " ").joined(separator: " ") : nil
+            return Self.isExample(command) ? command.split(separator: " ").joined(separator: " ") : nil
         }
         let helpCommands = help.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
-            .filter { $0.hasPrefix("codesync ") && !$0.hasPrefix("codesync <") }
+            .filter { Self.isExample($0) && !$0.hasPrefix("codesync <") }
             .map { $0.split(separator: " ").joined(separator: " ") }
         #expect(!readmeCommands.isEmpty)
         #expect(helpCommands == readmeCommands, "codesync --help:\n\(helpCommands)\nREADME:\n\(readmeCommands)")
+    }
+
+    /// A command line, possibly behind environment assignments (`CODESYNC_SECRET=… codesync join …`).
+    static func isExample(_ line: String) -> Bool {
+        var words = line.split(separator: " ")[...]
+        while let first = words.first, first.contains("="), first.first?.isUppercase == true { words = words.dropFirst() }
+        return words.first == "codesync"
     }
 }
 
