@@ -306,6 +306,13 @@ struct DocumentCore {
             forgetAgents(above: agentsBefore - 1)
             throw error
         }
+        // Integration work is bounded per update (`limits.maxIntegrationSteps`), and only a scan can tell
+        // what it costs, so a run over the budget is found while applying. An update whose only insert run
+        // comes first scans before it changes anything (every keystroke, every delete); one with more keeps
+        // a copy to go back to (copy on write: it costs the buffers the update touches).
+        let insertRuns = queue.reduce(0) { $0 + ($1.isInsert ? 1 : 0) }
+        let saved: DocumentCore? = insertRuns > 1 || insertRuns == 1 && !queue[0].isInsert ? self : nil
+        var budget = limits.maxIntegrationSteps
         var changes: [TextChange] = []
         var index = 0
         // The highest agent index that a run held back by this call refers to (it must stay interned).
@@ -322,7 +329,13 @@ struct DocumentCore {
             // that turns out malformed now (an origin that is a delete) is dropped, as it always was.
             let advanced: Int32?
             do {
-                advanced = try integrate(op, changes: &changes)
+                // Runs woken from the waiting set were accepted when they arrived: not this update's work.
+                var unlimited = Int.max
+                advanced = index > ops.count ? try integrate(op, changes: &changes, budget: &unlimited) : try integrate(op, changes: &changes, budget: &budget)
+            } catch let error as DocumentError where error.kind == .limit {
+                if let saved { self = saved }
+                forgetAgents(above: agentsBefore - 1)
+                throw error
             } catch {
                 assert(index > ops.count, "check passed a run that integrate refuses: \(error)")
                 continue
@@ -521,7 +534,8 @@ struct DocumentCore {
     }
 
     /// Integrates an operation whose dependencies are known; returns the agent whose count advanced.
-    mutating func integrate(_ op: RawOp, changes: inout [TextChange]) throws -> Int32? {
+    /// Throws a `.limit` error, having changed nothing, when placing an insert would scan more than `budget` pieces.
+    mutating func integrate(_ op: RawOp, changes: inout [TextChange], budget: inout Int) throws -> Int32? {
         switch op {
         case .insert(let agent, let seq, _, var left, let right, let text):
             let a = Int(agent)
@@ -539,7 +553,12 @@ struct DocumentCore {
             let n = scalars.count
             guard start + n < Int(Int32.max) else { throw DocumentError("malformed update: operation numbers overflow") }
             let piece = Piece(agent: agent, seq: Int32(start), len: Int32(n), deleted: false, left: left, right: right)
-            guard let dest = list.integrationPoint(of: piece, names: names) else {
+            guard let dest = list.integrationPoint(of: piece, names: names, budget: &budget) else {
+                if budget < 0 {
+                    throw DocumentError(
+                        "placing the update's inserts would scan more than \(limits.maxIntegrationSteps) pieces of the document (origins far apart, as no live edit makes them)",
+                        kind: .limit)
+                }
                 throw DocumentError("malformed update: an insert's origin is unknown")
             }
             let offset = list.visibleOffset(of: dest)
