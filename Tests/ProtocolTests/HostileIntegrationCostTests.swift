@@ -120,4 +120,47 @@ import Testing
         _ = try d.apply(fromA)
         #expect(d.text == a.text)
     }
+
+    /// The same frame against a live host with two honest peers: alice types while the frame is handled
+    /// and bob must see each keystroke; the offender is refused. Prints the round trips (debug build:
+    /// parsing the 3 MB frame is part of what the event loop spends).
+    @Test(.timeLimit(.minutes(2))) func liveHostAnswersHonestEditsWhileRefusingTheFrame() async throws {
+        let limits = HostileDocumentTests.limits()
+        let server = try await SessionServer.host(sessionID: "test", secret: "s3cret", bind: "127.0.0.1", port: 0, limits: limits) {
+            (Self.fragmentedHost(), nil)
+        }
+        let alice = try await join(server, name: "alice", limits: limits)
+        let bob = try await join(server, name: "bob", limits: limits)
+        let raw = try RawClient(port: server.port)
+        #expect(try await raw.authenticate() != nil)
+        // A few runs fewer than the update alone could hold: the frame's own fields count as values too.
+        let count = Self.runsPerFrame - 4
+        let runs = (0..<count).map { k in "[0,0,\(k),1,0,1,\(Self.characters - 1),\"x\"]" }.joined(separator: ",")
+        let frame = raw.frame(Array(#"{"type":"ops","peer":"raw-1","seq":1,"update":{"a":["raw-1","h"],"o":[\#(runs)]}}"#.utf8))
+        let sent = Task { try await offPool { raw.write(frame) } }
+        var trips: [Double] = []
+        for _ in 0..<20 {
+            let start = Date()
+            let expected = bob.text.unicodeScalars.count + 1
+            alice.insert("a", at: 0)
+            #expect(await eventually(30, peers: [alice, bob]) { bob.text.unicodeScalars.count == expected })
+            trips.append(Date().timeIntervalSince(start))
+        }
+        try await sent.value
+        var answer: WireMessage?
+        while let message = await raw.read() {
+            if case .refused = message { answer = message; break }
+            if case .error = message { answer = message; break }
+        }
+        guard case .refused(let refused)? = answer else {
+            Issue.record("expected refused, got \(String(describing: answer))")
+            return
+        }
+        #expect(refused.message.contains("scan more than"), "\(refused.message)")
+        #expect(!(await server.text()).contains("x"))
+        let sorted = trips.sorted()
+        print("live host, \(Self.characters) pieces, one frame of \(count) hostile runs (\(frame.count) bytes): honest round trips median \(String(format: "%.3f", sorted[sorted.count / 2])) s, worst \(String(format: "%.3f", sorted.last ?? 0)) s")
+        #expect((sorted.last ?? 0) < 30)
+        await alice.close(); await bob.close(); await server.shutdown()
+    }
 }
