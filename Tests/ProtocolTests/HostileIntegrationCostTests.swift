@@ -86,6 +86,28 @@ import Testing
         #expect(host.text.unicodeScalars.count == Self.characters / 2 + 1)
     }
 
+    /// A refusal after the update already changed the document (a delete first, then the far insert; or
+    /// a cheap insert, then the far one) leaves it exactly as it was: the copy kept for such updates.
+    @Test func refusalAfterEarlierRunsRestoresTheDocument() throws {
+        let host = Self.fragmentedHost()
+        var limits = DocumentLimits()
+        limits.maxIntegrationSteps = Self.characters / 4
+        host.limits = limits
+        let last = Update.OpRef(agent: "h", seq: Self.characters - 1)
+        let far = Self.insert(1, left: Update.OpRef(agent: "h", seq: 0), right: last)
+        let firsts: [Update.Op] = [
+            .delete(Update.DeleteOp(agent: "g", seq: 0, spans: [Update.DeleteSpan(agent: "h", seq: 1, count: 1, backward: false)])),
+            Self.insert(0, left: Update.OpRef(agent: "h", seq: 1), right: Update.OpRef(agent: "h", seq: 2)),
+        ]
+        for first in firsts {
+            let before = Snapshot(host)
+            #expect(throws: DocumentError.self) { try host.apply(Update(ops: [first, far])) }
+            #expect(Snapshot(host) == before)
+        }
+        _ = try host.apply(Update(ops: [firsts[0]]))
+        #expect(host.text.unicodeScalars.count == Self.characters / 2 - 1)
+    }
+
     /// An honest merge of two offline sessions typing thousands of keystrokes at the same place, with
     /// the cursor moving about inside their own text, stays far within the budget both ways.
     @Test func offlineSessionsAtTheSamePlaceMergeWithinTheBudget() throws {
