@@ -392,8 +392,10 @@ struct PieceList {
     }
 
     /// The YjsMod / FugueMax integration: where a remote run with these origins goes. Concurrent runs with
-    /// the same origins are ordered by agent name, so runs never interleave. Nil if an origin is unknown.
-    func integrationPoint(of new: Piece, names: [AgentID]) -> Pos? {
+    /// the same origins are ordered by agent name, so runs never interleave. Nil if an origin is unknown, or
+    /// when the scan would visit more than `budget` pieces (then `budget` is negative); each visited piece
+    /// is taken off `budget`.
+    func integrationPoint(of new: Piece, names: [AgentID], budget: inout Int) -> Pos? {
         var leftPos = Pos.beforeStart
         if new.left != -1 {
             guard let found = locate(new.left) else { return nil }
@@ -411,6 +413,8 @@ struct PieceList {
         while true {
             if !scanning { dest = i }
             if i == endPos || i == rightPos { break }
+            budget -= 1
+            if budget < 0 { return nil }
             let other = chunks[i.c].pieces[i.p]
             let otherLeft: Pos
             if i.o > 0 {

@@ -306,6 +306,15 @@ struct DocumentCore {
             forgetAgents(above: agentsBefore - 1)
             throw error
         }
+        // Integration work is bounded per update (`limits.maxIntegrationSteps`), and only a scan can tell
+        // what it costs, so a run over the budget is found while applying. An update whose only insert run
+        // comes first scans before it changes anything (every keystroke, every delete); one with more keeps
+        // a copy to go back to (copy on write: it costs the buffers the update touches, O(document)) unless
+        // a cheap bound shows that its scans cannot reach the budget.
+        let insertRuns = queue.reduce(0) { $0 + ($1.isInsert ? 1 : 0) }
+        let mayRefuse = insertRuns > 1 || insertRuns == 1 && !queue[0].isInsert
+        let saved: DocumentCore? = mayRefuse && integrationBound(queue) > limits.maxIntegrationSteps ? self : nil
+        var budget = limits.maxIntegrationSteps
         var changes: [TextChange] = []
         var index = 0
         // The highest agent index that a run held back by this call refers to (it must stay interned).
@@ -322,7 +331,13 @@ struct DocumentCore {
             // that turns out malformed now (an origin that is a delete) is dropped, as it always was.
             let advanced: Int32?
             do {
-                advanced = try integrate(op, changes: &changes)
+                // Runs woken from the waiting set were accepted when they arrived: not this update's work.
+                var unlimited = Int.max
+                advanced = index > ops.count ? try integrate(op, changes: &changes, budget: &unlimited) : try integrate(op, changes: &changes, budget: &budget)
+            } catch let error as DocumentError where error.kind == .limit {
+                if let saved { self = saved }
+                forgetAgents(above: agentsBefore - 1)
+                throw error
             } catch {
                 assert(index > ops.count, "check passed a run that integrate refuses: \(error)")
                 continue
@@ -339,6 +354,31 @@ struct DocumentCore {
         forgetAgents(above: max(Int(keep), agentsBefore - 1))
         if !changes.isEmpty { cachedText = nil }
         return changes
+    }
+
+    /// An upper bound on the pieces the update's scans visit, from the document before it: a run whose
+    /// origins both exist already scans at most the chunks from its left origin's to its right origin's
+    /// (to the end when the right one lies before), plus the pieces earlier runs add (an insert adds at
+    /// most 3 with its split, a delete span 2). Int.max when an origin is new in the update (its place is
+    /// not known before applying). Multi-edits at several places bound small; large merges do not.
+    func integrationBound(_ ops: [RawOp]) -> Int {
+        var bound = 0, added = 0
+        for op in ops {
+            switch op {
+            case .insert(_, _, _, let left, let right, _):
+                guard left == -1 || list.isInsert(left), right == -1 || list.isInsert(right) else { return .max }
+                let from = left == -1 ? 0 : list.locate(left)?.c ?? 0
+                let leftPos = left == -1 ? Pos.beforeStart : list.locate(left) ?? .beforeStart
+                let rightPos = right == -1 ? list.end : list.locate(right) ?? list.end
+                let to = leftPos < rightPos ? min(rightPos.c, list.chunks.count - 1) : list.chunks.count - 1
+                bound += PieceList.maxPieces * max(to - from + 1, 1) + added
+                added += 3
+            case .delete(_, _, _, let targets):
+                added += 2 * targets.count
+            }
+            if bound > limits.maxIntegrationSteps { return bound }
+        }
+        return bound
     }
 
     /// Un-interns agents with an index above `last` (added by the current `apply`, never used).
@@ -521,7 +561,8 @@ struct DocumentCore {
     }
 
     /// Integrates an operation whose dependencies are known; returns the agent whose count advanced.
-    mutating func integrate(_ op: RawOp, changes: inout [TextChange]) throws -> Int32? {
+    /// Throws a `.limit` error, having changed nothing, when placing an insert would scan more than `budget` pieces.
+    mutating func integrate(_ op: RawOp, changes: inout [TextChange], budget: inout Int) throws -> Int32? {
         switch op {
         case .insert(let agent, let seq, _, var left, let right, let text):
             let a = Int(agent)
@@ -539,7 +580,12 @@ struct DocumentCore {
             let n = scalars.count
             guard start + n < Int(Int32.max) else { throw DocumentError("malformed update: operation numbers overflow") }
             let piece = Piece(agent: agent, seq: Int32(start), len: Int32(n), deleted: false, left: left, right: right)
-            guard let dest = list.integrationPoint(of: piece, names: names) else {
+            guard let dest = list.integrationPoint(of: piece, names: names, budget: &budget) else {
+                if budget < 0 {
+                    throw DocumentError(
+                        "placing the update's inserts would scan more than \(limits.maxIntegrationSteps) pieces of the document (origins far apart, as no live edit makes them)",
+                        kind: .limit)
+                }
                 throw DocumentError("malformed update: an insert's origin is unknown")
             }
             let offset = list.visibleOffset(of: dest)

@@ -125,6 +125,10 @@ public struct DocumentLimits: Equatable, Sendable {
     public var maxWaitingRuns = 1 << 16
     /// Approximate memory of the held-back runs, in bytes.
     public var maxWaitingBytes = 16 << 20
+    /// Pieces the integration scans may visit while placing one update's inserts (2^21: ~0.1 s in release).
+    /// An honest insert scans only the inserts concurrent with it at its place; a hostile one can name
+    /// origins at both ends of the document and scan all of it, once per run (docs/CRDT.md, "Integration cost").
+    public var maxIntegrationSteps = 1 << 21
 
     /// The defaults.
     public init() {}
