@@ -78,8 +78,12 @@ final class CodesyncProcess: @unchecked Sendable {
         return try? JSONDecoder().decode(String.self, from: Data(line.dropFirst(5).utf8))
     }
 
-    /// SIGKILL, at once (also the clean-up in `defer`).
-    func kill9() { if process.isRunning { kill(process.processIdentifier, SIGKILL) }; process.waitUntilExit() }
+    /// SIGKILL, at once (also the clean-up in `defer`); returns once the kernel has ended it (see `waitForDeath`).
+    func kill9() {
+        guard process.isRunning else { return }
+        kill(process.processIdentifier, SIGKILL)
+        waitForDeath(of: process.processIdentifier)
+    }
 
     /// SIGTERM, then waits up to `timeout` s for a clean exit (SIGKILL after); returns the exit status.
     @discardableResult

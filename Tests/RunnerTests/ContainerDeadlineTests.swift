@@ -112,7 +112,7 @@ import Testing
         #expect(exit.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "137", "not killed by its deadline: \(exit.stdout)")
         // Now the owner dies for good; the next start removes what it left.
         kill(pid, SIGKILL)
-        child.waitUntilExit()
+        #expect(waitForDeath(of: pid), "the killed codesync did not die")
         let sandbox = Sandbox(config: SandboxConfig(socketPath: docker.socketPath))
         _ = try await sandbox.removeLeftovers()  // a parallel test's sandbox may have done it first
         let after = try Command.run(["docker", "inspect", id], timeout: 30)
