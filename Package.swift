@@ -52,6 +52,8 @@ let package = Package(
             dependencies: [
                 "CodeSyncProtocol", "CodeSyncAnalyzer", "CodeSyncRunner", "CodeSyncTUI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                // Imported directly: every log line goes through the terminal sanitizer (SanitizedLog.swift).
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "Sources/codesync"
         ),
