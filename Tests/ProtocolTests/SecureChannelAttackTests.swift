@@ -18,8 +18,17 @@ import Testing
         }
     }
 
+    @Test func keysOfTheWrongSizeAreRefusedNotACrash() {
+        #expect(throws: SecureChannelError.badKeyLength(what: "PSK", length: 31)) {
+            _ = try SecureInitiator(psk: Array(repeating: 1, count: 31), session: session)
+        }
+        #expect(throws: SecureChannelError.badKeyLength(what: "fixed ephemeral key", length: 0)) {
+            _ = try SecureInitiator(psk: psk, session: session, fixedEphemeral: [])
+        }
+    }
+
     @Test func everyFlippedBitInEitherHandshakeMessageFailsTheHandshake() throws {
-        var initiator = SecureInitiator(psk: psk, session: session)
+        var initiator = try SecureInitiator(psk: psk, session: session)
         let message1 = try initiator.start()
         flippingEachBit(of: message1) { damaged in
             #expect(throws: SecureChannelError.handshakeFailed) {
@@ -71,7 +80,7 @@ import Testing
     }
 
     @Test func reflectedMessagesFail() throws {
-        var initiator = SecureInitiator(psk: psk, session: session)
+        var initiator = try SecureInitiator(psk: psk, session: session)
         let message1 = try initiator.start()
         var reflected = initiator
         #expect(throws: SecureChannelError.handshakeFailed) { _ = try reflected.finish(reply: message1) }
@@ -84,7 +93,7 @@ import Testing
     }
 
     @Test func wrongSecretSessionOrVersionFailsTheHandshake() throws {
-        var initiator = SecureInitiator(psk: psk, session: session)
+        var initiator = try SecureInitiator(psk: psk, session: session)
         let message1 = try initiator.start()
         let otherPSK = SecureChannel.psk(secret: "fedcba9876543210fedcba9876543210")
         #expect(throws: SecureChannelError.handshakeFailed) {
@@ -97,7 +106,7 @@ import Testing
             _ = try SecureResponder.respond(to: message1, psks: [psk], session: "")
         }
         // A joiner speaking another version: same secret and session, other prologue.
-        var otherVersion = NoiseHandshakeState(pattern: .nnPSK0, initiator: true,
+        var otherVersion = try NoiseHandshakeState(pattern: .nnPSK0, initiator: true,
                                                prologue: Array("codesync/3 session=\(session)".utf8), psk: psk)
         let versionMessage = try otherVersion.writeMessage()
         #expect(throws: SecureChannelError.handshakeFailed) {
@@ -113,7 +122,7 @@ import Testing
         #expect(throws: SecureChannelError.handshakeLength(length: 0, expected: 48)) {
             _ = try SecureResponder.respond(to: [], psks: [psk], session: session)
         }
-        var initiator = SecureInitiator(psk: psk, session: session)
+        var initiator = try SecureInitiator(psk: psk, session: session)
         let message1 = try initiator.start()
         #expect(throws: SecureChannelError.handshakeLength(length: 49, expected: 48)) {
             _ = try SecureResponder.respond(to: message1 + [0], psks: [psk], session: session)
@@ -183,14 +192,14 @@ import Testing
     }
 
     @Test func handshakeStepsOutOfTurnAreRefused() throws {
-        var initiator = SecureInitiator(psk: psk, session: session)
+        var initiator = try SecureInitiator(psk: psk, session: session)
         let message1 = try initiator.start()
         var again = initiator
         #expect(throws: SecureChannelError.handshakeOutOfTurn) { _ = try again.start() }
         let reply = try SecureResponder.respond(to: message1, psks: [psk], session: session).reply
         _ = try initiator.finish(reply: reply)
         #expect(throws: SecureChannelError.handshakeOutOfTurn) { _ = try initiator.finish(reply: reply) }
-        var responder = NoiseHandshakeState(pattern: .nnPSK0, initiator: false, prologue: [], psk: psk)
+        var responder = try NoiseHandshakeState(pattern: .nnPSK0, initiator: false, prologue: [], psk: psk)
         #expect(throws: SecureChannelError.handshakeOutOfTurn) { _ = try responder.writeMessage() }
     }
 
@@ -204,7 +213,7 @@ import Testing
         print("secure channel fuzz: seed \(seed), \(rounds) rounds\(long ? " (long)" : "")")
         var generator = SeededGenerator(seed: seed)
         let candidates = [psk, SecureChannel.psk(secret: Auth.viewSecret(for: secret))]
-        var initiator = SecureInitiator(psk: psk, session: session)
+        var initiator = try SecureInitiator(psk: psk, session: session)
         let message1 = try initiator.start()
         let reply = try SecureResponder.respond(to: message1, psks: candidates, session: session).reply
         let (joiner, host) = try SecureTestSupport.pair()

@@ -39,7 +39,7 @@ import Glibc
         let socket = try LoopbackSocket(port: peer.port)
         var records = RecordStream(socket: socket)
 
-        var initiator = SecureInitiator(psk: SecureChannel.psk(secret: secret), session: SecureTestSupport.session)
+        var initiator = try SecureInitiator(psk: SecureChannel.psk(secret: secret), session: SecureTestSupport.session)
         try socket.send(SecureRecordReader.wire([try initiator.start()]))
         var transport = try initiator.finish(reply: try records.next())
 

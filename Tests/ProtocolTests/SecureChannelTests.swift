@@ -25,7 +25,7 @@ enum SecureTestSupport {
     /// A finished handshake between a joiner and a host sharing `secret`.
     static func pair(secret: String = "0123456789abcdef0123456789abcdef") throws -> (joiner: SecureTransport, host: SecureTransport) {
         let psk = SecureChannel.psk(secret: secret)
-        var initiator = SecureInitiator(psk: psk, session: session)
+        var initiator = try SecureInitiator(psk: psk, session: session)
         let outcome = try SecureResponder.respond(to: try initiator.start(), psks: [psk], session: session)
         return (try initiator.finish(reply: outcome.reply), outcome.transport)
     }
@@ -47,7 +47,7 @@ enum SecureTestSupport {
         #expect(Auth.hex(psk) == v["psk"])
         #expect(Auth.hex(SecureChannel.prologue(session: session)) == v["prologue"])
 
-        var initiator = SecureInitiator(
+        var initiator = try SecureInitiator(
             psk: psk, session: session, fixedEphemeral: try SecureTestSupport.bytes(try #require(v["initiator ephemeral private"])))
         let message1 = try initiator.start()
         #expect(Auth.hex(message1) == v["message 1"])
@@ -121,7 +121,7 @@ enum SecureTestSupport {
         let edit = "0123456789abcdef0123456789abcdef"
         let candidates = [SecureChannel.psk(secret: edit), SecureChannel.psk(secret: Auth.viewSecret(for: edit))]
         for (index, secret) in [edit, Auth.viewSecret(for: edit)].enumerated() {
-            var initiator = SecureInitiator(psk: SecureChannel.psk(secret: secret), session: SecureTestSupport.session)
+            var initiator = try SecureInitiator(psk: SecureChannel.psk(secret: secret), session: SecureTestSupport.session)
             let outcome = try SecureResponder.respond(to: try initiator.start(), psks: candidates, session: SecureTestSupport.session)
             #expect(outcome.matched == index)
             var joiner = try initiator.finish(reply: outcome.reply)

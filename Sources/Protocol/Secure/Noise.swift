@@ -184,12 +184,16 @@ public struct NoiseHandshakeState: @unchecked Sendable {
     /// Initialize(); `fixedEphemeral` (a 32-byte private key) is for test vectors only: a fresh
     /// random key is made otherwise, and reusing one would destroy forward secrecy.
     public init(pattern: NoisePattern, initiator: Bool, prologue: [UInt8], psk: [UInt8],
-                fixedEphemeral: [UInt8]? = nil) {
-        precondition(psk.count == 32 || !pattern.usesPSK, "a Noise PSK has 32 bytes")
+                fixedEphemeral: [UInt8]? = nil) throws {
+        guard psk.count == 32 || !pattern.usesPSK else { throw SecureChannelError.badKeyLength(what: "PSK", length: psk.count) }
+        if let fixedEphemeral, fixedEphemeral.count != 32 {
+            throw SecureChannelError.badKeyLength(what: "fixed ephemeral key", length: fixedEphemeral.count)
+        }
         self.pattern = pattern
         isInitiator = initiator
         self.psk = psk
-        ephemeral = fixedEphemeral.map { try! Curve25519.KeyAgreement.PrivateKey(rawRepresentation: $0) }
+        // 32 bytes always make an X25519 key (the scalar is clamped), so this cannot throw now.
+        ephemeral = try fixedEphemeral.map { try Curve25519.KeyAgreement.PrivateKey(rawRepresentation: $0) }
         symmetric = NoiseSymmetricState(protocolName: Self.protocolName(pattern))
         symmetric.mixHash(prologue)
     }

@@ -27,6 +27,8 @@ public enum SecureChannelError: Error, Equatable, CustomStringConvertible, Senda
     case closedForSending
     /// 2^64-1 messages were sent or received on one key.
     case nonceExhausted
+    /// A key given to the handshake has the wrong size (a PSK or a fixed test-vector key: 32 bytes).
+    case badKeyLength(what: String, length: Int)
 
     public var description: String {
         switch self {
@@ -35,7 +37,7 @@ public enum SecureChannelError: Error, Equatable, CustomStringConvertible, Senda
         case .handshakeFailed:
             "secure handshake failed: the other side does not know this session's secret, is for another session or protocol version, or the message was altered"
         case .handshakeLength(let length, let expected):
-            "secure handshake message of \(length) bytes, expected \(expected): not a CodeSync protocol 3 handshake"
+            "secure handshake message of \(length) bytes, expected \(expected): not a CodeSync protocol \(SecureChannel.protocolVersion) handshake"
         case .handshakeOutOfTurn: "secure handshake message out of turn"
         case .emptyRecord: "encrypted record with length 0"
         case .recordTooShort(let length):
@@ -49,6 +51,7 @@ public enum SecureChannelError: Error, Equatable, CustomStringConvertible, Senda
         case .dataAfterClose: "data arrived after the other side closed the secure channel"
         case .closedForSending: "the secure channel is closed; nothing more can be sent"
         case .nonceExhausted: "the secure channel used up its message counter; reconnect"
+        case .badKeyLength(let what, let length): "the \(what) has \(length) bytes; a secure-channel key has 32"
         }
     }
 }
@@ -97,8 +100,8 @@ public struct SecureInitiator: Sendable {
     private var state: NoiseHandshakeState
 
     /// `fixedEphemeral` only for test vectors; a fresh key otherwise.
-    public init(psk: [UInt8], session: String, fixedEphemeral: [UInt8]? = nil) {
-        state = NoiseHandshakeState(pattern: SecureChannel.pattern, initiator: true,
+    public init(psk: [UInt8], session: String, fixedEphemeral: [UInt8]? = nil) throws {
+        state = try NoiseHandshakeState(pattern: SecureChannel.pattern, initiator: true,
                                     prologue: SecureChannel.prologue(session: session), psk: psk,
                                     fixedEphemeral: fixedEphemeral)
     }
@@ -137,7 +140,7 @@ public enum SecureResponder {
         let prologue = SecureChannel.prologue(session: session)
         var accepted: (state: NoiseHandshakeState, index: Int)?
         for (index, psk) in psks.enumerated() {
-            var state = NoiseHandshakeState(pattern: SecureChannel.pattern, initiator: false,
+            var state = try NoiseHandshakeState(pattern: SecureChannel.pattern, initiator: false,
                                             prologue: prologue, psk: psk, fixedEphemeral: fixedEphemeral)
             if (try? state.readMessage(message)) != nil, accepted == nil { accepted = (state, index) }
         }
