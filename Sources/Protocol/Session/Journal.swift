@@ -103,6 +103,9 @@ public final class JournalLock: @unchecked Sendable {
         }
         if fd >= 0 {
             _ = ftruncate(fd, 0)
+            // Unlock before closing: a child process spawned at this moment by another thread holds a
+            // copy of the descriptor until its exec, and closing ours alone would leave the lock held.
+            _ = flock(fd, LOCK_UN)
             close(fd)
         }
     }
