@@ -101,6 +101,34 @@ import Testing
         #expect(restarted.stderr.contains(aside.path), "\(restarted.stderr)")
     }
 
+    /// CI once saw "already hosted" right after a clean shutdown: a child process spawned by another
+    /// thread between its fork and its exec holds a copy of every descriptor, the lock's included.
+    /// Here a child keeps such a copy on purpose; releasing the lock must still free it at once.
+    @Test func releasingTheLockFreesItEvenWhileAChildHoldsACopyOfItsDescriptor() throws {
+        let file = work.appendingPathComponent("shared.txt")
+        try "x\n".write(to: file, atomically: true, encoding: .utf8)
+        let journal = stateDirectory.appendingPathComponent("journal-test.csj")
+        let lock = try JournalLock(journal: journal, file: file)
+        let descriptors = try FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").compactMap(Int32.init)
+        let lockDescriptor = try #require(descriptors.first {
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\($0)")) == lock.url.path
+        })
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        // dup2 onto 3 clears close-on-exec: the child keeps the lock's open file description.
+        posix_spawn_file_actions_adddup2(&actions, lockDescriptor, 3)
+        var child: pid_t = 0
+        let argv: [UnsafeMutablePointer<CChar>?] = [strdup("/bin/sleep"), strdup("30"), nil]
+        defer { argv.forEach { free($0) } }
+        #expect(posix_spawn(&child, "/bin/sleep", &actions, nil, argv, environ) == 0)
+        defer { kill(child, SIGKILL); waitForDeath(of: child) }
+        #expect(throws: (any Error).self) { _ = try JournalLock(journal: journal, file: file) }
+        lock.release()
+        let again = try JournalLock(journal: journal, file: file)
+        again.release()
+    }
+
     @Test func aSaveByTheHostIsNotMistakenForAnOutsideChange() async throws {
         let file = work.appendingPathComponent("own.txt")
         try "one\n".write(to: file, atomically: true, encoding: .utf8)
