@@ -290,6 +290,21 @@ import Glibc
         try result.stdout.write(to: file, atomically: true, encoding: .utf8)
         let syntax = try Command.run(check + [file.path], timeout: 30)
         #expect(syntax.status == 0, "\(shell) rejects its completion script: \(syntax.stderr)")
+        // Loaded, the script completes a subcommand from its prefix (zsh needs its line editor for
+        // that, so zsh stops at the syntax check).
+        let completes: [String]? = switch shell {
+        case "bash": ["bash", "-c", """
+            source "$1"; f=$(complete -p codesync | sed -E 's/.* -F ([^ ]+).*/\\1/')
+            COMP_WORDS=(codesync ho); COMP_CWORD=1; COMP_LINE="codesync ho"; COMP_POINT=11
+            "$f" codesync ho codesync; printf '%s\\n' "${COMPREPLY[@]}"
+            """, "bash", file.path]
+        case "fish": ["fish", "-c", "source $argv[1]; complete -C 'codesync ho'", file.path]
+        default: nil
+        }
+        if let completes {
+            let offered = try Command.run(completes, timeout: 30)
+            #expect(offered.stdout.split(separator: "\n").contains { $0.hasPrefix("host") }, "\(shell) offers: \(offered.stdout) \(offered.stderr)")
+        }
     }
 
     @Test func makeInstallPutsCompletionsWhereShellsLook() throws {
