@@ -99,7 +99,7 @@ let package = Package(
         ),
         .testTarget(
             name: "AppTests",
-            dependencies: ["CodeSyncApp", "CodeSyncTestSupport"],
+            dependencies: ["CodeSyncApp", "CodeSyncBase", "CodeSyncProtocol", "CodeSyncRunner", "CodeSyncTUI", "CodeSyncTestSupport"],
             path: "Tests/AppTests"
         ),
         .testTarget(

@@ -1,74 +1,72 @@
+import CodeSyncProtocol
 import CodeSyncRunner
 import Foundation
 
-extension RunUpdate {
-    /// The output pane's view of a runner event.
-    public init(_ event: RunEvent) {
-        switch event {
-        case .started(let start):
-            self = .started(by: start.startedBy, language: start.language)
-        case .output(let chunk):
-            self = .output(chunk.text, isError: chunk.stream == .stderr)
-        case .exited(let result):
-            let success: Bool
-            if case .exited(let code) = result.outcome { success = code == 0 } else { success = false }
-            self = .finished(summary: result.outcome.description, success: success, durationMs: Int(result.durationMilliseconds))
-        }
-    }
-}
-
-/// Runs the buffer in the Docker sandbox and hands progress to a callback (from a background task).
-/// One run at a time: a new run cancels the previous one.
+/// Runs the buffer of `codesync edit` on a run engine and reports typed progress from a background
+/// task. One run at a time: a new run cancels the previous one.
 public final class BufferRunner: @unchecked Sendable {
-    private let sandbox: Sandbox
+    private let engine: any RunEngine
     private let language: Language
     private let limits: RunLimits
     private let lock = NSLock()
     private var task: Task<Void, Never>?
 
-    /// A runner for the file at `path` (language from its extension, Python when unknown).
-    public init(path: String) throws {
-        var config = try SandboxConfig.load()
-        config.poolSize = 0
-        sandbox = Sandbox(config: config)
-        language = config.catalog.forFile(path) ?? .python
-        limits = config.limits
-        // Containers a crashed codesync left go now, not at the first run.
-        sandbox.removeLeftoversInBackground()
+    /// A runner on `setup`'s engine.
+    public init(_ setup: RunSetup) {
+        engine = setup.engine
+        language = setup.language
+        limits = setup.limits
+    }
+
+    /// A runner on the Docker sandbox for the file at `path` (language from its extension, Python when unknown).
+    public convenience init(path: String) throws {
+        self.init(try RunSetup.sandbox(forFile: path))
     }
 
     /// The language runs use, e.g. "python".
     public var languageName: String { language.name }
 
-    /// Starts a run of `source`; `report` gets every update, ending with `.finished` or `.failed`.
-    public func run(_ source: String, by user: String, report: @escaping @Sendable (RunUpdate) -> Void) {
+    /// Starts a run of `source`; `report` gets every report, ending with `.exited` or `.failed`.
+    public func run(_ source: String, by user: String, report: @escaping @Sendable (RunReport) -> Void) {
         let request = RunRequest(source: source, language: language, limits: limits, startedBy: user)
-        sandbox.cancel()
-        let sandbox = self.sandbox
+        engine.cancel()
+        let engine = self.engine
         let newTask = Task {
+            var decoder = RunOutputDecoder()
+            var runID = ""
             do {
-                for try await event in sandbox.run(request) { report(RunUpdate(event)) }
+                for try await event in engine.run(request) {
+                    switch event {
+                    case .started(let start):
+                        runID = start.runID
+                        report(.started(RunStartedMessage(run: start.runID, by: start.startedBy, language: start.language)))
+                    case .output(let chunk):
+                        let (stream, text) = decoder.decode(chunk)
+                        if !text.isEmpty { report(.output(RunOutputMessage(run: runID, stream: stream, text: text))) }
+                    case .exited(let result):
+                        for (stream, text) in decoder.flush() { report(.output(RunOutputMessage(run: runID, stream: stream, text: text))) }
+                        report(.exited(RunExitedMessage(run: result.runID, result: result)))
+                    }
+                }
             } catch {
                 report(.failed("\(error)"))
             }
         }
-        lock.lock()
-        task = newTask
-        lock.unlock()
+        lock.withLock { task = newTask }
+    }
+
+    /// Cancels the current run (its container is killed and removed).
+    public func cancel() { engine.cancel() }
+
+    /// Cancels any run and waits until the engine has cleaned up.
+    public func shutdown() async {
+        engine.cancel()
+        await currentTask()?.value
+        await engine.shutdown()
     }
 
     private func currentTask() -> Task<Void, Never>? {
         lock.withLock { task }
-    }
-
-    /// Cancels the current run (its container is killed and removed).
-    public func cancel() { sandbox.cancel() }
-
-    /// Cancels any run and waits until the sandbox has cleaned up.
-    public func shutdown() async {
-        sandbox.cancel()
-        await currentTask()?.value
-        await sandbox.shutdown()
     }
 }
 

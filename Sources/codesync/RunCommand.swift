@@ -1,4 +1,5 @@
 import ArgumentParser
+import CodeSyncApp
 import CodeSyncProtocol
 import CodeSyncRunner
 import Foundation
@@ -57,7 +58,12 @@ struct Run: AsyncParsableCommand {
         if let address = try sessionAddress() {
             let secret: String
             do { secret = try secrets.resolve() } catch { throw Self.fail("\(error)") }
-            let status = try await RemoteRun(address: address, secret: secret, name: name ?? defaultName()).run()
+            let status: Int32
+            do {
+                status = try await RemoteRun(address: address, secret: secret, name: name ?? defaultName()).run()
+            } catch let failure as RemoteRun.Failure {
+                throw Self.fail(failure.description)
+            }
             if status != 0 { throw ExitCode(status) }
             return
         }
@@ -83,7 +89,7 @@ struct Run: AsyncParsableCommand {
             let input = try stdin.map { [UInt8](try Self.readData($0, what: "stdin file")) }
             sandboxConfig = loaded
             request = RunRequest(source: source, language: language, stdin: input, limits: limits,
-                                 startedBy: ProcessInfo.processInfo.environment["USER"] ?? "local")
+                                 startedBy: defaultName())
         } catch let error as RunnerError {
             throw Self.fail(error.description)
         }
