@@ -94,38 +94,12 @@ struct Run: AsyncParsableCommand {
             throw Self.fail(error.description)
         }
 
-        let sandbox = Sandbox(config: sandboxConfig)
-        // Ctrl-C and SIGTERM cancel the run, so its container is removed rather than left behind.
-        let signals = [SIGINT, SIGTERM].map { number -> any DispatchSourceSignal in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number)
-            source.setEventHandler { sandbox.cancel() }
-            source.resume()
-            return source
-        }
-        defer { signals.forEach { $0.cancel() } }
-
-        var status: Int32 = 0
+        let status: Int32
         do {
-            for try await event in sandbox.run(request) {
-                switch event {
-                case .started:
-                    break
-                case .output(let chunk):
-                    let handle = chunk.stream == .stdout ? FileHandle.standardOutput : FileHandle.standardError
-                    try? handle.write(contentsOf: chunk.bytes)
-                case .exited(let result):
-                    status = result.outcome.exitStatus
-                    if case .exited = result.outcome {} else {
-                        Self.note("codesync: program \(result.outcome)")
-                    }
-                }
-            }
+            status = try await LocalRun.run(request, config: sandboxConfig)
         } catch {
-            await sandbox.shutdown()
             throw Self.fail("\(error)")
         }
-        await sandbox.shutdown()
         if status != 0 { throw ExitCode(status) }
     }
 
