@@ -53,3 +53,24 @@ import Testing
         #expect(throws: MessageError.self) { try MessageCodec.decode(json) }
     }
 }
+
+/// On a live server: a peer's run message with a stream or outcome this build does not know gets
+/// a `json` error naming it, and the session's honest peers edit on.
+@Suite(.serialized, .timeLimit(.minutes(5))) struct RunWireSessionTests {
+    @Test func aRunMessageWithAnUnknownNameIsRefusedWhileEditsGoOn() async throws {
+        let session = try await HostileWireTests.Session.start()
+        let frames = [
+            (#"{"run":"r1","stream":"stdin","text":"x","type":"run.output"}"#, "unknown run stream 'stdin'"),
+            (#"{"durationMs":1,"outcome":"crashed","run":"r1","type":"run.exited"}"#, "unknown run outcome 'crashed'"),
+        ]
+        for (index, (json, words)) in frames.enumerated() {
+            let raw = try RawClient(port: session.server.port)
+            #expect(try await raw.authenticate(peer: "raw-\(index)") != nil)
+            raw.write(raw.frame(Array(json.utf8)))
+            let error = await raw.readError()
+            #expect(error?.code == .json, "\(String(describing: error))")
+            #expect(error?.message.contains(words) == true, "\(String(describing: error))")
+        }
+        await session.expectUndisturbedAndStop()
+    }
+}
