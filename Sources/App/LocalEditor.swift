@@ -22,7 +22,9 @@ public enum LocalEditor {
             hooks.run = { _, app in app.post(.run(.failed("runs unavailable: \(reason)"))) }
         }
         if let runner {
-            hooks.run = { source, app in runner.run(source, by: user) { app.post(.run(RunUpdate($0))) } }
+            hooks.run = { source, app in
+                runner.run(source, by: user) { report in for update in report.paneUpdates { app.post(.run(update)) } }
+            }
             hooks.cancelRun = { runner.cancel() }
         }
         hooks.analyze = { ComplexityView.analyze($0, path: path) }

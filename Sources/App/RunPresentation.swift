@@ -33,8 +33,7 @@ public enum RunReport: Equatable, Sendable {
 }
 
 extension RunUpdate {
-    /// What the output pane shows for a run report: the one place where run progress becomes pane
-    /// content, for all three routes.
+    /// What the output pane shows for one run report (routes post `RunReport.paneUpdates`).
     public init(_ report: RunReport) {
         switch report {
         case .started(let started):
@@ -47,4 +46,10 @@ extension RunUpdate {
             self = .failed(reason)
         }
     }
+}
+
+extension RunReport {
+    /// What the output pane receives for this report, in order (`OutputLog.apply` takes each): what
+    /// every route posts, so a run looks the same whoever ran it and wherever it is watched.
+    public var paneUpdates: [RunUpdate] { [RunUpdate(self)] }
 }

@@ -49,7 +49,7 @@ public enum SessionEvents {
             }
         case .run(let run):
             guard let report = RunReport(run) else { return [] }
-            return [.run(RunUpdate(report))]
+            return report.paneUpdates.map { .run($0) }
         case .access(let access, let guests):
             if isHost { return [.guestRoles(guests.rawValue)] }
             let text = switch access {

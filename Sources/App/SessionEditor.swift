@@ -14,7 +14,7 @@ public enum SessionEditor {
         let appBox = AppBox()
         // The host's own runs are not echoed back by the session: its pane taps the typed reports.
         let runs = SharedRunHost.forSession(peer: session.peer, path: session.file.path) { report in
-            appBox.app?.post(.run(RunUpdate(report)))
+            for update in report.paneUpdates { appBox.app?.post(.run(update)) }
         }
         let banner = session.joinLines.map { "share: \($0)" } + (session.watchLine.map { ["watch only: \($0)"] } ?? [])
         let signal = try await open(peer: session.peer, fileName: session.file.lastPathComponent, isHost: true,

@@ -29,7 +29,7 @@ import Testing
         engine.exit(run.id, .exited(code: 0), ms: 250)
         #expect(await reports.wait { $0.contains { if case .exited = $0 { true } else { false } } })
 
-        let updates = reports.all.map(RunUpdate.init)
+        let updates = reports.all.flatMap(\.paneUpdates)
         let text = updates.compactMap { if case .output(let text, false) = $0 { text } else { nil } }.joined()
         #expect(text == "héllo → ✓\n")
         #expect(!text.contains("\u{FFFD}"))
