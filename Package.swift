@@ -19,12 +19,15 @@ let package = Package(
         .systemLibrary(name: "CNcursesw", path: "Sources/CNcursesw"),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
 
+        // Shared tools no one module owns (`Locked`), below every module that needs them.
+        .target(name: "CodeSyncBase", path: "Sources/Base"),
+
         // The replicated document: pure Swift, no Foundation, so a lean process can measure it.
         .target(name: "CodeSyncDocument", dependencies: ["CZlib"], path: "Sources/Protocol/Document"),
         .target(
             name: "CodeSyncProtocol",
             dependencies: [
-                "CodeSyncDocument",
+                "CodeSyncBase", "CodeSyncDocument",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -37,6 +40,7 @@ let package = Package(
         .target(
             name: "CodeSyncRunner",
             dependencies: [
+                "CodeSyncBase",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
@@ -47,10 +51,16 @@ let package = Package(
             dependencies: ["CNcursesw", "CodeSyncProtocol", "CodeSyncAnalyzer", "CodeSyncRunner"],
             path: "Sources/CodeSyncTUI"
         ),
+        // The use cases (editing alone, hosting, joining, shared runs, headless peers) over the modules above.
+        .target(
+            name: "CodeSyncApp",
+            dependencies: ["CodeSyncProtocol", "CodeSyncAnalyzer", "CodeSyncRunner", "CodeSyncTUI"],
+            path: "Sources/App"
+        ),
         .executableTarget(
             name: "codesync",
             dependencies: [
-                "CodeSyncProtocol", "CodeSyncAnalyzer", "CodeSyncRunner", "CodeSyncTUI",
+                "CodeSyncApp", "CodeSyncProtocol", "CodeSyncAnalyzer", "CodeSyncRunner", "CodeSyncTUI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 // Imported directly: every log line goes through the terminal sanitizer (SanitizedLog.swift).
                 .product(name: "Logging", package: "swift-log"),
@@ -78,7 +88,7 @@ let package = Package(
         ),
         .testTarget(
             name: "RunnerTests",
-            dependencies: ["CodeSyncRunner", "CodeSyncTestSupport"],
+            dependencies: ["CodeSyncBase", "CodeSyncRunner", "CodeSyncTestSupport"],
             path: "Tests/RunnerTests"
         ),
         .testTarget(
@@ -86,6 +96,11 @@ let package = Package(
             dependencies: ["CodeSyncTUI", "CodeSyncTestSupport"],
             path: "Tests/TUITests",
             exclude: ["Snapshots"]
+        ),
+        .testTarget(
+            name: "AppTests",
+            dependencies: ["CodeSyncApp", "CodeSyncBase", "CodeSyncProtocol", "CodeSyncRunner", "CodeSyncTUI", "CodeSyncTestSupport"],
+            path: "Tests/AppTests"
         ),
         .testTarget(
             name: "EndToEndTests",

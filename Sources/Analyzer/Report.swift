@@ -118,16 +118,18 @@ public enum Analyzer {
     }
 
     /// Maps a file name's extension to a language name (`main.py` → "python"), or nil if unknown.
+    /// The one table of source languages by extension: the analyzer and the editor's highlighter
+    /// both read it (the runner's languages are configurable data with their own extensions).
     public static func language(forPath path: String) -> String? {
         guard let dot = path.lastIndex(of: ".") else { return nil }
         switch path[path.index(after: dot)...].lowercased() {
         case "py", "pyw": return "python"
         case "java": return "java"
-        case "js", "mjs": return "javascript"
+        case "js", "mjs", "cjs": return "javascript"
         case "ts": return "typescript"
         case "go": return "go"
         case "c", "h": return "c"
-        case "cc", "cpp", "cxx", "hpp": return "cpp"
+        case "cc", "cpp", "cxx", "hpp", "hh": return "cpp"
         case "rs": return "rust"
         case "swift": return "swift"
         default: return nil

@@ -21,7 +21,7 @@ public struct EditorModel: Sendable {
     public private(set) var complexity = ComplexityView(note: "analyzing…")
     public private(set) var complexitySelection = 0
     public var output = OutputLog()
-    public private(set) var connection: ConnectionState = .local
+    public private(set) var connection: LinkStatus = .local
     /// Unsaved changes exist (only meaningful where this peer can save).
     public private(set) var modified = false
     public var canSave: Bool

@@ -48,8 +48,9 @@ public struct RemotePeer: Equatable, Sendable {
     }
 }
 
-/// The link to the session, as the status bar shows it.
-public enum ConnectionState: Equatable, Sendable {
+/// The link to the session, as the status bar shows it (the app derives it from the peer's
+/// `ConnectionState` and its role; the editor knows no session types).
+public enum LinkStatus: Equatable, Sendable {
     /// Editing a local file, no session.
     case local
     case hosting(peers: Int)
@@ -136,7 +137,7 @@ public enum EditorEvent: Equatable, Sendable {
     /// Changes made by the local user's undo or redo.
     case undoChanges([EditorChange])
     case peers([RemotePeer])
-    case connection(ConnectionState)
+    case connection(LinkStatus)
     case complexity(ComplexityView)
     case run(RunUpdate)
     /// A status-bar message; errors stay until the next key.

@@ -1,3 +1,5 @@
+import CodeSyncAnalyzer
+
 /// The highlighter for a buffer's language: Python's, or the one C-family lexer shared by Java,
 /// JavaScript, Go, C and C++ (their keyword sets differ; comments, strings and numbers are shared).
 public enum SyntaxLexer: Equatable, Sendable {
@@ -9,13 +11,13 @@ public enum SyntaxLexer: Equatable, Sendable {
 
     /// The lexer for a file name (by extension); Python when the extension is unknown.
     public init(fileName: String) {
-        guard let dot = fileName.lastIndex(of: ".") else { self = .python; return }
-        switch fileName[fileName.index(after: dot)...].lowercased() {
+        // The analyzer's table, so highlighting and analysis always agree on a file's language.
+        switch Analyzer.language(forPath: fileName) {
         case "java": self = .cFamily(.java)
-        case "js", "mjs", "cjs": self = .cFamily(.javascript)
+        case "javascript": self = .cFamily(.javascript)
         case "go": self = .cFamily(.go)
-        case "c", "h": self = .cFamily(.c)
-        case "cc", "cpp", "cxx", "hpp", "hh": self = .cFamily(.cpp)
+        case "c": self = .cFamily(.c)
+        case "cpp": self = .cFamily(.cpp)
         default: self = .python
         }
     }

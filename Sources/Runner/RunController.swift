@@ -1,3 +1,4 @@
+import CodeSyncBase
 import Foundation
 
 /// The live state of one run: turns attach frames into events, enforces the output cap and the

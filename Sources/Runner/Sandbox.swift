@@ -1,3 +1,4 @@
+import CodeSyncBase
 import Foundation
 
 /// A container created, attached and started, whose loader waits for a program on stdin.

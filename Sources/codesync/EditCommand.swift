@@ -1,5 +1,5 @@
 import ArgumentParser
-import CodeSyncTUI
+import CodeSyncApp
 
 /// `codesync edit FILE`: the full-screen editor on a local file, without a session.
 struct Edit: ParsableCommand {

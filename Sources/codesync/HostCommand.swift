@@ -1,4 +1,5 @@
 import ArgumentParser
+import CodeSyncApp
 import CodeSyncProtocol
 import Foundation
 
@@ -55,45 +56,8 @@ struct Host: AsyncParsableCommand {
         options.relay = try relay.map { try SessionAddress(parsing: $0) }
         options.listenToo = relay != nil && port != nil
         options.guests = guests
-        let stop = StopSignal()
-        let session = try await HostSession.start(options)
-        for line in session.joinLines { say(line) }
-        if let watch = session.watchLine { say("watch only: \(watch)") }
-        if HostSession.isWildcardBind(bind) {
-            note("listening on every interface: give others this machine's address in place of 127.0.0.1")
-        }
-        if !headless { return try await SessionEditor.host(session, userName: options.name) }
-        try await HeadlessHost(session: session, stop: stop).serve()
-    }
-}
-
-/// Serves a host session without a terminal UI: keeps the host's replica current, logs to stderr.
-struct HeadlessHost {
-    let session: HostSession
-    let stop: StopSignal
-
-    func serve() async throws {
-        let peer = session.peer
-        stop.whenStopped { peer.interruptWait() }
-        let runs: SharedRunHost?
-        do {
-            runs = try SharedRunHost(peer: peer, path: session.file.path)
-        } catch {
-            runs = nil
-            note("runs unavailable: \(error)")
-        }
-        while !stop.isStopped {
-            for event in await peer.nextEvents(timeout: .milliseconds(500)) {
-                if case .run(let run) = event {
-                    if let runs { runs.handle(run) } else { SharedRunHost.refuse(run, peer: peer) }
-                }
-                if let line = describe(event) { note(line) }
-            }
-        }
-        // The run in progress is killed and its container removed before the host goes away.
-        await runs?.shutdown()
-        try await session.shutdown(save: true)
-        note("saved \(session.file.path)")
+        let signal = try await Hosting.run(options, headless: headless)
+        if signal != 0 { throw ExitCode(128 + signal) }
     }
 }
 

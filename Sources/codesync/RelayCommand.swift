@@ -1,4 +1,5 @@
 import ArgumentParser
+import CodeSyncApp
 import CodeSyncProtocol
 import Foundation
 
@@ -18,13 +19,6 @@ struct Relay: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let stop = StopSignal()
-        let server = try await SessionServer.relay(bind: bind, port: port)
-        say("relay listening on \(SessionAddress(host: bind, port: server.port))")
-        note("hosts register with: codesync host FILE --relay \(SessionAddress(host: bind, port: server.port))")
-        while !stop.isStopped {
-            try? await Task.sleep(for: .milliseconds(200))
-        }
-        await server.shutdown()
+        try await Relaying.run(bind: bind, port: port)
     }
 }

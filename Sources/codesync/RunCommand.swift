@@ -1,4 +1,5 @@
 import ArgumentParser
+import CodeSyncApp
 import CodeSyncProtocol
 import CodeSyncRunner
 import Foundation
@@ -57,7 +58,12 @@ struct Run: AsyncParsableCommand {
         if let address = try sessionAddress() {
             let secret: String
             do { secret = try secrets.resolve() } catch { throw Self.fail("\(error)") }
-            let status = try await RemoteRun(address: address, secret: secret, name: name ?? defaultName()).run()
+            let status: Int32
+            do {
+                status = try await RemoteRun(address: address, secret: secret, name: name ?? defaultName()).run()
+            } catch let failure as RemoteRun.Failure {
+                throw Self.fail(failure.description)
+            }
             if status != 0 { throw ExitCode(status) }
             return
         }
@@ -83,43 +89,17 @@ struct Run: AsyncParsableCommand {
             let input = try stdin.map { [UInt8](try Self.readData($0, what: "stdin file")) }
             sandboxConfig = loaded
             request = RunRequest(source: source, language: language, stdin: input, limits: limits,
-                                 startedBy: ProcessInfo.processInfo.environment["USER"] ?? "local")
+                                 startedBy: defaultName())
         } catch let error as RunnerError {
             throw Self.fail(error.description)
         }
 
-        let sandbox = Sandbox(config: sandboxConfig)
-        // Ctrl-C and SIGTERM cancel the run, so its container is removed rather than left behind.
-        let signals = [SIGINT, SIGTERM].map { number -> any DispatchSourceSignal in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number)
-            source.setEventHandler { sandbox.cancel() }
-            source.resume()
-            return source
-        }
-        defer { signals.forEach { $0.cancel() } }
-
-        var status: Int32 = 0
+        let status: Int32
         do {
-            for try await event in sandbox.run(request) {
-                switch event {
-                case .started:
-                    break
-                case .output(let chunk):
-                    let handle = chunk.stream == .stdout ? FileHandle.standardOutput : FileHandle.standardError
-                    try? handle.write(contentsOf: chunk.bytes)
-                case .exited(let result):
-                    status = result.outcome.exitStatus
-                    if case .exited = result.outcome {} else {
-                        Self.note("codesync: program \(result.outcome)")
-                    }
-                }
-            }
+            status = try await LocalRun.run(request, config: sandboxConfig)
         } catch {
-            await sandbox.shutdown()
             throw Self.fail("\(error)")
         }
-        await sandbox.shutdown()
         if status != 0 { throw ExitCode(status) }
     }
 

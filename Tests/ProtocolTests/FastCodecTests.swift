@@ -223,7 +223,7 @@ import Testing
     }
 
     @Test func otherMessagesStillUseTheCodablePath() throws {
-        let message = WireMessage.runOutput(RunOutputMessage(run: "r1", stream: "stdout", text: "1\n"))
+        let message = WireMessage.runOutput(RunOutputMessage(run: "r1", stream: .stdout, text: "1\n"))
         #expect(FastCodec.encode(message) == nil)
         #expect(try MessageCodec.encode(message) == (try Self.codableBytes(message)))
         #expect(try MessageCodec.decode(MessageCodec.encode(message)) == message)

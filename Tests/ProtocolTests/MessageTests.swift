@@ -95,7 +95,7 @@ import Testing
     }
 
     @Test func oversizedMessageIsRefusedBeforeSending() {
-        let big = WireMessage.runOutput(RunOutputMessage(run: "r", stream: "stdout", text: String(repeating: "x", count: 5000)))
+        let big = WireMessage.runOutput(RunOutputMessage(run: "r", stream: .stdout, text: String(repeating: "x", count: 5000)))
         #expect(throws: FrameError.self) { try MessageCodec.frame(big, maxPayload: 4096) }
     }
 }

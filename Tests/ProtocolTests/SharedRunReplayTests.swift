@@ -21,16 +21,16 @@ import Testing
         let host = try await joinAsHost(server)
         let early = RunWatcher(try await join(server, name: "early"))
         host.reportRun(.runStarted(RunStartedMessage(run: "r1", by: "early-1", language: "python")))
-        host.reportRun(.runOutput(RunOutputMessage(run: "r1", stream: "stdout", text: "one\n")))
-        host.reportRun(.runOutput(RunOutputMessage(run: "r1", stream: "stderr", text: "two\n")))
+        host.reportRun(.runOutput(RunOutputMessage(run: "r1", stream: .stdout, text: "one\n")))
+        host.reportRun(.runOutput(RunOutputMessage(run: "r1", stream: .stderr, text: "two\n")))
         // Once the early peer has the output, the hub has routed it.
         #expect(await drain(early) { $0.output("r1", "stderr") == "two\n" })
         let late = RunWatcher(try await join(server, name: "late"))
         #expect(await drain(late) { $0.output("r1", "stderr") == "two\n" }, "\(late.events)")
         #expect(late.started == [RunStartedMessage(run: "r1", by: "early-1", language: "python")])
         #expect(late.output("r1", "stdout") == "one\n")
-        host.reportRun(.runOutput(RunOutputMessage(run: "r1", stream: "stdout", text: "three\n")))
-        host.reportRun(.runExited(RunExitedMessage(run: "r1", outcome: "exited", code: 0, durationMs: 5)))
+        host.reportRun(.runOutput(RunOutputMessage(run: "r1", stream: .stdout, text: "three\n")))
+        host.reportRun(.runExited(RunExitedMessage(run: "r1", outcome: .exited, code: 0, durationMs: 5)))
         #expect(await drain(late) { $0.exit(of: "r1") != nil })
         #expect(late.output("r1", "stdout") == "one\nthree\n")
         #expect(await drain(early) { $0.exit(of: "r1") != nil })
@@ -54,11 +54,11 @@ import Testing
         for index in 0..<80 {
             let chunk = String(repeating: "é", count: 4_990 / 2) + String(format: "|%08d|", index)
             all += chunk
-            host.reportRun(.runOutput(RunOutputMessage(run: "big", stream: "stdout", text: chunk)))
+            host.reportRun(.runOutput(RunOutputMessage(run: "big", stream: .stdout, text: chunk)))
         }
         // Once a peer that was there all along has the marker, the hub has routed everything before it
         // (the late joiner must join after that, or part of the output reaches it live, beside the replay).
-        host.reportRun(.runOutput(RunOutputMessage(run: "big", stream: "stderr", text: "end")))
+        host.reportRun(.runOutput(RunOutputMessage(run: "big", stream: .stderr, text: "end")))
         #expect(await drain(early) { $0.output("big", "stderr") == "end" })
         let late = RunWatcher(try await join(server, name: "late"))
         #expect(await late.wait(60) { $0.output("big", "stderr") == "end" }, "\(late.events.count) events")

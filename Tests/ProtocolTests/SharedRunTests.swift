@@ -70,7 +70,7 @@ final class RunWatcher: @unchecked Sendable {
     var exited: [RunExitedMessage] { events.compactMap { if case .exited(let m) = $0 { m } else { nil } } }
 
     func output(_ run: String, _ stream: String) -> String {
-        events.compactMap { if case .output(let m) = $0, m.run == run, m.stream == stream { m.text } else { nil } }.joined()
+        events.compactMap { if case .output(let m) = $0, m.run == run, m.stream.rawValue == stream { m.text } else { nil } }.joined()
     }
 
     func exit(of run: String) -> RunExitedMessage? { exited.first { $0.run == run } }
@@ -142,7 +142,7 @@ final class RunWatcher: @unchecked Sendable {
             #expect(watcher.output(run.run, "stdout") == "out 42\n")
             #expect(watcher.output(run.run, "stderr") == "err line\n")
             let exit = try #require(watcher.exit(of: run.run))
-            #expect(exit.outcome == "exited")
+            #expect(exit.outcome == .exited)
             #expect(exit.code == 3)
         }
         #expect(ann.exit(of: run.run) == bob.exit(of: run.run))
@@ -164,7 +164,7 @@ final class RunWatcher: @unchecked Sendable {
         for watcher in [ann, bob] {
             #expect(await watcher.wait { $0.exit(of: run.run) != nil }, "no end reached \(watcher.peer.id)")
             let exit = watcher.exit(of: run.run)
-            #expect(exit?.outcome == "cancelled")
+            #expect(exit?.outcome == .cancelled)
             #expect(exit?.by == bob.peer.id)
         }
         #expect(try await containers(of: host.pid).isEmpty)
@@ -185,7 +185,7 @@ final class RunWatcher: @unchecked Sendable {
         for watcher in [ann, bob] {
             #expect(await watcher.wait { w in w.started.count == 2 && w.exit(of: w.started[1].run) != nil },
                     "the second run never finished at \(watcher.peer.id): \(watcher.events)")
-            #expect(watcher.exit(of: first.run)?.outcome == "cancelled")
+            #expect(watcher.exit(of: first.run)?.outcome == .cancelled)
             #expect(watcher.exit(of: first.run)?.by == bob.peer.id)
             guard watcher.started.count == 2 else { continue }
             let second = watcher.started[1]
@@ -268,7 +268,7 @@ final class RunWatcher: @unchecked Sendable {
         #expect(run.byName == "tester", "run.started should name the requester: \(run)")
         #expect(stderr.contains("cancelled by tester"), "\(stderr)")
         #expect(await bob.wait { $0.exit(of: run.run) != nil })
-        #expect(bob.exit(of: run.run)?.outcome == "cancelled")
+        #expect(bob.exit(of: run.run)?.outcome == .cancelled)
         #expect(bob.exit(of: run.run)?.by == run.by, "the requester cancelled its own run")
         #expect(try await containers(of: host.pid).isEmpty)
     }
@@ -326,7 +326,7 @@ final class RunWatcher: @unchecked Sendable {
                 "the run requested through the relay never ended: \(remote.events) \(host.stderr)")
         let run = try #require(remote.started.first)
         #expect(remote.output(run.run, "stdout") == "bridged 42\n")
-        #expect(remote.exit(of: run.run)?.outcome == "exited")
+        #expect(remote.exit(of: run.run)?.outcome == .exited)
         // The direct side saw the same run.
         #expect(await direct.wait { $0.exit(of: run.run) != nil })
         #expect(direct.output(run.run, "stdout") == "bridged 42\n")
@@ -365,7 +365,7 @@ final class RunWatcher: @unchecked Sendable {
         // Then the live stream: the cancel's end reaches the late joiner too.
         ann.peer.reportRun(.runCancel(RunCancelMessage(peer: ann.peer.id, run: run.run)))
         #expect(await late.wait { $0.exit(of: run.run) != nil })
-        #expect(late.exit(of: run.run)?.outcome == "cancelled")
+        #expect(late.exit(of: run.run)?.outcome == .cancelled)
         #expect(late.exit(of: run.run)?.by == ann.peer.id)
     }
 

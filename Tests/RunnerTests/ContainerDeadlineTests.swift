@@ -1,3 +1,4 @@
+import CodeSyncBase
 @testable import CodeSyncRunner
 import CodeSyncTestSupport
 import Foundation

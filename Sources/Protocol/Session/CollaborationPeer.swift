@@ -1,4 +1,5 @@
 @_spi(Wire) import CodeSyncDocument
+import CodeSyncBase
 import Crypto
 import Foundation
 import Logging
@@ -766,7 +767,7 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
 
     private weak var peer: CollaborationPeer?
     private let channelBox = Locked<(any Channel)?>(nil)
-    private var channel: (any Channel)? { channelBox.withValue { $0 } }
+    private var channel: (any Channel)? { channelBox.withLock { $0 } }
     private let clientNonce = Auth.generateNonce()
     private var serverNonce: String?
     private var lastHeard = NIODeadline.now()
@@ -785,11 +786,11 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
     init(peer: CollaborationPeer) { self.peer = peer }
 
     /// True once the welcome was accepted (read from any thread).
-    var isWelcomed: Bool { state.withValue { $0 } }
+    var isWelcomed: Bool { state.withLock { $0 } }
 
     func handlerAdded(context: ChannelHandlerContext) {
         let channel = context.channel
-        channelBox.withValue { $0 = channel }
+        channelBox.withLock { $0 = channel }
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -851,7 +852,7 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
                     partsLeft = parts - 1
                     return
                 }
-                state.withValue { $0 = true }
+                state.withLock { $0 = true }
                 peer.welcomed(welcome, on: self, serverNonce: serverNonce, clientNonce: clientNonce)
             case .ops(let part) where partialWelcome != nil:
                 guard part.seq == 0 else {
@@ -865,7 +866,7 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
                 welcome.update = Update(ops: welcomeOps)
                 partialWelcome = nil
                 welcomeOps = []
-                state.withValue { $0 = true }
+                state.withLock { $0 = true }
                 peer.welcomed(welcome, on: self, serverNonce: serverNonce, clientNonce: clientNonce)
             case .error(let error):
                 switch error.code {

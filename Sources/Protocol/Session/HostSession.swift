@@ -1,3 +1,4 @@
+import CodeSyncBase
 import Foundation
 import Logging
 
@@ -315,7 +316,7 @@ final class RelayBridge: @unchecked Sendable {
         thread.start()
     }
 
-    private var isStopped: Bool { stopped.withValue { $0 } }
+    private var isStopped: Bool { stopped.withLock { $0 } }
 
     private func run() {
         while !isStopped {
@@ -351,7 +352,7 @@ final class RelayBridge: @unchecked Sendable {
     }
 
     func stop() async {
-        stopped.withValue { $0 = true }
+        stopped.withLock { $0 = true }
         wake.signal()
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             DispatchQueue.global().async { [done] in

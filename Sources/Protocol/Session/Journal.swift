@@ -1,3 +1,4 @@
+import CodeSyncBase
 import Crypto
 import Foundation
 
@@ -92,12 +93,12 @@ public final class JournalLock: @unchecked Sendable {
         let line = Array("pid \(getpid()), since \(since)\n".utf8)
         _ = ftruncate(fd, 0)
         _ = line.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
-        descriptor.withValue { $0 = fd }
+        descriptor.withLock { $0 = fd }
     }
 
     /// Releases the lock (also on deinit; the kernel releases it if the process dies).
     public func release() {
-        let fd = descriptor.withValue { value -> Int32 in
+        let fd = descriptor.withLock { value -> Int32 in
             defer { value = -1 }
             return value
         }
@@ -311,19 +312,19 @@ public final class Journal {
     /// duplicate of the descriptor, so a compaction that replaces the file meanwhile is harmless.
     /// While one is still running, the next call leaves the records dirty for the call after.
     func syncInBackground() {
-        guard dirty, !backgroundSync.withValue({ $0 }) else { return }
+        guard dirty, !backgroundSync.withLock({ $0 }) else { return }
         let descriptor = dup(handle.fileDescriptor)
         guard descriptor >= 0 else {
             sync()
             return
         }
         dirty = false
-        backgroundSync.withValue { $0 = true }
+        backgroundSync.withLock { $0 = true }
         let running = backgroundSync
         let duplicate = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
         Self.syncQueue.async {
             try? duplicate.synchronize()
-            running.withValue { $0 = false }
+            running.withLock { $0 = false }
         }
     }
 

@@ -1,3 +1,4 @@
+import CodeSyncBase
 import NIOCore
 
 /// Runs Swift tasks on a peer's network thread (its event loop).
@@ -14,7 +15,7 @@ final class LoopTaskExecutor: TaskExecutor, @unchecked Sendable {
 
     func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
-        let onLoop = retired.withValue { isRetired -> Bool in
+        let onLoop = retired.withLock { isRetired -> Bool in
             guard !isRetired else { return false }
             loop.execute { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
             return true
@@ -23,5 +24,5 @@ final class LoopTaskExecutor: TaskExecutor, @unchecked Sendable {
     }
 
     /// From now on, jobs run on the global executor (the loop is about to shut down).
-    func retire() { retired.withValue { $0 = true } }
+    func retire() { retired.withLock { $0 = true } }
 }

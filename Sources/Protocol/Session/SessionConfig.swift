@@ -158,17 +158,3 @@ public enum SessionError: Error, Equatable, CustomStringConvertible, Sendable {
         versions.count == 1 ? "version \(versions[0])" : "versions \(versions.map(String.init).joined(separator: ", "))"
     }
 }
-
-/// A value behind a lock, readable and writable from any thread.
-final class Locked<Value>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: Value
-
-    init(_ value: Value) { self.value = value }
-
-    func withValue<T>(_ body: (inout Value) throws -> T) rethrows -> T {
-        lock.lock()
-        defer { lock.unlock() }
-        return try body(&value)
-    }
-}

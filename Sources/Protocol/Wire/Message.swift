@@ -231,27 +231,68 @@ public struct RunStartedMessage: Codable, Equatable, Sendable {
     }
 }
 
+/// The program stream a `run.output` chunk came from: `"stdout"` or `"stderr"` on the wire.
+public enum RunStream: String, Codable, Equatable, Sendable, CaseIterable {
+    case stdout, stderr
+
+    // A name this build does not know is refused as malformed input (a hostile or broken host),
+    // never shown as some other stream.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let name = try container.decode(String.self)
+        guard let known = RunStream(rawValue: name) else {
+            throw DecodingError.dataCorruptedError(
+                in: container, debugDescription: "unknown run stream \(WireName.quoted(name)); expected stdout or stderr")
+        }
+        self = known
+    }
+}
+
+/// How a run ended, as `run.exited` names it (docs/PROTOCOL.md, "Shared runs").
+public enum RunEnding: String, Codable, Equatable, Sendable, CaseIterable {
+    case exited, timedOut, outOfMemory, killed, outputLimit, cancelled, buildFailed, buildTimedOut
+    /// The sandbox itself failed (its reason was sent first as a `stderr` chunk).
+    case failed
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let name = try container.decode(String.self)
+        guard let known = RunEnding(rawValue: name) else {
+            throw DecodingError.dataCorruptedError(
+                in: container,
+                debugDescription: "unknown run outcome \(WireName.quoted(name)); expected one of \(RunEnding.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        self = known
+    }
+}
+
+/// Quoting a peer's word in an error message: short, so a hostile megabyte is not echoed back.
+enum WireName {
+    static func quoted(_ name: String) -> String {
+        name.count <= 32 ? "'\(name)'" : "'\(name.prefix(32))…'"
+    }
+}
+
 /// A chunk of a run's output.
 public struct RunOutputMessage: Codable, Equatable, Sendable {
     public var run: String
-    /// "stdout" or "stderr".
-    public var stream: String
+    public var stream: RunStream
     public var text: String
-    public init(run: String, stream: String, text: String) { self.run = run; self.stream = stream; self.text = text }
+    public init(run: String, stream: RunStream, text: String) { self.run = run; self.stream = stream; self.text = text }
 }
 
 /// A run ended.
 public struct RunExitedMessage: Codable, Equatable, Sendable {
     public var run: String
-    /// Plain-words outcome ("exited", "timedOut", "cancelled", ...).
-    public var outcome: String
+    public var outcome: RunEnding
+    /// The exit code for `exited`, 128 + the signal for `killed`, the build's code for `buildFailed`.
     public var code: Int?
     public var durationMs: Int
     /// Who cancelled it (peer id), when cancelled.
     public var by: String?
     /// The canceller's display name.
     public var byName: String?
-    public init(run: String, outcome: String, code: Int?, durationMs: Int, by: String? = nil, byName: String? = nil) {
+    public init(run: String, outcome: RunEnding, code: Int?, durationMs: Int, by: String? = nil, byName: String? = nil) {
         self.run = run; self.outcome = outcome; self.code = code; self.durationMs = durationMs; self.by = by
         self.byName = byName
     }

@@ -1,3 +1,4 @@
+import CodeSyncBase
 import NIOCore
 
 /// A hijacked attach connection: writes go to the container's stdin, frames come from its stdout/stderr.

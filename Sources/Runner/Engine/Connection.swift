@@ -1,20 +1,7 @@
+import CodeSyncBase
 import Foundation
 import NIOCore
 import NIOPosix
-
-/// A small lock-protected box for state shared between the event loop and tasks.
-final class Locked<Value>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: Value
-
-    init(_ value: Value) { self.value = value }
-
-    func withLock<T>(_ body: (inout Value) throws -> T) rethrows -> T {
-        lock.lock()
-        defer { lock.unlock() }
-        return try body(&value)
-    }
-}
 
 /// Receives every byte of a connection and its end, on the channel's event loop.
 final class ByteSinkHandler: ChannelInboundHandler, Sendable {

@@ -1,3 +1,4 @@
+import CodeSyncBase
 import Foundation
 import NIOCore
 import NIOPosix

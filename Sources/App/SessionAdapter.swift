@@ -1,5 +1,6 @@
-import CodeSyncRunner
 import CodeSyncProtocol
+import CodeSyncRunner
+import CodeSyncTUI
 
 /// The editor's document on a session peer. Remote edits enter the peer only when it is polled on
 /// the editor thread, so the offsets the model computes always match the peer's text.
@@ -47,17 +48,8 @@ public enum SessionEvents {
             case .closed(let reason): return [.connection(.disconnected(TerminalSanitizer.line(reason)))]
             }
         case .run(let run):
-            switch run {
-            case .requested, .cancelRequested:
-                return []
-            case .started(let started):
-                return [.run(.started(by: started.byName ?? started.by, language: started.language))]
-            case .output(let output):
-                return [.run(.output(output.text, isError: output.stream == "stderr"))]
-            case .exited(let exited):
-                let success = exited.outcome == "exited" && exited.code == 0
-                return [.run(.finished(summary: exited.summary, success: success, durationMs: exited.durationMs))]
-            }
+            guard let report = RunReport(run) else { return [] }
+            return report.paneUpdates.map { .run($0) }
         case .access(let access, let guests):
             if isHost { return [.guestRoles(guests.rawValue)] }
             let text = switch access {

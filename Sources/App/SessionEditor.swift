@@ -1,4 +1,3 @@
-import ArgumentParser
 import CodeSyncProtocol
 import CodeSyncRunner
 import CodeSyncTUI
@@ -7,14 +6,15 @@ import Foundation
 /// The full-screen editor on a session peer, for `codesync host` and `codesync join` without
 /// --headless. The editor loop runs on its own thread; the peer is polled there, so remote edits and
 /// local keys apply in one order.
-enum SessionEditor {
+public enum SessionEditor {
     /// Edits `session`'s document as its host: Ctrl-S saves the file, Ctrl-R runs the buffer in the
     /// local sandbox and streams the output to every peer, and run requests from guests run here too.
-    static func host(_ session: HostSession, userName: String) async throws {
+    /// Returns the signal that ended the editor, or 0 when the user quit.
+    public static func host(_ session: HostSession, userName: String) async throws -> Int32 {
         let appBox = AppBox()
-        // The host's own runs are not echoed back by the session: show them here as they happen.
-        let runs = try? SharedRunHost(peer: session.peer, path: session.file.path) { event in
-            for editorEvent in SessionEvents.editorEvents(for: .run(event), isHost: false) { appBox.app?.post(editorEvent) }
+        // The host's own runs are not echoed back by the session: its pane taps the typed reports.
+        let runs = SharedRunHost.forSession(peer: session.peer, path: session.file.path) { report in
+            for update in report.paneUpdates { appBox.app?.post(.run(update)) }
         }
         let banner = session.joinLines.map { "share: \($0)" } + (session.watchLine.map { ["watch only: \($0)"] } ?? [])
         let signal = try await open(peer: session.peer, fileName: session.file.lastPathComponent, isHost: true,
@@ -22,15 +22,16 @@ enum SessionEditor {
             try blockingAwait { try await session.save() }
             return "saved \(session.file.lastPathComponent)"
         }
-        await runs?.shutdown()
+        await runs.shutdown()
         // Ctrl-Q is a clean quit (the user was asked whether to save): the file is the truth and the
         // journal goes, so the next start reads the file as it is then. A signal keeps the journal.
         try await session.shutdown(save: false, discardJournal: signal == 0)
-        if signal != 0 { throw ExitCode(128 + signal) }
+        return signal
     }
 
     /// Edits as a guest: Ctrl-R asks the host to run the buffer; its output arrives like everyone's.
-    static func join(_ peer: CollaborationPeer, address: String, userName: String) async throws {
+    /// Returns the signal that ended the editor, or 0 when the user quit.
+    public static func join(_ peer: CollaborationPeer, address: String, userName: String) async throws -> Int32 {
         var banner = ["joined \(address) as \(userName)"]
         switch peer.access {
         case .view: banner.append("watch only: the host does not accept your edits or runs")
@@ -43,11 +44,11 @@ enum SessionEditor {
         let signal = try await open(peer: peer, fileName: fileName, isHost: false, userName: userName,
                                     banner: banner, runs: nil, appBox: AppBox(), save: nil)
         await peer.close()
-        if signal != 0 { throw ExitCode(128 + signal) }
+        return signal
     }
 
     /// What guests with `access` may do, in words.
-    static func describe(_ access: GuestAccess) -> String {
+    public static func describe(_ access: GuestAccess) -> String {
         switch access {
         case .editRun: "edit and run code"
         case .edit: "edit (runs are yours alone)"
@@ -71,20 +72,21 @@ enum SessionEditor {
             if case .textChanged = event { continue }
             for editorEvent in SessionEvents.editorEvents(for: event, isHost: isHost) { _ = model.handle(editorEvent) }
         }
-        let latest = RunState()
+        let guest = GuestRuns(link: peer)
+        let shown = ShownLatency()
         var hooks = EditorHooks()
         hooks.save = save.map { save in { _ in try save() } }
         hooks.presence = { cursor, selection in peer.setPresence(cursor: cursor, selection: selection) }
         hooks.analyze = { ComplexityView.analyze($0, path: fileName) }
-        if isHost {
+        if let runs {
             hooks.run = { source, app in
-                guard let runs else {
+                guard runs.canRun else {
                     app.post(.run(.failed("runs unavailable: no sandbox configuration could be loaded")))
                     return
                 }
                 runs.start(source: source, by: peer.id)
             }
-            hooks.cancelRun = { runs?.cancel(run: nil, by: peer.id) }
+            hooks.cancelRun = { runs.cancel(run: nil, by: peer.id) }
             if let session = hostSession {
                 hooks.cycleGuestRoles = {
                     let order: [GuestAccess] = [.editRun, .edit, .view]
@@ -97,37 +99,25 @@ enum SessionEditor {
             }
         } else {
             hooks.run = { source, app in
-                guard peer.access.canRun else {
-                    app.post(.message("the host does not let you run code in this session", isError: true))
-                    return
-                }
-                peer.requestRun(language: "", source: source)
+                if let refusal = guest.run(source) { app.post(.message(refusal, isError: true)) }
             }
-            hooks.cancelRun = {
-                if let id = latest.current { peer.reportRun(.runCancel(RunCancelMessage(peer: peer.id, run: id))) }
-            }
+            hooks.cancelRun = { guest.cancel() }
         }
         hooks.pollEvents = {
             var events: [EditorEvent] = []
             for event in peer.poll() {
                 if case .run(let run) = event {
-                    switch run {
-                    case .requested, .cancelRequested:
-                        if isHost {
-                            if let runs { runs.handle(run) } else { SharedRunHost.refuse(run, peer: peer) }
-                        }
+                    if let runs {
+                        // Guests' requests and cancels; the host shows its own runs as they happen.
+                        runs.handle(run)
                         continue
-                    case .started(let started):
-                        latest.current = started.run
-                        if isHost { continue }  // the host shows its own runs as they happen
-                    case .output, .exited:
-                        if isHost { continue }
                     }
+                    guest.observe(run)
                 }
                 events.append(contentsOf: SessionEvents.editorEvents(for: event, isHost: isHost))
             }
-            if !isHost, let latency = peer.latencyMs, latency != latest.shownLatencyMs {
-                latest.shownLatencyMs = latency
+            if !isHost, let latency = peer.latencyMs, latency != shown.latencyMs {
+                shown.latencyMs = latency
                 events.append(.connection(.connected(latencyMs: latency)))
             }
             return events
@@ -152,16 +142,9 @@ enum SessionEditor {
     }
 }
 
-/// The id of the run most recently started in the session.
-private final class RunState: @unchecked Sendable {
-    private let lock = NSLock()
-    private var id: String?
-    /// The latency last put on the status bar (read and written on the editor thread only).
-    var shownLatencyMs: Int?
-    var current: String? {
-        get { lock.lock(); defer { lock.unlock() }; return id }
-        set { lock.lock(); id = newValue; lock.unlock() }
-    }
+/// The latency last put on the status bar (read and written on the editor thread only).
+private final class ShownLatency: @unchecked Sendable {
+    var latencyMs: Int?
 }
 
 /// Lets the poll hook reach the app it belongs to (created after the hooks).

@@ -1,30 +1,41 @@
 import CodeSyncProtocol
 import CodeSyncRunner
-import CodeSyncTUI
 import Foundation
 
 /// `codesync run HOST:PORT --secret S`: joins the session as a guest, asks its host to run the
 /// current buffer, and streams that run's output to stdout/stderr (exit status as for a local run).
-struct RemoteRun {
-    let address: SessionAddress
-    let secret: String
-    let name: String
+public struct RemoteRun {
+    public let address: SessionAddress
+    public let secret: String
+    public let name: String
     /// How long the host may take to start the run before we give up.
-    var startTimeout = 30.0
+    public var startTimeout = 30.0
 
-    func run() async throws -> Int32 {
+    /// Why a remote run could not be had (one line, sanitised).
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    public init(address: SessionAddress, secret: String, name: String) {
+        self.address = address
+        self.secret = secret
+        self.name = name
+    }
+
+    /// Streams the run's output; returns its exit status, or throws `Failure`.
+    public func run() async throws -> Int32 {
         var options = CollaborationPeer.Options(name: name, secret: secret)
         options.reconnect = false
         let peer: CollaborationPeer
         do {
             peer = try await CollaborationPeer.join(address, options: options)
         } catch {
-            throw Run.fail("cannot join the session at \(address): \(error)")
+            throw Failure(description: "cannot join the session at \(address): \(error)")
         }
         _ = peer.poll()
         guard peer.access.canRun else {
             await peer.close()
-            throw Run.fail("the host at \(address) does not let this secret run code (access: \(peer.access.rawValue))")
+            throw Failure(description: "the host at \(address) does not let this secret run code (access: \(peer.access.rawValue))")
         }
         let stop = StopSignal()
         stop.whenStopped { peer.interruptWait() }
@@ -50,16 +61,16 @@ struct RemoteRun {
                     runID = started.run
                 case .run(.output(let output)) where output.run == runID:
                     // A peer wrote the program: its output is neutralised before it reaches this terminal.
-                    let isError = output.stream == "stderr"
+                    let isError = output.stream == .stderr
                     let handle = isError ? FileHandle.standardError : FileHandle.standardOutput
                     let shown = isError ? errSanitizer.feed(Array(output.text.utf8)) : outSanitizer.feed(Array(output.text.utf8))
                     try? handle.write(contentsOf: Array(shown.utf8))
                 case .run(.exited(let exited)) where exited.run == runID && status == nil:
-                    status = SharedRunHost.exitStatus(outcome: exited.outcome, code: exited.code)
+                    status = exited.exitStatus
                     try? FileHandle.standardOutput.write(contentsOf: Array(outSanitizer.finish().utf8))
                     try? FileHandle.standardError.write(contentsOf: Array(errSanitizer.finish().utf8))
-                    if exited.outcome != "exited" {
-                        Run.note("codesync: program \(TerminalSanitizer.line(exited.summary))")
+                    if exited.outcome != .exited {
+                        try? FileHandle.standardError.write(contentsOf: Array("codesync: program \(TerminalSanitizer.line(exited.summary))\n".utf8))
                     }
                 case .error(let text) where runID == nil:
                     failure = text
@@ -76,7 +87,7 @@ struct RemoteRun {
             }
         }
         await peer.close()
-        if let failure { throw Run.fail(TerminalSanitizer.line(failure)) }
+        if let failure { throw Failure(description: TerminalSanitizer.line(failure)) }
         return status ?? 125
     }
 }

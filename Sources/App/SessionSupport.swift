@@ -3,13 +3,13 @@ import CodeSyncRunner
 import Foundation
 
 /// Turns SIGINT/SIGTERM into a flag the serving loops poll, so they can save and say goodbye.
-final class StopSignal: @unchecked Sendable {
+public final class StopSignal: @unchecked Sendable {
     private let lock = NSLock()
     private var stopped = false
     private var sources: [any DispatchSourceSignal] = []
     private var onStop: [@Sendable () -> Void] = []
 
-    init() {
+    public init() {
         for number in [SIGINT, SIGTERM] {
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
@@ -25,9 +25,9 @@ final class StopSignal: @unchecked Sendable {
         return body()
     }
 
-    var isStopped: Bool { locked { stopped } }
+    public var isStopped: Bool { locked { stopped } }
 
-    func stop() {
+    public func stop() {
         let actions: [@Sendable () -> Void] = locked {
             stopped = true
             defer { onStop = [] }
@@ -37,7 +37,7 @@ final class StopSignal: @unchecked Sendable {
     }
 
     /// Runs `action` when stopped (at once if already stopped).
-    func whenStopped(_ action: @escaping @Sendable () -> Void) {
+    public func whenStopped(_ action: @escaping @Sendable () -> Void) {
         let now: Bool = locked {
             if stopped { return true }
             onStop.append(action)
@@ -49,17 +49,18 @@ final class StopSignal: @unchecked Sendable {
 
 /// Writes one line to standard error, sanitised: log lines quote names, reasons and errors that a
 /// peer or a program chose, which must not reach the reader's terminal as escape sequences.
-func note(_ text: String) {
+public func note(_ text: String) {
     FileHandle.standardError.write(Data((TerminalSanitizer.sanitize(text) + "\n").utf8))
 }
 
 /// Prints one line to standard output and flushes (scripts read it while we keep running).
-func say(_ text: String) {
+public func say(_ text: String) {
     FileHandle.standardOutput.write(Data((text + "\n").utf8))
 }
 
-/// The default display name: $CODESYNC_NAME, $USER, $LOGNAME, else the account name.
-func defaultName() -> String {
+/// The default display name, for every use case (sessions, `codesync edit`'s runs, `codesync run`):
+/// $CODESYNC_NAME, $USER, $LOGNAME, else the account name.
+public func defaultName() -> String {
     let env = ProcessInfo.processInfo.environment
     if let name = env["CODESYNC_NAME"] ?? env["USER"] ?? env["LOGNAME"], !name.isEmpty { return name }
     // No environment to go by (a bare shell, a service): the account's name, as `whoami` says.
@@ -68,13 +69,13 @@ func defaultName() -> String {
 }
 
 /// A string as a JSON literal (one line).
-func jsonString(_ text: String) -> String {
+public func jsonString(_ text: String) -> String {
     guard let data = try? JSONEncoder().encode(text) else { return "\"\"" }
     return String(decoding: data, as: UTF8.self)
 }
 
 /// Describes a peer event for a log line.
-func describe(_ event: PeerEvent) -> String? {
+public func describe(_ event: PeerEvent) -> String? {
     switch event {
     case .textChanged: return nil
     case .peersChanged(let peers):
