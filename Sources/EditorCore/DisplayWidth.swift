@@ -1,32 +1,35 @@
-import CNcursesw
-
-/// Display width of Unicode scalars in terminal cells, as the C library's `wcwidth` reports it
-/// under a UTF-8 locale (the same table ncurses and most terminals use).
+/// Display width of Unicode scalars in terminal cells, from a table generated from one Unicode
+/// version (`UnicodeWidthTable`, scripts/generate-width-table), so a screen is drawn the same on
+/// every machine whatever its locale or C library.
 public enum DisplayWidth {
-    /// Makes sure `wcwidth` answers for non-ASCII scalars: it returns -1 under the "C" locale,
-    /// which is what a test process starts with.
-    private static let localeReady: Bool = {
-        if let current = setlocale(LC_CTYPE, nil), String(cString: current).uppercased().contains("UTF") {
-            return true
-        }
-        return setlocale(LC_CTYPE, "C.UTF-8") != nil || setlocale(LC_CTYPE, "") != nil
-    }()
+    /// The Unicode version the widths come from.
+    public static var unicodeVersion: String { UnicodeWidthTable.unicodeVersion }
 
-    /// Cells taken by `scalar`: 0 for combining marks, 2 for wide (CJK, most emoji), 1 otherwise.
+    /// Cells taken by `scalar`: 0 for combining marks and format characters (ZWJ, variation
+    /// selectors), 2 for East Asian wide and fullwidth characters (CJK, emoji presentation), 1 otherwise.
     /// Control characters count as 1 because the renderer draws them as a visible placeholder.
     @inline(__always)
     public static func of(_ scalar: Unicode.Scalar) -> Int {
         let value = scalar.value
-        if value >= 0x20 && value < 0x7F { return 1 }
-        if value < 0x20 || (value >= 0x7F && value < 0xA0) { return 1 }
-        return slowWidth(value)
+        if value < UnicodeWidthTable.fastPathEnd { return 1 }
+        return tableWidth(value)
     }
 
-    private static func slowWidth(_ value: UInt32) -> Int {
-        _ = localeReady
-        let width = wcwidth(wchar_t(bitPattern: value))
-        if width < 0 { return 1 }
-        return min(Int(width), 2)
+    /// Binary search of the sorted runs; scalars in no run are one cell wide.
+    private static func tableWidth(_ value: UInt32) -> Int {
+        let ranges = UnicodeWidthTable.ranges
+        var low = 0, high = ranges.count / 3
+        while low < high {
+            let mid = (low + high) / 2
+            if value < ranges[mid * 3] {
+                high = mid
+            } else if value > ranges[mid * 3 + 1] {
+                low = mid + 1
+            } else {
+                return Int(ranges[mid * 3 + 2])
+            }
+        }
+        return 1
     }
 
     /// Total cells of a run of scalars with tabs expanded at `tabWidth` stops from column 0.

@@ -1,3 +1,5 @@
+import CodeSyncDocument
+
 /// The whole editor screen's state as a value. `handle(_:)` applies an event and returns the effects
 /// the shell must carry out (edits for the document, save, run...). Nothing here touches a terminal.
 public struct EditorModel: Sendable {

@@ -1,5 +1,3 @@
-import Glibc
-
 /// Keystroke-to-frame timing: apply a key to the model and the document, draw the frame, and work out
 /// which cells changed (what the terminal backend would send), on a large generated document.
 public enum RenderBenchmark {
@@ -78,9 +76,11 @@ public enum RenderBenchmark {
                       meanChangedCells: frames == 0 ? 0 : Double(changedTotal) / Double(frames))
     }
 
+    /// Seconds on the standard library's monotonic clock (no libc, so the core stays pure).
     private static func now() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+        let elapsed = ContinuousClock.now - origin
+        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
     }
+
+    private static let origin = ContinuousClock.now
 }

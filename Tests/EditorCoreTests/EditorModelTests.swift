@@ -1,7 +1,7 @@
 import CodeSyncTestSupport
 import Testing
 
-@testable import CodeSyncTUI
+@testable import EditorCore
 
 /// A model and a local document driven together, as the shell does.
 struct Harness {

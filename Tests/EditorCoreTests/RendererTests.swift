@@ -1,7 +1,7 @@
 import CodeSyncTestSupport
 import Testing
 
-@testable import CodeSyncTUI
+@testable import EditorCore
 
 /// Compares rendered rows with literal ones and shows both screens when they differ.
 func expectScreen(_ actual: [String], _ expected: [String], sourceLocation: SourceLocation = #_sourceLocation) {
