@@ -43,6 +43,7 @@ public enum RenderBenchmark {
         for digit in String(max(1, lines / 2)).unicodeScalars { _ = model.handle(.key(.character(digit))) }
         _ = model.handle(.key(.enter))
         _ = model.handle(.key(.end))
+        let driver = EditorDriver(model: model, document: document)
         var grid = Renderer.render(model)
         var previous = grid
         let keys: [Key] = [.character("a"), .character("b"), .character("("), .character("漢"), .character(")"),
@@ -52,17 +53,9 @@ public enum RenderBenchmark {
         var changedTotal = 0
         for frame in 0..<frames {
             let start = now()
-            let effects = model.handle(.key(keys[frame % keys.count]))
-            for effect in effects {
-                switch effect {
-                case .insert(let text, let offset): document.insert(text, at: offset)
-                case .delete(let offset, let count): document.delete(at: offset, count: count)
-                case .closeUndoGroup: document.closeUndoGroup()
-                default: break
-                }
-            }
+            driver.handle(.key(keys[frame % keys.count]))
             swap(&grid, &previous)
-            Renderer.render(model, into: &grid)
+            Renderer.render(driver.model, into: &grid)
             changedTotal += grid.changedCells(since: previous).count
             samples.append((now() - start) * 1e6)
         }
