@@ -1,3 +1,5 @@
+import CodeSyncTestSupport
+import Foundation
 import Glibc
 import Testing
 
@@ -62,6 +64,22 @@ import Testing
             if let previousEnd { #expect(first > previousEnd) }
             previousEnd = last
         }
+    }
+
+    /// The committed table is what the generator makes from this machine's Unicode data (when its
+    /// Unicode version is the table's), so nobody edits it by hand.
+    @Test func committedTableMatchesItsGenerator() throws {
+        guard Command.exists("python3") else {
+            let _: Bool? = try TestEnvironment.missing("python3", fix: "run scripts/test, which installs it")
+            return
+        }
+        let script = TestEnvironment.packageRoot().appendingPathComponent("scripts/generate-width-table").path
+        let result = try Command.run(["python3", script, "--check"], timeout: 120)
+        if result.status == 2 {
+            print("skipped: \(result.stderr)")
+            return
+        }
+        #expect(result.status == 0, "\(result.stderr)")
     }
 
     /// The whole screen (wide characters, emoji, marks) is the same grid under the C locale and a
