@@ -15,21 +15,13 @@ public enum DisplayWidth {
         return tableWidth(value)
     }
 
-    /// Binary search of the sorted runs; scalars in no run are one cell wide.
-    private static func tableWidth(_ value: UInt32) -> Int {
-        let ranges = UnicodeWidthTable.ranges
-        var low = 0, high = ranges.count / 3
-        while low < high {
-            let mid = (low + high) / 2
-            if value < ranges[mid * 3] {
-                high = mid
-            } else if value > ranges[mid * 3 + 1] {
-                low = mid + 1
-            } else {
-                return Int(ranges[mid * 3 + 2])
-            }
-        }
-        return 1
+    /// Two array reads: the scalar's block, then its 2-bit width within that block.
+    @inline(__always)
+    static func tableWidth(_ value: UInt32) -> Int {
+        let block = Int(UnicodeWidthTable.stage1[Int(value >> UnicodeWidthTable.blockShift)])
+        let inBlock = Int(value & (1 << UnicodeWidthTable.blockShift - 1))
+        let byte = UnicodeWidthTable.stage2[(block << UnicodeWidthTable.blockShift + inBlock) >> 2]
+        return Int(byte >> UInt8((inBlock & 3) * 2) & 3)
     }
 
     /// Total cells of a run of scalars with tabs expanded at `tabWidth` stops from column 0.

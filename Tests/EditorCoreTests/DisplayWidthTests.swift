@@ -50,20 +50,20 @@ import Testing
         #expect(DisplayWidth.of("👍🏽") == 4)
     }
 
-    /// The generated table is what the binary search assumes: sorted, disjoint runs of width 0 or 2,
-    /// none below the ASCII/Latin fast path.
-    @Test func generatedTableIsSortedAndDisjoint() {
-        let ranges = UnicodeWidthTable.ranges
-        #expect(ranges.count % 3 == 0 && ranges.count > 300)
-        var previousEnd: UInt32? = nil
-        for i in stride(from: 0, to: ranges.count, by: 3) {
-            let (first, last, width) = (ranges[i], ranges[i + 1], ranges[i + 2])
-            #expect(first <= last && last <= 0x10FFFF)
-            #expect(width == 0 || width == 2)
-            #expect(first >= UnicodeWidthTable.fastPathEnd)
-            if let previousEnd { #expect(first > previousEnd) }
-            previousEnd = last
+    /// The generated table has the shape the lookup assumes: a block number for every block of
+    /// code points, whole blocks of 2-bit widths, no width 3, and only width 1 below the fast path.
+    @Test func generatedTableHasTheShapeTheLookupAssumes() {
+        let stage1 = UnicodeWidthTable.stage1, stage2 = UnicodeWidthTable.stage2
+        let blockSize = 1 << Int(UnicodeWidthTable.blockShift)
+        #expect(stage1.count == 0x110000 / blockSize)
+        #expect(stage2.count % (blockSize / 4) == 0)
+        let blocks = stage2.count / (blockSize / 4)
+        #expect(stage1.allSatisfy { Int($0) < blocks })
+        #expect(stage2.allSatisfy { byte in (0..<4).allSatisfy { byte >> UInt8($0 * 2) & 3 != 3 } })
+        for value in UInt32(0)..<UnicodeWidthTable.fastPathEnd {
+            #expect(DisplayWidth.tableWidth(value) == 1, "U+\(String(value, radix: 16))")
         }
+        #expect(DisplayWidth.tableWidth(0x10FFFF) == 1 && DisplayWidth.tableWidth(0x3FFFD) == 2)
     }
 
     /// The committed table is what the generator makes from this machine's Unicode data (when its
