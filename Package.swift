@@ -46,9 +46,18 @@ let package = Package(
             ],
             path: "Sources/Runner"
         ),
+        // The editor's functional core: no Foundation, no curses, no locale. MemberImportVisibility keeps
+        // Foundation's extension members (reachable through CodeSyncRunner) out of its sources too.
+        .target(
+            name: "EditorCore",
+            dependencies: ["CodeSyncDocument", "CodeSyncRunner"],
+            path: "Sources/EditorCore",
+            swiftSettings: [.enableUpcomingFeature("MemberImportVisibility")]
+        ),
+        // The terminal shell around it: ncurses, the event loop, the disk, the runner and session adapters.
         .target(
             name: "CodeSyncTUI",
-            dependencies: ["CNcursesw", "CodeSyncProtocol", "CodeSyncAnalyzer", "CodeSyncRunner"],
+            dependencies: ["CNcursesw", "EditorCore", "CodeSyncProtocol", "CodeSyncAnalyzer", "CodeSyncRunner"],
             path: "Sources/CodeSyncTUI"
         ),
         // The use cases (editing alone, hosting, joining, shared runs, headless peers) over the modules above.
@@ -92,10 +101,15 @@ let package = Package(
             path: "Tests/RunnerTests"
         ),
         .testTarget(
+            name: "EditorCoreTests",
+            dependencies: ["EditorCore", "CodeSyncTestSupport"],
+            path: "Tests/EditorCoreTests",
+            exclude: ["Snapshots"]
+        ),
+        .testTarget(
             name: "TUITests",
             dependencies: ["CodeSyncTUI", "CodeSyncTestSupport"],
-            path: "Tests/TUITests",
-            exclude: ["Snapshots"]
+            path: "Tests/TUITests"
         ),
         .testTarget(
             name: "AppTests",

@@ -10,8 +10,6 @@
 #include <wchar.h>
 #include <ncursesw/curses.h>
 
-int wcwidth(wchar_t c);
-
 /* ncurses macros do not import into Swift; these wrap the ones we use. */
 static inline int codesync_color_pair(int n) { return COLOR_PAIR(n); }
 static inline attr_t codesync_a_bold(void) { return A_BOLD; }

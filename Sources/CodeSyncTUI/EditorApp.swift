@@ -33,21 +33,19 @@ nonisolated(unsafe) private var signalWakeDescriptor: Int32 = -1
 /// sets a flag that nobody reads while the loop sleeps in poll.
 nonisolated(unsafe) private var caughtResize: Int32 = 0
 
-/// The imperative shell: owns the terminal, the document and the model, and runs the event loop on
-/// the calling thread. Other threads hand it events with `post(_:)`.
+/// The imperative shell: owns the terminal and runs the event loop on the calling thread; events go
+/// to the core's `EditorDriver` (the model and the document). Other threads hand it events with `post(_:)`.
 public final class EditorApp: @unchecked Sendable {
-    private var model: EditorModel
-    private let document: EditorDocument
+    private let driver: EditorDriver
     private var hooks: EditorHooks
     private let lock = NSLock()
     private var inbox: [Inbound] = []
     private var wakePipe: [Int32] = [-1, -1]
-    private var quitting = false
     private var analysisRunning = false
     private var analyzedGeneration = -1
     private var analysisDue: Double?
     /// The model as it is now (after `run()` returns: as the user left it).
-    public var state: EditorModel { model }
+    public var state: EditorModel { driver.model }
     /// The signal that ended the last `run()`, or 0 when the user quit.
     public private(set) var endedBySignal: Int32 = 0
 
@@ -57,12 +55,17 @@ public final class EditorApp: @unchecked Sendable {
     }
 
     public init(model: EditorModel, document: EditorDocument, hooks: EditorHooks) {
-        self.model = model
-        self.document = document
         self.hooks = hooks
+        var model = model
         if hooks.analyze == nil {
-            _ = self.model.handle(.complexity(ComplexityView(note: "no analyzer in this build")))
+            _ = model.handle(.complexity(ComplexityView(note: "no analyzer in this build")))
         }
+        driver = EditorDriver(model: model, document: document)
+        // Weak: the driver lives in this app, so a strong capture would keep both alive forever.
+        driver.actions = EditorActions(
+            save: hooks.save,
+            run: hooks.run.map { run in { [weak self] text in if let self { run(text, self) } } },
+            cancelRun: hooks.cancelRun, cycleGuestRoles: hooks.cycleGuestRoles, presence: hooks.presence)
     }
 
     /// Queues an event from any thread and wakes the loop.
@@ -120,11 +123,11 @@ public final class EditorApp: @unchecked Sendable {
         }
         process(.resize(terminal.refreshSize()))
         var grid = ScreenGrid(columns: 0, rows: 0)
-        Renderer.render(model, into: &grid)
+        Renderer.render(driver.model, into: &grid)
         terminal.flush(grid)
         scheduleAnalysis(now: 0)
 
-        while !quitting && caughtSignal == 0 {
+        while !driver.quitRequested && caughtSignal == 0 {
             var timeout: Int32 = -1
             if let due = analysisDue { timeout = Int32(max(0, (due - Self.now()) * 1000).rounded(.up)) }
             var pollFDs = [pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0),
@@ -160,61 +163,21 @@ public final class EditorApp: @unchecked Sendable {
                     process(.complexity(view))
                 }
             }
-            if model.textGeneration != analyzedGeneration && analysisDue == nil && !analysisRunning {
+            if driver.model.textGeneration != analyzedGeneration && analysisDue == nil && !analysisRunning {
                 scheduleAnalysis(now: Self.now())
             }
             if let due = analysisDue, Self.now() >= due, !analysisRunning { startAnalysis() }
             if resized { terminal.invalidate() }
-            Renderer.render(model, into: &grid)
+            Renderer.render(driver.model, into: &grid)
             terminal.flush(grid)
         }
     }
 
-    /// Applies one event and carries out its effects.
+    /// Applies one event and carries out its effects (through the core's driver, as the tests do).
     private func process(_ event: EditorEvent) {
-        let generation = model.textGeneration
-        let effects = model.handle(event)
-        perform(effects)
-        if model.textGeneration != generation { scheduleAnalysis(now: Self.now()) }
-    }
-
-    private func perform(_ effects: [EditorEffect]) {
-        var saveFailed = false
-        for effect in effects {
-            switch effect {
-            case .insert(let text, let offset): document.insert(text, at: offset)
-            case .delete(let offset, let count): document.delete(at: offset, count: count)
-            case .closeUndoGroup: document.closeUndoGroup()
-            case .undo:
-                if let changes = document.undo() { perform(model.handle(.undoChanges(changes))) } else {
-                    perform(model.handle(.message("nothing of yours to undo", isError: false)))
-                }
-            case .redo:
-                if let changes = document.redo() { perform(model.handle(.undoChanges(changes))) } else {
-                    perform(model.handle(.message("nothing to redo", isError: false)))
-                }
-            case .save:
-                guard let save = hooks.save else { continue }
-                do {
-                    perform(model.handle(.saved(try save(document.text))))
-                } catch {
-                    saveFailed = true
-                    perform(model.handle(.message("save failed: \(error)", isError: true)))
-                }
-            case .quit:
-                if !saveFailed { quitting = true }
-            case .run:
-                if let run = hooks.run { run(document.text, self) } else {
-                    perform(model.handle(.message("runs need a session or the runner; none is configured", isError: true)))
-                }
-            case .cancelRun:
-                hooks.cancelRun?()
-            case .cycleGuestRoles:
-                hooks.cycleGuestRoles?()
-            case .presence(let cursor, let selection):
-                hooks.presence?(cursor, selection)
-            }
-        }
+        let generation = driver.model.textGeneration
+        driver.handle(event)
+        if driver.model.textGeneration != generation { scheduleAnalysis(now: Self.now()) }
     }
 
     private func scheduleAnalysis(now: Double) {
@@ -226,8 +189,8 @@ public final class EditorApp: @unchecked Sendable {
         guard let analyze = hooks.analyze else { return }
         analysisDue = nil
         analysisRunning = true
-        analyzedGeneration = model.textGeneration
-        let text = document.text
+        analyzedGeneration = driver.model.textGeneration
+        let text = driver.document.text
         DispatchQueue.global(qos: .userInitiated).async { [self] in
             let view = analyze(text)
             enqueue(.analysis(view))

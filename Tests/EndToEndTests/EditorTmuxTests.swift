@@ -15,9 +15,9 @@ import Testing
 
     /// Starts the editor on `file`; after it exits the pane prints the exit status and a shell prompt
     /// (an interactive shell outlives tmux's kill-server, so it is bounded by a timeout).
-    static func startEditor(_ file: URL, columns: Int = 100, rows: Int = 30) throws -> TmuxFixture? {
+    static func startEditor(_ file: URL, columns: Int = 100, rows: Int = 30, environment: String = "") throws -> TmuxFixture? {
         let binary = try TestEnvironment.codesyncBinary()
-        let command = "\(TmuxFixture.shellQuote(binary.path)) edit \(TmuxFixture.shellQuote(file.path)); "
+        let command = environment + "\(TmuxFixture.shellQuote(binary.path)) edit \(TmuxFixture.shellQuote(file.path)); "
             + "echo \"editor exited with $?\"; PS1='shell-prompt> ' exec timeout --foreground 60 sh -i"
         guard let tmux = try TmuxFixture.start(command, columns: columns, rows: rows) else { return nil }
         try tmux.waitFor("F1 help")
@@ -54,6 +54,23 @@ import Testing
         #expect(try String(contentsOf: file, encoding: .utf8) == "s = '漢字' # 😀 é 中文\n")
         try tmux.send("C-q")
         try tmux.waitFor("editor exited with 0")
+    }
+
+    /// The real binary draws the same screen, text and colours, whether it starts under the C locale
+    /// or a UTF-8 one: widths come from the editor's Unicode table, not from the locale.
+    @Test func screenIsTheSameUnderCAndUTF8Locales() throws {
+        let text = "s = '漢字😀'\n# 👨\u{200D}👩\u{200D}👧 e\u{301} Ａ ｱ end\n"
+        var screens: [String] = []
+        for locale in ["C", "C.UTF-8"] {
+            let file = try Self.scratchFile(text: text)
+            guard let tmux = try Self.startEditor(file, environment: "LANG=\(locale) LC_ALL=\(locale) ") else { return }
+            let screen = try tmux.waitUntil("the analysed screen under \(locale)") { $0.contains("ｱ end") && $0.contains("overall") }
+            #expect(screen.contains("# 👨👩👧 é Ａ ｱ end"), "\(screen)")
+            screens.append(try tmux.captureWithEscapes())
+            try tmux.send("C-q")
+            try tmux.waitFor("editor exited with 0")
+        }
+        #expect(screens.count == 2 && screens[0] == screens[1])
     }
 
     @Test func resizeRedrawsAndTooSmallShowsANotice() throws {

@@ -1,4 +1,4 @@
-import CodeSyncProtocol
+import CodeSyncDocument
 
 /// A visible change to the text: the document's own change type, so remote and local changes need
 /// no conversion on their way into the editor.

@@ -158,17 +158,8 @@ enum EditorPane {
 }
 
 /// The right pane: overall class, syntax errors, then one two-row entry per function, worst first.
+/// Rows are placed by `ComplexityLayout`, which the model's hit-testing uses too.
 enum ComplexityPane {
-    static let rowsPerEntry = 2
-    static let maxErrors = 3
-
-    static func headerRows(_ view: ComplexityView) -> Int { 2 + min(maxErrors, view.errors.count) }
-
-    static func firstVisible(selection: Int, view: ComplexityView, height: Int) -> Int {
-        let perPage = max(1, (height - headerRows(view)) / rowsPerEntry)
-        return max(0, selection - perPage + 1)
-    }
-
     static func draw(_ model: EditorModel, _ grid: inout ScreenGrid) {
         let area = model.layout.complexity
         guard area.width > 0, area.height > 0 else { return }
@@ -187,12 +178,12 @@ enum ComplexityPane {
             grid.write(" no functions", row: row, column: area.x, role: .complexityHeader, limit: limit)
         }
         row += 1
-        for error in view.errors.prefix(maxErrors) {
+        for error in view.errors.prefix(ComplexityLayout.maxErrors) {
             grid.write(" ✗ " + error, row: row, column: area.x, role: .complexityError, limit: limit)
             row += 1
         }
         let end = area.y + area.height
-        let first = firstVisible(selection: model.complexitySelection, view: view, height: area.height)
+        let first = ComplexityLayout.firstVisible(selection: model.complexitySelection, view: view, height: area.height)
         for (index, entry) in view.entries.enumerated().dropFirst(first) {
             guard row + 1 < end || (row < end) else { break }
             let selected = model.focus == .complexity && index == model.complexitySelection
@@ -209,7 +200,7 @@ enum ComplexityPane {
                 if entry.loopDepth > 0 { detail += ", depth \(entry.loopDepth)" }
                 grid.write(detail, row: row + 1, column: area.x, role: nameRole, limit: limit)
             }
-            row += rowsPerEntry
+            row += ComplexityLayout.rowsPerEntry
             if row >= end { break }
         }
     }

@@ -1,7 +1,7 @@
 import CodeSyncTestSupport
 import Testing
 
-@testable import CodeSyncTUI
+@testable import EditorCore
 
 @Suite struct TextBufferTests {
     @Test func offsetsAndPositionsRoundTrip() {

@@ -1,36 +1,25 @@
 import CodeSyncTestSupport
 import Testing
 
-@testable import CodeSyncTUI
+@testable import EditorCore
 
-/// A model and a local document driven together, as the shell does.
+/// A model and a local document driven together by the core's `EditorDriver`, the path the
+/// terminal shell takes; `effects` collects everything the model asked for.
 struct Harness {
-    var model: EditorModel
+    let driver: EditorDriver
     let document: LocalDocument
     var effects: [EditorEffect] = []
+    var model: EditorModel { driver.model }
 
     init(_ text: String, columns: Int = 60, rows: Int = 12) {
-        model = EditorModel(text: text, fileName: "demo.py", size: TerminalSize(columns: columns, rows: rows))
         document = LocalDocument(text: text)
+        driver = EditorDriver(
+            model: EditorModel(text: text, fileName: "demo.py", size: TerminalSize(columns: columns, rows: rows)),
+            document: document)
     }
 
     mutating func send(_ event: EditorEvent) {
-        let out = model.handle(event)
-        effects.append(contentsOf: out)
-        perform(out)
-    }
-
-    mutating func perform(_ list: [EditorEffect]) {
-        for effect in list {
-            switch effect {
-            case .insert(let text, let offset): document.insert(text, at: offset)
-            case .delete(let offset, let count): document.delete(at: offset, count: count)
-            case .closeUndoGroup: document.closeUndoGroup()
-            case .undo: if let c = document.undo() { send(.undoChanges(c)) }
-            case .redo: if let c = document.redo() { send(.undoChanges(c)) }
-            default: break
-            }
-        }
+        effects.append(contentsOf: driver.handle(event))
     }
 
     mutating func type(_ text: String) {

@@ -1,5 +1,4 @@
-import CodeSyncTUI
-import Foundation
+import EditorCore
 import Testing
 
 /// The C-family highlighter shared by Java, JavaScript, Go, C and C++, and the buffer keeping its
@@ -59,25 +58,5 @@ import Testing
         // Closing the comment earlier changes the states after the edited line.
         _ = buffer.replace(from: TextPosition(line: 1, column: 6), to: TextPosition(line: 1, column: 6), with: " */".unicodeScalars)
         #expect(buffer.lexState(atStartOf: 2) == 0)
-    }
-}
-
-/// The complexity pane's view for every analysed language, by file name.
-@Suite struct ComplexityPaneLanguageTests {
-    @Test func paneAnalysesEachLanguageAndShowsItsErrors() {
-        let programs: [(String, String)] = [
-            ("Main.java", "class Main { static int f(int[] a) { int s = 0; for (int x : a) s += x; return s; } }"),
-            ("a.js", "function f(a) { let s = 0; for (const x of a) s += x; return s; }"),
-            ("a.go", "package main\nfunc f(a []int) int {\n\ts := 0\n\tfor _, x := range a {\n\t\ts += x\n\t}\n\treturn s\n}\n"),
-            ("a.c", "int f(int *a, int n) { int s = 0; for (int i = 0; i < n; i++) s += a[i]; return s; }"),
-            ("a.cpp", "#include <vector>\nint f(const std::vector<int>& a) { int s = 0; for (int x : a) s += x; return s; }"),
-        ]
-        for (path, source) in programs {
-            let view = ComplexityView.analyze(source, path: path)
-            #expect(view.note == nil, "\(path)")
-            #expect(view.entries.first { $0.name == "f" }?.complexity == "O(n)", "\(path)")
-            let broken = ComplexityView.analyze(source.replacingOccurrences(of: "s += ", with: "s += )"), path: path)
-            #expect(!broken.errors.isEmpty, "\(path)")
-        }
     }
 }

@@ -1,7 +1,7 @@
 import CodeSyncTestSupport
 import Testing
 
-@testable import CodeSyncTUI
+@testable import EditorCore
 
 /// Compares rendered rows with literal ones and shows both screens when they differ.
 func expectScreen(_ actual: [String], _ expected: [String], sourceLocation: SourceLocation = #_sourceLocation) {
@@ -162,5 +162,40 @@ func fibModel(columns: Int = 60, rows: Int = 12) -> EditorModel {
         _ = model.handle(.run(.finished(summary: "exit 0", success: true, durationMs: 412)))
         let grid = Renderer.render(model)
         try Snapshot.check((grid.lines + [""] + grid.roleLines).joined(separator: "\n") + "\n", named: "editor-80x24.txt")
+    }
+}
+
+/// A click in the complexity pane picks the entry drawn on that row, scrolled or not, with errors above.
+@Suite struct ComplexityHitTestTests {
+    @Test func aClickPicksTheEntryTheRendererDrewThere() {
+        let entries = (0..<12).map {
+            ComplexityEntry(name: "f\($0)", complexity: "O(n)", rank: 20 - $0, line: $0 + 1, dominatingLine: nil, loopDepth: 1, costly: false)
+        }
+        let text = (1...12).map { "def f\($0 - 1)(): pass" }.joined(separator: "\n")
+        for selected in [0, 9] {
+            var model = EditorModel(text: text, fileName: "x.py", size: TerminalSize(columns: 60, rows: 24))
+            _ = model.handle(.complexity(ComplexityView(overall: "O(n)", entries: entries, errors: ["line 3: oops", "line 4: again"])))
+            _ = model.handle(.key(.tab))
+            for _ in 0..<selected { _ = model.handle(.key(.down)) }
+            let area = model.layout.complexity
+            let screen = Renderer.render(model).trimmedLines
+            var picked = 0
+            for row in area.y..<(area.y + area.height) {
+                // The entry whose name row is this row or the row above (its detail row).
+                let drawn = entries.indices.first { i in
+                    [row, row - 1].contains { r in r >= area.y && screen[r].hasSuffix("│ O(n) f\(i)") }
+                }
+                var clicked = model
+                _ = clicked.handle(.mouse(.press(row: row, column: area.x + 2)))
+                if let drawn {
+                    #expect(clicked.complexitySelection == drawn, "row \(row): \(screen[row])")
+                    #expect(clicked.cursor.line == entries[drawn].line - 1)
+                    picked += 1
+                } else {
+                    #expect(clicked.cursor == model.cursor, "row \(row) holds no entry: \(screen[row])")
+                }
+            }
+            #expect(picked >= 8, "\(picked) rows picked an entry")
+        }
     }
 }

@@ -1,4 +1,4 @@
-import CodeSyncTUI
+import EditorCore
 import Testing
 
 @Suite struct TerminalSizeTests {

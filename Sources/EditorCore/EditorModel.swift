@@ -1,3 +1,5 @@
+import CodeSyncDocument
+
 /// The whole editor screen's state as a value. `handle(_:)` applies an event and returns the effects
 /// the shell must carry out (edits for the document, save, run...). Nothing here touches a terminal.
 public struct EditorModel: Sendable {
@@ -562,12 +564,9 @@ public struct EditorModel: Sendable {
         return nil
     }
 
-    /// Row of the complexity pane where each entry starts, as the renderer lays them out.
+    /// The complexity entry drawn at a screen row, by the layout the renderer draws with.
     func complexityEntryIndex(atRow row: Int) -> Int? {
-        let first = layout.complexity.y + ComplexityPane.headerRows(complexity)
-        guard row >= first else { return nil }
-        let index = ComplexityPane.firstVisible(selection: complexitySelection, view: complexity, height: layout.complexity.height) + (row - first) / ComplexityPane.rowsPerEntry
-        return index < complexity.entries.count ? index : nil
+        ComplexityLayout.entry(atRow: row, area: layout.complexity, view: complexity, selection: complexitySelection)
     }
 
     private mutating func jumpToComplexityEntry(_ index: Int) {

@@ -56,3 +56,28 @@ public struct EditorLayout: Equatable, Sendable {
         return max(3, digits) + 1
     }
 }
+
+/// Where the complexity pane's rows go: its title and summary, up to `maxErrors` syntax errors, then
+/// `rowsPerEntry` rows per function, scrolled so the selected entry shows. The renderer draws by it
+/// and the model hit-tests clicks by it, so the two cannot disagree.
+enum ComplexityLayout {
+    static let rowsPerEntry = 2
+    static let maxErrors = 3
+
+    /// Rows above the first entry: the title, the summary line and the errors shown.
+    static func headerRows(_ view: ComplexityView) -> Int { 2 + min(maxErrors, view.errors.count) }
+
+    /// The first entry drawn when `selection` is selected in a pane of `height` rows.
+    static func firstVisible(selection: Int, view: ComplexityView, height: Int) -> Int {
+        let perPage = max(1, (height - headerRows(view)) / rowsPerEntry)
+        return max(0, selection - perPage + 1)
+    }
+
+    /// The entry drawn at screen `row` of a pane occupying `area`, if any.
+    static func entry(atRow row: Int, area: Rect, view: ComplexityView, selection: Int) -> Int? {
+        let first = area.y + headerRows(view)
+        guard row >= first, row < area.y + area.height else { return nil }
+        let index = firstVisible(selection: selection, view: view, height: area.height) + (row - first) / rowsPerEntry
+        return index < view.entries.count ? index : nil
+    }
+}
