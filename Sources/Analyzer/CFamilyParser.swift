@@ -378,8 +378,11 @@ struct CFamilyParser {
     /// A C/C++ library's attribute macro before a declaration (`_GLIBCXX14_CONSTEXPR inline void f()`):
     /// a macro name starting with `_` (reserved to implementations) followed by another word.
     private func isImplementationMacro() -> Bool {
-        guard dialect == .c || dialect == .cpp, tok.kind == .ident, peek().kind == .ident, !peek().newlineBefore,
-            lexed.bytes[tok.offset] == UInt8(ascii: "_"), tok.length >= 2
+        guard dialect == .c || dialect == .cpp, tok.kind == .ident, peek().kind == .ident, !peek().newlineBefore, tok.length >= 2
+        else { return false }
+        // A name starting with `_` is the implementation's; any other upper-case name only before a
+        // type word (`NO_INLINE void f()`), so a macro type (`LL f(LL n)`) is still read as a type.
+        guard lexed.bytes[tok.offset] == UInt8(ascii: "_") || Self.primitiveWords.contains(peek()) || Self.modifiers.contains(peek())
         else { return false }
         return isMacroName(tok)
     }
@@ -1932,10 +1935,13 @@ struct CFamilyParser {
             guard skipType() else { pos = save; return nil }
         }
         guard isOp(")") else { pos = save; return nil }
+        // A type ending in `*` (`(blk_t *)&B[i]`) is a pointer type: only a cast can follow it.
+        let pointer = (dialect == .c || dialect == .cpp) && isOp("*", peek(-1))
         advance()
         // Only a cast when an operand follows (not `(a) + b`); primitive type words are always casts.
         let operandStarts = tok.kind == .ident || tok.kind == .number || tok.kind == .string || tok.kind == .char
-            || isOp("(") || isOp("!") || isOp("~") || (Self.isPrimitive(first) && (isOp("-") || isOp("*") || isOp("&") || isOp("+")))
+            || isOp("(") || isOp("!") || isOp("~")
+            || ((Self.isPrimitive(first) || pointer) && (isOp("-") || isOp("*") || isOp("&") || isOp("+")))
         guard operandStarts, !isReserved(tok) || isWord("new") || isWord("sizeof") || isWord("switch") else {
             pos = save
             return nil

@@ -49,7 +49,7 @@ private final class ResultBox<T>: @unchecked Sendable {
         accepts: { $0.hasSuffix(".js") && !$0.hasSuffix(".min.js") })
     static let c = Corpus(
         language: "c", roots: ["/usr/src/libxcrypt"], package: "libxcrypt-source", minimumFiles: 50,
-        minimumAccepted: 82.0,  // 68/82 measured; below the bar (see the suite's comment)
+        minimumAccepted: 86.0,  // 71/82 measured; below the bar (see the suite's comment)
         accepts: { $0.hasSuffix(".c") || $0.hasSuffix(".h") })
     static let cpp = Corpus(
         language: "cpp", roots: installed("/usr/include/c++", prefix: "", suffix: "").sorted(by: >),
