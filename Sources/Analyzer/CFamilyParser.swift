@@ -8,6 +8,7 @@ struct CFamilyParser {
     struct ParseError: Error { var line: Int; var message: String }
 
     let dialect: CFamily
+    private var lexed: CTokens
     private var tokens: [CToken]
     private var pos = 0
     private(set) var issues: [SyntaxIssue] = []
@@ -25,12 +26,14 @@ struct CFamilyParser {
 
     init(source: String, dialect: CFamily) {
         self.dialect = dialect
-        tokens = CFamilyTokenizer.tokenize(source, dialect: dialect)
+        lexed = CFamilyTokenizer.tokenize(source, dialect: dialect)
+        tokens = lexed.tokens
+        lexed.tokens = []
     }
 
     static func parse(_ source: String, dialect: CFamily) -> Module {
         var p = CFamilyParser(source: source, dialect: dialect)
-        for t in p.tokens where t.kind == .error { p.issues.append(SyntaxIssue(line: t.line, message: t.text)) }
+        for t in p.tokens where t.kind == .error { p.issues.append(SyntaxIssue(line: t.line, message: p.lexed.text(t))) }
         p.tokens.removeAll { $0.kind == .error }
         var body = p.parseTopLevel()
         body.append(contentsOf: p.hoisted)
@@ -59,21 +62,38 @@ struct CFamilyParser {
     private func peek(_ k: Int = 1) -> CToken { tokens[min(pos + k, tokens.count - 1)] }
     private var atEnd: Bool { tok.kind == .end }
     private mutating func advance() { if pos < tokens.count - 1 { pos += 1 } }
-    private func isOp(_ s: String, _ t: CToken? = nil) -> Bool { let t = t ?? tok; return t.kind == .op && t.text == s }
-    private func isWord(_ s: String, _ t: CToken? = nil) -> Bool { let t = t ?? tok; return t.kind == .ident && t.text == s }
-    private mutating func accept(_ s: String) -> Bool {
+    // Operators and words are compared by tag (`CToken.tag` of a literal folds to a constant).
+    @inline(__always) private func isOp(_ s: StaticString) -> Bool { let t = tok; return t.tag == CToken.tag(s) && t.kind == .op }
+    @inline(__always) private func isOp(_ s: StaticString, _ t: CToken) -> Bool { t.tag == CToken.tag(s) && t.kind == .op }
+    @inline(__always) private func isWord(_ s: StaticString) -> Bool { let t = tok; return t.tag == CToken.tag(s) && t.kind == .ident }
+    @inline(__always) private func isWord(_ s: StaticString, _ t: CToken) -> Bool { t.tag == CToken.tag(s) && t.kind == .ident }
+    /// The token is an operator with this tag (for operators chosen at run time).
+    private func isOp(tag: UInt64, _ t: CToken) -> Bool { t.tag == tag && t.kind == .op }
+    @inline(__always) private mutating func accept(_ s: StaticString) -> Bool {
         if isOp(s) { advance(); return true }
         return false
     }
-    private mutating func acceptWord(_ s: String) -> Bool {
+    @inline(__always) private mutating func acceptWord(_ s: StaticString) -> Bool {
         if isWord(s) { advance(); return true }
         return false
     }
-    private mutating func expect(_ s: String) throws {
+    private mutating func expect(_ s: StaticString) throws {
         guard accept(s) else { throw fail("expected '\(s)' but found \(describe(tok))") }
     }
+    private mutating func expect(tag: UInt64) throws {
+        guard isOp(tag: tag, tok) else { throw fail("expected '\(CToken.spell(tag))' but found \(describe(tok))") }
+        advance()
+    }
     private func fail(_ message: String) -> ParseError { ParseError(line: tok.line, message: message) }
-    private func describe(_ t: CToken) -> String { t.kind == .end ? "end of file" : "'\(t.text)'" }
+    private func describe(_ t: CToken) -> String { t.kind == .end ? "end of file" : "'\(text(t))'" }
+    /// The token's source text.
+    private func text(_ t: CToken) -> String { lexed.text(t) }
+    /// The source text of the tokens in `range`, without the spaces between them.
+    private func text(_ range: Range<Int>) -> String {
+        var out = ""
+        for t in tokens[range] { out += text(t) }
+        return out
+    }
 
     private mutating func enter() throws {
         nesting += 1
@@ -84,12 +104,12 @@ struct CFamilyParser {
     /// Skips a balanced group starting at an opening bracket; returns false if it is not closed.
     @discardableResult
     private mutating func skipGroup() -> Bool {
-        let open = tok.text
-        let close = open == "(" ? ")" : open == "[" ? "]" : "}"
+        let open = tok.tag
+        let close = open == CToken.tag("(") ? CToken.tag(")") : open == CToken.tag("[") ? CToken.tag("]") : CToken.tag("}")
         var depth = 0
         while !atEnd {
             if tok.kind == .op {
-                if tok.text == open { depth += 1 } else if tok.text == close {
+                if tok.tag == open { depth += 1 } else if tok.tag == close {
                     depth -= 1
                     if depth == 0 { advance(); return true }
                 }
@@ -106,12 +126,14 @@ struct CFamilyParser {
         var depth = 0
         while !atEnd {
             if tok.kind == .op {
-                switch tok.text {
-                case "<": depth += 1
-                case ">":
+                switch tok.tag {
+                case CToken.tag("<"): depth += 1
+                case CToken.tag(">"):
                     depth -= 1
                     if depth == 0 { advance(); return true }
-                case "(", ")", "{", "}", ";", "=", "&&", "||", "==", "!=", "+", "-", "/", "%", "!", "+=", "-=":
+                case CToken.tag("("), CToken.tag(")"), CToken.tag("{"), CToken.tag("}"), CToken.tag(";"), CToken.tag("="),
+                    CToken.tag("&&"), CToken.tag("||"), CToken.tag("=="), CToken.tag("!="), CToken.tag("+"), CToken.tag("-"),
+                    CToken.tag("/"), CToken.tag("%"), CToken.tag("!"), CToken.tag("+="), CToken.tag("-="):
                     pos = start
                     return false
                 default: break
@@ -119,6 +141,26 @@ struct CFamilyParser {
             } else if tok.kind == .string || tok.kind == .char {
                 pos = start
                 return false
+            }
+            advance()
+        }
+        pos = start
+        return false
+    }
+
+    /// Skips `<...>` after `template`: parameters may have defaults (`class A = allocator<T>`,
+    /// `int N = (1 > 0)`), so only a brace or `;` before the closing `>` means it is not one.
+    private mutating func skipTemplateParameters() -> Bool {
+        guard isOp("<") else { return false }
+        let start = pos
+        var depth = 0
+        while !atEnd {
+            if isOp("(") || isOp("[") { skipGroup(); continue }
+            if isOp("<") { depth += 1 } else if isOp(">") {
+                depth -= 1
+                if depth == 0 { advance(); return true }
+            } else if isOp("{") || isOp(";") || isOp("}") {
+                break
             }
             advance()
         }
@@ -142,15 +184,15 @@ struct CFamilyParser {
         var depth = 0
         while !atEnd {
             if tok.kind == .op {
-                switch tok.text {
-                case "(", "[": depth += 1
-                case ")", "]": depth = max(0, depth - 1)
-                case "{":
+                switch tok.tag {
+                case CToken.tag("("), CToken.tag("["): depth += 1
+                case CToken.tag(")"), CToken.tag("]"): depth = max(0, depth - 1)
+                case CToken.tag("{"):
                     if skipGroup(), depth == 0, tok.newlineBefore || isOp("}") { return }
                     continue
-                case "}":
+                case CToken.tag("}"):
                     if depth == 0 { return }
-                case ";":
+                case CToken.tag(";"):
                     if depth == 0 { advance(); return }
                 default: break
                 }
@@ -177,12 +219,12 @@ struct CFamilyParser {
         return body
     }
 
-    private static let modifiers: Set<String> = [
+    private static let modifiers = TagTable(words: [
         "public", "private", "protected", "static", "final", "abstract", "synchronized", "native", "transient",
         "volatile", "strictfp", "default", "sealed", "non-sealed", "inline", "extern", "virtual", "explicit",
         "constexpr", "consteval", "constinit", "friend", "register", "mutable", "export", "async", "override",
         "thread_local", "__inline", "_Noreturn", "noexcept",
-    ]
+    ])
 
     /// One top-level or class-body item. Statements are allowed too (JavaScript and C++ scripts).
     private mutating func parseMember(into body: inout [Stmt], inClass cls: String?) {
@@ -211,6 +253,7 @@ struct CFamilyParser {
     private mutating func parseMemberThrowing(into body: inout [Stmt], inClass cls: String?) throws {
         let line = tok.line
         if accept(";") { return }
+        if skipMacroLine() { return }
         switch dialect {
         case .java:
             skipAnnotations()
@@ -231,9 +274,10 @@ struct CFamilyParser {
             }
             if isWord("template") {
                 advance()
-                if !skipTypeArguments() { throw fail("expected template parameters") }
+                if !skipTemplateParameters() { throw fail("expected template parameters") }
                 return try parseMemberThrowing(into: &body, inClass: cls)
             }
+            if isWord("inline"), isWord("namespace", peek()) { advance() }
             if isWord("namespace") || (isWord("extern") && peek().kind == .string) {
                 advance()
                 while !isOp("{"), !isOp(";"), !atEnd { advance() }
@@ -250,11 +294,22 @@ struct CFamilyParser {
             try parseJSClassMember(into: &body, line: line)
             return
         }
-        var mods: [String] = []
-        while tok.kind == .ident && Self.modifiers.contains(tok.text) || (dialect == .java && isOp("@")) || (isWord("non") && isOp("-", peek()) && isWord("sealed", peek(2))) {
-            if isOp("@") { skipAnnotations(); continue }
+        if dialect == .javascript, isWord("export"), isOp("{", peek()) || isOp("*", peek()) {
+            // `export { a as b } [from 'm']`, `export * from 'm'`: names only, nothing runs.
+            advance()
+            try skipToStatementEnd()
+            return
+        }
+        while tok.kind == .ident && Self.modifiers.contains(tok) || (dialect == .java && isOp("@")) || isImplementationMacro() || (isWord("non") && isOp("-", peek()) && isWord("sealed", peek(2))) {
+            if isOp("@") {
+                // `@interface` (an annotation type) and a stray `@` are not annotations: stop here
+                // rather than loop without moving.
+                let before = pos
+                skipAnnotations()
+                if pos == before { break }
+                continue
+            }
             if isWord("non") { advance(); advance(); advance(); continue }
-            mods.append(tok.text)
             advance()
         }
         if dialect == .java || dialect == .cpp || dialect == .c || dialect == .javascript {
@@ -272,7 +327,7 @@ struct CFamilyParser {
         }
         if dialect == .java, isOp("<") { _ = skipTypeArguments() }
         if dialect == .java || dialect == .c || dialect == .cpp {
-            if let cls, isWord(cls), isOp("(", peek()) || (dialect == .cpp && isOp("::", peek())) {
+            if let cls, tok.kind == .ident, tok.tag == CToken.tag(text: cls), text(tok) == cls, isOp("(", peek()) || (dialect == .cpp && isOp("::", peek())) {
                 // Constructor: named after its class, so `new Foo(n)` costs it.
                 advance()
                 try parseFunctionRest(name: cls, into: &body, line: line)
@@ -280,9 +335,23 @@ struct CFamilyParser {
             }
             if dialect == .cpp, isOp("~") { advance(); advance(); try parseFunctionRest(name: "~", into: &body, line: line); return }
             let save = pos
-            if let name = try declarationName(), isOp("(") {
+            if dialect == .cpp, tok.kind == .ident, isOp("::", peek()) || isOp("<", peek()), let name = qualifiedFunctionName() {
+                // An out-of-class constructor or destructor: `Foo<T>::Foo(...)`, `Foo::~Foo()`.
+                try parseFunctionRest(name: name, into: &body, line: line)
+                return
+            }
+            if dialect == .cpp, isWord("operator") {
+                // A conversion operator (`operator bool() const`) has no return type before it.
+                advance()
+                while !isOp("("), !isOp(";"), !isOp("{"), !atEnd { advance() }
+                try parseFunctionRest(name: "operator", into: &body, line: line)
+                return
+            }
+            if let name = try declarationName(), isOp("(") || (dialect == .cpp && name == "operator") {
                 if dialect != .java, isWord("operator", peek(-1)) || name == "operator" {
-                    while !isOp("("), !atEnd { advance() }
+                    // `operator()(...)`, `operator|(...)`, `operator new[](...)`: up to the parameters.
+                    if isOp("("), isOp(")", peek()) { advance(); advance() }
+                    while !isOp("("), !isOp(";"), !isOp("{"), !atEnd { advance() }
                 }
                 try parseFunctionRest(name: name, into: &body, line: line)
                 return
@@ -291,6 +360,62 @@ struct CFamilyParser {
         }
         // Anything else is a statement (globals, JavaScript scripts, C++ at namespace scope).
         try parseStatement(into: &body)
+    }
+
+    /// Skips a C/C++ macro used as a whole line (`_GLIBCXX_BEGIN_NAMESPACE_VERSION`, `STEP(a, b)`
+    /// with no `;`): an upper-case name, with arguments or not, that ends its line. Macros are not
+    /// expanded, so this is all that can be said about them; returns false (nothing skipped) otherwise.
+    private mutating func skipMacroLine() -> Bool {
+        guard dialect == .c || dialect == .cpp, tok.kind == .ident, tok.length >= 2, isMacroName(tok) else { return false }
+        let save = pos
+        advance()
+        if isOp("("), !tok.newlineBefore { skipGroup() }
+        if (tok.newlineBefore && !isOp("{") && !isOp(";")) || atEnd { return true }
+        pos = save
+        return false
+    }
+
+    /// A C/C++ library's attribute macro before a declaration (`_GLIBCXX14_CONSTEXPR inline void f()`):
+    /// a macro name starting with `_` (reserved to implementations) followed by another word.
+    private func isImplementationMacro() -> Bool {
+        guard dialect == .c || dialect == .cpp, tok.kind == .ident, peek().kind == .ident, !peek().newlineBefore, tok.length >= 2
+        else { return false }
+        // A name starting with `_` is the implementation's; any other upper-case name only before a
+        // type word (`NO_INLINE void f()`), so a macro type (`LL f(LL n)`) is still read as a type.
+        guard lexed.bytes[tok.offset] == UInt8(ascii: "_") || Self.primitiveWords.contains(peek()) || Self.modifiers.contains(peek())
+        else { return false }
+        return isMacroName(tok)
+    }
+
+    /// `A::B<T>::name` directly followed by `(`: returns `name`, positioned at `(`; otherwise nil
+    /// with the position unchanged.
+    private mutating func qualifiedFunctionName() -> String? {
+        let save = pos
+        var name = ""
+        var qualified = false
+        while tok.kind == .ident {
+            name = text(tok)
+            advance()
+            if isOp("<"), !skipTypeArguments() { break }
+            guard accept("::") else { break }
+            qualified = true
+            _ = accept("~")
+        }
+        if qualified, isOp("("), !name.isEmpty { return name }
+        pos = save
+        return nil
+    }
+
+    /// Upper-case letters, digits and underscores only, with at least one letter (`FOO_BAR2`).
+    private func isMacroName(_ t: CToken) -> Bool {
+        var letter = false
+        for k in t.offset..<min(t.end, lexed.bytes.count) {
+            let c = lexed.bytes[k]
+            if c >= UInt8(ascii: "A") && c <= UInt8(ascii: "Z") { letter = true } else if !(c == UInt8(ascii: "_") || CFamilyTokenizer.isDigit(c)) {
+                return false
+            }
+        }
+        return letter
     }
 
     private mutating func skipToSemicolon() throws {
@@ -320,15 +445,15 @@ struct CFamilyParser {
     /// A class, interface, enum, record or struct; its methods become functions in a class.
     private mutating func parseClass(line: Int) throws -> Stmt? {
         if isOp("@") { advance() }
-        let keyword = tok.text
+        let isEnum = isWord("enum")
         advance()
         var name = "anonymous"
-        if tok.kind == .ident { name = tok.text; advance() }
+        if tok.kind == .ident { name = text(tok); advance() }
         // Headers: generics, `extends`, `implements`, bases, record components, C++ `final`.
         while !isOp("{"), !isOp(";"), !atEnd {
             if isOp("<"), skipTypeArguments() { continue }
             if isOp("(") || isOp("<") { skipGroup(); continue }
-            if tok.kind == .ident, !(dialect == .c || dialect == .cpp) || keyword != "struct" || isOp(":", peek(-1)) || true {
+            if tok.kind == .ident {
                 // Declarations like `struct P p;` or `struct P *next;` use the struct as a type.
                 if (dialect == .c || dialect == .cpp), tok.kind == .ident, isOp(";", peek()) || isOp("=", peek()) || isOp("[", peek()) {
                     advance()
@@ -345,7 +470,7 @@ struct CFamilyParser {
         if accept(";") { return nil }
         try expect("{")
         var members: [Stmt] = []
-        if keyword == "enum" {
+        if isEnum {
             // Enum constants up to `;` (Java) or the closing brace.
             var depth = 0
             while !atEnd {
@@ -356,7 +481,7 @@ struct CFamilyParser {
             }
         }
         while !isOp("}"), !atEnd {
-            if dialect == .cpp || dialect == .c, tok.kind == .ident, ["public", "private", "protected"].contains(tok.text), isOp(":", peek()) {
+            if dialect == .cpp || dialect == .c, isWord("public") || isWord("private") || isWord("protected"), isOp(":", peek()) {
                 advance(); advance(); continue
             }
             parseMember(into: &members, inClass: name)
@@ -373,12 +498,16 @@ struct CFamilyParser {
 
     /// A JavaScript class member: a method (`name(...) {`, `get x()`, `static async *m()`) or a field.
     private mutating func parseJSClassMember(into body: inout [Stmt], line: Int) throws {
-        while tok.kind == .ident, ["static", "async", "get", "set"].contains(tok.text), !isOp("(", peek()), !isOp("=", peek()) { advance() }
+        while isWord("static") || isWord("async") || isWord("get") || isWord("set"), !isOp("(", peek()), !isOp("=", peek()),
+            !isOp(";", peek()), !peek().newlineBefore
+        {
+            advance()
+        }
         _ = accept("*")
         _ = accept("#")
         if isOp("{") { _ = try parseBlock(); return }
         guard tok.kind == .ident || tok.kind == .string || isOp("[") else { throw fail("expected a class member, found \(describe(tok))") }
-        var name = tok.text
+        var name = text(tok)
         if isOp("[") { skipGroup(); name = "computed" } else { advance() }
         if isOp("(") {
             try parseFunctionRest(name: name == "constructor" ? "constructor" : name, into: &body, line: line)
@@ -392,46 +521,55 @@ struct CFamilyParser {
     /// tokens here are not `Type name`. `Type` covers qualified names, generics, arrays, pointers.
     private mutating func declarationName() throws -> String? {
         guard skipType() else { return nil }
-        guard tok.kind == .ident, !isReserved(tok.text) else { return nil }
-        var name = tok.text
+        guard tok.kind == .ident, !isReserved(tok) else { return nil }
+        var name = text(tok)
         advance()
         // C++ out-of-class definitions: `int Foo::bar(...)`.
-        while isOp("::"), peek().kind == .ident || isOp("~", peek()) { advance(); if accept("~") {}; name = tok.text; advance() }
+        while isOp("::"), peek().kind == .ident || isOp("~", peek()) { advance(); if accept("~") {}; name = text(tok); advance() }
         return name
     }
 
     /// True for a word that cannot be a declared name in this dialect (`in`, `delete`, `await` are
     /// names in Java: `Scanner in`, `boolean delete(int i)`).
-    private func isReserved(_ word: String) -> Bool {
-        if Self.notNames.contains(word) { return true }
+    private func isReserved(_ t: CToken) -> Bool {
+        guard t.kind == .ident else { return false }
+        if Self.notNames.contains(t) { return true }
         switch dialect {
-        case .javascript: return ["in", "of", "await", "yield", "typeof", "delete"].contains(word)
-        case .cpp: return word == "delete"
+        case .javascript: return Self.notNamesInJavaScript.contains(t)
+        case .cpp: return t.tag == CToken.tag("delete")
         default: return false
         }
     }
 
+    private static let notNamesInJavaScript = TagTable(words: ["in", "of", "await", "yield", "typeof", "delete"])
+
     /// Words that cannot be a declared name in any dialect.
-    private static let notNames: Set<String> = [
+    private static let notNames = TagTable(words: [
         "return", "new", "throw", "case", "else", "instanceof", "sizeof", "goto",
         "break", "continue", "do", "while", "for", "if", "switch", "try", "catch", "finally",
-    ]
-    private static let primitiveWords: Set<String> = [
+    ])
+    private static let primitiveWordList = [
         "int", "long", "short", "char", "unsigned", "signed", "double", "float", "bool", "boolean", "byte", "void",
         "const", "struct", "enum", "union", "auto", "size_t", "var", "final", "static", "volatile", "register",
         "typename", "constexpr", "__int128", "wchar_t",
     ]
+    private static let primitiveWords = TagTable(words: primitiveWordList)
 
     /// The primitive words that are type words in Java (`register`, `auto`, `struct` are names there).
-    private static let javaTypeWords: Set<String> = [
+    private static let javaTypeWords = TagTable(words: [
         "int", "long", "short", "char", "double", "float", "boolean", "byte", "void", "final", "var", "static", "volatile",
-    ]
+    ])
+
+    /// Whether the token is a primitive type word (of any dialect).
+    private static func isPrimitive(_ t: CToken) -> Bool { t.kind == .ident && primitiveWords.contains(t) }
+
+    private static let typeContinuations = TagTable(words: ["<", ".", "::", "*", "&", "&&", "..."])
 
     /// Skips a type if one is here; false (position unchanged) otherwise.
     private mutating func skipType() -> Bool {
         let start = pos
         var sawName = false
-        while tok.kind == .ident, Self.primitiveWords.contains(tok.text), dialect == .c || dialect == .cpp || Self.javaTypeWords.contains(tok.text) {
+        while tok.kind == .ident, Self.primitiveWords.contains(tok), dialect == .c || dialect == .cpp || Self.javaTypeWords.contains(tok) {
             sawName = true
             advance()
         }
@@ -439,11 +577,12 @@ struct CFamilyParser {
         // type continues after it (`final Object[] es`, `const Foo& x`); else it is the declared name.
         let next = peek()
         let typeContinues = next.kind == .ident
-            || (next.kind == .op && ["<", ".", "::", "*", "&", "&&", "..."].contains(next.text))
+            || (next.kind == .op && Self.typeContinuations.contains(next))
             || (isOp("[", next) && isOp("]", peek(2)) && (peek(3).kind == .ident || isOp("[", peek(3)) || isOp("...", peek(3))))
-        if !sawName || (tok.kind == .ident && typeContinues) {
+        // `operator` names a function (`bool operator<(...)`), it never starts a type.
+        if !sawName || (tok.kind == .ident && typeContinues && !(dialect == .cpp && isWord("operator"))) {
             if tok.kind == .ident {
-                if isReserved(tok.text) { pos = start; return false }
+                if isReserved(tok) { pos = start; return false }
                 advance()
                 sawName = true
                 while isOp(".") || isOp("::"), peek().kind == .ident {
@@ -516,26 +655,26 @@ struct CFamilyParser {
         var chunk: [CToken] = []
         var depth = 0
         func flush() {
-            var idents = chunk.filter { $0.kind == .ident && !Self.primitiveWords.contains($0.text) && $0.text != "..." }
+            var idents = chunk.filter { $0.kind == .ident && !Self.primitiveWords.contains($0) }
             if dialect == .java || dialect == .c || dialect == .cpp {
-                if let eq = chunk.firstIndex(where: { $0.kind == .op && $0.text == "=" }) {
+                if let eq = chunk.firstIndex(where: { isOp("=", $0) }) {
                     idents = chunk[..<eq].filter { $0.kind == .ident }
                 }
-                if let last = idents.last, idents.count >= 1 { names.append(last.text) }
+                if let last = idents.last, idents.count >= 1 { names.append(text(last)) }
             } else if let first = idents.first {
-                names.append(first.text)
+                names.append(text(first))
             }
             chunk.removeAll()
         }
         while !atEnd {
             if tok.kind == .op {
-                if tok.text == "(" || tok.text == "[" || tok.text == "{" || tok.text == "<" { depth += 1 }
-                if tok.text == ")" || tok.text == "]" || tok.text == "}" || tok.text == ">" {
-                    if depth == 0, tok.text == ")" { flush(); advance(); return names }
+                if isOp("(") || isOp("[") || isOp("{") || isOp("<") { depth += 1 }
+                if isOp(")") || isOp("]") || isOp("}") || isOp(">") {
+                    if depth == 0, isOp(")") { flush(); advance(); return names }
                     depth = max(0, depth - 1)
                 }
-                if tok.text == ",", depth == 0 { flush(); advance(); continue }
-                if tok.text == "{" || tok.text == "}" , depth > 50 { break }
+                if isOp(","), depth == 0 { flush(); advance(); continue }
+                if isOp("{") || isOp("}"), depth > 50 { break }
             }
             if isOp(";") { throw fail("expected ')' to close the parameter list") }
             chunk.append(tok)
@@ -550,7 +689,7 @@ struct CFamilyParser {
         advance()  // func
         if isOp("(") { skipGroup() }  // receiver
         guard tok.kind == .ident else { throw fail("expected a function name after 'func'") }
-        let name = tok.text
+        let name = text(tok)
         advance()
         if isOp("[") { skipGroup() }  // type parameters
         let params = try parseParameters()
@@ -664,6 +803,7 @@ struct CFamilyParser {
     mutating func parseStatement(into body: inout [Stmt]) throws {
         let line = tok.line
         if accept(";") { return }
+        if skipMacroLine() { return }
         if isOp("{") {
             body.append(contentsOf: try parseBlock())
             return
@@ -671,7 +811,7 @@ struct CFamilyParser {
         if dialect == .java {
             skipAnnotations()
             // Local classes: `final class Sink implements ...`.
-            while tok.kind == .ident, ["final", "abstract", "static", "strictfp"].contains(tok.text),
+            while isWord("final") || isWord("abstract") || isWord("static") || isWord("strictfp"),
                 isWord("class", peek()) || isWord("interface", peek()) || isWord("record", peek()) || isWord("enum", peek())
                     || isWord("abstract", peek()) || isWord("static", peek())
             {
@@ -684,9 +824,9 @@ struct CFamilyParser {
             return try parseStatement(into: &body)
         }
         if tok.kind == .ident {
-            switch tok.text {
-            case "if": return try parseIf(into: &body, line: line)
-            case "while":
+            switch tok.tag {
+            case CToken.tag("if"): return try parseIf(into: &body, line: line)
+            case CToken.tag("while") where dialect != .go:
                 advance()
                 let test = try parseCondition()
                 if dialect == .c || dialect == .cpp || dialect == .java || dialect == .javascript {
@@ -699,7 +839,7 @@ struct CFamilyParser {
                 let b = try parseBody()
                 body.append(stmt(.whileStmt(test, body: b, orElse: []), line, lastLine))
                 return
-            case "do":
+            case CToken.tag("do") where dialect != .go:
                 advance()
                 let b = try parseBody()
                 guard acceptWord("while") else { throw fail("expected 'while' after the body of 'do'") }
@@ -707,9 +847,9 @@ struct CFamilyParser {
                 _ = accept(";")
                 body.append(stmt(.whileStmt(test, body: b, orElse: []), line, lastLine))
                 return
-            case "for": return try parseFor(into: &body, line: line)
-            case "switch", "select": return try parseSwitch(into: &body, line: line)
-            case "return":
+            case CToken.tag("for"): return try parseFor(into: &body, line: line)
+            case CToken.tag("switch"), CToken.tag("select"): return try parseSwitch(into: &body, line: line)
+            case CToken.tag("return"):
                 advance()
                 var value: Expr?
                 if !isOp(";"), !isOp("}"), !atEnd, !((dialect == .javascript || dialect == .go) && tok.newlineBefore) {
@@ -718,48 +858,50 @@ struct CFamilyParser {
                 try endStatement()
                 body.append(stmt(.returnStmt(value), line))
                 return
-            case "break", "continue":
-                let isBreak = tok.text == "break"
+            case CToken.tag("break"), CToken.tag("continue"):
+                let isBreak = isWord("break")
                 advance()
                 if tok.kind == .ident, !tok.newlineBefore { advance() }  // label
                 try endStatement()
                 body.append(stmt(isBreak ? .breakStmt : .continueStmt, line))
                 return
-            case "goto", "fallthrough":
+            case CToken.tag("goto"), CToken.tag("fallthrough"):
                 advance()
                 if tok.kind == .ident, !tok.newlineBefore { advance() }
                 try endStatement()
                 return
-            case "throw" where dialect != .go:
+            case CToken.tag("throw") where dialect != .go:
                 advance()
                 let e = try parseExpression()
                 try endStatement()
                 body.append(stmt(.raise(e, cause: nil), line))
                 return
-            case "try": return try parseTry(into: &body, line: line)
-            case "defer" where dialect == .go, "go" where dialect == .go:
+            case CToken.tag("try") where dialect != .go, CToken.tag("__try") where dialect == .cpp:
+                // libstdc++ spells try/catch as the macros `__try`/`__catch` (no-ops without exceptions).
+                return try parseTry(into: &body, line: line)
+            case CToken.tag("defer") where dialect == .go, CToken.tag("go") where dialect == .go:
                 advance()
                 return try parseStatement(into: &body)
-            case "function" where dialect == .javascript:
+            case CToken.tag("function") where dialect == .javascript:
                 if peek().kind == .ident || (isOp("*", peek()) && peek(2).kind == .ident) {
                     advance()
                     _ = accept("*")
-                    let name = tok.text
+                    let name = text(tok)
                     advance()
                     try parseFunctionRest(name: name, into: &body, line: line)
                     return
                 }
-            case "async" where dialect == .javascript && isWord("function", peek()):
+            case CToken.tag("async") where dialect == .javascript && isWord("function", peek()):
                 advance()
                 return try parseStatement(into: &body)
-            case "class" where dialect == .javascript || dialect == .java || dialect == .cpp:
+            case CToken.tag("class") where dialect == .javascript || dialect == .java || dialect == .cpp:
                 if let c = try parseClass(line: line) { body.append(c) }
                 return
-            case "interface" where dialect == .java && peek().kind == .ident, "record" where dialect == .java && peek().kind == .ident:
+            case CToken.tag("interface") where dialect == .java && peek().kind == .ident, CToken.tag("record") where dialect == .java && peek().kind == .ident:
                 if let c = try parseClass(line: line) { body.append(c) }
                 return
-            case "struct", "enum", "union":
-                if dialect == .java, tok.text == "enum", peek().kind == .ident {
+            case CToken.tag("struct"), CToken.tag("enum"), CToken.tag("union"):
+                if dialect == .java, isWord("enum"), peek().kind == .ident {
                     if let c = try parseClass(line: line) { body.append(c) }
                     return
                 }
@@ -767,40 +909,46 @@ struct CFamilyParser {
                 if let c = try parseClass(line: line) { body.append(c) }
                 return
             
-            case "type" where dialect == .go:
+            case CToken.tag("type") where dialect == .go:
                 try skipGoType()
                 return
-            case "func" where dialect == .go && peek().kind == .ident:
+            case CToken.tag("func") where dialect == .go && peek().kind == .ident:
                 try parseGoFunc(into: &body, line: line)
                 return
-            case "var" where dialect == .go, "const" where dialect == .go:
+            case CToken.tag("var") where dialect == .go, CToken.tag("const") where dialect == .go:
                 return try parseGoVar(into: &body, line: line)
-            case "import" where dialect == .javascript && !isOp("(", peek()):
+            case CToken.tag("import") where dialect == .javascript && !isOp("(", peek()):
                 try skipToStatementEnd()
                 return
-            case "export" where dialect == .javascript:
+            case CToken.tag("export") where dialect == .javascript:
+                if isOp("{", peek()) || isOp("*", peek()) {
+                    // `export { a as b }`, `export * from 'm'`: names only, nothing runs.
+                    advance()
+                    try skipToStatementEnd()
+                    return
+                }
                 advance()
                 _ = acceptWord("default")
                 return try parseStatement(into: &body)
-            case "using" where dialect == .cpp || dialect == .c, "typedef" where dialect == .cpp || dialect == .c,
-                "static_assert" where dialect == .cpp || dialect == .c:
+            case CToken.tag("using") where dialect == .cpp || dialect == .c, CToken.tag("typedef") where dialect == .cpp || dialect == .c,
+                CToken.tag("static_assert") where dialect == .cpp || dialect == .c:
                 try skipToSemicolon()
                 return
-            case "template" where dialect == .cpp:
+            case CToken.tag("template") where dialect == .cpp:
                 return try parseMemberThrowing(into: &body, inClass: nil)
-            case "synchronized" where dialect == .java && isOp("(", peek()):
+            case CToken.tag("synchronized") where dialect == .java && isOp("(", peek()):
                 advance()
                 _ = try parseCondition()
                 body.append(contentsOf: try parseBlock())
                 return
-            case "assert" where dialect == .java:
+            case CToken.tag("assert") where dialect == .java:
                 advance()
                 let e = try parseExpression()
                 if accept(":") { _ = try parseExpression() }
                 try endStatement()
                 body.append(stmt(.assert(e, nil), line))
                 return
-            case "yield" where dialect == .java && !isOp("=", peek()) && !isOp("(", peek()):
+            case CToken.tag("yield") where dialect == .java && !isOp("=", peek()) && !isOp("(", peek()):
                 advance()
                 let e = try parseExpression()
                 try endStatement()
@@ -810,7 +958,7 @@ struct CFamilyParser {
                 break
             }
         }
-        if dialect == .javascript, tok.kind == .ident, ["let", "const", "var"].contains(tok.text),
+        if dialect == .javascript, isWord("let") || isWord("const") || isWord("var"),
             peek().kind == .ident || isOp("[", peek()) || isOp("{", peek())
         {
             advance()
@@ -821,11 +969,12 @@ struct CFamilyParser {
         if dialect != .javascript, dialect != .go {
             let save = pos
             let typeStart = pos
-            if tok.kind == .ident, skipType(), tok.kind == .ident, !isReserved(tok.text),
+            if tok.kind == .ident, skipType(), tok.kind == .ident, !isReserved(tok),
                 isOp("=", peek()) || isOp(";", peek()) || isOp(",", peek()) || isOp("[", peek()) || isOp(":", peek())
+                    || (dialect == .cpp && isOp("::", peek()))
                     || ((dialect == .cpp) && (isOp("(", peek()) || isOp("{", peek())))
             {
-                let typeText = tokens[typeStart..<pos].map(\.text).joined()
+                let typeText = text(typeStart..<pos)
                 // A local function declaration in C/C++ (`int f(int);`) or a constructor-style variable.
                 try parseDeclarators(into: &body, line: line, typeText: typeText)
                 try endStatement()
@@ -862,8 +1011,10 @@ struct CFamilyParser {
                 continue
             }
             guard tok.kind == .ident else { throw fail("expected a variable name, found \(describe(tok))") }
-            let name = tok.text
+            var name = text(tok)
             advance()
+            // A static member defined outside its class: `int Foo::count = 0;`.
+            while dialect == .cpp, isOp("::"), peek().kind == .ident { advance(); name = text(tok); advance() }
             var dims: [Expr] = []
             while isOp("[") {
                 advance()
@@ -875,17 +1026,18 @@ struct CFamilyParser {
             var value: Expr?
             lastLambda = nil
             if accept("=") {
-                value = isOp("{") ? try parseBraceList() : try parseAssignmentExpression()
+                // `= {...}` is an initializer list, except in JavaScript where it is an object literal.
+                value = isOp("{") && dialect != .javascript ? try parseBraceList() : try parseAssignmentExpression()
             } else if dialect == .cpp, isOp("(") || isOp("{") {
                 // `vector<int> v(n);` / `vector<int> v{1, 2}`.
-                let close = isOp("(") ? ")" : "}"
+                let close = isOp("(") ? CToken.tag(")") : CToken.tag("}")
                 advance()
                 var args: [Expr] = []
-                while !isOp(close), !atEnd {
+                while !isOp(tag: close, tok), !atEnd {
                     args.append(try parseAssignmentExpression())
                     if !accept(",") { break }
                 }
-                try expect(close)
+                try expect(tag: close)
                 if let typeText, typeText.hasPrefix("vector") || typeText.hasPrefix("std::vector") || typeText.hasPrefix("string")
                     || typeText.hasPrefix("std::string") || typeText.hasPrefix("deque")
                 {
@@ -951,7 +1103,7 @@ struct CFamilyParser {
         var names: [String] = []
         repeat {
             guard tok.kind == .ident else { throw fail("expected a name in var declaration") }
-            names.append(tok.text)
+            names.append(text(tok))
             advance()
         } while accept(",")
         var typeText = ""
@@ -959,10 +1111,10 @@ struct CFamilyParser {
             if isOp("{") || isOp("(") || isOp("[") {
                 let s = pos
                 skipGroup()
-                typeText += tokens[s..<pos].map(\.text).joined()
+                typeText += text(s..<pos)
                 continue
             }
-            typeText += tok.text
+            typeText += text(tok)
             advance()
             if tok.newlineBefore { break }
         }
@@ -1031,6 +1183,9 @@ struct CFamilyParser {
         } else {
             pos = save
         }
+        // Inside the parentheses a comma is the comma operator (`if (f = 1, y && g())`).
+        parenDepth += 1
+        defer { parenDepth -= 1 }
         e = try parseExpression()
         if accept(";") { e = try parseExpression() }
         try expect(")")
@@ -1062,7 +1217,7 @@ struct CFamilyParser {
         let b = try parseBlock()
         var handlers: [ExceptHandler] = []
         var fin: [Stmt] = []
-        while isWord("catch") {
+        while isWord("catch") || (dialect == .cpp && isWord("__catch")) {
             let l = tok.line
             advance()
             if isOp("(") { skipGroup() }
@@ -1113,12 +1268,14 @@ struct CFamilyParser {
         if started { cases.append(current) }
         try expect("}")
         body.append(contentsOf: pre)
-        var chain: [Stmt] = []
-        for c in cases.reversed() {
-            chain = [stmt(.ifStmt(subject, body: c, orElse: chain), line, lastLine)]
+        // One flat statement of alternatives (Python's `match`), not a chain of nested `if`s: a
+        // generated switch of thousands of cases would nest that deep, and every pass over the
+        // tree recurses through it.
+        body.append(stmt(.expr(subject), line))
+        if !cases.isEmpty {
+            let arms = cases.map { MatchCase(pattern: .constant("None"), guardExpr: nil, body: $0) }
+            body.append(stmt(.match(subject, arms), line, lastLine))
         }
-        if chain.isEmpty { chain = [stmt(.expr(subject), line)] }
-        body.append(contentsOf: chain)
     }
 
     // MARK: - for loops
@@ -1226,13 +1383,13 @@ struct CFamilyParser {
 
     private mutating func forEachHeader() throws -> (Expr, Expr)? {
         if dialect == .javascript {
-            if tok.kind == .ident, ["let", "const", "var"].contains(tok.text) { advance() }
+            if isWord("let") || isWord("const") || isWord("var") { advance() }
             var target: Expr
             if isOp("[") || isOp("{") {
                 skipGroup()
                 target = .name("_")
             } else if tok.kind == .ident {
-                target = .name(tok.text)
+                target = .name(text(tok))
                 advance()
             } else {
                 return nil
@@ -1257,7 +1414,7 @@ struct CFamilyParser {
             return (.name("_"), try parseExpression())
         }
         guard tok.kind == .ident else { return nil }
-        let name = tok.text
+        let name = text(tok)
         advance()
         guard accept(":") else { return nil }
         return (.name(name), try parseExpression())
@@ -1265,7 +1422,7 @@ struct CFamilyParser {
 
     /// The init clause: declarations or expressions.
     private mutating func parseForClause(into body: inout [Stmt], line: Int) throws {
-        if dialect == .javascript, tok.kind == .ident, ["let", "const", "var"].contains(tok.text) {
+        if dialect == .javascript, isWord("let") || isWord("const") || isWord("var") {
             advance()
             try parseDeclarators(into: &body, line: line, typeText: nil)
             return
@@ -1303,7 +1460,7 @@ struct CFamilyParser {
         let save = pos
         var names: [String] = []
         while tok.kind == .ident, isOp(",", peek()) || isOp(":=", peek()) || isOp("=", peek()) {
-            names.append(tok.text)
+            names.append(text(tok))
             advance()
             if accept(",") { continue }
             advance()
@@ -1370,7 +1527,7 @@ struct CFamilyParser {
             // `a, b := x, y` and `a, b = x, y`.
             let save = pos
             var targets: [Expr] = []
-            if tok.kind == .ident, isOp(",", peek()) {
+            if tok.kind == .ident && isOp(",", peek()) || goTargetListAhead() {
                 while true {
                     targets.append(try parseUnary())
                     if !accept(",") { break }
@@ -1389,13 +1546,19 @@ struct CFamilyParser {
             }
         }
         let lhs = try parseConditional()
+        if dialect == .go, isOp("<-") {
+            // A send `ch <- v`: costs evaluating v.
+            advance()
+            let value = try parseAssignmentExpression()
+            body.append(stmt(.expr(value), line, lastLine))
+            return nil
+        }
         if dialect == .cpp || dialect == .c, let reads = LibraryCalls.streamReads(lhs), !reads.isEmpty {
             for t in reads { body.append(stmt(.assign(targets: [t], value: LibraryCalls.readValue), line)) }
             return nil
         }
         if tok.kind == .op {
-            let opText = tok.text
-            if opText == "=" || opText == ":=" {
+            if isOp("=") || isOp(":=") {
                 advance()
                 var targets = [lhs]
                 var value = isOp("{") && dialect != .javascript ? try parseBraceList() : try parseConditionalOrLambda()
@@ -1404,7 +1567,7 @@ struct CFamilyParser {
                     targets.append(value)
                     value = try parseConditionalOrLambda()
                 }
-                if tok.kind == .op, Self.compoundOperators[tok.text] != nil || shiftAssignWidth() != nil {
+                if tok.kind == .op, Self.compoundOperators.value(tok.tag) != nil || shiftAssignWidth() != nil {
                     // `head = h += taken`: the value is the compound assignment's.
                     for _ in 0..<(shiftAssignWidth() ?? 1) { advance() }
                     value = try parseAssignmentExpression()
@@ -1417,7 +1580,7 @@ struct CFamilyParser {
                 body.append(stmt(.assign(targets: targets, value: value), line, lastLine))
                 return nil
             }
-            if let op = Self.compoundOperators[opText] {
+            if tok.kind == .op, let op = Self.compoundOperators.value(tok.tag) {
                 advance()
                 if case .index(.name(let m), let keys) = lhs, containers[m] == .ordered {
                     // `m[k] += v` on a tree map: an O(log n) look-up or insertion.
@@ -1458,10 +1621,38 @@ struct CFamilyParser {
         return lhs
     }
 
-    private static let compoundOperators: [String: String] = [
-        "+=": "+", "-=": "-", "*=": "*", "/=": "//", "%=": "%", "&=": "&", "|=": "|", "^=": "^", "<<=": "<<",
-        ">>>=": ">>", "**=": "**", "&&=": "&", "||=": "|", "??=": "|", "&^=": "&",
-    ]
+    /// Compound assignment operators (by tag) and the binary operator each applies (`>>=` and
+    /// `>>>=` arrive as separate `>` tokens: see `shiftAssignWidth`).
+    /// Whether a comma at bracket depth 0 comes before an `=` or `:=` on this line
+    /// (`hdr.Size, err = f()`, `m[k], ok = x`): a Go assignment to several targets.
+    private func goTargetListAhead() -> Bool {
+        var depth = 0
+        var comma = false
+        var k = pos
+        while k < tokens.count {
+            let t = tokens[k]
+            if t.kind == .end || (k > pos && t.newlineBefore && depth == 0) { return false }
+            if t.kind == .op {
+                switch t.tag {
+                case CToken.tag("("), CToken.tag("["): depth += 1
+                case CToken.tag(")"), CToken.tag("]"):
+                    depth -= 1
+                    if depth < 0 { return false }
+                case CToken.tag("{"), CToken.tag("}"), CToken.tag(";"): if depth == 0 { return false }
+                case CToken.tag(","): if depth == 0 { comma = true }
+                case CToken.tag("="), CToken.tag(":="): if depth == 0 { return comma }
+                default: break
+                }
+            }
+            k += 1
+        }
+        return false
+    }
+
+    private static let compoundOperators = TagTable([
+        ("+=", "+"), ("-=", "-"), ("*=", "*"), ("/=", "//"), ("%=", "%"), ("&=", "&"), ("|=", "|"), ("^=", "^"), ("<<=", "<<"),
+        ("**=", "**"), ("&&=", "&"), ("||=", "|"), ("??=", "|"), ("&^=", "&"),
+    ])
 
     /// Tokens spanned by `>>=` or `>>>=` here (split into `>` tokens by the tokenizer), or nil.
     private func shiftAssignWidth() -> Int? {
@@ -1507,8 +1698,9 @@ struct CFamilyParser {
 
     /// An expression where an assignment is allowed as a value (`while ((line = r.readLine()) != null)`).
     private mutating func parseAssignmentExpression() throws -> Expr {
+        if let atom = atomBeforeTerminator() { return atom }
         let lhs = try parseConditionalOrLambda()
-        if isOp("=") || Self.compoundOperators[tok.text] != nil && tok.kind == .op || shiftAssignWidth() != nil {
+        if isOp("=") || Self.compoundOperators.value(tok.tag) != nil && tok.kind == .op || shiftAssignWidth() != nil {
             for _ in 0..<(shiftAssignWidth() ?? 1) { advance() }
             let value = try parseAssignmentExpression()
             if case .name(let n) = lhs { return .namedExpr(n, value) }
@@ -1516,6 +1708,42 @@ struct CFamilyParser {
         }
         return lhs
     }
+
+    /// A lone number, string, character or plain name followed by `,` `)` `]` `}` or `;` (most
+    /// arguments and every item of a data table): the same tree the full chain of precedence levels
+    /// would build, without descending through it.
+    private mutating func atomBeforeTerminator() -> Expr? {
+        let next = peek()
+        guard next.kind == .op, isOp(",", next) || isOp(")", next) || isOp("]", next) || isOp("}", next) || isOp(";", next) else {
+            return nil
+        }
+        let t = tok
+        switch t.kind {
+        case .number:
+            advance()
+            return .number(normalisedNumber(t))
+        case .char:
+            advance()
+            return .number("1")
+        case .string:
+            advance()
+            return .string(text(t))
+        case .ident where !Self.expressionWords.contains(t):
+            advance()
+            return .name(text(t))
+        default:
+            return nil
+        }
+    }
+
+    private static let casts = TagTable(words: ["static_cast", "dynamic_cast", "const_cast", "reinterpret_cast", "bit_cast"])
+
+    /// Words that `parseUnary` or `parsePrimary` treat specially in some dialect.
+    private static let expressionWords = TagTable(words: [
+        "typeof", "void", "delete", "await", "sizeof", "alignof", "_Alignof", "new", "throw", "yield", "map", "chan", "struct",
+        "interface", "func", "function", "async", "switch", "class", "operator", "true", "false", "null", "nullptr", "nil",
+        "undefined", "NULL", "this", "super",
+    ])
 
     private mutating func parseConditionalOrLambda() throws -> Expr {
         if let lambda = try parseLambdaIfHere() { return lambda }
@@ -1525,22 +1753,22 @@ struct CFamilyParser {
     /// `x -> e`, `(a, b) -> {..}` (Java), `x => e`, `async (a) => {..}` (JavaScript).
     private mutating func parseLambdaIfHere() throws -> Expr? {
         guard dialect == .java || dialect == .javascript else { return nil }
-        let arrow = dialect == .java ? "->" : "=>"
+        let arrow = dialect == .java ? CToken.tag("->") : CToken.tag("=>")
         let save = pos
-        if dialect == .javascript, isWord("async"), !isOp("(", peek()) || true { if isOp("(", peek()) || peek().kind == .ident { advance() } }
+        if dialect == .javascript, isWord("async") { if isOp("(", peek()) || peek().kind == .ident { advance() } }
         var params: [String] = []
-        if tok.kind == .ident, isOp(arrow, peek()) {
-            params = [tok.text]
+        if tok.kind == .ident, isOp(tag: arrow, peek()) {
+            params = [text(tok)]
             advance()
         } else if isOp("(") {
             let open = pos
-            guard skipGroup(), isOp(arrow) else { pos = save; return nil }
-            for t in tokens[(open + 1)..<(pos - 1)] where t.kind == .ident { params.append(t.text) }
+            guard skipGroup(), isOp(tag: arrow, tok) else { pos = save; return nil }
+            for t in tokens[(open + 1)..<(pos - 1)] where t.kind == .ident { params.append(text(t)) }
         } else {
             pos = save
             return nil
         }
-        try expect(arrow)
+        try expect(tag: arrow)
         let ps = Parameters(list: params.map { Parameter(name: $0, kind: .positional, defaultValue: nil, annotation: nil) })
         if isOp("{") {
             let b = try parseBlock()
@@ -1572,67 +1800,68 @@ struct CFamilyParser {
         return test
     }
 
-    private static let precedence: [String: Int] = [
-        "??": 1, "||": 1, "&&": 2, "|": 3, "^": 4, "&": 5, "==": 6, "!=": 6, "===": 6, "!==": 6,
-        "<": 7, ">": 7, "<=": 7, ">=": 7, "instanceof": 7, "in": 7,
-        "<<": 8, ">>": 8, ">>>": 8, "+": 9, "-": 9, "*": 10, "/": 10, "%": 10, "**": 11, "&^": 10,
+    private static let operatorNames = [
+        "??", "||", "&&", "|", "^", "&", "==", "!=", "===", "!==", "<", ">", "<=", ">=", "instanceof", "in",
+        "<<", ">>", ">>>", "+", "-", "*", "/", "%", "**", "&^",
     ]
+    /// Binary operators by tag: precedence and spelling.
+    private static let precedence = TagTable(
+        Array(zip(operatorNames, [1, 1, 2, 3, 4, 5, 6, 6, 6, 6, 7, 7, 7, 7, 7, 7, 8, 8, 8, 9, 9, 10, 10, 10, 11, 10]).map { ($0, ($1, $0)) }))
 
-    /// The binary operator here (joining adjacent `>` tokens) and how many tokens it spans.
-    private func binaryOperator() -> (String, Int)? {
-        if tok.kind == .ident {
-            if tok.text == "instanceof" && dialect == .java { return ("instanceof", 1) }
-            if tok.text == "in" && dialect == .javascript && noInOperator == 0 { return ("in", 1) }
-            if tok.text == "instanceof" && dialect == .javascript { return ("instanceof", 1) }
+    /// The binary operator here (by tag, joining adjacent `>` tokens) and how many tokens it spans.
+    private func binaryOperator() -> (UInt64, Int)? {
+        let t = tok
+        if t.kind == .ident {
+            if t.tag == CToken.tag("instanceof"), dialect == .java || dialect == .javascript { return (t.tag, 1) }
+            if t.tag == CToken.tag("in"), dialect == .javascript, noInOperator == 0 { return (t.tag, 1) }
             return nil
         }
-        guard tok.kind == .op else { return nil }
-        if tok.text == ">" {
+        guard t.kind == .op else { return nil }
+        if t.tag == CToken.tag(">") {
             if isOp(">", peek()), adjacent(2) {
                 if isOp(">", peek(2)), adjacent(3) {
                     if isOp("=", peek(3)), adjacent(4) { return nil }
-                    return (">>>", 3)
+                    return (CToken.tag(">>>"), 3)
                 }
                 if isOp("=", peek(2)), adjacent(3) { return nil }  // >>= is an assignment
-                return (">>", 2)
+                return (CToken.tag(">>"), 2)
             }
-            if isOp("=", peek()), adjacent(2) { return (">=", 2) }
-            return (">", 1)
+            if isOp("=", peek()), adjacent(2) { return (CToken.tag(">="), 2) }
+            return (t.tag, 1)
         }
-        if tok.text == "&", dialect == .go, isOp("^", peek()) { return nil }
-        return Self.precedence[tok.text] != nil ? (tok.text, 1) : nil
+        return Self.precedence.value(t.tag) != nil ? (t.tag, 1) : nil
     }
 
     private var noInOperator = 0
 
     private mutating func parseBinary(_ minPrec: Int) throws -> Expr {
         var lhs = try parseUnary()
-        while let (op, width) = binaryOperator(), let prec = Self.precedence[op], prec > minPrec {
+        while let (tag, width) = binaryOperator(), let (prec, op) = Self.precedence.value(tag), prec > minPrec {
             if dialect == .go, tok.newlineBefore { break }
             for _ in 0..<width { advance() }
-            if op == "instanceof" {
+            if tag == CToken.tag("instanceof") {
                 _ = skipType()
                 if tok.kind == .ident, dialect == .java { advance() }  // pattern variable
                 lhs = .compare(lhs, [("is", .constant("None"))])
                 continue
             }
-            let rhs = try parseBinary(op == "**" ? prec - 1 : prec)
-            lhs = Self.combine(op, lhs, rhs)
+            let rhs = try parseBinary(tag == CToken.tag("**") ? prec - 1 : prec)
+            lhs = Self.combine(tag, op, lhs, rhs)
         }
         return lhs
     }
 
-    private static func combine(_ op: String, _ l: Expr, _ r: Expr) -> Expr {
-        switch op {
-        case "&&": return .boolOp("and", [l, r])
-        case "||", "??": return .boolOp("or", [l, r])
-        case "==", "===": return .compare(l, [("==", r)])
-        case "!=", "!==": return .compare(l, [("!=", r)])
-        case "<", ">", "<=", ">=": return .compare(l, [(op, r)])
-        case "in": return .compare(l, [("in", r)])
-        case "/": return .binary("//", l, r)
-        case ">>>": return .binary(">>", l, r)
-        case "&^": return .binary("&", l, r)
+    private static func combine(_ tag: UInt64, _ op: String, _ l: Expr, _ r: Expr) -> Expr {
+        switch tag {
+        case CToken.tag("&&"): return .boolOp("and", [l, r])
+        case CToken.tag("||"), CToken.tag("??"): return .boolOp("or", [l, r])
+        case CToken.tag("=="), CToken.tag("==="): return .compare(l, [("==", r)])
+        case CToken.tag("!="), CToken.tag("!=="): return .compare(l, [("!=", r)])
+        case CToken.tag("<"), CToken.tag(">"), CToken.tag("<="), CToken.tag(">="): return .compare(l, [(op, r)])
+        case CToken.tag("in"): return .compare(l, [("in", r)])
+        case CToken.tag("/"): return .binary("//", l, r)
+        case CToken.tag(">>>"): return .binary(">>", l, r)
+        case CToken.tag("&^"): return .binary("&", l, r)
         default: return .binary(op, l, r)
         }
     }
@@ -1641,46 +1870,47 @@ struct CFamilyParser {
         try enter()
         defer { leave() }
         if tok.kind == .op {
-            switch tok.text {
-            case "!": advance(); return .unary("not", try parseUnary())
-            case "-", "+", "~": let op = tok.text; advance(); return .unary(op, try parseUnary())
-            case "^" where dialect == .go: advance(); return .unary("~", try parseUnary())
-            case "*" where dialect == .c || dialect == .cpp || dialect == .go, "&" where dialect == .c || dialect == .cpp || dialect == .go:
+            switch tok.tag {
+            case CToken.tag("!"): advance(); return .unary("not", try parseUnary())
+            case CToken.tag("-"), CToken.tag("+"), CToken.tag("~"): let op = text(tok); advance(); return .unary(op, try parseUnary())
+            case CToken.tag("^") where dialect == .go: advance(); return .unary("~", try parseUnary())
+            case CToken.tag("*") where dialect == .c || dialect == .cpp || dialect == .go,
+                CToken.tag("&") where dialect == .c || dialect == .cpp || dialect == .go:
                 advance()
                 return try parseUnary()
-            case "&&" where dialect == .cpp: advance(); return try parseUnary()
-            case "<-" where dialect == .go: advance(); return try parseUnary()
-            case "..." where dialect == .javascript: advance(); return try parseUnary()
-            case "++", "--":
-                let op = tok.text
+            case CToken.tag("&&") where dialect == .cpp: advance(); return try parseUnary()
+            case CToken.tag("<-") where dialect == .go: advance(); return try parseUnary()
+            case CToken.tag("...") where dialect == .javascript: advance(); return try parseUnary()
+            case CToken.tag("++"), CToken.tag("--"):
+                let increment = isOp("++")
                 advance()
-                return .unary(op == "++" ? "pre++" : "pre--", try parseUnary())
-            case "(":
+                return .unary(increment ? "pre++" : "pre--", try parseUnary())
+            case CToken.tag("("):
                 if let cast = try castIfHere() { return cast }
             default: break
             }
         }
         if tok.kind == .ident {
-            switch tok.text {
-            case "typeof" where dialect == .javascript, "void" where dialect == .javascript, "delete" where dialect == .javascript,
-                "await" where dialect == .javascript:
+            switch tok.tag {
+            case CToken.tag("typeof") where dialect == .javascript, CToken.tag("void") where dialect == .javascript,
+                CToken.tag("delete") where dialect == .javascript, CToken.tag("await") where dialect == .javascript:
                 advance()
                 return try parseUnary()
-            case "sizeof" where dialect == .c || dialect == .cpp, "alignof" where dialect == .c || dialect == .cpp,
-                "_Alignof" where dialect == .c || dialect == .cpp:
+            case CToken.tag("sizeof") where dialect == .c || dialect == .cpp, CToken.tag("alignof") where dialect == .c || dialect == .cpp,
+                CToken.tag("_Alignof") where dialect == .c || dialect == .cpp:
                 advance()
                 if isOp("(") { skipGroup() } else { _ = try parseUnary() }
                 return .number("8")
-            case "new" where dialect != .go:
+            case CToken.tag("new") where dialect != .go:
                 return try parsePostfix(try parseNew())
-            case "delete" where dialect == .cpp:
+            case CToken.tag("delete") where dialect == .cpp:
                 advance()
                 if isOp("["), isOp("]", peek()) { advance(); advance() }
                 return try parseUnary()
-            case "throw" where dialect == .cpp || dialect == .javascript:
+            case CToken.tag("throw") where dialect == .cpp || dialect == .javascript:
                 advance()
                 return try parseAssignmentExpression()
-            case "yield" where dialect == .javascript:
+            case CToken.tag("yield") where dialect == .javascript:
                 advance()
                 _ = accept("*")
                 if isOp(")") || isOp(";") || isOp("]") || isOp("}") || isOp(",") || tok.newlineBefore { return .constant("None") }
@@ -1697,7 +1927,7 @@ struct CFamilyParser {
         let save = pos
         advance()
         guard tok.kind == .ident else { pos = save; return nil }
-        let first = tok.text
+        let first = tok
         guard skipType() else { pos = save; return nil }
         // Java intersection casts: `(Comparator<T> & Serializable) (a, b) -> ...`.
         while dialect == .java, isOp("&"), peek().kind == .ident {
@@ -1705,15 +1935,18 @@ struct CFamilyParser {
             guard skipType() else { pos = save; return nil }
         }
         guard isOp(")") else { pos = save; return nil }
+        // A type ending in `*` (`(blk_t *)&B[i]`) is a pointer type: only a cast can follow it.
+        let pointer = (dialect == .c || dialect == .cpp) && isOp("*", peek(-1))
         advance()
         // Only a cast when an operand follows (not `(a) + b`); primitive type words are always casts.
         let operandStarts = tok.kind == .ident || tok.kind == .number || tok.kind == .string || tok.kind == .char
-            || isOp("(") || isOp("!") || isOp("~") || (Self.primitiveWords.contains(first) && (isOp("-") || isOp("*") || isOp("&") || isOp("+")))
-        guard operandStarts, !(tok.kind == .ident && isReserved(tok.text)) || isWord("new") || isWord("sizeof") || isWord("switch") else {
+            || isOp("(") || isOp("!") || isOp("~")
+            || ((Self.isPrimitive(first) || pointer) && (isOp("-") || isOp("*") || isOp("&") || isOp("+")))
+        guard operandStarts, !isReserved(tok) || isWord("new") || isWord("sizeof") || isWord("switch") else {
             pos = save
             return nil
         }
-        if tok.kind == .ident, tok.text == "instanceof" || (dialect == .javascript && tok.text == "in") { pos = save; return nil }
+        if isWord("instanceof") || (dialect == .javascript && isWord("in")) { pos = save; return nil }
         return try parseUnary()
     }
 
@@ -1723,12 +1956,12 @@ struct CFamilyParser {
         advance()
         if isOp("(") { skipGroup() }  // C++ placement new
         let typeStart = pos
-        while tok.kind == .ident || isOp(".") || isOp("::") {
+        while tok.kind == .ident || isOp(".") || isOp("::") || (dialect == .javascript && isOp("#")) {
             advance()
             if isOp("<") { if !skipTypeArguments() { break } }
         }
         if dialect == .cpp { while isOp("*") { advance() } }
-        let typeText = tokens[typeStart..<pos].map(\.text).joined()
+        let typeText = text(typeStart..<pos)
         if isOp("[") {
             var dims: [Expr] = []
             while isOp("[") {
@@ -1774,10 +2007,11 @@ struct CFamilyParser {
             if dialect == .go, isOp("[") || isWord("map") || isWord("chan") || isWord("func") && !isOp("(", peek()) {
                 // A type as an argument (`make([]int, n)`, `new(T)`).
                 let t = try parseGoTypeOrComposite()
+                if isOp("...") { advance() }
                 args.append(Argument(keyword: nil, value: t))
             } else {
                 var e = try parseAssignmentExpression()
-                if dialect == .go, isOp("...") { advance() }
+                if dialect == .go || dialect == .cpp, isOp("...") { advance() }  // spread / pack expansion
                 if dialect == .javascript, case .unary = e {} else if dialect == .c || dialect == .cpp, isOp("{") { _ = e }
                 if case .name = e, dialect == .java, tok.kind == .ident { advance(); e = .constant("None") }
                 args.append(Argument(keyword: nil, value: e))
@@ -1803,8 +2037,7 @@ struct CFamilyParser {
                 continue
             }
             if isWord("map") { isMap = true; advance(); if isOp("[") { skipGroup() }; continue }
-            if isWord("chan") { advance(); continue }
-            if isOp("*") { advance(); continue }
+            if isWord("chan") || isOp("<-") || isOp("*") { advance(); continue }
             if isWord("func") {
                 advance()
                 if isOp("(") { skipGroup() }
@@ -1815,14 +2048,20 @@ struct CFamilyParser {
             if tok.kind == .ident {
                 advance()
                 while isOp("."), peek().kind == .ident { advance(); advance() }
-                if isOp("[") && isOp("]", peek()) == false && pos > start && dialect == .go && false { skipGroup() }
-            }
+                }
             break
         }
         if pos == start { throw fail("expected a type, found \(describe(tok))") }
-        if isOp("{"), noBraceLiterals == 0 {
+        // A literal of a slice, array or map type is allowed even in an `if`/`for`/`switch` header
+        // (only a bare type name there would be ambiguous with the block).
+        if isOp("{"), noBraceLiterals == 0 || isOp("[", tokens[start]) || isWord("map", tokens[start]) {
             let items = try parseGoComposite()
             return isMap ? .dict(items.map { (Expr.constant("None"), $0) }) : .list(items)
+        }
+        if isOp("("), !isWord("func", tokens[start]) {
+            // A conversion (`[]byte(s)`, `map[string]int(m)`): the converted value.
+            let args = try parseArguments()
+            return args.first?.value ?? .list([])
         }
         if isMap { return .dict([]) }
         if let arrayLength { return .binary("*", .list([.number("0")]), arrayLength) }
@@ -1851,18 +2090,20 @@ struct CFamilyParser {
         switch t.kind {
         case .number:
             advance()
-            return .number(Self.normaliseNumber(t.text))
+            return .number(normalisedNumber(t))
         case .string:
             advance()
-            var s = t.text
-            while tok.kind == .string, dialect == .c || dialect == .cpp { s += tok.text; advance() }  // "a" "b"
+            var s = text(t)
+            while tok.kind == .string, dialect == .c || dialect == .cpp { s += text(tok); advance() }  // "a" "b"
             return .string(s)
         case .char:
             advance()
             return .number("1")
         case .ident:
-            if dialect == .go, ["map", "chan", "struct", "interface"].contains(t.text) { return try parseGoTypeOrComposite() }
-            if dialect == .go, t.text == "func" {
+            if dialect == .go, isWord("map", t) || isWord("chan", t) || isWord("struct", t) || isWord("interface", t) {
+                return try parseGoTypeOrComposite()
+            }
+            if dialect == .go, isWord("func", t) {
                 advance()
                 let params = try parseParameters()
                 while !isOp("{"), !atEnd { if isOp("(") { skipGroup() } else { advance() } }
@@ -1870,8 +2111,8 @@ struct CFamilyParser {
                 let ps = Parameters(list: params.map { Parameter(name: $0, kind: .positional, defaultValue: nil, annotation: nil) })
                 return .lambda(ps, Self.lambdaValue(b))
             }
-            if dialect == .javascript, t.text == "function" || (t.text == "async" && isWord("function", peek())) {
-                if t.text == "async" { advance() }
+            if dialect == .javascript, isWord("function", t) || (isWord("async", t) && isWord("function", peek())) {
+                if isWord("async", t) { advance() }
                 advance()
                 _ = accept("*")
                 if tok.kind == .ident { advance() }
@@ -1881,41 +2122,48 @@ struct CFamilyParser {
                 lastLambda = (ps, b)
                 return .lambda(ps, Self.lambdaValue(b))
             }
-            if dialect == .java, t.text == "switch", isOp("(", peek()) {
+            if dialect == .java, isWord("switch", t), isOp("(", peek()) {
                 // A switch expression: its arms are priced where they sit (as alternatives).
                 var arms: [Stmt] = []
                 try parseSwitch(into: &arms, line: t.line)
                 hoistedArms.append(contentsOf: arms)
                 return .constant("None")
             }
-            if dialect == .javascript, t.text == "class" {
+            if dialect == .javascript, isWord("class", t) {
                 _ = try parseClass(line: t.line)
                 return .constant("None")
             }
-            if dialect == .cpp, t.text == "operator" {
+            if dialect == .cpp, isWord("operator", t) {
                 advance()
                 while !isOp("("), !atEnd { advance() }
                 return .name("operator")
             }
             advance()
-            switch t.text {
-            case "true", "false": return .constant(t.text == "true" ? "True" : "False")
-            case "null", "nullptr", "nil", "undefined", "NULL": return .constant("None")
-            case "this": return .name("self")
-            case "super": return .name("super")
+            switch t.tag {
+            case CToken.tag("true"): return .constant("True")
+            case CToken.tag("false"): return .constant("False")
+            case CToken.tag("null"), CToken.tag("nullptr"), CToken.tag("nil"), CToken.tag("undefined"), CToken.tag("NULL"):
+                return .constant("None")
+            case CToken.tag("this"): return .name("self")
+            case CToken.tag("super"): return .name("super")
             default:
-                if dialect == .cpp || dialect == .java, isOp("<"), let generic = try genericCallIfHere() { _ = generic }
+                if dialect == .cpp, isOp("<"), Self.casts.contains(t) {
+                    // `static_cast<T&&>(x)`: the target type may hold `&&`, `>` in parentheses, ...
+                    _ = skipTemplateParameters()
+                } else if dialect == .cpp || dialect == .java, isOp("<"), let generic = try genericCallIfHere() {
+                    _ = generic
+                }
                 if dialect == .java, isOp("::") {
                     // Method reference `Foo::bar`.
                     advance()
                     advance()
                     return .constant("None")
                 }
-                return .name(t.text)
+                return .name(text(t))
             }
         case .op:
-            switch t.text {
-            case "(":
+            switch t.tag {
+            case CToken.tag("("):
                 if dialect == .javascript || dialect == .java, let lambda = try parseLambdaIfHere() { return lambda }
                 advance()
                 parenDepth += 1
@@ -1924,13 +2172,12 @@ struct CFamilyParser {
                 let saveBrace = noBraceLiterals
                 noBraceLiterals = 0
                 defer { noInOperator = saveIn; noBraceLiterals = saveBrace }
-                var e = try parseExpression()
+                let e = try parseExpression()
                 parenDepth -= 1
                 if dialect == .java || dialect == .javascript, isOp("->") || isOp("=>") { throw fail("unexpected lambda arrow") }
                 try expect(")")
-                if case .namedExpr(_, let v) = e, false { e = v }
                 return e
-            case "[":
+            case CToken.tag("["):
                 if dialect == .go { return try parseGoTypeOrComposite() }
                 if dialect == .cpp {
                     // Lambda: [captures](params) { body }.
@@ -1952,16 +2199,18 @@ struct CFamilyParser {
                 }
                 try expect("]")
                 return .list(items)
-            case "{":
+            case CToken.tag("{"):
                 if dialect == .javascript { return try parseObjectLiteral() }
                 return try parseBraceList()
-            case "@" where dialect == .java:
+            case CToken.tag("@") where dialect == .java:
+                let before = pos
                 skipAnnotations()
+                if pos == before { throw fail("unexpected '@'") }
                 return try parsePrimary()
-            case "#" where dialect == .javascript:
+            case CToken.tag("#") where dialect == .javascript:
                 advance()
                 return try parsePrimary()
-            case "::" where dialect == .cpp:
+            case CToken.tag("::") where dialect == .cpp:
                 advance()
                 return try parsePrimary()
             default:
@@ -1977,6 +2226,10 @@ struct CFamilyParser {
     private mutating func genericCallIfHere() throws -> Expr? {
         let save = pos
         if skipTypeArguments(), isOp("(") || isOp("::") || isOp("{") { return .constant("None") }
+        // A C++ variable template or template-id as a value: `if constexpr (is_same_v<A, B>)`.
+        if dialect == .cpp, pos > save, isOp(")") || isOp(";") || isOp(",") || isOp("&&") || isOp("||") || isOp(".") {
+            return .constant("None")
+        }
         pos = save
         return nil
     }
@@ -1987,11 +2240,11 @@ struct CFamilyParser {
         while !isOp("}"), !atEnd {
             if accept("...") { pairs.append((nil, try parseAssignmentExpression())); if !accept(",") { break }; continue }
             var key: Expr
-            while tok.kind == .ident, ["get", "set", "async", "static"].contains(tok.text), peek().kind == .ident || isOp("[", peek()) || isOp("*", peek()) { advance() }
+            while isWord("get") || isWord("set") || isWord("async") || isWord("static"), peek().kind == .ident || isOp("[", peek()) || isOp("*", peek()) { advance() }
             _ = accept("*")
             if isOp("[") { skipGroup(); key = .constant("None") } else {
                 guard tok.kind == .ident || tok.kind == .string || tok.kind == .number else { throw fail("expected a property name, found \(describe(tok))") }
-                key = .string(tok.text)
+                key = .string(text(tok))
                 advance()
             }
             if isOp("(") {
@@ -2010,16 +2263,32 @@ struct CFamilyParser {
         return .dict(pairs)
     }
 
-    private static func normaliseNumber(_ s: String) -> String {
-        var t = s.replacingOccurrences("'", "").replacingOccurrences("_", "")
-        let lower = t.lowercased()
-        if lower.hasPrefix("0x") {
-            while let last = t.last, "lLuU".contains(last) { t.removeLast() }
-        } else {
-            while let last = t.last, "lLuUfFdDn".contains(last) { t.removeLast() }
+    /// A number's text without digit separators (`'`, `_`) and type suffixes (`10L`, `1e9f`,
+    /// `0xFFu`, `10n`); `1e9` stays a literal of magnitude 10^9, which is all the model needs.
+    private func normalisedNumber(_ t: CToken) -> String {
+        let bytes = lexed.bytes
+        let range = min(t.offset, bytes.count)..<min(t.end, bytes.count)
+        if let last = bytes[range].last, CFamilyTokenizer.isDigit(last),
+            !bytes[range].contains(where: { $0 == UInt8(ascii: "'") || $0 == UInt8(ascii: "_") })
+        {
+            return String(decoding: bytes[range], as: UTF8.self)  // most numbers: nothing to remove
         }
-        // `1e9` is a constant of magnitude 10^9: the model only needs to know it is a literal.
-        return t.isEmpty ? "0" : t
+        var digits: [UInt8] = []
+        digits.reserveCapacity(t.length)
+        for k in t.offset..<min(t.end, bytes.count) where bytes[k] != UInt8(ascii: "'") && bytes[k] != UInt8(ascii: "_") {
+            digits.append(bytes[k])
+        }
+        let hex = digits.count >= 2 && digits[0] == UInt8(ascii: "0") && digits[1] | 0x20 == UInt8(ascii: "x")
+        while let last = digits.last, Self.isNumberSuffix(last, hex: hex) { digits.removeLast() }
+        return digits.isEmpty ? "0" : String(decoding: digits, as: UTF8.self)
+    }
+
+    private static func isNumberSuffix(_ c: UInt8, hex: Bool) -> Bool {
+        switch c | 0x20 {
+        case UInt8(ascii: "l"), UInt8(ascii: "u"): return true
+        case UInt8(ascii: "f"), UInt8(ascii: "d"): return !hex
+        default: return c == UInt8(ascii: "n") && !hex
+        }
     }
 
     private mutating func parsePostfix(_ base: Expr) throws -> Expr {
@@ -2041,10 +2310,14 @@ struct CFamilyParser {
             if isOp("[") {
                 advance()
                 parenDepth += 1
-                defer { parenDepth -= 1 }
+                // Inside brackets a Go composite literal is unambiguous, even in a header.
+                let saveBrace = noBraceLiterals
+                noBraceLiterals = 0
+                defer { parenDepth -= 1; noBraceLiterals = saveBrace }
                 if dialect == .go, isOp(":") {
                     advance()
                     let hi: Expr? = isOp("]") ? nil : try parseExpression()
+                    if accept(":") { _ = try parseExpression() }  // full slice s[:j:k]
                     try expect("]")
                     e = .index(e, [.slice(nil, hi, nil)])
                     continue
@@ -2063,9 +2336,9 @@ struct CFamilyParser {
                 continue
             }
             if isOp(".") || (isOp("->") && (dialect == .c || dialect == .cpp)) || isOp("?.") || isOp("::") {
-                let sep = tok.text
+                let sep = tok
                 advance()
-                if sep == "?." && (isOp("(") || isOp("[")) { continue }
+                if isOp("?.", sep) && (isOp("(") || isOp("[")) { continue }
                 if dialect == .go, isOp("(") {
                     skipGroup()  // type assertion x.(T)
                     continue
@@ -2075,16 +2348,16 @@ struct CFamilyParser {
                     e = try parseNew()  // `outer.new Inner()`
                     continue
                 }
-                if isWord("template") { advance() }
+                if dialect == .cpp, isWord("template") { advance() }
                 if isOp("~") { advance() }
                 if isOp("#") { advance() }
                 guard tok.kind == .ident else {
                     if dialect == .java, isWord("class", peek(-1)) { continue }
-                    throw fail("expected a member name after '\(sep)', found \(describe(tok))")
+                    throw fail("expected a member name after '\(text(sep))', found \(describe(tok))")
                 }
-                let member = tok.text
+                let member = text(tok)
                 advance()
-                if sep == "::", case .name(let ns) = e, ns == "std" || ns == "ranges" {
+                if isOp("::", sep), case .name(let ns) = e, ns == "std" || ns == "ranges" {
                     e = .name(member)
                 } else {
                     e = .attribute(e, member)
@@ -2093,9 +2366,16 @@ struct CFamilyParser {
                 continue
             }
             if isOp("++") || isOp("--"), !(tok.newlineBefore && dialect == .javascript) {
-                let op = tok.text == "++" ? "post++" : "post--"
+                let op = isOp("++") ? "post++" : "post--"
                 advance()
                 e = .unary(op, e)
+                continue
+            }
+            if dialect == .cpp, isOp("{"), !tok.newlineBefore, Self.looksLikeType(e) {
+                // Brace initialisation as a value: `return Point{x, y}`, `throw bad_cast{}`.
+                var items: [Expr] = []
+                if case .list(let parsed) = try parseBraceList() { items = parsed }
+                e = .call(e, items.map { Argument(keyword: nil, value: $0) }, line: line)
                 continue
             }
             if dialect == .go, isOp("{"), noBraceLiterals == 0, Self.looksLikeType(e) {
@@ -2103,11 +2383,11 @@ struct CFamilyParser {
                 e = .list(items)
                 continue
             }
-            if dialect == .javascript, tok.kind == .string, tok.text.hasPrefix("`") {
+            if dialect == .javascript, tok.kind == .string, lexed.bytes[tok.offset] == UInt8(ascii: "`") {
                 advance()  // tagged template
                 continue
             }
-            if dialect == .javascript, isOp("!"), !tok.newlineBefore, peek().kind == .op, [")", ".", ";", ",", "]"].contains(peek().text) {
+            if dialect == .javascript, isOp("!"), !tok.newlineBefore, isOp(")", peek()) || isOp(".", peek()) || isOp(";", peek()) || isOp(",", peek()) || isOp("]", peek()) {
                 advance()  // TypeScript-style non-null assertion in .js is rare; tolerate it
                 continue
             }
@@ -2116,21 +2396,12 @@ struct CFamilyParser {
         return e
     }
 
+    /// Whether `e` can be the type of a Go composite literal or a C++ brace initialisation `T{...}`
+    /// (any name: Go types are often lower-case; a header's block is told apart by `noBraceLiterals`).
     private static func looksLikeType(_ e: Expr) -> Bool {
         switch e {
-        case .name(let n): return n.first?.isUppercase == true || ["int", "string", "byte", "rune"].contains(n)
-        case .attribute(.name, let n): return n.first?.isUppercase == true
-        case .list, .index: return true
+        case .name, .attribute(.name, _), .list, .index: return true
         default: return false
         }
-    }
-}
-
-extension String {
-    /// Every occurrence of `target` replaced (a Foundation-free helper for short strings).
-    func replacingOccurrences(_ target: Character, _ with: String) -> String {
-        var out = ""
-        for c in self { if c == target { out += with } else { out.append(c) } }
-        return out
     }
 }

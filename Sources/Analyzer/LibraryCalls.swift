@@ -26,47 +26,64 @@ enum LibraryCalls {
 
     /// The kind named by a declared type (`TreeMap<K, V>`, `std::priority_queue<int>`, `[]int`, ...).
     static func container(forType type: String, dialect: CFamily) -> Container? {
-        let base = baseTypeName(type)
         if dialect == .go {
             if type.hasPrefix("map[") { return .hashed }
             if type.hasPrefix("[") { return .sequence }
             if type == "string" { return .string }
             return nil
         }
-        switch base {
-        case "ArrayList", "List", "Vector", "vector", "array", "Array", "CopyOnWriteArrayList", "basic_string_view":
-            return .sequence
-        case "HashMap", "HashSet", "Map", "Set", "LinkedHashMap", "LinkedHashSet", "unordered_map", "unordered_set",
-            "unordered_multimap", "unordered_multiset", "Hashtable", "IdentityHashMap", "EnumMap", "BitSet", "bitset",
-            "WeakMap", "WeakSet":
-            return .hashed
-        case "TreeMap", "TreeSet", "SortedMap", "SortedSet", "NavigableMap", "NavigableSet", "map", "set", "multimap",
-            "multiset", "ConcurrentSkipListMap", "ConcurrentSkipListSet":
-            return .ordered
-        case "PriorityQueue", "priority_queue", "PriorityBlockingQueue":
-            return .heap
-        case "ArrayDeque", "Deque", "Queue", "LinkedList", "Stack", "deque", "queue", "stack", "list", "forward_list":
-            return .deque
-        case "String", "string", "wstring", "char*":
-            return .string
-        case "StringBuilder", "StringBuffer", "stringstream", "ostringstream":
-            return .builder
-        default:
-            return nil
-        }
+        return kinds[baseTypeName(type)]
     }
+
+    /// Library types by base name (one hashed look-up instead of a String `switch`, which compares
+    /// the name against every case in turn).
+    private static let kinds: [String: Container] = {
+        var table: [String: Container] = [:]
+        let groups: [(Container, [String])] = [
+            (.sequence, ["ArrayList", "List", "Vector", "vector", "array", "Array", "CopyOnWriteArrayList", "basic_string_view"]),
+            (.hashed, [
+                "HashMap", "HashSet", "Map", "Set", "LinkedHashMap", "LinkedHashSet", "unordered_map", "unordered_set",
+                "unordered_multimap", "unordered_multiset", "Hashtable", "IdentityHashMap", "EnumMap", "BitSet", "bitset",
+                "WeakMap", "WeakSet",
+            ]),
+            (.ordered, [
+                "TreeMap", "TreeSet", "SortedMap", "SortedSet", "NavigableMap", "NavigableSet", "map", "set", "multimap",
+                "multiset", "ConcurrentSkipListMap", "ConcurrentSkipListSet",
+            ]),
+            (.heap, ["PriorityQueue", "priority_queue", "PriorityBlockingQueue"]),
+            (.deque, ["ArrayDeque", "Deque", "Queue", "LinkedList", "Stack", "deque", "queue", "stack", "list", "forward_list"]),
+            (.string, ["String", "string", "wstring", "char*"]),
+            (.builder, ["StringBuilder", "StringBuffer", "stringstream", "ostringstream"]),
+        ]
+        for (kind, names) in groups { for name in names { table[name] = kind } }
+        return table
+    }()
 
     /// `std::vector<int>` → `vector`, `java.util.TreeMap<K, V>` → `TreeMap`, `int[]` → `int`.
     static func baseTypeName(_ type: String) -> String {
-        var t = Substring(type)
-        if let lt = t.firstIndex(of: "<") { t = t[..<lt] }
-        if let dot = t.lastIndex(where: { $0 == "." || $0 == ":" }) { t = t[t.index(after: dot)...] }
-        for word in ["const", "final", "static", "unsigned", "volatile", "struct"] where t.hasPrefix(word) && t.count > word.count {
-            t = t.dropFirst(word.count)
+        var text = type
+        // On the UTF-8 bytes: Character-by-Character scans of every declared type were a hot spot.
+        return text.withUTF8 { u in
+            var lo = 0, hi = u.count
+            if let lt = u.firstIndex(of: UInt8(ascii: "<")) { hi = lt }
+            var k = hi
+            while k > lo {
+                if u[k - 1] == UInt8(ascii: ".") || u[k - 1] == UInt8(ascii: ":") { lo = k; break }
+                k -= 1
+            }
+            for word in typePrefixes where hi - lo > word.count && word.indices.allSatisfy({ u[lo + $0] == word[$0] }) {
+                lo += word.count
+            }
+            while hi > lo, u[hi - 1] == UInt8(ascii: "[") || u[hi - 1] == UInt8(ascii: "]") || u[hi - 1] == UInt8(ascii: "*")
+                || u[hi - 1] == UInt8(ascii: "&")
+            {
+                hi -= 1
+            }
+            return String(decoding: UnsafeBufferPointer(rebasing: u[lo..<hi]), as: UTF8.self)
         }
-        while let last = t.last, "[]*&".contains(last) { t = t.dropLast() }
-        return String(t)
     }
+
+    private static let typePrefixes: [[UInt8]] = ["const", "final", "static", "unsigned", "volatile", "struct"].map { Array($0.utf8) }
 
     /// The value a declared-but-uninitialised variable starts with (C++ containers and strings,
     /// Go's zero values); nil when nothing useful is known.
@@ -143,6 +160,40 @@ enum LibraryCalls {
         "readLongs",
     ]
 
+    /// Every function name the `(dialect, name)` switch of `call` prices.
+    private static let libraryFunctions: Set<String> = [
+        "BigInt", "Number", "__gcd", "accumulate", "all_of", "any_of", "append", "binary_search", "copy", "count",
+        "count_if", "equal_range", "fill", "fill_n", "find", "find_if", "fprintf", "gcd", "getchar", "inplace_merge",
+        "iota", "lcm", "lower_bound", "make", "max_element", "memcpy", "memset", "merge", "min_element",
+        "next_permutation", "nth_element", "parseFloat", "parseInt", "partial_sort", "prev_permutation", "print",
+        "printf", "println", "prompt", "putchar", "puts", "qsort", "readline", "reverse", "rotate", "sort",
+        "stable_sort", "strcat", "strchr", "strcmp", "strcpy", "strlen", "strstr", "unique", "upper_bound",
+    ]
+    /// Every class or package whose static functions `methodCall` prices (`Arrays.sort`, `sort.Ints`, ...),
+    /// and the receivers whose `print…` methods print.
+    private static let libraryClasses: Set<String> = [
+        "console", "fmt", "out", "pw", "writer",
+        "Array", "Arrays", "Collections", "Double", "Integer", "Long", "Math", "Number", "Object", "String",
+        "System", "math", "os", "process", "slices", "sort", "strconv", "strings",
+    ]
+    /// Every method name `methodCall` prices after its static-function cases.
+    private static let pricedMethods: Set<String> = [
+        "Store", "add", "addAll", "addFirst", "addLast", "ceiling", "ceilingEntry", "ceilingKey", "chars", "clone",
+        "compareTo", "compute", "computeIfAbsent", "concat", "contains", "containsKey", "copy", "count", "delete",
+        "deleteCharAt", "descendingKeySet", "descendingMap", "emplace", "emplace_back", "emplace_front",
+        "emplace_hint", "empty", "endsWith", "entries", "entrySet", "equal_range", "equalsIgnoreCase", "erase",
+        "every", "fill", "filter", "find", "findIndex", "flat", "floor", "floorEntry", "floorKey", "forEach", "get",
+        "getOrDefault", "headMap", "headSet", "higher", "higherEntry", "higherKey", "includes", "indexOf", "insert",
+        "isEmpty", "join", "keySet", "keys", "lastIndexOf", "len", "length", "lower", "lowerEntry", "lowerKey",
+        "lower_bound", "map", "merge", "navigableKeySet", "offer", "offerFirst", "offerLast", "poll", "pollFirst",
+        "pollFirstEntry", "pollLast", "pollLastEntry", "pop", "pop_back", "pop_front", "push", "push_back",
+        "push_front", "put", "putIfAbsent", "reduce", "reduceRight", "remove", "removeAll", "removeFirst",
+        "removeLast", "repeat", "replace", "replaceAll", "retainAll", "reverse", "rfind", "set", "shift", "size",
+        "slice", "some", "sort", "splice", "split", "startsWith", "str", "stream", "subList", "subMap", "subSet",
+        "substr", "substring", "tailMap", "tailSet", "toArray", "toCharArray", "toLowerCase", "toString",
+        "toUpperCase", "trim", "unshift", "upper_bound", "values",
+    ]
+
     private static func arg(_ e: Expr) -> Argument { Argument(keyword: nil, value: e) }
     private static func call(_ f: String, _ args: [Expr], _ line: Int) -> Expr { .call(.name(f), args.map(arg), line: line) }
     private static func method(_ r: Expr, _ m: String, _ args: [Expr], _ line: Int) -> Expr {
@@ -166,6 +217,8 @@ enum LibraryCalls {
         case .name(let f):
             if readerMethods.contains(f), values.isEmpty, f != "next" || dialect == .java { return readValue }
             if arrayReaderMethods.contains(f) { return method(input, "split", [], line) }
+            // One hashed look-up rules out most calls; the `switch` below compares Strings case by case.
+            guard libraryFunctions.contains(f) else { return plain }
             switch (dialect, f) {
             case (.c, "sort"), (.cpp, "sort"), (.cpp, "stable_sort"), (.cpp, "partial_sort"):
                 return call("sorted", [iteratorRange(values.first, values.dropFirst().first, line: line)], line)
@@ -219,7 +272,7 @@ enum LibraryCalls {
     ) -> Expr {
         let first = values.first
         // Static library functions: Arrays.sort, Collections.sort, sort.Ints, strings.X, Math.X ...
-        if case .name(let cls) = receiver {
+        if case .name(let cls) = receiver, libraryClasses.contains(cls) {
             switch (cls, m) {
             case ("Arrays", "sort"), ("Arrays", "parallelSort"), ("Collections", "sort"), ("sort", "Ints"), ("sort", "Slice"),
                 ("sort", "SliceStable"), ("sort", "Strings"), ("sort", "Float64s"), ("sort", "Sort"), ("sort", "Stable"),
@@ -280,6 +333,9 @@ enum LibraryCalls {
         }
         let name = CFamilyParser.rootName(receiver)
         let kind: Container? = name.flatMap { containers[$0] }
+        // Every method priced below is in `pricedMethods`; any other is a plain call (unless the
+        // receiver is an object of the program's own class).
+        if kind != .object, !pricedMethods.contains(m) { return plain }
         // Lengths: `a.length()`, `v.size()`, `s.length`.
         if values.isEmpty, ["size", "length", "count"].contains(m) || (m == "len"), kind != .ordered || m != "count" {
             return call("len", [receiver], line)
