@@ -51,7 +51,10 @@ public enum SessionEvents {
             case .requested, .cancelRequested:
                 return []
             case .started(let started):
-                return [.run(.started(by: started.byName ?? started.by, language: started.language))]
+                var events: [EditorEvent] = [.run(.started(by: started.byName ?? started.by, language: started.language))]
+                // A peer's version is hostile input like the rest: `OutputLog` takes only a well-formed one.
+                if let version = started.version { events.append(.run(.version(version))) }
+                return events
             case .output(let output):
                 return [.run(.output(output.text, isError: output.stream == "stderr"))]
             case .exited(let exited):

@@ -95,7 +95,8 @@ final class SharedRunHost: @unchecked Sendable {
         }
         var decoders = [OutputStreamKind.stdout: UTF8Carry(), .stderr: UTF8Carry()]
         var ended: RunResult?
-        report(.runStarted(RunStartedMessage(run: id, by: request.startedBy, language: language.name, byName: name(of: request.startedBy))))
+        report(.runStarted(RunStartedMessage(run: id, by: request.startedBy, language: language.name, byName: name(of: request.startedBy),
+                                             version: RunVersion.of(request.source))))
         let events = sandbox.run(request)
         // A cancel that came between the check above and the sandbox taking the run found nothing to kill.
         if lock.withLock({ current != id || cancelledBy[id] != nil }) { sandbox.cancel() }
