@@ -90,6 +90,18 @@ extension Harness {
         #expect(h.model.message?.isError == true)
     }
 
+    @Test func aColumnIsCarriedToo() {
+        var h = Harness(divideSource)
+        h.keys(.control("r"))
+        h.send(.run(.started(by: "carol", language: "python")))
+        h.send(.run(.output("demo.py:2:12: E225 missing whitespace around operator\n", isError: false)))
+        h.send(.remoteChanges([EditorChange(offset: h.model.buffer.offset(of: TextPosition(line: 1, column: 4)), deleted: 0, inserted: "y = ")]))
+        h.selectOutputLine(fromBottom: 0)
+        h.keys(.enter)
+        #expect(h.model.cursor == TextPosition(line: 1, column: 15), "column 12 (the `1`) moved right by the 4 inserted before it")
+        #expect(h.model.buffer.line(1)[15] == "1")
+    }
+
     @Test func aLineWithoutALocationOfThisFileSaysSo() {
         var h = Harness(divideSource)
         h.runDivide()

@@ -187,3 +187,41 @@ private func style(_ sgr: String, from start: OutputStyle = .plain) -> OutputSty
         #expect(Self.find(path)?.1 == 4, "only the last part of a long path is read")
     }
 }
+
+/// The output log under random program output: whatever the chunking, the same lines, and no line
+/// holds anything that could move or restyle the terminal. `CODESYNC_FUZZ_LONG=1` runs many more.
+@Suite struct OutputLogFuzzTests {
+    static let pieces = [
+        "\u{1B}[", "\u{1B}]", "\u{1B}P", "\u{1B}", "\u{07}", "\r", "\n", "\t", "\u{08}", "31", ";", ":", "m", "K", "2K", "?",
+        " ", "\u{1B}\\", "é", "🎉", "漢", "e\u{301}", "\u{9B}", "\u{202E}", "text", "38;5;", "48;2;1;2;3", "\u{7F}", "\u{0}",
+        "main.py:3", "File \"main.py\", line 2",
+    ]
+
+    @Test func randomOutputKeepsTheLogClean() {
+        let cases = TestEnvironment.value("CODESYNC_FUZZ_LONG") == "1" ? 50_000 : 500
+        var rng = SeededGenerator(seed: 0x0_5EED_16)
+        for n in 0..<cases {
+            var chunks: [String] = []
+            for _ in 0..<Int.random(in: 1...6, using: &rng) {
+                chunks.append((0..<Int.random(in: 0...30, using: &rng)).map { _ in Self.pieces.randomElement(using: &rng)! }.joined())
+            }
+            let isError = Bool.random(using: &rng)
+            var whole = OutputLog(), chunked = OutputLog()
+            for log in [0, 1] {
+                var l = OutputLog()
+                l.apply(.started(by: "fuzz", language: "python"))
+                if log == 0 { l.apply(.output(chunks.joined(), isError: isError)) } else { for c in chunks { l.apply(.output(c, isError: isError)) } }
+                l.apply(.finished(summary: "done", success: true, durationMs: 1))
+                if log == 0 { whole = l } else { chunked = l }
+            }
+            #expect(whole.lines == chunked.lines, "case \(n): \(chunks.map(\.debugDescription))")
+            for line in whole.lines {
+                #expect(line.styles.isEmpty || line.styles.count == line.scalars.count)
+                #expect(line.scalars.count <= OutputLog.maxLineLength)
+                let bad = line.scalars.first { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) || (0x202A...0x202E).contains($0.value) }
+                #expect(bad == nil, "case \(n): \(line.text.debugDescription)")
+            }
+            if whole.lines != chunked.lines { return }
+        }
+    }
+}
