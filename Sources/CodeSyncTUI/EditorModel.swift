@@ -42,6 +42,9 @@ public struct EditorModel: Sendable {
     private var runTexts: [RunText] = []
     /// The text at this user's last Ctrl-R, used for the run it starts.
     private var pendingRunText: RunText?
+    /// The text when the last run's start arrived, kept (until the next run event) in case the
+    /// host's version shows the Ctrl-R copy was not what ran (a refused or superseded request).
+    private var arrivalRunText: RunText?
 
     private enum EditKind { case typing, deleting, other }
 
@@ -637,7 +640,9 @@ public struct EditorModel: Sendable {
         switch update {
         case .started:
             guard let run = output.runs.last else { return }
-            var text = pendingRunText ?? RunText(number: 0, buffer: buffer, since: editLog.end, version: "")
+            let arrival = RunText(number: run.number, buffer: buffer, since: editLog.end, version: "")
+            var text = pendingRunText ?? arrival
+            arrivalRunText = pendingRunText == nil ? nil : arrival
             pendingRunText = nil
             text.number = run.number
             text.version = RunVersion.of(text.buffer)
@@ -646,11 +651,19 @@ public struct EditorModel: Sendable {
             output.apply(.version(text.version))
         case .version(let raw):
             guard let version = RunVersion.validated(raw), let last = runTexts.indices.last,
-                  runTexts[last].version != version, RunVersion.of(buffer) == version else { break }
-            // The host ran exactly the text this peer has now (its start arrived before our edits did).
-            runTexts[last] = RunText(number: runTexts[last].number, buffer: buffer, since: editLog.end, version: version)
+                  runTexts[last].version != version else { break }
+            if RunVersion.of(buffer) == version {
+                // The host ran exactly the text this peer has now.
+                runTexts[last] = RunText(number: runTexts[last].number, buffer: buffer, since: editLog.end, version: version)
+            } else if var arrival = arrivalRunText {
+                // Not the Ctrl-R copy (that request was refused or superseded): the text at the start
+                // is the better guess.
+                arrival.version = RunVersion.of(arrival.buffer)
+                runTexts[last] = arrival
+            }
+            arrivalRunText = nil
         default:
-            break
+            arrivalRunText = nil
         }
         let kept = Set(output.runs.map(\.number))
         runTexts.removeAll { !kept.contains($0.number) }

@@ -184,6 +184,25 @@ extension Harness {
         #expect(h.model.cursor.line == 2, "line 2 of what ran is line 3 of the text now")
     }
 
+    /// A Ctrl-R that never became a run (refused) leaves a stale copy; the host's version of
+    /// someone else's run shows it is not what ran, and the text at the start is used instead.
+    @Test func aStaleCtrlRCopyIsReplacedWhenTheVersionSaysSo() {
+        var h = Harness(divideSource)
+        h.keys(.control("r"))  // say the host refused it
+        h.send(.remoteChanges([EditorChange(offset: 0, deleted: 0, inserted: "# from bob\n")]))
+        let bobRan = h.model.buffer.text
+        // Carol's edit at the end has not reached the host yet.
+        h.send(.remoteChanges([EditorChange(offset: h.model.buffer.scalarCount, deleted: 0, inserted: "\n# carol")]))
+        let started = RunStartedMessage(run: "r2", by: "bob-1", language: "python", byName: "bob", version: RunVersion.of(bobRan))
+        for event in SessionEvents.editorEvents(for: .run(.started(started)), isHost: false) { h.send(event) }
+        h.send(.run(.output(divideTraceback, isError: true)))
+        h.selectOutputLine(fromBottom: 2)  // `File ..., line 2` of bob's text: `def f(x):`
+        h.keys(.enter)
+        // The stale copy (without bob's line) would give `return 1 / x`, line 3 now.
+        #expect(h.model.cursor.line == 1, "line 2 of bob's text is `def f(x):`")
+        #expect(h.model.message?.text == "line 2 of bob's run")
+    }
+
     /// A watcher that did not start the run anchors on its text when the start arrives; a hostile
     /// version does not change anything.
     @Test func aWatcherAnchorsOnItsTextAndIgnoresABadVersion() {
