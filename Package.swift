@@ -102,7 +102,9 @@ let package = Package(
         ),
         .testTarget(
             name: "EditorCoreTests",
-            dependencies: ["EditorCore", "CodeSyncTestSupport"],
+            // The app and protocol only for the jump tests, which feed a shared run's messages through
+            // the app's session events; the core itself imports neither.
+            dependencies: ["EditorCore", "CodeSyncApp", "CodeSyncProtocol", "CodeSyncTestSupport"],
             path: "Tests/EditorCoreTests",
             exclude: ["Snapshots"]
         ),

@@ -51,5 +51,9 @@ extension RunUpdate {
 extension RunReport {
     /// What the output pane receives for this report, in order (`OutputLog.apply` takes each): what
     /// every route posts, so a run looks the same whoever ran it and wherever it is watched.
-    public var paneUpdates: [RunUpdate] { [RunUpdate(self)] }
+    public var paneUpdates: [RunUpdate] {
+        // A peer's version is hostile input like the rest: `OutputLog` takes only a well-formed one.
+        if case .started(let started) = self, let version = started.version { return [RunUpdate(self), .version(version)] }
+        return [RunUpdate(self)]
+    }
 }

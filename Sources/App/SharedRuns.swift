@@ -1,4 +1,5 @@
 import CodeSyncProtocol
+import CodeSyncTUI
 import CodeSyncRunner
 import Foundation
 
@@ -131,7 +132,8 @@ public final class SharedRunHost: @unchecked Sendable {
     }
 
     private func execute(_ request: RunRequest, id: String, on engine: any RunEngine) async {
-        let started = RunStartedMessage(run: id, by: request.startedBy, language: language.name, byName: name(of: request.startedBy))
+        let started = RunStartedMessage(run: id, by: request.startedBy, language: language.name, byName: name(of: request.startedBy),
+                                        version: RunVersion.of(request.source))
         if isSuperseded(id) {
             // Cancelled before it started: say so, so that its requester is not left waiting.
             report(.started(started))

@@ -191,10 +191,14 @@ public final class EditorApp: @unchecked Sendable {
         analysisRunning = true
         analyzedGeneration = driver.model.textGeneration
         let text = driver.document.text
-        DispatchQueue.global(qos: .userInitiated).async { [self] in
+        // A thread of its own with a large stack: the parsers recurse up to their nesting caps
+        // (200 levels), and a debug build's frames are several KiB each.
+        let thread = Thread { [self] in
             let view = analyze(text)
             enqueue(.analysis(view))
         }
+        thread.stackSize = 64 << 20
+        thread.start()
     }
 
     private static func now() -> Double {

@@ -14,6 +14,10 @@ public final class Terminal {
     private var previous: ScreenGrid?
     private var pairs: [PairKey: Int16] = [:]
     private var nextPair: Int16 = 1
+    /// The pair cache ran out during the last frame.
+    private var pairsExhausted = false
+    /// The cache was already started over for the frame now on screen (never twice in a row).
+    private var pairsRestarted = false
     private var hasColour = false
     private var colourCount = 8
     private var paste: String.UnicodeScalarView?
@@ -225,6 +229,17 @@ public final class Terminal {
 
     /// Draws the cells that differ from the last frame and places the cursor.
     public func flush(_ grid: ScreenGrid) {
+        if pairsExhausted {
+            pairsExhausted = false
+            if !pairsRestarted {
+                pairs = [:]
+                nextPair = 1
+                pairsRestarted = true
+                invalidate()
+            }
+        } else {
+            pairsRestarted = false
+        }
         if previous.map({ $0.columns != grid.columns || $0.rows != grid.rows }) ?? true { werase(codesync_stdscr()) }
         for index in grid.changedCells(since: previous) {
             let cell = grid.cells[index]
@@ -262,7 +277,12 @@ public final class Terminal {
         guard hasColour, fg != -1 || bg != -1 else { return 0 }
         let key = PairKey(fg: fg, bg: bg)
         if let existing = pairs[key] { return existing }
-        guard Int32(nextPair) < codesync_color_pairs() else { return 0 }
+        guard Int32(nextPair) < codesync_color_pairs(), nextPair < Int16.max else {
+            // Full (a program's 256/24-bit colours can use many pairs): this frame falls back to the
+            // default colours for new pairs; the next frame starts the cache over and redraws.
+            pairsExhausted = true
+            return 0
+        }
         init_pair(nextPair, fg, bg)
         pairs[key] = nextPair
         nextPair += 1
@@ -285,6 +305,18 @@ enum Theme {
         let i = Int(index % 8)
         if i < base.count { return base[i] }
         return colours >= 16 ? base[i - base.count] + 8 : base[i - base.count]
+    }
+
+    /// A program's SGR style on this terminal: 256 and 24-bit colours become the nearest colour it has.
+    static func programStyle(_ style: OutputStyle, colours: Int) -> (Int16, Int16, attr_t) {
+        let fg = style.foreground.terminalIndex(available: colours).map { Int16($0) } ?? none
+        let bg = style.background.terminalIndex(available: colours).map { Int16($0) } ?? none
+        var attrs = codesync_a_normal()
+        if style.attributes.contains(.bold) { attrs |= codesync_a_bold() }
+        if style.attributes.contains(.dim) { attrs |= codesync_a_dim() }
+        if style.attributes.contains(.underline) { attrs |= codesync_a_underline() }
+        if style.attributes.contains(.reverse) { attrs |= codesync_a_reverse() }
+        return (fg, bg, attrs)
     }
 
     static func style(for role: Role, colours: Int) -> (Int16, Int16, attr_t) {
@@ -321,6 +353,8 @@ enum Theme {
         case .runInfo: return (cyan, none, normal)
         case .runSuccess: return (green, none, bold)
         case .runFailure: return (red, none, bold)
+        case .styled(let style): return programStyle(style, colours: colours)
+        case .outputSelected: return (black, cyan, normal)
         case .status: return (none, none, reverse)
         case .statusModified: return (yellow, none, bold | reverse)
         case .statusError: return (white, red, bold)

@@ -31,6 +31,9 @@ public struct EditorActions {
 /// being carried out. Used from one thread.
 public final class EditorDriver {
     public private(set) var model: EditorModel
+
+    /// Changes the model outside any event (tests that set up a state directly, e.g. a selection).
+    public func withModel<T>(_ body: (inout EditorModel) -> T) -> T { body(&model) }
     public let document: EditorDocument
     public var actions: EditorActions
     /// A quit was asked for and nothing stopped it (a save before it failed).

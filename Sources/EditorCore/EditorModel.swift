@@ -38,6 +38,15 @@ public struct EditorModel: Sendable {
     private var lastFind = ""
     private var lastEdit: EditKind?
     private var lastPresence: (cursor: Int, selection: Range<Int>?)?
+    /// Edits since the oldest remembered run, and the text each remembered run ran, so that an
+    /// error location in a run's output is found in the text as it is now.
+    private var editLog = EditLog()
+    private var runTexts: [RunText] = []
+    /// The text at this user's last Ctrl-R, used for the run it starts.
+    private var pendingRunText: RunText?
+    /// The text when the last run's start arrived, kept (until the next run event) in case the
+    /// host's version shows the Ctrl-R copy was not what ran (a refused or superseded request).
+    private var arrivalRunText: RunText?
 
     private enum EditKind { case typing, deleting, other }
 
@@ -109,6 +118,7 @@ public struct EditorModel: Sendable {
             complexitySelection = min(complexitySelection, max(0, view.entries.count - 1))
         case .run(let update):
             output.apply(update)
+            noteRun(update)
         case .message(let text, let isError):
             message = (text, isError)
         case .saved(let text):
@@ -178,6 +188,7 @@ public struct EditorModel: Sendable {
             mode = .goToLine(input: "")
         case .control("r"):
             effects.append(.run)
+            pendingRunText = RunText(number: 0, buffer: buffer, since: editLog.end, version: "")
         case .control("k"):
             effects.append(.cancelRun)
         case .control("p"):
@@ -287,8 +298,9 @@ public struct EditorModel: Sendable {
         let page = max(1, layout.output.height - 1)
         let maxBack = max(0, output.lines.count - layout.output.height)
         switch key {
-        case .up: output.scrollBack = min(maxBack, output.scrollBack + 1)
-        case .down: output.scrollBack = max(0, output.scrollBack - 1)
+        case .up: output.moveSelection(by: -1, height: layout.output.height)
+        case .down: output.moveSelection(by: 1, height: layout.output.height)
+        case .enter: jumpToOutputLocation()
         case .pageUp: output.scrollBack = min(maxBack, output.scrollBack + page)
         case .pageDown: output.scrollBack = max(0, output.scrollBack - page)
         case .home: output.scrollBack = maxBack
@@ -358,6 +370,10 @@ public struct EditorModel: Sendable {
                 }
             } else if layout.output.contains(row: row, column: column) || row == layout.outputTitleRow {
                 focus = .output
+                if let index = output.index(atRow: row - layout.output.y, height: layout.output.height), row != layout.outputTitleRow {
+                    // A click selects a line; a click on the selected line jumps to its location.
+                    if output.selectedIndex == index { jumpToOutputLocation() } else { output.select(index: index) }
+                }
             }
         case .scrollUp(let row, let column), .scrollDown(let row, let column):
             let delta = { if case .scrollUp = mouse { return -3 } else { return 3 } }()
@@ -383,11 +399,13 @@ public struct EditorModel: Sendable {
             let count = buffer.offset(of: sel.end) - offset
             effects.append(.delete(at: offset, count: count))
             cursor = buffer.replace(from: sel.start, to: sel.end, with: EmptyCollection())
+            logEdit(at: offset, deleted: count, inserted: 0)
         }
         anchor = nil
         let offset = buffer.offset(of: cursor)
         shiftPeers(at: offset, deleted: 0, inserted: text.unicodeScalars.count)
         cursor = buffer.replace(from: cursor, to: cursor, with: text.unicodeScalars)
+        logEdit(at: offset, deleted: 0, inserted: text.unicodeScalars.count)
         effects.append(.insert(text, at: offset))
         afterEdit(kind)
     }
@@ -404,6 +422,7 @@ public struct EditorModel: Sendable {
         guard count > 0 else { return }
         shiftPeers(at: offset, deleted: count, inserted: 0)
         cursor = buffer.replace(from: a, to: b, with: EmptyCollection())
+        logEdit(at: offset, deleted: count, inserted: 0)
         anchor = nil
         effects.append(.delete(at: offset, count: count))
         afterEdit(.deleting)
@@ -433,6 +452,7 @@ public struct EditorModel: Sendable {
         let end = buffer.position(of: change.offset + change.deleted)
         let insertedCount = change.inserted.unicodeScalars.count
         buffer.replace(from: start, to: end, with: change.inserted.unicodeScalars)
+        logEdit(at: change.offset, deleted: change.deleted, inserted: insertedCount)
         shiftPeers(at: change.offset, deleted: change.deleted, inserted: insertedCount)
         if moveCursor {
             cursor = buffer.position(of: change.offset + insertedCount)
@@ -603,6 +623,89 @@ public struct EditorModel: Sendable {
         let p = buffer.position(of: peer.cursor)
         let rows = max(1, layout.editor.height)
         if p.line < top || p.line >= top + rows { top = max(0, p.line - rows / 2) }
+    }
+
+    // MARK: - Runs and error locations
+
+    /// Records an edit for the remembered runs' anchors (nothing to do while no run is remembered).
+    private mutating func logEdit(at offset: Int, deleted: Int, inserted: Int) {
+        guard !runTexts.isEmpty || pendingRunText != nil else { return }
+        editLog.record(at: offset, deleted: deleted, inserted: inserted)
+    }
+
+    /// Keeps the text each run ran: this user's text at Ctrl-R for the run that follows it, else the
+    /// text when the start arrived; a version from the host picks the copy that matches it.
+    private mutating func noteRun(_ update: RunUpdate) {
+        switch update {
+        case .started:
+            guard let run = output.runs.last else { return }
+            let arrival = RunText(number: run.number, buffer: buffer, since: editLog.end, version: "")
+            var text = pendingRunText ?? arrival
+            arrivalRunText = pendingRunText == nil ? nil : arrival
+            pendingRunText = nil
+            text.number = run.number
+            text.version = RunVersion.of(text.buffer)
+            runTexts.append(text)
+            // Until the host says otherwise, the run ran the text this peer has.
+            output.apply(.version(text.version))
+        case .version(let raw):
+            guard let version = RunVersion.validated(raw), let last = runTexts.indices.last,
+                  runTexts[last].version != version else { break }
+            if RunVersion.of(buffer) == version {
+                // The host ran exactly the text this peer has now.
+                runTexts[last] = RunText(number: runTexts[last].number, buffer: buffer, since: editLog.end, version: version)
+            } else if var arrival = arrivalRunText {
+                // Not the Ctrl-R copy (that request was refused or superseded): the text at the start
+                // is the better guess.
+                arrival.version = RunVersion.of(arrival.buffer)
+                runTexts[last] = arrival
+            }
+            arrivalRunText = nil
+        default:
+            arrivalRunText = nil
+        }
+        let kept = Set(output.runs.map(\.number))
+        runTexts.removeAll { !kept.contains($0.number) }
+        let oldest = (runTexts.map(\.since) + [pendingRunText?.since ?? editLog.end]).min() ?? editLog.end
+        editLog.forget(before: oldest)
+    }
+
+    /// Moves the cursor to the error location on the output pane's selected line, carried through
+    /// the edits made since the run that printed it.
+    private mutating func jumpToOutputLocation() {
+        guard let index = output.selectedIndex else {
+            message = ("select an output line with Up/Down or a click, then Enter", false)
+            return
+        }
+        let run = output.run(ofLine: index)
+        let names = ErrorLocations.fileNames(bufferName: fileName, sandboxName: run?.sandboxFileName)
+        guard let location = ErrorLocations.find(in: output.lines[index].scalars, fileNames: names) else {
+            message = ("no location in \(fileName) on this line", false)
+            return
+        }
+        let resolved: ResolvedLocation
+        if let run, let text = runTexts.first(where: { $0.number == run.number }) {
+            resolved = text.resolve(line: location.line, column: location.column, log: editLog, in: buffer)
+        } else {
+            resolved = .inCurrentText(line: location.line, column: location.column, in: buffer)
+        }
+        var ignored: [EditorEffect] = []
+        moveCursor(to: resolved.position, extend: false, &ignored)
+        centre(on: resolved.position.line)
+        focus = .editor
+        let now = resolved.position.line + 1
+        let who = run.map { " of \($0.by)'s run" } ?? ""
+        if resolved.pastEnd {
+            message = ("line \(location.line)\(who) is past the end of the text; went to line \(now)", true)
+        } else if resolved.lineDeleted {
+            message = ("line \(location.line)\(who) was deleted since; went to the nearest line, \(now)", true)
+        } else if resolved.unanchored {
+            message = ("line \(location.line) (this run's text is no longer known; read in the current text)", false)
+        } else if now != location.line {
+            message = ("line \(location.line)\(who) is line \(now) now", false)
+        } else {
+            message = ("line \(location.line)\(who)", false)
+        }
     }
 
     private mutating func presenceEffect(_ effects: inout [EditorEffect]) {

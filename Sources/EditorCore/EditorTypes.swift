@@ -123,6 +123,9 @@ public enum RunUpdate: Equatable, Sendable {
     case finished(summary: String, success: Bool, durationMs: Int)
     /// The run could not start (no engine, image missing): the one-line reason.
     case failed(String)
+    /// The run that just started ran this version of the text (`RunVersion`, a content hash; from
+    /// the host in a session). Peers that do not send it leave the version to the editor's own hash.
+    case version(String)
 }
 
 /// Something that happens to the editor.

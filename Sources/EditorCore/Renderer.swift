@@ -221,16 +221,58 @@ enum OutputPane {
         grid.write(title + " ", row: layout.outputTitleRow, column: 0, role: titleRole, limit: area.width)
         let visibleEnd = max(0, log.lines.count - log.scrollBack)
         let visibleStart = max(0, visibleEnd - area.height)
-        for (i, line) in log.lines[visibleStart..<visibleEnd].enumerated() {
-            let role: Role
-            switch line.kind {
-            case .stdout: role = .stdout
-            case .stderr: role = .stderr
-            case .info: role = .runInfo
-            case .success: role = .runSuccess
-            case .failure: role = .runFailure
+        let selected = model.focus == .output ? log.selectedIndex : nil
+        for index in visibleStart..<visibleEnd {
+            let line = log.lines[index]
+            let row = area.y + index - visibleStart
+            if index == selected {
+                grid.fill(row: row, from: area.x, to: area.x + area.width, role: .outputSelected)
+                grid.write(" " + line.text, row: row, column: area.x, role: .outputSelected, limit: area.x + area.width)
+                continue
             }
-            grid.write(" " + line.text, row: area.y + i, column: area.x, role: role, limit: area.x + area.width)
+            let names = ErrorLocations.fileNames(bufferName: model.fileName, sandboxName: log.run(ofLine: index)?.sandboxFileName)
+            let link = ErrorLocations.find(in: line.scalars, fileNames: names)?.range
+            drawLine(line, link: link, row: row, area: area, &grid)
+        }
+    }
+
+    /// The role a line's kind gives its text.
+    static func role(of kind: OutputKind) -> Role {
+        switch kind {
+        case .stdout: return .stdout
+        case .stderr: return .stderr
+        case .info: return .runInfo
+        case .success: return .runSuccess
+        case .failure: return .runFailure
+        }
+    }
+
+    /// One line: plain text in its kind's colour, styled text in its own; an error location is
+    /// underlined (it is a jump: select the line, press Enter).
+    private static func drawLine(_ line: OutputLine, link: Range<Int>?, row: Int, area: Rect, _ grid: inout ScreenGrid) {
+        let kindRole = role(of: line.kind)
+        let limit = area.x + area.width
+        grid.put(" ", width: 1, role: kindRole, row: row, column: area.x, limit: limit)
+        var x = area.x + 1
+        for (i, scalar) in line.scalars.enumerated() {
+            let w = DisplayWidth.of(scalar)
+            if w == 0 {
+                if x > area.x + 1 { grid.addMark(scalar, row: row, column: x - 1) }
+                continue
+            }
+            if x + w > limit { break }
+            var style = line.style(at: i)
+            if link?.contains(i) == true { style.attributes.insert(.underline) }
+            let role: Role
+            if style.isPlain {
+                role = kindRole
+            } else {
+                // A program's colours replace the stream's; what it leaves at the default keeps it.
+                if style.foreground.isDefault, line.kind == .stderr { style.foreground = .palette(1) }
+                role = .styled(style)
+            }
+            grid.put(ScreenGrid.visible(scalar), width: w, role: role, row: row, column: x, limit: limit)
+            x += w
         }
     }
 }
@@ -304,7 +346,8 @@ enum HelpOverlay {
         ("Ctrl-E", "host: what guests may do (edit+run, edit, view)"),
         ("Tab  Shift-Tab", "next / previous pane"),
         ("Up Down Enter", "complexity pane: pick, jump"),
-        ("Up Down PgUp PgDn", "output pane: scroll"),
+        ("Up Down Enter", "output pane: pick a line, jump to its file:line"),
+        ("PgUp PgDn", "output pane: scroll back through runs"),
         ("Mouse", "click places the cursor; wheel scrolls"),
         ("F1", "this help; any key closes it"),
     ]

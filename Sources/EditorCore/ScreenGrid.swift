@@ -9,6 +9,10 @@ public enum Role: Hashable, Sendable {
     case border, title, titleFocused
     case complexityHeader, complexityEntry, complexitySelected, complexityCheap, complexityCostly, complexityError
     case stdout, stderr, runInfo, runSuccess, runFailure
+    /// Program output in the colours and attributes it asked for (SGR).
+    case styled(OutputStyle)
+    /// The output pane's selected line.
+    case outputSelected
     case status, statusModified, statusError, hint
     case prompt, dialog, dialogTitle, notice
 
@@ -43,6 +47,8 @@ public enum Role: Hashable, Sendable {
         case .runInfo: return "i"
         case .runSuccess: return "+"
         case .runFailure: return "-"
+        case .styled: return "a"
+        case .outputSelected: return "O"
         case .status: return "S"
         case .statusModified: return "M"
         case .statusError: return "X"

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CodeSyncProtocol
+import CodeSyncRunner
 import Logging
 
 /// The `codesync` command: a terminal collaborative code editor.
@@ -29,10 +30,23 @@ struct CodeSync: AsyncParsableCommand {
         subcommands: subcommandList
     )
 
-    /// Log lines go through the terminal sanitizer before anything is logged.
+    /// Log lines go through the terminal sanitizer before anything is logged, and so does the
+    /// final error: it may quote what a peer or a relay sent (a refusal's text arrives before any
+    /// authentication), which must not reach the terminal as escape sequences or forged lines.
     static func main() async {
         LoggingSystem.bootstrap { SanitizedLogHandler(label: $0) }
-        await main(nil)
+        do {
+            var command = try parseAsRoot(nil)
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            // ArgumentParser's own errors (usage, --help, exit codes) are ours and pass unchanged.
+            if String(reflecting: type(of: error)).hasPrefix("ArgumentParser.") { exit(withError: error) }
+            exit(withError: SanitizedError(text: TerminalSanitizer.line(String(describing: error))))
+        }
     }
 
     /// Every capability registers its subcommand here as it lands.
@@ -57,4 +71,10 @@ struct Version: ParsableCommand {
     func run() {
         print(CodeSyncVersion.current)
     }
+}
+
+/// An error whose text was made safe for the terminal.
+struct SanitizedError: Error, CustomStringConvertible {
+    let text: String
+    var description: String { text }
 }

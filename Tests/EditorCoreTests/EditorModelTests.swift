@@ -9,7 +9,10 @@ struct Harness {
     let driver: EditorDriver
     let document: LocalDocument
     var effects: [EditorEffect] = []
-    var model: EditorModel { driver.model }
+    var model: EditorModel {
+        get { driver.model }
+        nonmutating set { driver.withModel { $0 = newValue } }
+    }
 
     init(_ text: String, columns: Int = 60, rows: Int = 12) {
         document = LocalDocument(text: text)

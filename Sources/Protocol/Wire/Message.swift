@@ -226,8 +226,11 @@ public struct RunStartedMessage: Codable, Equatable, Sendable {
     public var language: String
     /// The requester's display name (absent from hosts before names were sent).
     public var byName: String?
-    public init(run: String, by: String, language: String, byName: String? = nil) {
-        self.run = run; self.by = by; self.language = language; self.byName = byName
+    /// Which version of the text ran: 16 hex digits of a content hash (absent from older hosts;
+    /// receivers accept only that exact form).
+    public var version: String?
+    public init(run: String, by: String, language: String, byName: String? = nil, version: String? = nil) {
+        self.run = run; self.by = by; self.language = language; self.byName = byName; self.version = version
     }
 }
 
