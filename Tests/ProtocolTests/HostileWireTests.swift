@@ -24,8 +24,9 @@ import Glibc
     /// loaded 2-core machine (load average 13 seen, single round trips of 3.8 s) needs the slack,
     /// so the typical edit is held to `honestMedian` and the worst to this.
     static let honestBound = 10.0
-    /// Median an honest edit may take during an attack.
-    static let honestMedian = 0.5
+    /// Median an honest edit may take during an attack (0.8 s seen with the whole suite running
+    /// beside it on 2 cores; the failure this guards against held edits for 85 s).
+    static let honestMedian = 2.0
 
     /// Every round trip arrived, none took longer than `honestBound`, and the median is normal.
     static func honest(_ times: [Double], count: Int) -> Bool {
