@@ -12,8 +12,16 @@ import Glibc
 @Suite(.timeLimit(.minutes(2))) struct HostileIdentityTests {
     static let hostSecret = "h0st-secret"
 
+    /// Like `fastLimits`, but a silent client is dropped only after a minute: the raw clients here
+    /// answer no pings, and on a loaded CI machine a test's steps took longer than the usual 5 s.
+    static func rawFriendlyLimits() -> SessionLimits {
+        var limits = fastLimits()
+        limits.deadAfter = .seconds(60)
+        return limits
+    }
+
     private func server(text: String = "hello\n") async throws -> SessionServer {
-        try await SessionServer.host(sessionID: "ident", secret: "s3cret", bind: "127.0.0.1", port: 0, limits: fastLimits(),
+        try await SessionServer.host(sessionID: "ident", secret: "s3cret", bind: "127.0.0.1", port: 0, limits: Self.rawFriendlyLimits(),
                                      viewSecret: "w4tch", hostSecret: Self.hostSecret) {
             let replica = Replica(agent: "hub")
             if !text.isEmpty { replica.insert(text, at: 0) }
@@ -194,7 +202,7 @@ import Glibc
     }
 
     @Test func aHostsBridgeStillCarriesEditsBothWaysBetweenItsPortAndARelay() async throws {
-        let relay = try await SessionServer.relay(bind: "127.0.0.1", port: 0, limits: fastLimits())
+        let relay = try await SessionServer.relay(bind: "127.0.0.1", port: 0, limits: Self.rawFriendlyLimits())
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("codesync-bridge-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -236,7 +244,7 @@ import Glibc
     }
 
     @Test func aRelayRegistersASessionOnlyAfterTheProof() async throws {
-        let relay = try await SessionServer.relay(bind: "127.0.0.1", port: 0, limits: fastLimits())
+        let relay = try await SessionServer.relay(bind: "127.0.0.1", port: 0, limits: Self.rawFriendlyLimits())
         let relayKey = Auth.relayHostKey(hostKey: Auth.sessionKey(secret: Self.hostSecret))
         let session = Auth.sessionID(relayHostKey: relayKey)
         func register(provingRelayKey: Bool) async throws -> WireMessage? {
