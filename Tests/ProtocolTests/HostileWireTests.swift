@@ -167,8 +167,9 @@ import Glibc
         #expect(HostileWireTests.honest(times, count: 30), "honest round trips during the attack: \(times)")
         for ((name, error, seconds), frame) in zip(results, frames) {
             #expect(error?.code == frame.code, "\(name): \(String(describing: error))")
-            // Well under a second in a release build; a debug build on a loaded machine gets slack.
-            #expect(seconds < 3, "\(name) took \(seconds) s")
+            // Well under a second in a release build; a debug build on a loaded machine gets slack
+            // (3.9 s seen on a fresh CI machine; before the fix one such frame took 85 s).
+            #expect(seconds < 10, "\(name) took \(seconds) s")
         }
         #expect(await eventually { await session.server.connectedPeers() == 2 })
         await session.stop()
