@@ -115,9 +115,19 @@ import Testing
     }
 
     @Test func connectionRefusedSaysSo() async throws {
-        let server = try await startHost()
-        let port = server.port
-        await server.shutdown()
+        // A port bound but not listening refuses connections, and stays ours while the test runs:
+        // a port freed by a stopped server was once taken by another test's server in between.
+        let holder = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(holder) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(holder, $0, length) == 0 && getsockname(holder, $0, &length) == 0 }
+        }
+        try #require(bound)
+        let port = Int(UInt16(bigEndian: address.sin_port))
         var options = CollaborationPeer.Options(name: "alice", secret: "s3cret")
         options.connectTimeout = 5
         await #expect(throws: SessionError.connectionRefused("127.0.0.1:\(port)")) {
