@@ -21,11 +21,12 @@ public enum Hosting {
 /// `codesync join ADDRESS`: joins, then edits in the full-screen editor, or (headless, or typing for
 /// the latency benchmark) drives the peer from stdin. Returns the signal that ended the editor, or 0.
 public enum Joining {
-    public static func run(_ address: String, options: CollaborationPeer.Options, headless: Bool, typing: Typing?) async throws -> Int32 {
+    /// `shown`: the address as the user typed it (for the status bar), e.g. `ssh://box/~/a.py`.
+    public static func run(_ address: SessionAddress, shown: String, options: CollaborationPeer.Options, headless: Bool, typing: Typing?) async throws -> Int32 {
         var options = options
         options.recordLatency = typing != nil
-        let peer = try await CollaborationPeer.join(try SessionAddress(parsing: address), options: options)
-        if !headless && typing == nil { return try await SessionEditor.join(peer, address: address, userName: options.name) }
+        let peer = try await CollaborationPeer.join(address, options: options)
+        if !headless && typing == nil { return try await SessionEditor.join(peer, address: shown, userName: options.name) }
         let headlessPeer = HeadlessPeer(peer: peer, typing: typing)
         // On the peer's network thread: remote edits reach the loop, and its edits the socket, without a thread hop.
         try await withTaskExecutorPreference(peer.taskExecutor) { try await headlessPeer.run() }

@@ -27,6 +27,22 @@ struct BenchLatency: AsyncParsableCommand {
     @Flag(help: "Peers also share their cursor after each edit, as the editor does on every keystroke.")
     var presence = false
 
+    @Flag(help: "Without encryption, to measure what it costs (benchmark processes only; an encrypted peer refuses them).")
+    var plaintext = false
+
+    @Option(help: "Joins timed for the handshake figure (connect, prelude, Noise handshake, hello and welcome).")
+    var handshakes = 20
+
+    /// Set by `--plaintext` for the benchmark's own child processes; honoured only by a headless
+    /// host and a typing headless joiner, so no interactive session can be made to skip encryption.
+    static let plaintextVariable = "CODESYNC_BENCH_PLAINTEXT"
+
+    static func plaintextRequested(headless: Bool) -> Bool {
+        guard headless, ProcessInfo.processInfo.environment[plaintextVariable] == "1" else { return false }
+        FileHandle.standardError.write(Data("codesync: WITHOUT ENCRYPTION (\(plaintextVariable)=1, for benchmarks only)\n".utf8))
+        return true
+    }
+
     func validate() throws {
         guard (1...64).contains(peers) else { throw ValidationError("--peers must be 1...64") }
         guard rate > 0 && rate <= 1000 else { throw ValidationError("--rate must be in (0, 1000]") }
@@ -38,7 +54,8 @@ struct BenchLatency: AsyncParsableCommand {
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("codesync-bench-\(Auth.randomHex(count: 4))")
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: work) }
-        let environment = ["XDG_STATE_HOME": work.appendingPathComponent("state").path]
+        var environment = ["XDG_STATE_HOME": work.appendingPathComponent("state").path]
+        if plaintext { environment[Self.plaintextVariable] = "1" }
         let file = work.appendingPathComponent("bench.txt").path
         var children: [Child] = []
         defer { for child in children { child.terminate() } }
@@ -77,6 +94,8 @@ struct BenchLatency: AsyncParsableCommand {
         for peer in typists where peer.waitLine(prefix: "joined ", timeout: 30) == nil {
             throw ValidationError("a peer did not join: \(peer.errorText)")
         }
+        let handshakeMs = try await timeHandshakes(address: address, secret: secret)
+        let crypto = Self.cryptoCosts()
         for peer in typists { peer.send("go") }
         var sent = 0
         for peer in typists {
@@ -125,13 +144,70 @@ struct BenchLatency: AsyncParsableCommand {
             editsSent: sent, editsApplied: latencies.count, expectedApplied: sent * (peers - 1),
             p50Ms: round3(percentile(0.5)), p99Ms: round3(percentile(0.99)), maxMs: round3(latencies.last ?? 0),
             meanMs: round3(latencies.isEmpty ? 0 : latencies.reduce(0, +) / Double(latencies.count)),
-            converged: converged, finalTextScalars: length)
+            converged: converged, finalTextScalars: length, encrypted: !plaintext,
+            handshakeMedianMs: round3(handshakeMs.median), handshakeP90Ms: round3(handshakeMs.p90), handshakes: handshakes,
+            noiseHandshakeMicros: crypto.handshake, sealOpenOpsMicros: crypto.sealOpen)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         say(String(decoding: try encoder.encode(report), as: UTF8.self))
     }
 
     private func round3(_ value: Double) -> Double { (value * 1000).rounded() / 1000 }
+
+    /// In-process medians of 500 runs, independent of the other processes' scheduling: both sides of
+    /// a Noise handshake (microseconds), and sealing plus opening one typical `ops` frame as a record.
+    static func cryptoCosts() -> (handshake: Double, sealOpen: Double) {
+        let psk = SecureChannel.psk(secret: Auth.generateSecret())
+        func median(_ body: () throws -> Void) -> Double {
+            var times: [Double] = []
+            for _ in 0..<500 {
+                let start = ContinuousClock.now
+                try? body()
+                let elapsed = ContinuousClock.now - start
+                times.append(Double(elapsed.components.attoseconds) / 1e12 + Double(elapsed.components.seconds) * 1e6)
+            }
+            times.sort()
+            return (times[times.count / 2] * 100).rounded() / 100
+        }
+        let handshake = median {
+            var initiator = try SecureInitiator(psk: psk, session: "")
+            let outcome = try SecureResponder.respond(to: try initiator.start(), psks: [psk, psk], session: "")
+            _ = try initiator.finish(reply: outcome.reply)
+        }
+        var pair: (SecureTransport, SecureTransport)?
+        if var initiator = try? SecureInitiator(psk: psk, session: ""), let first = try? initiator.start(),
+            let outcome = try? SecureResponder.respond(to: first, psks: [psk], session: ""), let sender = try? initiator.finish(reply: outcome.reply)
+        {
+            pair = (sender, outcome.transport)
+        }
+        let frame = Array((try? MessageCodec.frame(.ops(Ops(peer: "peer3-1a2b3c", seq: 42,
+            update: Replica(agent: "peer3-1a2b3c").insert("x", at: 0), sentAt: 1_764_236_000_000.5))).readableBytesView) ?? [])
+        let sealOpen = median {
+            guard var current = pair else { return }
+            for record in try current.0.seal(frame) { _ = try current.1.open(record) }
+            pair = current
+        }
+        return (handshake, sealOpen)
+    }
+
+    /// Joins the session `handshakes` times (before the typing starts) and times each from the
+    /// connect to the welcome: TCP, the cleartext prelude, the Noise handshake, hello and welcome.
+    private func timeHandshakes(address: String, secret: String) async throws -> (median: Double, p90: Double) {
+        var times: [Double] = []
+        var options = CollaborationPeer.Options(name: "handshake", secret: secret)
+        options.limits.plaintextForBenchmark = plaintext
+        options.reconnect = false
+        let parsed = try SessionAddress(parsing: address)
+        for _ in 0..<max(1, handshakes) {
+            let start = ContinuousClock.now
+            let peer = try await CollaborationPeer.join(parsed, options: options)
+            let elapsed = ContinuousClock.now - start
+            times.append(Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000)
+            await peer.close()
+        }
+        times.sort()
+        return (times[times.count / 2], times[min(times.count - 1, Int(Double(times.count - 1) * 0.9))])
+    }
 }
 
 private struct PeerStats: Decodable {
@@ -154,4 +230,10 @@ private struct LatencyReport: Encodable {
     var meanMs: Double
     var converged: Bool
     var finalTextScalars: Int
+    var encrypted: Bool
+    var handshakeMedianMs: Double
+    var handshakeP90Ms: Double
+    var handshakes: Int
+    var noiseHandshakeMicros: Double
+    var sealOpenOpsMicros: Double
 }

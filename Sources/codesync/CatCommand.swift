@@ -6,17 +6,16 @@ import Foundation
 struct Cat: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Print the current text of a session.")
 
-    @Argument(help: "HOST:PORT of a host, or RELAY-HOST:PORT/SESSION.")
+    @Argument(help: "HOST:PORT of a host, RELAY-HOST:PORT/SESSION, or ssh://[USER@]BOX[:PORT][/PATH].")
     var address: String
 
     @OptionGroup var secrets: SecretOptions
 
     func run() async throws {
-        let target = try SessionAddress(parsing: address)
-        let secret = try secrets.resolve()
-        var options = CollaborationPeer.Options(name: "cat", secret: secret)
+        let target = try JoinTarget.resolve(address, secrets: secrets)
+        var options = target.options(name: "cat")
         options.reconnect = false
-        let peer = try await CollaborationPeer.join(target, options: options)
+        let peer = try await CollaborationPeer.join(target.address, options: options)
         _ = peer.poll()
         let text = peer.text
         await peer.close()

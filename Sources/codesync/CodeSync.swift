@@ -16,6 +16,7 @@ struct CodeSync: AsyncParsableCommand {
             Examples (the same as README's "Using it"):
               codesync host FILE
               CODESYNC_SECRET=3f… codesync join 127.0.0.1:7878
+              codesync join ssh://me@box/~/src/app.py
               codesync relay --port 7900
               codesync cat HOST:PORT --secret-file F
               codesync edit FILE
@@ -31,8 +32,8 @@ struct CodeSync: AsyncParsableCommand {
     )
 
     /// Log lines go through the terminal sanitizer before anything is logged, and so does the
-    /// final error: it may quote what a peer or a relay sent (a refusal's text arrives before any
-    /// authentication), which must not reach the terminal as escape sequences or forged lines.
+    /// final error: it may quote what a peer, a relay or a remote `attach` sent (a refusal's text
+    /// arrives before any authentication), which must not reach the terminal as escape sequences.
     static func main() async {
         LoggingSystem.bootstrap { SanitizedLogHandler(label: $0) }
         do {
@@ -53,6 +54,7 @@ struct CodeSync: AsyncParsableCommand {
     static let subcommandList: [ParsableCommand.Type] = [
         Host.self,
         Join.self,
+        Attach.self,
         Relay.self,
         Cat.self,
         Edit.self,

@@ -56,6 +56,7 @@ struct Host: AsyncParsableCommand {
         options.relay = try relay.map { try SessionAddress(parsing: $0) }
         options.listenToo = relay != nil && port != nil
         options.guests = guests
+        options.limits.plaintextForBenchmark = BenchLatency.plaintextRequested(headless: headless)
         let signal = try await Hosting.run(options, headless: headless)
         if signal != 0 { throw ExitCode(128 + signal) }
     }

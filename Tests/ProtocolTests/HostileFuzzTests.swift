@@ -125,6 +125,8 @@ final class FuzzFixture: @unchecked Sendable {
 
     let host: SessionServer
     let relay: SessionServer
+    /// The relayed session's own host server: the relay only forwards to it (blind).
+    var relayServer: SessionServer?
     let relaySession: String
     let hostPeer: CollaborationPeer
     let alice: CollaborationPeer
@@ -178,14 +180,22 @@ final class FuzzFixture: @unchecked Sendable {
         let bob = try await peer(direct, "bob", secret: secret)
         let relaySession = Auth.sessionID(hostSecret: relayHostSecret)
         let relayed = SessionAddress(host: "127.0.0.1", port: relay.port, session: relaySession)
-        let document = Replica(agent: "relay-doc")
-        document.insert("print('relay')\n", at: 0)
-        let relayHost = try await peer(relayed, "rhost", secret: relaySecret, role: .host, hostSecret: relayHostSecret,
-                                       viewSecret: relayView, state: document.encodeState())
+        // The relayed session's authority is its host's own server; the relay forwards to it.
+        let relayServer = try await SessionServer.host(sessionID: relaySession, secret: relaySecret, bind: "127.0.0.1", port: 0, limits: limits(),
+                                                       viewSecret: relayView, hostSecret: relayHostSecret) {
+            let replica = Replica(agent: "relay-doc")
+            replica.insert("print('relay')\n", at: 0)
+            return (replica, nil)
+        }
+        try await relayServer.attachRelay(relayed, hostSecret: relayHostSecret)
+        let relayHost = try await peer(SessionAddress(host: "127.0.0.1", port: relayServer.port), "rhost", secret: relaySecret, role: .host,
+                                       hostSecret: relayHostSecret, viewSecret: relayView)
         let carol = try await peer(relayed, "carol", secret: relaySecret)
         let saveURL = FileManager.default.temporaryDirectory.appendingPathComponent("codesync-fuzz-\(getpid()).py")
-        return FuzzFixture(host: host, relay: relay, relaySession: relaySession, hostPeer: hostPeer, alice: alice, bob: bob,
-                           relayHost: relayHost, carol: carol, saveURL: saveURL)
+        let fixture = FuzzFixture(host: host, relay: relay, relaySession: relaySession, hostPeer: hostPeer, alice: alice, bob: bob,
+                                  relayHost: relayHost, carol: carol, saveURL: saveURL)
+        fixture.relayServer = relayServer
+        return fixture
     }
 
     func port(_ target: Target) -> Int { target == .host ? host.port : relay.port }
@@ -277,6 +287,7 @@ final class FuzzFixture: @unchecked Sendable {
     func stop() async {
         for peer in everyone { await peer.close() }
         await host.shutdown()
+        await relayServer?.shutdown()
         await relay.shutdown()
         try? FileManager.default.removeItem(at: saveURL)
     }
@@ -316,6 +327,10 @@ enum Attacker {
         var known = VersionVector()
         var nonce = ""
         if access == .anonymous {
+            // Two in three hold the secret's PSK but send no valid hello (the frame layer inside the
+            // channel, before a hello); the rest never get past the cleartext prelude.
+            let secret = fixture.secret(target, watcher: false), session = fixture.session(target)
+            if rng.next() % 3 != 0 { _ = try? await offPool { client.secure(secret: secret, session: session) } }
             if case .challenge(let challenge)? = try? await offPool({ client.read() }) { nonce = challenge.nonce }
         } else {
             // Asking only for what changed since the last attack keeps welcomes (and the run) short.
@@ -468,6 +483,45 @@ enum Attacker {
 /// attacker that never waits long for a server that stopped listening to it.
 final class FuzzClient: @unchecked Sendable {
     let fd: Int32
+    private var transport: SecureTransport?
+    private var plaintext: [UInt8] = []
+    private var secured = false
+
+    /// The cleartext prelude and the Noise handshake with `secret`'s PSK; afterwards `write` seals
+    /// and `read` opens. False when the server refused (it may have locked this address out).
+    @discardableResult
+    func secure(secret: String, session: String) -> Bool {
+        guard !secured else { return transport != nil }
+        secured = true
+        guard let challenge = readRaw(), case .challenge = try? MessageCodec.decode(challenge),
+            var initiator = try? SecureInitiator(psk: SecureChannel.psk(secret: secret), session: session),
+            let message1 = try? initiator.start()
+        else { return false }
+        let open = Array("{\"session\":\"\(session)\",\"type\":\"open\",\"version\":\(SecureChannel.protocolVersion)}".utf8)
+        writeRaw(Attacker.frame(open) + SecureRecordReader.wire([message1]))
+        guard let reply = readRaw(), reply.count == SecureChannel.handshakeMessageLength, let done = try? initiator.finish(reply: reply) else { return false }
+        transport = done
+        return true
+    }
+
+    private func readRaw() -> [UInt8]? {
+        guard let prefix = readExactly(4) else { return nil }
+        let length = Int(prefix[0]) << 24 | Int(prefix[1]) << 16 | Int(prefix[2]) << 8 | Int(prefix[3])
+        guard length <= 64 << 20 else { return nil }
+        return readExactly(length)
+    }
+
+    /// `count` bytes of the frame stream (opened from records once secured).
+    private func readPlain(_ count: Int) -> [UInt8]? {
+        guard transport != nil else { return readExactly(count) }
+        while plaintext.count < count {
+            guard let record = readRaw(), var current = transport, case .data(let bytes)? = try? current.open(record) else { return nil }
+            transport = current
+            plaintext += bytes
+        }
+        defer { plaintext.removeFirst(count) }
+        return Array(plaintext.prefix(count))
+    }
 
     init(port: Int, from source: String, timeout: Int) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -496,7 +550,15 @@ final class FuzzClient: @unchecked Sendable {
 
     deinit { close(fd) }
 
+    /// Writes into the channel (sealed) once secured, else on the socket as is.
     func write(_ bytes: [UInt8]) {
+        guard var current = transport else { return writeRaw(bytes) }
+        guard let records = try? current.seal(bytes) else { return }
+        transport = current
+        writeRaw(SecureRecordReader.wire(records))
+    }
+
+    func writeRaw(_ bytes: [UInt8]) {
         var offset = 0
         while offset < bytes.count {
             let n = bytes[offset...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
@@ -518,9 +580,9 @@ final class FuzzClient: @unchecked Sendable {
 
     /// The next message (nil at end of stream, on timeout, or when it does not decode).
     func read() -> WireMessage? {
-        guard let prefix = readExactly(4) else { return nil }
+        guard let prefix = readPlain(4) else { return nil }
         let length = Int(prefix[0]) << 24 | Int(prefix[1]) << 16 | Int(prefix[2]) << 8 | Int(prefix[3])
-        guard length <= 64 << 20, let payload = readExactly(length) else { return nil }
+        guard length <= 64 << 20, let payload = readPlain(length) else { return nil }
         return try? MessageCodec.decode(payload)
     }
 
@@ -538,7 +600,7 @@ final class FuzzClient: @unchecked Sendable {
     /// Completes the handshake as a guest proving `secret`; the welcome, nil when refused or silent.
     func handshake(secret: String, peer: String, session: String, known: VersionVector = VersionVector()) async -> Welcome? {
         (try? await offPool { () -> Welcome? in
-            guard case .challenge(let challenge) = self.read() else { return nil }
+            guard self.secure(secret: secret, session: session), case .challenge(let challenge) = self.read() else { return nil }
             let nonce = Auth.generateNonce()
             let proof = Auth.joinProof(key: Auth.sessionKey(secret: secret), serverNonce: challenge.nonce, clientNonce: nonce, session: session, peer: peer)
             guard let hello = try? MessageCodec.encode(.hello(Hello(version: WireProtocol.version, session: session, peer: peer, name: "fuzz",

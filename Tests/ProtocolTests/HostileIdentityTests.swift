@@ -230,74 +230,80 @@ import Glibc
         await relay.shutdown()
     }
 
-    @Test func theRelayNeverReceivesTheHostKey() async throws {
+    @Test func theRelayNeverReceivesAKeyOfTheSession() async throws {
         let hostKey = Auth.sessionKey(secret: Self.hostSecret)
         let captured = try await FakeRelay.captureRegistration(hostSecret: Self.hostSecret, secret: "s3cret", viewSecret: "w4tch")
         let text = String(decoding: captured.payload, as: UTF8.self)
-        #expect(!text.contains(Auth.keyHex(hostKey)), "the relay received the host key")
-        #expect(!text.contains(Self.hostSecret) && !text.contains("s3cret") && !text.contains("w4tch"), "a secret reached the relay")
-        let hello = captured.hello
+        // Every key that opens, forges or replays the session's traffic, or proves the host.
         let relayKey = Auth.relayHostKey(hostKey: hostKey)
-        #expect(hello.relayKey == Auth.keyHex(relayKey))
-        #expect(hello.session == Auth.sessionID(relayHostKey: relayKey))
-        #expect(hello.key == Auth.keyHex(Auth.sessionKey(secret: "s3cret")), "the relay still admits guests (until issue 13)")
-        #expect(Auth.verifyJoin(hello.proof, key: relayKey, serverNonce: captured.serverNonce, clientNonce: hello.nonce, session: hello.session, peer: hello.peer))
-        #expect(!Auth.verifyJoin(hello.proof, key: hostKey, serverNonce: captured.serverNonce, clientNonce: hello.nonce, session: hello.session, peer: hello.peer))
+        let keys = [Auth.keyHex(hostKey), Auth.keyHex(relayKey), Auth.keyHex(Auth.sessionKey(secret: "s3cret")),
+                    Auth.keyHex(Auth.sessionKey(secret: "w4tch")), Auth.hex(SecureChannel.psk(secret: "s3cret")),
+                    Auth.hex(SecureChannel.psk(secret: "w4tch"))]
+        for key in keys { #expect(!text.contains(key), "the relay received a key of the session: \(text)") }
+        #expect(!text.contains(Self.hostSecret) && !text.contains("s3cret") && !text.contains("w4tch"), "a secret reached the relay")
+        // All it gets: the session id, a public key whose hash is that id, and a signature over its own nonce.
+        #expect(Set(captured.fields.keys) == ["key", "session", "signature", "type", "version"], "\(captured.fields)")
+        let session = Auth.sessionID(hostSecret: Self.hostSecret)
+        #expect(captured.fields["session"] as? String == session)
+        #expect(captured.fields["key"] as? String == Auth.relayRegistrationProof(hostSecret: Self.hostSecret, nonce: captured.serverNonce, session: session).key)
     }
 
-    @Test func aRelayRegistersASessionOnlyAfterTheProof() async throws {
+    @Test func aRelayRegistersASessionOnlyAfterAFreshSignature() async throws {
         let relay = try await SessionServer.relay(bind: "127.0.0.1", port: 0, limits: Self.rawFriendlyLimits())
-        let relayKey = Auth.relayHostKey(hostKey: Auth.sessionKey(secret: Self.hostSecret))
-        let session = Auth.sessionID(relayHostKey: relayKey)
-        func register(provingRelayKey: Bool) async throws -> WireMessage? {
-            let raw = try RawClient(port: relay.port)
-            let proofKey = provingRelayKey ? relayKey : Auth.sessionKey(secret: "s3cret")
-            return try await RawHandshake.hello(raw) { nonce, clientNonce in
-                Hello(version: WireProtocol.version, session: session, peer: "h-1", name: "h", role: .host, nonce: clientNonce,
-                      proof: Auth.joinProof(key: proofKey, serverNonce: nonce, clientNonce: clientNonce, session: session, peer: "h-1"),
-                      known: VersionVector(), key: Auth.keyHex(Auth.sessionKey(secret: "s3cret")), relayKey: Auth.keyHex(relayKey))
-            }
+        let session = Auth.sessionID(hostSecret: Self.hostSecret)
+        func register(replaying: Bool) async throws -> (WireMessage?, RawClient) {
+            let raw = try RawClient(port: relay.port, plain: true)
+            guard case .challenge(let challenge) = await raw.read() else { return (nil, raw) }
+            // A registration someone saw on the wire, signed over another connection's nonce.
+            let nonce = replaying ? Auth.generateNonce() : challenge.nonce
+            let proof = Auth.relayRegistrationProof(hostSecret: Self.hostSecret, nonce: nonce, session: session)
+            let json = "{\"key\":\"\(proof.key)\",\"session\":\"\(session)\",\"signature\":\"\(proof.signature)\",\"type\":\"register\",\"version\":4}"
+            raw.write(raw.frame(Array(json.utf8)))
+            return (await raw.read(), raw)
         }
-        // Someone who saw a registration (the keys travel in it until issue 13) but cannot prove them now.
-        let forged = try await register(provingRelayKey: false)
-        guard case .error(let error) = forged else {
-            Issue.record("a registration without the proof was answered \(String(describing: forged))")
+        let (replayed, _) = try await register(replaying: true)
+        guard case .error(let error) = replayed else {
+            Issue.record("a replayed registration was answered \(String(describing: replayed))")
             return
         }
         #expect(error.code == .auth && error.message == "wrong secret")
         #expect(await relay.sessionCount() == 0, "the relay kept a session whose registration it had not verified")
-        guard case .welcome = try await register(provingRelayKey: true) else {
-            Issue.record("a proven registration was refused")
+        // Kept open: the relay holds a session while its host's control connection is up.
+        let (fresh, control) = try await register(replaying: false)
+        guard case .unknown("registered") = fresh else {
+            Issue.record("a fresh registration was answered \(String(describing: fresh))")
             return
         }
-        #expect(await relay.sessionCount() == 1)
+        #expect(await eventually { await relay.sessionCount() == 1 })
+        _ = control
         await relay.shutdown()
     }
 
     @Test func whatARelayHoldsCannotJoinTheDirectPortAsHost() async throws {
         let server = try await server()
         let host = try await peer(server, name: "host", role: .host)
-        // Every key the relay is given, taken from a real registration hello.
+        // All a relay holds of a session: its id and the public key in the registration.
         let captured = try await FakeRelay.captureRegistration(hostSecret: Self.hostSecret, secret: "s3cret", viewSecret: "w4tch")
-        let keys = [captured.hello.key, captured.hello.relayKey, captured.hello.viewKey].compactMap { $0.flatMap(Auth.key(fromHex:)) }
-        #expect(keys.count == 3)
-        for key in keys {
-            for role in [PeerRole.host, .bridge] {
-                for session in ["", captured.hello.session] {
-                    let raw = try RawClient(port: server.port)
-                    let answer = try await RawHandshake.hello(raw) { nonce, clientNonce in
-                        Hello(version: WireProtocol.version, session: session, peer: "relay-host", name: "relay", role: role, nonce: clientNonce,
-                              proof: Auth.joinProof(key: key, serverNonce: nonce, clientNonce: clientNonce, session: session, peer: "relay-host"),
-                              known: VersionVector())
-                    }
-                    guard case .error(let error) = answer else {
-                        Issue.record("a relay's key joined the direct port as \(role) (session '\(session)'): \(String(describing: answer))")
-                        continue
-                    }
-                    #expect(error.code == .auth || error.code == .session, "\(error)")
+        let publicKey = try #require((captured.fields["key"] as? String).flatMap(Auth.key(fromHex:)))
+        let relaySession = try #require(captured.fields["session"] as? String)
+        for role in [PeerRole.host, .bridge] {
+            for session in ["", relaySession] {
+                let raw = try RawClient(port: server.port)
+                let answer = try await RawHandshake.hello(raw) { nonce, clientNonce in
+                    Hello(version: WireProtocol.version, session: session, peer: "relay-host", name: "relay", role: role, nonce: clientNonce,
+                          proof: Auth.joinProof(key: publicKey, serverNonce: nonce, clientNonce: clientNonce, session: session, peer: "relay-host"),
+                          known: VersionVector())
                 }
+                guard case .error(let error) = answer else {
+                    Issue.record("a relay's key joined the direct port as \(role) (session '\(session)'): \(String(describing: answer))")
+                    continue
+                }
+                #expect(error.code == .auth || error.code == .session, "\(error)")
             }
         }
+        // Nor can its key open the secure channel: the handshake needs the secret's PSK.
+        let stranger = try RawClient(port: server.port, secret: Auth.keyHex(publicKey))
+        #expect(await stranger.readError()?.message == "wrong secret")
         #expect(host.isConnected)
         await host.close()
         await server.shutdown()
@@ -347,34 +353,30 @@ enum RawHandshake {
 
 /// A listener that plays a relay for one connection: sends a challenge, keeps the hello, refuses it.
 enum FakeRelay {
-    struct Capture: Sendable {
+    struct Capture: @unchecked Sendable {
         var payload: [UInt8]
-        var hello: Hello
+        var fields: [String: Any]
         var serverNonce: String
     }
 
-    /// What a host (the library's `host` role, as `HostSession` and its bridge use it) sends a relay when registering.
+    /// What a host's relay link sends a relay when registering its session.
     static func captureRegistration(hostSecret: String, secret: String, viewSecret: String) async throws -> Capture {
         let listener = try Listener()
         let port = listener.port
         let nonce = Auth.generateNonce()
         let capture = Task { try await offPool { try listener.serveOnce(nonce: nonce) } }
-        var options = CollaborationPeer.Options(name: "host", secret: secret)
-        options.role = .host
-        options.hostSecret = hostSecret
-        options.viewSecret = viewSecret
-        options.guests = .edit
-        options.reconnect = false
-        options.connectTimeout = 10
-        options.limits = fastLimits()
         let session = Auth.sessionID(hostSecret: hostSecret)
+        let server = try await SessionServer.host(sessionID: session, secret: secret, bind: "127.0.0.1", port: 0, limits: fastLimits(),
+                                                  viewSecret: viewSecret, guests: .edit, hostSecret: hostSecret) { (Replica(agent: "hub"), nil) }
         await #expect(throws: SessionError.self) {
-            _ = try await CollaborationPeer.join(SessionAddress(host: "127.0.0.1", port: port, session: session), options: options)
+            try await server.attachRelay(SessionAddress(host: "127.0.0.1", port: port, session: session), hostSecret: hostSecret)
         }
+        await server.shutdown()
         let payload = try await capture.value
-        let decoded = try MessageCodec.decode(payload)
-        guard case .hello(let hello) = decoded else { throw RawError("the host did not send a hello: \(decoded) from \(String(decoding: payload, as: UTF8.self))") }
-        return Capture(payload: payload, hello: hello, serverNonce: nonce)
+        guard let fields = try JSONSerialization.jsonObject(with: Data(payload)) as? [String: Any], fields["type"] as? String == "register" else {
+            throw RawError("the host did not send a registration: \(String(decoding: payload, as: UTF8.self))")
+        }
+        return Capture(payload: payload, fields: fields, serverNonce: nonce)
     }
 
     final class Listener: @unchecked Sendable {

@@ -231,14 +231,14 @@ import Testing
 
     @Test func aRelayEnforcesTheHostsRolesAndItsLiveChanges() async throws {
         let relay = try await SessionServer.relay(bind: "127.0.0.1", port: 0, limits: fastLimits())
-        let address = SessionAddress(host: "127.0.0.1", port: relay.port, session: Auth.sessionID(hostSecret: "h0st"))
-        let document = Replica(agent: "host-doc")
-        document.insert("x", at: 0)
-        let host = try await peer(address, name: "host", secret: "s3cret", role: .host, hostSecret: "h0st",
-                                  viewSecret: "w4tch", guests: .view, state: document.encodeState())
+        // The host's own server is the authority for the joiners the relay forwards (blind).
+        let server = try await startRelayedHost(relay: relay, hostSecret: "h0st-relayed", text: "x", viewSecret: "w4tch", guests: .view)
+        let address = SessionAddress(host: "127.0.0.1", port: relay.port, session: Auth.sessionID(hostSecret: "h0st-relayed"))
+        let host = try await peer(SessionAddress(host: "127.0.0.1", port: server.port), name: "host", secret: "s3cret", role: .host,
+                                  hostSecret: "h0st-relayed", viewSecret: "w4tch", guests: .view)
         let ann = try await peer(address, name: "ann", secret: "s3cret")
         let vic = try await peer(address, name: "vic", secret: "w4tch")
-        #expect(ann.access == .view, "the relay did not apply the host's --guests")
+        #expect(ann.access == .view, "the host did not apply its --guests to a relayed guest")
         #expect(vic.access == .view)
         #expect(ann.text == "x")
         await #expect(throws: SessionError.self) { _ = try await peer(address, name: "mallory", secret: "s3cret", role: .host) }
@@ -254,6 +254,7 @@ import Testing
         #expect(await gather(host, into: &hostEvents) { host.text == "xy" && !Self.requests($0).isEmpty }, "\(hostEvents)")
         #expect(vic.access == .view)
         for peer in [host, ann, vic] { await peer.close() }
+        await server.shutdown()
         await relay.shutdown()
     }
 

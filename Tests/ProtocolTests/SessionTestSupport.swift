@@ -26,6 +26,25 @@ func startHost(text: String = "", secret: String = "s3cret", limits: SessionLimi
     }
 }
 
+/// A host server on loopback that also takes joiners through `relay` (blind: the relay forwards
+/// their encrypted bytes to this server). Its session id is the one `hostSecret` gives.
+func startRelayedHost(relay: SessionServer, hostSecret: String, secret: String = "s3cret", text: String = "",
+                      viewSecret: String? = nil, guests: GuestAccess = .editRun, limits: SessionLimits = fastLimits()) async throws -> SessionServer {
+    let server = try await SessionServer.host(sessionID: Auth.sessionID(hostSecret: hostSecret), secret: secret, bind: "127.0.0.1", port: 0,
+                                              limits: limits, viewSecret: viewSecret, guests: guests, hostSecret: hostSecret) {
+        let replica = Replica(agent: "hub")
+        if !text.isEmpty { replica.insert(text, at: 0) }
+        return (replica, nil)
+    }
+    do {
+        try await server.attachRelay(SessionAddress(host: "127.0.0.1", port: relay.port, session: server.sessionID), hostSecret: hostSecret)
+    } catch {
+        await server.shutdown()
+        throw error
+    }
+    return server
+}
+
 /// Joins `server` as `name`.
 func join(_ server: SessionServer, name: String, secret: String = "s3cret", limits: SessionLimits = fastLimits(), session: String = "") async throws -> CollaborationPeer {
     var options = CollaborationPeer.Options(name: name, secret: secret)
@@ -59,10 +78,53 @@ func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async thro
 
 /// A TCP client that speaks raw bytes, for sending what a well-behaved peer never would.
 /// Reads block a Dispatch thread (see `offPool`), never an async test's thread.
+///
+/// By default it first completes the secure channel's handshake with `secret` (protocol 4), so
+/// what it writes and reads are the frames inside the channel; `plain: true` skips that, to send
+/// a server bytes before or instead of the handshake.
 final class RawClient: @unchecked Sendable {
     let fd: Int32
+    private var transport: SecureTransport?
+    private var plaintext: [UInt8] = []
+    private var plainStart = 0
+    /// Messages the server sent in clear before the channel was up (a refusal), read first.
+    private var early: [WireMessage] = []
+    private var ended = false
+    /// Sealing and opening each change the channel's state: a writer and a reader on two threads
+    /// take turns (the socket I/O itself stays outside the lock).
+    private let channelLock = NSLock()
 
-    init(port: Int, receiveBuffer: Int? = nil) throws {
+    convenience init(port: Int, receiveBuffer: Int? = nil, secret: String = "s3cret", session: String = "", plain: Bool = false) throws {
+        try self.init(port: port, receiveBuffer: receiveBuffer)
+        if !plain { handshake(secret: secret, session: session) }
+    }
+
+    /// The joiner's cleartext `open` (docs/PROTOCOL.md "Connection lifecycle").
+    static func open(session: String, version: Int = SecureChannel.protocolVersion) -> [UInt8] {
+        Array("{\"session\":\"\(session)\",\"type\":\"open\",\"version\":\(version)}".utf8)
+    }
+
+    /// The cleartext prelude and the Noise handshake; a refusal in clear is kept for `read`.
+    private func handshake(secret: String, session: String) {
+        guard let challenge = readRawFrame(), case .challenge = try? MessageCodec.decode(challenge) else {
+            ended = true
+            return
+        }
+        guard var initiator = try? SecureInitiator(psk: SecureChannel.psk(secret: secret), session: session),
+            let message1 = try? initiator.start()
+        else { return }
+        write(frame(Self.open(session: session)) + SecureRecordReader.wire([message1]))
+        while let reply = readRawFrame() {
+            if reply.count == SecureChannel.handshakeMessageLength, let done = try? initiator.finish(reply: reply) {
+                transport = done
+                return
+            }
+            if let message = try? MessageCodec.decode(reply) { early.append(message) }
+        }
+        ended = true
+    }
+
+    private init(port: Int, receiveBuffer: Int? = nil) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw RawError("socket failed") }
         if let receiveBuffer {
@@ -83,7 +145,19 @@ final class RawClient: @unchecked Sendable {
 
     deinit { close(fd) }
 
+    /// Writes `bytes` into the channel (sealed), or raw on a plain client.
     func write(_ bytes: [UInt8]) {
+        let sealed: [[UInt8]]? = channelLock.withLock {
+            guard var current = transport, let records = try? current.seal(bytes) else { return nil }
+            transport = current
+            return records
+        }
+        guard let sealed else { return channelLock.withLock { transport } == nil ? writeRaw(bytes) : () }
+        writeRaw(SecureRecordReader.wire(sealed))
+    }
+
+    /// Writes bytes on the socket as they are (after the channel: a forged record).
+    func writeRaw(_ bytes: [UInt8]) {
         var offset = 0
         while offset < bytes.count {
             let n = bytes[offset...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
@@ -101,9 +175,46 @@ final class RawClient: @unchecked Sendable {
         return [UInt8(n >> 24), UInt8(n >> 16 & 0xff), UInt8(n >> 8 & 0xff), UInt8(n & 0xff)] + payload
     }
 
-    func shutdownWrite() { shutdown(fd, Int32(SHUT_WR)) }
+    /// Ends the writing side: with the channel's authenticated close first, so the server sees a
+    /// finished channel and judges only the frames inside it.
+    func shutdownWrite() {
+        let close: [UInt8]? = channelLock.withLock {
+            guard var current = transport, let close = try? current.sealClose() else { return nil }
+            transport = current
+            return close
+        }
+        if let close { writeRaw(SecureRecordReader.wire([close])) }
+        shutdown(fd, Int32(SHUT_WR))
+    }
 
+    private func readRawFrame() -> [UInt8]? {
+        guard let prefix = readSocket(4) else { return nil }
+        let length = Int(prefix[0]) << 24 | Int(prefix[1]) << 16 | Int(prefix[2]) << 8 | Int(prefix[3])
+        return readSocket(length)
+    }
+
+    /// `count` bytes of the frame stream: inside the channel, opened from records.
     private func readExactly(_ count: Int) -> [UInt8]? {
+        guard channelLock.withLock({ transport }) != nil else { return readSocket(count) }
+        while plaintext.count - plainStart < count {
+            guard let record = readRawFrame() else { return nil }
+            let opened: SecureTransport.Record? = channelLock.withLock {
+                guard var current = transport, let opened = try? current.open(record) else { return nil }
+                transport = current
+                return opened
+            }
+            guard case .data(let bytes)? = opened else { return nil }
+            if plainStart > 0 {
+                plaintext.removeFirst(plainStart)
+                plainStart = 0
+            }
+            plaintext += bytes
+        }
+        defer { plainStart += count }
+        return Array(plaintext[plainStart..<plainStart + count])
+    }
+
+    private func readSocket(_ count: Int) -> [UInt8]? {
         var out = [UInt8](repeating: 0, count: count)
         var got = 0
         while got < count {
@@ -129,6 +240,8 @@ final class RawClient: @unchecked Sendable {
     }
 
     private func readBlocking() -> WireMessage? {
+        if !early.isEmpty { return early.removeFirst() }
+        if ended && transport == nil { return nil }
         guard let prefix = readExactly(4) else { return nil }
         let length = Int(prefix[0]) << 24 | Int(prefix[1]) << 16 | Int(prefix[2]) << 8 | Int(prefix[3])
         guard let payload = readExactly(length) else { return nil }

@@ -159,23 +159,13 @@ import Testing
         await server.shutdown()
     }
 
-    @Test func relayKeepsSessionsIsolatedAndServesLateJoiners() async throws {
+    @Test func relayKeepsSessionsIsolatedAndTheHostServesItsJoiners() async throws {
         let relay = try await SessionServer.relay(bind: "127.0.0.1", port: 0, limits: fastLimits())
         // A relay session's id is derived from its host key.
-        let aaa = Auth.sessionID(hostSecret: "host-a"), bbb = Auth.sessionID(hostSecret: "host-b")
-        func hostOn(_ session: String, hostSecret: String, text: String, secret: String) async throws -> CollaborationPeer {
-            var options = CollaborationPeer.Options(name: "host-\(session)", secret: secret)
-            options.role = .host
-            options.hostSecret = hostSecret
-            options.limits = fastLimits()
-            let replica = Replica(agent: "h-\(session)")
-            replica.insert(text, at: 0)
-            return try await CollaborationPeer.join(SessionAddress(host: "127.0.0.1", port: relay.port, session: session),
-                                                    options: options, state: replica.encodeState())
-        }
-        let hostA = try await hostOn(aaa, hostSecret: "host-a", text: "doc A", secret: "secret-a")
-        let hostB = try await hostOn(bbb, hostSecret: "host-b", text: "doc B", secret: "secret-b")
-        #expect(await eventually(peers: [hostA, hostB]) { hostA.isSynced && hostB.isSynced })
+        let hostA = try await startRelayedHost(relay: relay, hostSecret: "host-a", secret: "secret-a", text: "doc A")
+        let hostB = try await startRelayedHost(relay: relay, hostSecret: "host-b", secret: "secret-b", text: "doc B")
+        let aaa = hostA.sessionID, bbb = hostB.sessionID
+        #expect(aaa == Auth.sessionID(hostSecret: "host-a"))
         let joinA = try await join(relay, name: "ja", secret: "secret-a", session: aaa)
         let joinB = try await join(relay, name: "jb", secret: "secret-b", session: bbb)
         #expect(await eventually(peers: [joinA, joinB]) { joinA.text == "doc A" && joinB.text == "doc B" })
@@ -183,38 +173,39 @@ import Testing
         await #expect(throws: SessionError.wrongSecret) { _ = try await join(relay, name: "x", secret: "secret-a", session: bbb) }
         await #expect(throws: SessionError.noSuchSession("zzz")) { _ = try await join(relay, name: "x", secret: "secret-a", session: "zzz") }
         joinA.insert("!", at: 5)
-        #expect(await eventually(peers: [hostA, joinA, hostB]) { hostA.text == "doc A!" })
-        #expect(hostB.text == "doc B")
-        // The host goes away; a late joiner still gets the whole document from the relay.
-        await hostA.close()
-        let late = try await join(relay, name: "late", secret: "secret-a", session: aaa)
-        _ = late.poll()
-        #expect(late.text == "doc A!")
-        #expect(await relay.sessionCount() == 2)
-        for peer in [joinA, joinB, hostB, late] { await peer.close() }
+        // The host's own hub applied it: the relay holds no document.
+        #expect(await eventually(peers: [joinA]) { await hostA.text() == "doc A!" })
+        #expect(await hostB.text() == "doc B")
+        let pairs = await eventually { await relay.connectedPeers() == 2 }
+        let counted = await relay.connectedPeers()
+        #expect(pairs, "the relay forwards one pair per joiner, not \(counted)")
+        // The host goes away: the relay, blind, cannot serve its document; a late joiner is told.
+        await hostA.shutdown()
+        await #expect(throws: SessionError.noSuchSession(aaa)) { _ = try await join(relay, name: "late", secret: "secret-a", session: aaa) }
+        #expect(await eventually { await relay.sessionCount() == 1 })
+        for peer in [joinA, joinB] { await peer.close() }
+        await hostB.shutdown()
         await relay.shutdown()
     }
 
     @Test func aRelayRegistersASessionOnlyUnderTheIDItsHostKeyGives() async throws {
         let relay = try await SessionServer.relay(bind: "127.0.0.1", port: 0, limits: fastLimits())
-        var options = CollaborationPeer.Options(name: "mallory", secret: "s3cret")
-        options.role = .host
-        options.limits = fastLimits()
-        options.reconnect = false
         // Someone who read a join line tries to take its session id with a host key of their own.
         let victim = Auth.sessionID(hostSecret: "the real host's")
-        options.hostSecret = "mallory's"
-        do {
-            _ = try await CollaborationPeer.join(SessionAddress(host: "127.0.0.1", port: relay.port, session: victim), options: options)
-            Issue.record("the relay registered a session id that the host key does not give")
-        } catch {
-            #expect("\(error)".contains("must be the first 16 hex digits of SHA-256 of that relay host key"), "\(error)")
+        func register(session: String, keyOf owner: String, signedBy signer: String) async throws -> ErrorMessage? {
+            let raw = try RawClient(port: relay.port, plain: true)
+            guard case .challenge(let challenge) = await raw.read() else { return nil }
+            let key = Auth.relayRegistrationProof(hostSecret: owner, nonce: challenge.nonce, session: session).key
+            let signature = Auth.relayRegistrationProof(hostSecret: signer, nonce: challenge.nonce, session: session).signature
+            let json = "{\"key\":\"\(key)\",\"session\":\"\(session)\",\"signature\":\"\(signature)\",\"type\":\"register\",\"version\":4}"
+            raw.write(raw.frame(Array(json.utf8)))
+            return await raw.readError()
         }
-        // Without a host key there is no registering at all.
-        options.hostSecret = nil
-        await #expect(throws: SessionError.self) {
-            _ = try await CollaborationPeer.join(SessionAddress(host: "127.0.0.1", port: relay.port, session: victim), options: options)
-        }
+        let wrongID = try await register(session: victim, keyOf: "mallory's", signedBy: "mallory's")
+        #expect(wrongID?.message.contains("must be the first 16 hex digits of SHA-256 of the registration's public key") == true, "\(String(describing: wrongID))")
+        // The victim's public key (it is public) without its private key: the signature does not verify.
+        let forged = try await register(session: victim, keyOf: "the real host's", signedBy: "mallory's")
+        #expect(forged?.code == .auth && forged?.message == "wrong secret", "\(String(describing: forged))")
         #expect(await relay.sessionCount() == 0)
         await relay.shutdown()
     }
@@ -223,14 +214,9 @@ import Testing
         var limits = fastLimits()
         limits.relaySessionIdleTimeout = .milliseconds(200)
         let relay = try await SessionServer.relay(bind: "127.0.0.1", port: 0, limits: limits)
-        var options = CollaborationPeer.Options(name: "h", secret: "k")
-        options.role = .host
-        options.hostSecret = "idle-host"
-        options.limits = limits
-        let host = try await CollaborationPeer.join(
-            SessionAddress(host: "127.0.0.1", port: relay.port, session: Auth.sessionID(hostSecret: "idle-host")), options: options)
+        let host = try await startRelayedHost(relay: relay, hostSecret: "idle-host", limits: limits)
         #expect(await relay.sessionCount() == 1)
-        await host.close()
+        await host.shutdown()
         #expect(await eventually { await relay.sessionCount() == 0 })
         await relay.shutdown()
     }

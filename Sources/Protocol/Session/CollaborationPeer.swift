@@ -36,13 +36,15 @@ public final class CollaborationPeer: @unchecked Sendable {
         public var recordLatency = false
         /// Host and bridge: the secret only the host's process knows; it proves the role.
         public var hostSecret: String?
-        /// Host registering on a relay: the watch-only secret, whose key the relay is given.
+        /// Host: the watch-only secret (kept for callers; relays no longer receive any key).
         public var viewSecret: String?
         /// Host: what guests with the edit secret may do (sent with every hello; the server enforces it).
         public var guests: GuestAccess?
         /// Host: the served file's name (no folders), for joiners' status bars and language.
         public var fileName: String?
         public var logger = Logger(label: "codesync.peer")
+        /// Connect through a child process's pipes (`codesync join ssh://…`) instead of TCP to the address.
+        public var transport: PipeTransport?
 
         public init(name: String, secret: String) {
             self.name = name
@@ -353,6 +355,9 @@ public final class CollaborationPeer: @unchecked Sendable {
     /// Ends a pending `nextEvents` early (when the owner has other input to handle).
     public func interruptWait() { wakeAll() }
 
+    /// Welcomed at least once (a later refusal of the session is then a host away for a moment).
+    var hasBeenConnected: Bool { withLock { everConnected } }
+
     /// The local replica's version vector.
     var version: VersionVector { withLock { replica.version } }
 
@@ -578,32 +583,11 @@ public final class CollaborationPeer: @unchecked Sendable {
 
     private func startConnection() {
         let handler = ClientConnection(peer: self)
-        let limits = options.limits
-        let address = self.address
-        ClientBootstrap(group: group)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
-            .channelOption(.writeBufferWaterMark, value: .init(low: limits.writeLowWater, high: limits.writeHighWater))
-            .connectTimeout(.seconds(5))
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(FrameDecoder(maxPayload: limits.maxPayload)))
-                    try channel.pipeline.syncOperations.addHandler(handler)
-                }
-            }
-            .connect(host: address.host, port: address.port)
-            .whenFailure { [weak self] error in
-                let reason: SessionError
-                if let io = error as? IOError, io.errnoCode == ECONNREFUSED {
-                    reason = .connectionRefused(address.description)
-                } else if let connect = error as? NIOConnectionError,
-                    connect.connectionErrors.contains(where: { ($0.error as? IOError)?.errnoCode == ECONNREFUSED })
-                {
-                    reason = .connectionRefused(address.description)
-                } else {
-                    reason = .cannotConnect(address.description, "\(error)")
-                }
-                self?.linkFailed(handler, error: reason, fatal: false)
-            }
+        if let transport = options.transport {
+            handler.connect(through: transport, attempt: withLock { attempt }, limits: options.limits, secret: options.secret, group: group)
+        } else {
+            handler.connect(to: address, limits: options.limits, secret: options.secret, group: group)
+        }
     }
 
     func makeHello(serverNonce: String, clientNonce: String) -> Hello {
@@ -751,221 +735,13 @@ public final class CollaborationPeer: @unchecked Sendable {
         }
         promise?.fail(error)
         guard retry else { return }
-        let base = min(0.05 * pow(2, Double(min(attemptNumber - 1, 10))), options.maxBackoff)
+        // Each attempt over SSH is a full login on the box: back off to half a minute, not two seconds.
+        let ceiling = options.transport == nil ? options.maxBackoff : max(options.maxBackoff, 30)
+        let base = min(0.05 * pow(2, Double(min(attemptNumber - 1, 10))), ceiling)
         let delay = base * Double.random(in: 0.5...1.0)
         group.next().scheduleTask(in: .milliseconds(Int64(delay * 1000))) { [weak self] in
             guard let self, !self.withLock({ self.closed }) else { return }
             self.startConnection()
         }
-    }
-}
-
-/// The client end of one TCP connection: handshake, pings, and messages to the peer.
-final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
-    typealias InboundIn = ByteBuffer
-    typealias OutboundOut = ByteBuffer
-
-    private weak var peer: CollaborationPeer?
-    private let channelBox = Locked<(any Channel)?>(nil)
-    private var channel: (any Channel)? { channelBox.withLock { $0 } }
-    private let clientNonce = Auth.generateNonce()
-    private var serverNonce: String?
-    private var lastHeard = NIODeadline.now()
-    private var pingTask: RepeatedTask?
-    private var nextPing = 0
-    private var pingSentAt: NIODeadline?
-    private var failed = false
-    private let state = Locked(false)
-    /// A flush is queued on the loop (loop-confined).
-    private var flushQueued = false
-    /// A welcome whose document comes in several frames, and its operations so far (loop-confined).
-    private var partialWelcome: Welcome?
-    private var welcomeOps: [Update.Op] = []
-    private var partsLeft = 0
-
-    init(peer: CollaborationPeer) { self.peer = peer }
-
-    /// True once the welcome was accepted (read from any thread).
-    var isWelcomed: Bool { state.withLock { $0 } }
-
-    func handlerAdded(context: ChannelHandlerContext) {
-        let channel = context.channel
-        channelBox.withLock { $0 = channel }
-    }
-
-    func channelActive(context: ChannelHandlerContext) {
-        guard let peer else { return }
-        let limits = peer.options.limits
-        pingTask = context.eventLoop.scheduleRepeatedTask(initialDelay: limits.pingInterval, delay: limits.pingInterval) { [weak self] _ in
-            self?.tick(limits: limits)
-        }
-    }
-
-    private func tick(limits: SessionLimits) {
-        if NIODeadline.now() - lastHeard > limits.deadAfter {
-            fail(.timedOut("waiting for the server (nothing received for \(limits.deadAfter.nanoseconds / 1_000_000) ms)"), fatal: false)
-            return
-        }
-        // Nothing but a hello may come first: a ping before the challenge arrived (a slow server)
-        // would be a protocol fault that ends the connection.
-        guard serverNonce != nil else { return }
-        nextPing += 1
-        pingSentAt = .now()
-        send(.ping(Ping(id: nextPing)))
-    }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard let peer, !failed else { return }
-        lastHeard = .now()
-        let message: WireMessage
-        do {
-            message = try MessageCodec.decode(unwrapInboundIn(data))
-        } catch {
-            send(.error(ErrorMessage(code: .json, message: "\(error)")))
-            fail(.rejected("the server sent a bad message: \(error)"), fatal: false)
-            return
-        }
-        if !isWelcomed {
-            switch message {
-            case .challenge(let challenge):
-                guard challenge.versions.contains(WireProtocol.version) else {
-                    let theirs = challenge.versions
-                    send(.error(ErrorMessage(code: .version, message: "this side speaks protocol versions \(WireProtocol.supportedVersions)")))
-                    fail(.versionMismatch(ours: WireProtocol.supportedVersions, theirs: theirs), fatal: true)
-                    return
-                }
-                serverNonce = challenge.nonce
-                send(.hello(peer.makeHello(serverNonce: challenge.nonce, clientNonce: clientNonce)))
-            case .welcome(let welcome):
-                guard let serverNonce,
-                    Auth.verifyWelcome(welcome.proof, key: peer.key, serverNonce: serverNonce, clientNonce: clientNonce,
-                                       session: peer.address.session, peer: peer.id)
-                else {
-                    send(.error(ErrorMessage(code: .auth, message: "your proof of the secret is wrong")))
-                    fail(.hostNotAuthentic, fatal: true)
-                    return
-                }
-                if let parts = welcome.parts, parts > 1 {
-                    // The rest of the document follows in `ops` frames (seq 0); welcomed once all are here.
-                    partialWelcome = welcome
-                    welcomeOps = welcome.update.ops
-                    partsLeft = parts - 1
-                    return
-                }
-                state.withLock { $0 = true }
-                peer.welcomed(welcome, on: self, serverNonce: serverNonce, clientNonce: clientNonce)
-            case .ops(let part) where partialWelcome != nil:
-                guard part.seq == 0 else {
-                    fail(.rejected("the server interrupted its welcome with another message"), fatal: false)
-                    return
-                }
-                welcomeOps.append(contentsOf: part.update.ops)
-                partsLeft -= 1
-                // serverNonce is set: the welcome's proof was checked against it before its parts were awaited.
-                guard partsLeft == 0, var welcome = partialWelcome, let serverNonce else { return }
-                welcome.update = Update(ops: welcomeOps)
-                partialWelcome = nil
-                welcomeOps = []
-                state.withLock { $0 = true }
-                peer.welcomed(welcome, on: self, serverNonce: serverNonce, clientNonce: clientNonce)
-            case .error(let error):
-                switch error.code {
-                case .auth where error.message.hasPrefix("wrong secret"): fail(.wrongSecret, fatal: true)
-                case .session: fail(.noSuchSession(peer.address.session), fatal: true)
-                case .version: fail(.rejected(error.message), fatal: true)
-                default: fail(.rejected(error.message), fatal: error.code == .auth)
-                }
-            case .ping(let ping): send(.pong(ping))
-            default: break
-            }
-            return
-        }
-        switch message {
-        case .ping(let ping): send(.pong(ping))
-        case .pong(let pong):
-            // Round trip of our latest ping: what the status bar shows as latency.
-            if pong.id == nextPing, let sentAt = pingSentAt {
-                peer.recordLatency(milliseconds: Int((NIODeadline.now() - sentAt).nanoseconds / 1_000_000))
-                pingSentAt = nil
-            }
-        case .unknown, .challenge, .hello, .welcome: break
-        case .error(let error):
-            fail(.rejected("\(error.code.rawValue): \(error.message)"), fatal: error.code == .auth || error.code == .version)
-        case .bye(let bye):
-            fail(.rejected(bye.reason ?? "the server said goodbye"), fatal: false)
-        default:
-            peer.received(message, on: self)
-        }
-    }
-
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        if let frameError = error as? FrameError {
-            send(.error(ErrorMessage(code: .frame, message: frameError.description)))
-        }
-        fail(.cannotConnect(peer?.address.description ?? "server", "\(error)"), fatal: false)
-    }
-
-    func channelInactive(context: ChannelHandlerContext) {
-        pingTask?.cancel()
-        fail(.rejected("the connection closed"), fatal: false)
-    }
-
-    /// Writes a message; safe from any thread.
-    ///
-    /// The flush is queued behind the write on the loop, so messages sent in one go (an edit and
-    /// the cursor move after it) leave in one write(2) instead of one each, without waiting for more.
-    func send(_ message: WireMessage) {
-        guard let channel, let frame = try? MessageCodec.frame(message) else { return }
-        let loop = channel.eventLoop
-        if loop.inEventLoop {
-            write(frame, on: channel)
-        } else {
-            loop.execute { self.write(frame, on: channel) }
-        }
-    }
-
-    /// On the loop: writes `frame` and makes sure a flush follows it.
-    private func write(_ frame: ByteBuffer, on channel: any Channel) {
-        channel.write(frame, promise: nil)
-        guard !flushQueued else { return }
-        flushQueued = true
-        channel.eventLoop.execute {
-            self.flushQueued = false
-            channel.flush()
-        }
-    }
-
-    /// Sends bye and closes; safe from any thread.
-    func goodbye() {
-        guard let channel else { return }
-        channel.eventLoop.execute {
-            self.failed = true
-            self.pingTask?.cancel()
-            if let frame = try? MessageCodec.frame(.bye(Bye(reason: "left"))) {
-                channel.writeAndFlush(frame).whenComplete { _ in channel.close(promise: nil) }
-            } else {
-                channel.close(promise: nil)
-            }
-        }
-    }
-
-    /// Closes at once without a goodbye; safe from any thread.
-    func abort() {
-        channel?.close(promise: nil)
-    }
-
-    /// Drops the connection after `delay`, reading what arrives meanwhile.
-    func abort(after delay: TimeAmount) {
-        guard let channel else { return }
-        channel.eventLoop.scheduleTask(in: delay) { channel.close(promise: nil) }
-    }
-
-    private func fail(_ error: SessionError, fatal: Bool) {
-        guard !failed else { return }
-        failed = true
-        pingTask?.cancel()
-        channel?.flush()  // an `error` frame just written goes out before the close
-        channel?.close(promise: nil)
-        peer?.linkFailed(self, error: error, fatal: fatal)
     }
 }

@@ -12,12 +12,13 @@ public final class HostSession: Sendable {
         /// nil: the port of a recovered session, else 7878. 0: any free port.
         public var port: Int?
         public var name: String
-        /// Register on this relay instead of listening.
+        /// Take joiners through this relay (blind: it forwards their encrypted bytes to this host's
+        /// own server); without `listenToo` the server listens on loopback only, for the host's editor.
         public var relay: SessionAddress?
-        /// With `relay`: listen directly as well, bridging both (peers on either side see each other's edits).
+        /// With `relay`: listen directly as well (one server, one document for both kinds of joiner).
         public var listenToo = false
-        /// What guests with the edit secret may do at first (`setGuests` changes it live). The
-        /// server enforces it: this host's own server, or the relay (which the host tells).
+        /// What guests with the edit secret may do at first (`setGuests` changes it live). This
+        /// host's own server enforces it, for relayed joiners too.
         public var guests = GuestAccess.editRun
         public var limits = SessionLimits()
         public var stateDirectory = StateDirectory.url
@@ -34,7 +35,7 @@ public final class HostSession: Sendable {
 
     /// The host's own participant: the editor drives the document through it.
     public let peer: CollaborationPeer
-    /// The listening server, nil when hosting through a relay.
+    /// The server whose hub holds the document and admits every joiner (through a relay too).
     public let server: SessionServer?
     /// The session secret (also kept in the journal, so a restarted host keeps its join line).
     public let secret: String
@@ -44,11 +45,11 @@ public final class HostSession: Sendable {
     public let joinAddress: SessionAddress
     /// The relay address, when also registered on a relay while listening.
     public let bridgedRelayAddress: SessionAddress?
-    private let bridge: RelayBridge?
     /// Edits recovered from a journal left by a host that did not stop cleanly; nil when none.
     public let recovered: Int?
     public let file: URL
-    private let relayJournalURL: URL?
+    /// The descriptor `codesync attach` finds this session by, when the local socket is open.
+    public let localDescriptor: URL?
     /// Held while hosting: a second host of the same file stops before touching the journal.
     private let lock: JournalLock
     /// Set when FILE changed since a journal left by an unclean stop: that session's text was put aside here.
@@ -57,7 +58,7 @@ public final class HostSession: Sendable {
     /// The line to hand to the other person.
     public var joinLine: String { Self.joinLine(address: joinAddress, secret: secret) }
 
-    /// Every join line: the direct one, then the relay one when bridging.
+    /// Every join line: the direct one, then the relay one when also listening directly.
     public var joinLines: [String] {
         [joinLine] + (bridgedRelayAddress.map { [Self.joinLine(address: $0, secret: secret)] } ?? [])
     }
@@ -82,27 +83,25 @@ public final class HostSession: Sendable {
     /// What guests with the edit secret may do now.
     public var guests: GuestAccess { peer.guests ?? .editRun }
 
-    /// Changes what guests with the edit secret may do, at once for everyone connected (also on the
-    /// relay when bridging). Watch-only guests stay watch-only.
+    /// Changes what guests with the edit secret may do, at once for everyone connected (relayed
+    /// joiners too: they are members of this host's server). Watch-only guests stay watch-only.
     public func setGuests(_ guests: GuestAccess) {
         peer.setGuests(guests)
-        bridge?.remote.setGuests(guests)
     }
 
     private init(peer: CollaborationPeer, server: SessionServer?, secret: String, joinAddress: SessionAddress, recovered: Int?, file: URL,
-                 relayJournalURL: URL?, lock: JournalLock, setAside: URL?, bridge: RelayBridge? = nil, viewSecret: String? = nil) {
+                 lock: JournalLock, setAside: URL?, relayAddress: SessionAddress? = nil, viewSecret: String? = nil, localDescriptor: URL? = nil) {
+        self.localDescriptor = localDescriptor
         self.lock = lock
         self.setAside = setAside
         self.viewSecret = viewSecret
-        self.bridge = bridge
-        self.bridgedRelayAddress = bridge?.remote.address
+        self.bridgedRelayAddress = relayAddress
         self.peer = peer
         self.server = server
         self.secret = secret
         self.joinAddress = joinAddress
         self.recovered = recovered
         self.file = file
-        self.relayJournalURL = relayJournalURL
     }
 
     /// Starts hosting `options.file` (created empty if missing), recovering a journal if one was left.
@@ -158,34 +157,22 @@ public final class HostSession: Sendable {
         peerOptions.guests = options.guests
         peerOptions.fileName = file.lastPathComponent
 
-        if let relay = options.relay, !options.listenToo {
-            let address = SessionAddress(host: relay.host, port: relay.port, session: header.session)
-            let journal = try Journal(url: journalURL, header: header, replica: replica)
-            let peer: CollaborationPeer
-            do {
-                peer = try await CollaborationPeer.join(address, options: peerOptions, state: replica.encodeState())
-            } catch {
-                journal.close()
-                throw error
-            }
-            peer.attachHostFile(file, journal: journal)
-            return HostSession(peer: peer, server: nil, secret: header.secret, joinAddress: address,
-                               recovered: recovered?.updates, file: file, relayJournalURL: journalURL, lock: lock, setAside: setAside,
-                               viewSecret: viewSecret)
-        }
-
-        let port = options.port ?? (recovered != nil ? header.port : defaultPort)
-        let initialState = replica.encodeState()
+        // Always a server of its own, whose hub is the authority for every joiner: direct ones, and
+        // those a relay forwards (blind: it passes their encrypted bytes to this server). Through a
+        // relay only, it listens on loopback alone, for the host's own editor.
+        let relayOnly = options.relay != nil && !options.listenToo
+        let bind = relayOnly ? "127.0.0.1" : options.bind
+        let port = relayOnly ? 0 : options.port ?? (recovered != nil ? header.port : defaultPort)
         let box = LoopConfined(value: replica)
         let server = try await SessionServer.host(
-            sessionID: header.session, secret: header.secret, bind: options.bind, port: port, limits: options.limits,
+            sessionID: header.session, secret: header.secret, bind: bind, port: port, limits: options.limits,
             logger: options.logger, viewSecret: viewSecret, guests: options.guests, hostSecret: hostSecret
         ) {
             var saved = finalHeader
-            saved.port = port
+            saved.port = relayOnly ? finalHeader.port : port
             return (box.value, try Journal(url: journalURL, header: saved, replica: box.value))
         }
-        let local = SessionAddress(host: loopback(for: options.bind), port: server.port)
+        let local = SessionAddress(host: loopback(for: bind), port: server.port)
         let peer: CollaborationPeer
         do {
             peer = try await CollaborationPeer.join(local, options: peerOptions)
@@ -194,29 +181,39 @@ public final class HostSession: Sendable {
             throw error
         }
         peer.attachHostFile(file, journal: nil)
-        let shown = SessionAddress(host: isWildcardBind(options.bind) ? "127.0.0.1" : options.bind, port: server.port)
-        var bridge: RelayBridge?
+        let localDescriptor = await listenLocally(server: server, session: header.session, secret: header.secret, file: file, logger: options.logger)
+        let shown = SessionAddress(host: isWildcardBind(bind) ? "127.0.0.1" : bind, port: server.port)
+        var relayAddress: SessionAddress?
         if let relay = options.relay {
+            let address = SessionAddress(host: relay.host, port: relay.port, session: header.session)
             do {
-                var bridgeOptions = peerOptions
-                bridgeOptions.name = "\(options.name) (relay)"
-                bridgeOptions.agent = CollaborationPeer.makeAgent(name: "relay")
-                let remote = try await CollaborationPeer.join(
-                    SessionAddress(host: relay.host, port: relay.port, session: header.session), options: bridgeOptions, state: initialState)
-                // Passes edits across whatever guests may do, and never gets run requests.
-                bridgeOptions.role = .bridge
-                bridgeOptions.agent = CollaborationPeer.makeAgent(name: "bridge")
-                let localSide = try await CollaborationPeer.join(local, options: bridgeOptions)
-                bridge = RelayBridge(local: localSide, remote: remote)
+                try await server.attachRelay(address, hostSecret: hostSecret)
             } catch {
                 await peer.close()
                 await server.shutdown()
                 throw error
             }
+            relayAddress = address
         }
-        return HostSession(peer: peer, server: server, secret: header.secret, joinAddress: shown,
-                           recovered: recovered?.updates, file: file, relayJournalURL: nil, lock: lock, setAside: setAside,
-                           bridge: bridge, viewSecret: viewSecret)
+        return HostSession(peer: peer, server: server, secret: header.secret, joinAddress: relayOnly ? relayAddress ?? shown : shown,
+                           recovered: recovered?.updates, file: file, lock: lock, setAside: setAside,
+                           relayAddress: relayOnly ? nil : relayAddress, viewSecret: viewSecret, localDescriptor: localDescriptor)
+    }
+
+    /// Opens the unix socket `codesync attach` reaches (for `codesync join ssh://…`) and publishes
+    /// the session's descriptor beside it. Hosting goes on without it when it cannot (say, a runtime
+    /// directory someone else owns): a warning says why.
+    private static func listenLocally(server: SessionServer, session: String, secret: String, file: URL, logger: Logger) async -> URL? {
+        do {
+            let dir = try LocalSessions.prepare()
+            let socket = try LocalSessions.socketPath(session: session, in: dir)
+            try await server.listenLocal(at: socket)
+            let real = file.resolvingSymlinksInPath().standardizedFileURL.path
+            return try LocalSessions.publish(.init(pid: getpid(), file: real, secret: secret, socket: socket), name: session, in: dir)
+        } catch {
+            logger.warning("joining over SSH (codesync join ssh://…) will not reach this session: \(error)")
+            return nil
+        }
     }
 
     /// Writes the document atomically to the file.
@@ -239,12 +236,9 @@ public final class HostSession: Sendable {
             saved = true
         }
         let discard = saved || discardJournal
-        await bridge?.stop()
+        if let localDescriptor { unlink(localDescriptor.path) }
         await peer.close()
         await server?.shutdown(discardJournal: discard)
-        if discard, let relayJournalURL {
-            try? FileManager.default.removeItem(at: relayJournalURL)
-        }
     }
 
     /// True for 0.0.0.0 and ::, which listen on every interface.
@@ -295,72 +289,3 @@ public final class HostSession: Sendable {
     }
 }
 
-/// Joins a direct session and a relay session of the same document: whatever either side has
-/// that the other lacks is passed across, and runs too: requests from the relay's side go to the
-/// host (on the direct side), its progress back to the relay's side. Cursors stay on their side.
-final class RelayBridge: @unchecked Sendable {
-    let local: CollaborationPeer
-    let remote: CollaborationPeer
-    private let wake = DispatchSemaphore(value: 0)
-    private let stopped = Locked(false)
-    private let done = DispatchSemaphore(value: 0)
-
-    init(local: CollaborationPeer, remote: CollaborationPeer) {
-        self.local = local
-        self.remote = remote
-        let wake = self.wake
-        local.onActivity = { wake.signal() }
-        remote.onActivity = { wake.signal() }
-        let thread = Thread { [self] in run() }
-        thread.name = "codesync relay bridge"
-        thread.start()
-    }
-
-    private var isStopped: Bool { stopped.withLock { $0 } }
-
-    private func run() {
-        while !isStopped {
-            _ = wake.wait(timeout: .now() + .milliseconds(500))
-            for event in local.poll() {
-                guard case .run(let run) = event else { continue }
-                switch run {
-                case .started(let m): remote.reportRun(.runStarted(m))
-                case .output(let m): remote.reportRun(.runOutput(m))
-                case .exited(let m): remote.reportRun(.runExited(m))
-                case .requested, .cancelRequested: break
-                }
-            }
-            for event in remote.poll() {
-                guard case .run(let run) = event else { continue }
-                switch run {
-                // Sent on as they came, so the host knows who asked.
-                case .requested(let m): local.reportRun(.runRequest(m))
-                case .cancelRequested(let m): local.reportRun(.runCancel(m))
-                case .started, .output, .exited: break
-                }
-            }
-            do {
-                let toLocal = remote.updates(since: local.version)
-                if !toLocal.isEmpty { try local.absorb(toLocal) }
-                let toRemote = local.updates(since: remote.version)
-                if !toRemote.isEmpty { try remote.absorb(toRemote) }
-            } catch {
-                local.options.logger.error("relay bridge could not pass an update across: \(error)")
-            }
-        }
-        done.signal()
-    }
-
-    func stop() async {
-        stopped.withLock { $0 = true }
-        wake.signal()
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            DispatchQueue.global().async { [done] in
-                done.wait()
-                continuation.resume()
-            }
-        }
-        await local.close()
-        await remote.close()
-    }
-}

@@ -283,6 +283,26 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         guard state != .closing else { return }
+        if let prelude = error as? SecurePreludeError {
+            logger.warning("\(describe): \(prelude)")
+            if case .fault(let code, let text) = prelude { fail(code, text) } else { close(reason: prelude.description) }
+            return
+        }
+        if let secure = error as? SecureChannelError {
+            if secure == .handshakeFailed, state == .greeting {
+                // No PSK opened the joiner's first handshake message: a wrong secret, slowed down
+                // and counted towards the address's lockout like a wrong proof.
+                handshakeTimer?.cancel()
+                state = .judging
+                server.wrongSecret(name: nil, on: self)
+                return
+            }
+            // Altered, replayed, reordered, dropped or cut: the sending side still works, so the
+            // peer hears why (sealed) before the connection goes.
+            logger.warning("\(describe): \(secure)")
+            fail(.frame, secure.description)
+            return
+        }
         if let frameError = error as? FrameError {
             logger.warning("\(describe): \(frameError)")
             if state != .active, case .oversized = frameError {

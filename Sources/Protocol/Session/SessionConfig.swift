@@ -46,6 +46,10 @@ public struct SessionLimits: Sendable {
     }()
     /// Largest frame payload a server reads before a hello is accepted (see `FrameLimits.helloMaxPayload`).
     public var maxPayloadBeforeHello = FrameLimits.helloMaxPayload
+    /// Benchmarks only (`codesync bench latency --plaintext`, for the cost of encryption): connections
+    /// skip the secure channel. A peer with it off refuses a peer with it on (the handshake fails),
+    /// so nothing falls back to plaintext by itself.
+    public var plaintextForBenchmark = false
     /// Connections from one address that have not completed a hello yet.
     public var maxPendingPerAddress = 16
     /// Connections, over all addresses, that have not completed a hello yet.
@@ -122,6 +126,8 @@ public enum SessionError: Error, Equatable, CustomStringConvertible, Sendable {
     case cannotBind(host: String, port: Int, reason: String)
     case closed
     case file(String)
+    /// The secure channel caught an altered, replayed, reordered, dropped or cut record.
+    case tampered(String)
 
     public var description: String {
         switch self {
@@ -136,7 +142,10 @@ public enum SessionError: Error, Equatable, CustomStringConvertible, Sendable {
         case .hostNotAuthentic:
             "the other side does not know the session secret (its proof was wrong); it is not the host you meant"
         case .versionMismatch(let ours, let theirs):
-            "protocol version mismatch: this codesync speaks \(list(ours)), the other side speaks \(list(theirs)); install matching versions"
+            "protocol version mismatch: this codesync speaks \(list(ours)), the other side speaks \(list(theirs)); "
+                + (theirs.allSatisfy { $0 < (ours.max() ?? 0) }
+                    ? "the other side (the host or relay) runs an older codesync without encryption: upgrade it to one that speaks version \(ours.max() ?? 0)"
+                    : "upgrade this codesync to one that speaks \(list(theirs))")
         case .noSuchSession(let id):
             "the relay has no session '\(id)': check the session id in the join line, or the host is not registered yet"
         case .rejected(let message):
@@ -151,6 +160,8 @@ public enum SessionError: Error, Equatable, CustomStringConvertible, Sendable {
             "the session is closed"
         case .file(let message):
             message
+        case .tampered(let message):
+            "the connection was dropped: \(message)"
         }
     }
 

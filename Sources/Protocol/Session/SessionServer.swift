@@ -11,26 +11,49 @@ struct LoopConfined<Value>: @unchecked Sendable {
 
 /// The state a server shares between its connections; confined to the server's one event loop.
 final class ServerCore: @unchecked Sendable {
-    enum Mode { case host(Hub), relay }
+    enum Mode { case host(Hub), relay(RelayCore) }
 
     let limits: SessionLimits
     let logger: Logger
     let throttle: AuthThrottle
     let eventLoop: any EventLoop
     private(set) var mode: Mode
-    private var sessions: [String: Hub] = [:]
+    /// What a joiner's first handshake message may be keyed with: the edit secret's PSK, then the
+    /// watch-only one's (host mode; a relay holds none).
+    let psks: [[UInt8]]
+    /// The host's relay link, when it also takes joiners through a relay.
+    var relayLink: RelayLink?
+    /// The host's unix socket for `codesync attach` (`codesync join ssh://…`), and its path.
+    var localListener: (channel: any Channel, path: String)?
     private var unflushed: [ServerConnection] = []
     private var flushScheduled = false
     /// Connections that have not completed a hello, per address and in total.
     private var pendingByAddress: [String: Int] = [:]
     private var pendingTotal = 0
 
-    init(mode: Mode, limits: SessionLimits, logger: Logger, eventLoop: any EventLoop) {
+    init(mode: Mode, limits: SessionLimits, logger: Logger, eventLoop: any EventLoop, psks: [[UInt8]] = []) {
         self.mode = mode
+        self.psks = psks
         self.limits = limits
         self.logger = logger
         self.eventLoop = eventLoop
         self.throttle = AuthThrottle(limits: limits)
+    }
+
+    /// Puts a joiner's connection behind the secure channel: the handler pair, then the frame
+    /// decoder (small until the hello is accepted: an unauthenticated client cannot make the server
+    /// buffer or parse more than that), then the connection. `relayed`: taken over from a relay.
+    func addServerHandlers(to channel: any Channel, remote: String, session: String, relayed: Bool) throws {
+        let frameLimit = FrameSizeLimit(maxPayload: min(limits.maxPayloadBeforeHello, limits.maxPayload))
+        let operations = channel.pipeline.syncOperations
+        if limits.plaintextForBenchmark {
+            // Benchmarks only (`bench latency --plaintext`): the cost of encryption, measured.
+            try operations.addHandler(PlaintextPrelude(session: session, sendsChallenge: !relayed))
+        } else {
+            try operations.addHandler(SecureHandler(responder: .init(psks: psks, session: session, expectsOpen: !relayed)))
+        }
+        try operations.addHandler(ByteToMessageHandler(FrameDecoder(limit: frameLimit)))
+        try operations.addHandler(ServerConnection(server: self, remote: remote, frameLimit: frameLimit))
     }
 
     /// Flushes `connection` once the loop has handled every event of this tick (see `ServerConnection.send(frame:)`).
@@ -70,7 +93,7 @@ final class ServerCore: @unchecked Sendable {
     var hubs: [Hub] {
         switch mode {
         case .host(let hub): [hub]
-        case .relay: Array(sessions.values)
+        case .relay: []
         }
     }
 
@@ -89,24 +112,10 @@ final class ServerCore: @unchecked Sendable {
         func proves(_ key: SymmetricKey) -> Bool {
             Auth.verifyJoin(hello.proof, key: key, serverNonce: serverNonce, clientNonce: hello.nonce, session: hello.session, peer: hello.peer)
         }
-        let hub: Hub
-        switch mode {
-        case .host(let only):
-            guard hello.session.isEmpty || hello.session == only.id else {
-                connection.fail(.session, "this host serves session \(only.id), not \(hello.session)")
-                return
-            }
-            hub = only
-        case .relay:
-            if let existing = sessions[hello.session] {
-                hub = existing
-            } else if hello.role == .host, hello.relayKey != nil || hello.key != nil {
-                guard let registered = register(hello, on: connection, proves: proves) else { return }
-                hub = registered
-            } else {
-                connection.fail(.session, "no session '\(hello.session)' on this relay")
-                return
-            }
+        guard case .host(let hub) = mode else { return }
+        guard hello.session.isEmpty || hello.session == hub.id else {
+            connection.fail(.session, "this host serves session \(hub.id), not \(hello.session)")
+            return
         }
         // The host and its bridge prove the host key, which only the host's process holds (a relay
         // holds only a key derived from it), so a guest who knows the edit secret cannot claim the
@@ -128,53 +137,25 @@ final class ServerCore: @unchecked Sendable {
         hub.join(connection, hello: hello, serverNonce: serverNonce, viewOnly: viewOnly)
     }
 
-    /// A relay's first hello for a session: registers it only once the hello proves the relay host
-    /// key that the session id is derived from. Nil (and the connection answered) otherwise.
-    private func register(_ hello: Hello, on connection: ServerConnection, proves: (SymmetricKey) -> Bool) -> Hub? {
-        guard let key = hello.key.flatMap(Auth.key(fromHex:)), let relayKey = hello.relayKey.flatMap(Auth.key(fromHex:)),
-            hello.session == Auth.sessionID(relayHostKey: relayKey)
-        else {
-            connection.fail(.auth, "cannot register session '\(hello.session)': a registration carries the session key and a relay host key, and the session id must be the first 16 hex digits of SHA-256 of that relay host key")
-            return nil
-        }
-        // Proof first: nothing is kept for a hello that does not hold the key it names.
-        guard proves(relayKey) else {
-            wrongSecret(hello, on: connection)
-            return nil
-        }
-        guard sessions.count < limits.maxSessions else {
-            connection.fail(.limit, "the relay is full (\(limits.maxSessions) sessions)")
-            return nil
-        }
-        let hub = Hub(id: hello.session, key: key, replica: Replica(agent: "relay-\(Auth.randomHex(count: 3))"),
-                      journal: nil, limits: limits, logger: logger,
-                      viewKey: hello.viewKey.flatMap(Auth.key(fromHex:)), hostKey: relayKey,
-                      guestAccess: hello.guests ?? .editRun)
-        sessions[hello.session] = hub
-        logger.info("session \(hello.session) registered by \(connection.remote)")
-        return hub
-    }
-
     /// Answers a wrong proof after a delay that grows with each failure from that address.
     private func wrongSecret(_ hello: Hello, on connection: ServerConnection) {
+        wrongSecret(name: hello.name, on: connection)
+    }
+
+    /// Answers a wrong secret (a wrong proof, or a handshake no PSK opens) after a delay that grows
+    /// with each failure from that address.
+    func wrongSecret(name: String?, on connection: ServerConnection) {
         let delay = throttle.failed(connection.remote)
-        logger.warning("wrong secret from \(connection.remote) (\(hello.name)); answering in \(delay.nanoseconds / 1_000_000) ms")
+        logger.warning("wrong secret from \(connection.remote)\(name.map { " (\($0))" } ?? ""); answering in \(delay.nanoseconds / 1_000_000) ms")
         eventLoop.scheduleTask(in: delay) {
             connection.fail(.auth, "wrong secret")
         }
     }
 
-    /// Runs every second: starts flushing journals to disk, forgets relay sessions nobody has used for a while.
+    /// Runs every second: starts flushing journals to disk; a relay forgets sessions nobody uses.
     func housekeeping() {
         for hub in hubs { hub.journal?.syncInBackground() }
-        guard case .relay = mode else { return }
-        let now = NIODeadline.now()
-        for (id, hub) in sessions {
-            if let since = hub.emptySince, now - since > limits.relaySessionIdleTimeout {
-                sessions[id] = nil
-                logger.info("session \(id) forgotten after \(limits.relaySessionIdleTimeout.nanoseconds / 1_000_000_000) s without peers")
-            }
-        }
+        if case .relay(let relay) = mode { relay.housekeeping() }
     }
 }
 
@@ -220,7 +201,9 @@ public final class SessionServer: Sendable {
                                            viewKey: viewSecret.map { Auth.sessionKey(secret: $0) },
                                            hostKey: hostSecret.map { Auth.sessionKey(secret: $0) }, guestAccess: guests))
         }.get()
-        let core = ServerCore(mode: .host(hub.value), limits: limits, logger: logger, eventLoop: loop)
+        let psks = [secret] + (viewSecret.map { [$0] } ?? [])
+        let core = ServerCore(mode: .host(hub.value), limits: limits, logger: logger, eventLoop: loop,
+                              psks: psks.map(SecureChannel.psk(secret:)))
         return try await start(core: core, group: group, bind: bind, port: port, sessionID: sessionID)
     }
 
@@ -229,7 +212,8 @@ public final class SessionServer: Sendable {
         bind: String, port: Int, limits: SessionLimits = SessionLimits(), logger: Logger = Logger(label: "codesync.relay")
     ) async throws -> SessionServer {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let core = ServerCore(mode: .relay, limits: limits, logger: logger, eventLoop: group.next())
+        let loop = group.next()
+        let core = ServerCore(mode: .relay(RelayCore(limits: limits, logger: logger, eventLoop: loop)), limits: limits, logger: logger, eventLoop: loop)
         return try await start(core: core, group: group, bind: bind, port: port, sessionID: "")
     }
 
@@ -247,11 +231,13 @@ public final class SessionServer: Sendable {
                     if let size = limits.socketSendBuffer {
                         try channel.syncOptions?.setOption(.socketOption(.so_sndbuf), value: SocketOptionValue(size))
                     }
-                    // Small until the hello is accepted: an unauthenticated client cannot make the server
-                    // buffer or parse more than that.
-                    let frameLimit = FrameSizeLimit(maxPayload: min(limits.maxPayloadBeforeHello, limits.maxPayload))
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(FrameDecoder(limit: frameLimit)))
-                    try channel.pipeline.syncOperations.addHandler(ServerConnection(server: core, remote: remote, frameLimit: frameLimit))
+                    switch core.mode {
+                    case .relay(let relay):
+                        // Blind: the relay reads only its cleartext routing frames, then forwards bytes.
+                        try channel.pipeline.syncOperations.addHandler(RelayConnection(core: relay, server: core, remote: remote))
+                    case .host(let hub):
+                        try core.addServerHandlers(to: channel, remote: remote, session: hub.id, relayed: false)
+                    }
                 }
             }
         let channel: any Channel
@@ -277,16 +263,64 @@ public final class SessionServer: Sendable {
         }.get()) ?? ""
     }
 
-    /// Peers connected now, over all sessions.
+    /// Peers connected now, over all sessions (a relay: joiner-host pairs it forwards).
     public func connectedPeers() async -> Int {
         let core = self.core
-        return (try? await core.eventLoop.submit { core.hubs.reduce(0) { $0 + $1.memberCount } }.get()) ?? 0
+        return (try? await core.eventLoop.submit {
+            if case .relay(let relay) = core.mode { return relay.pairCount }
+            return core.hubs.reduce(0) { $0 + $1.memberCount }
+        }.get()) ?? 0
     }
 
-    /// Sessions held now.
+    /// Sessions held now (a relay: sessions whose host is connected).
     public func sessionCount() async -> Int {
         let core = self.core
-        return (try? await core.eventLoop.submit { core.hubs.count }.get()) ?? 0
+        return (try? await core.eventLoop.submit {
+            if case .relay(let relay) = core.mode { return relay.registeredCount }
+            return core.hubs.count
+        }.get()) ?? 0
+    }
+
+    /// Host mode: also takes joiners through the relay at `relay` (host and port), registering this
+    /// session there with a signature by the relay signing key derived from `hostSecret`. Returns
+    /// once registered; the link re-registers by itself after a drop. The relay forwards the
+    /// joiners' encrypted bytes to this server, whose hub is their authority as for direct joiners.
+    public func attachRelay(_ relay: SessionAddress, hostSecret: String) async throws {
+        let core = self.core
+        let session = sessionID
+        let future = try await core.eventLoop.submit { () -> EventLoopFuture<Void> in
+            let link = RelayLink(relay: relay, session: session, signingKey: Auth.relaySigningKey(hostSecret: hostSecret), core: core)
+            core.relayLink = link
+            return link.start()
+        }.get()
+        try await future.get()
+    }
+
+    /// Host mode: also takes joiners on the unix socket at `path` (in a 0700 directory: only this
+    /// account reaches it), the way `codesync attach` brings SSH users in. Their bytes go through
+    /// the same secure channel, limits and hub as direct joiners'. The socket goes at shutdown.
+    public func listenLocal(at path: String) async throws {
+        let core = self.core
+        guard case .host(let hub) = core.mode else { throw SessionError.file("a relay takes no local joiners") }
+        let session = hub.id
+        unlink(path)  // a socket left by a host that was killed
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 64)
+            .childChannelOption(.allowRemoteHalfClosure, value: true)
+            .childChannelOption(.writeBufferWaterMark, value: .init(low: core.limits.writeLowWater, high: core.limits.writeHighWater))
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try core.addServerHandlers(to: channel, remote: "ssh (local socket)", session: session, relayed: false)
+                }
+            }
+        let channel: any Channel
+        do {
+            channel = try await bootstrap.bind(unixDomainSocketPath: path).get()
+        } catch {
+            throw SessionError.file("cannot listen on the local socket \(path): \(error)")
+        }
+        chmod(path, 0o600)
+        try await core.eventLoop.submit { core.localListener = (channel, path) }.get()
     }
 
     /// Writes the host's document atomically to `url` (host mode), with the journal synced first.
@@ -310,6 +344,12 @@ public final class SessionServer: Sendable {
         let timer = journalTimer
         try? await core.eventLoop.submit {
             timer.value.cancel()
+            core.relayLink?.stop()
+            if let local = core.localListener {
+                local.channel.close(promise: nil)
+                unlink(local.path)
+                core.localListener = nil
+            }
             for hub in core.hubs {
                 hub.closeAll(reason: "the server is shutting down")
                 if discardJournal { hub.journal?.discard() } else { hub.journal?.close() }

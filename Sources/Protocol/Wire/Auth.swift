@@ -47,17 +47,50 @@ public enum Auth {
         SymmetricKey(data: Data(HMAC<SHA256>.authenticationCode(for: Data("codesync relay host v1".utf8), using: hostKey)))
     }
 
-    /// A relay session's id: the first 16 hex digits of SHA-256 of its relay host key. A relay
-    /// registers a session only under this id and only after the registration proves that key, so
-    /// nobody without it can take a session's id (on a relay that forgot it or restarted) and pose
-    /// as its host.
-    public static func sessionID(relayHostKey: SymmetricKey) -> String {
-        String(relayHostKey.withUnsafeBytes { hex(Array(SHA256.hash(data: Data($0)))) }.prefix(16))
+    /// The key a host signs its relay registration with: an Ed25519 key whose seed is derived one
+    /// way from the relay host key. A relay keeps only its public half, which opens, forges and
+    /// replays nothing: it only lets the relay check that a registration comes from the host.
+    public static func relaySigningKey(relayHostKey: SymmetricKey) -> Curve25519.Signing.PrivateKey {
+        let seed = HMAC<SHA256>.authenticationCode(for: Data("codesync relay signing v1".utf8), using: relayHostKey)
+        guard let key = try? Curve25519.Signing.PrivateKey(rawRepresentation: Data(seed)) else {
+            preconditionFailure("an HMAC-SHA256 is 32 bytes, an Ed25519 seed's size")
+        }
+        return key
     }
 
-    /// The session id that goes with a host secret (see `sessionID(relayHostKey:)`).
+    /// The relay signing key that goes with a host secret.
+    public static func relaySigningKey(hostSecret: String) -> Curve25519.Signing.PrivateKey {
+        relaySigningKey(relayHostKey: relayHostKey(hostKey: sessionKey(secret: hostSecret)))
+    }
+
+    /// A session's id, which a relay routes by: the first 16 hex digits of SHA-256 of the host's
+    /// relay signing public key. A relay registers a session only under this id and only with a
+    /// signature by that key, so nobody without the host key can take a session's id.
+    public static func sessionID(signingKey: Curve25519.Signing.PublicKey) -> String {
+        String(hex(Array(SHA256.hash(data: signingKey.rawRepresentation))).prefix(16))
+    }
+
+    /// The session id that goes with a relay host key (see `sessionID(signingKey:)`).
+    public static func sessionID(relayHostKey: SymmetricKey) -> String {
+        sessionID(signingKey: relaySigningKey(relayHostKey: relayHostKey).publicKey)
+    }
+
+    /// The session id that goes with a host secret (see `sessionID(signingKey:)`).
     public static func sessionID(hostSecret: String) -> String {
         sessionID(relayHostKey: relayHostKey(hostKey: sessionKey(secret: hostSecret)))
+    }
+
+    /// A host's registration of `session` on a relay that challenged it with `nonce`: the hex of
+    /// its relay signing public key and of its signature.
+    public static func relayRegistrationProof(hostSecret: String, nonce: String, session: String) -> (key: String, signature: String) {
+        let key = relaySigningKey(hostSecret: hostSecret)
+        let signature = (try? key.signature(for: relayRegistration(nonce: nonce, session: session))).map { hex(Array($0)) } ?? ""
+        return (hex(Array(key.publicKey.rawRepresentation)), signature)
+    }
+
+    /// What a host signs to register `session` on a relay that challenged it with `nonce`.
+    public static func relayRegistration(nonce: String, session: String) -> Data {
+        Data("codesync relay register v1\n\(nonce)\n\(session)".utf8)
     }
 
     /// The key a server derives peer tokens from: one way from the key its host proves (HK on a

@@ -5,11 +5,13 @@ import NIOCore
 public enum WireProtocol {
     /// The version this build prefers. 2: host keys, roles through relays and live (`roles`).
     /// 3: peer tokens bind ids, a relay gets a relay host key instead of the host key.
-    public static let version = 3
+    /// 4: every connection inside the secure channel (`SecureChannel`), relays blind.
+    public static let version = SecureChannel.protocolVersion
     /// Every version this build can speak (1 lacked host keys: a version-1 relay would let any
     /// edit-secret holder act as host and could not enforce roles; 2 sent a relay the host key and
-    /// let anyone take a connected peer's id, so neither is spoken).
-    public static let supportedVersions = [3]
+    /// let anyone take a connected peer's id; 3 was plaintext and let a relay read and change
+    /// everything: none is spoken).
+    public static let supportedVersions = [SecureChannel.protocolVersion]
 }
 
 /// A peer's role in a session.
