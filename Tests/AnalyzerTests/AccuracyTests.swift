@@ -5,7 +5,7 @@ import Testing
 
 /// Runs the whole labelled complexity sets (read in place from the shared folder) and prints the
 /// accuracy table. The assertions hold the figures reached when this test was written.
-@Suite struct AccuracyTests {
+@Suite(.ownThreads) struct AccuracyTests {
     private func load(_ name: String) throws -> [AccuracySample]? {
         guard let url = try TestEnvironment.sharedFile("complexity/\(name)") else { return nil }
         let text = try String(contentsOf: url, encoding: .utf8)

@@ -3,7 +3,7 @@ import Foundation
 import Testing
 
 /// `codesync analyze` run as a real process on real files.
-@Suite struct AnalyzeCommandTests {
+@Suite(.ownThreads) struct AnalyzeCommandTests {
     private func write(_ text: String, name: String) throws -> String {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("codesync-analyze-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)

@@ -14,7 +14,7 @@ private final class ResultBox<T>: @unchecked Sendable {
 /// JavaScript meet it. C (libxcrypt: macros used as statements and types) and C++ (libstdc++'s
 /// headers: macros, templates) do not yet; their tests hold the level reached so far, so a
 /// regression fails, and docs/ANALYZER.md lists what is missing.
-@Suite struct CFamilyFidelityTests {
+@Suite(.ownThreads) struct CFamilyFidelityTests {
     /// The issue's bar.
     static let issueBar = 99.0
 

@@ -1,11 +1,12 @@
 import CodeSyncAnalyzer
 import Foundation
 import Testing
+import CodeSyncTestSupport
 
 /// Constructs of real code that the C-family front end once rejected, looped on or nested too
 /// deeply on (found by running it over the JDK, Go's standard library, npm, libxcrypt and
 /// libstdc++); each source must parse without a syntax error and keep its functions.
-@Suite struct CFamilyParserRegressionTests {
+@Suite(.ownThreads) struct CFamilyParserRegressionTests {
     private func accepts(_ source: String, _ language: String, functions: [String] = [], sourceLocation: SourceLocation = #_sourceLocation) {
         let report = Analyzer.analyze(source: source, language: language)
         #expect(report.errors.isEmpty, "\(language): \(report.errors)", sourceLocation: sourceLocation)

@@ -5,7 +5,7 @@ import Testing
 
 /// The C-family front ends (Java, JavaScript, Go, C, C++): textbook sets, syntax errors, and
 /// CodeComplex Java.
-@Suite struct CFamilyTests {
+@Suite(.ownThreads) struct CFamilyTests {
     private func score(_ language: String, _ programs: [CanonicalCFamily.Program]) -> AccuracyTable {
         let table = AccuracyTable(CanonicalCFamily.samples(language, programs))
         print(table.text(title: "canonical \(language), per function, exact class"))
@@ -46,7 +46,7 @@ import Testing
 
 /// The language rules of the C-family front ends, each on a textbook-sized program, and how they
 /// treat broken or hostile input.
-@Suite struct CFamilyRuleTests {
+@Suite(.ownThreads) struct CFamilyRuleTests {
     private func overall(_ source: String, _ language: String) -> String {
         Analyzer.analyze(source: source, language: language).overall?.class.rawValue ?? "none"
     }

@@ -1,7 +1,8 @@
 import CodeSyncAnalyzer
 import Testing
+import CodeSyncTestSupport
 
-@Suite struct ComplexityClassTests {
+@Suite(.ownThreads) struct ComplexityClassTests {
     @Test func classesAreOrderedByGrowth() {
         #expect(ComplexityClass.constant < .logarithmic)
         #expect(ComplexityClass.linearithmic < .quadratic)

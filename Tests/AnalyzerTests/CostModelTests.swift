@@ -1,8 +1,9 @@
 import CodeSyncAnalyzer
 import Testing
+import CodeSyncTestSupport
 
 /// Each case: a snippet with 1️⃣ on the line that should dominate, and the expected class.
-@Suite struct CostModelTests {
+@Suite(.ownThreads) struct CostModelTests {
     private func check(
         _ marked: String, _ expected: ComplexityClass, function: String? = nil, sourceLocation: SourceLocation = #_sourceLocation
     ) {

@@ -5,7 +5,7 @@ import Testing
 
 /// The incremental analyzer reuses the parse of unchanged top-level statements; after any sequence
 /// of edits its report must equal a fresh `Analyzer.analyze` of the same text.
-@Suite struct IncrementalAnalyzerTests {
+@Suite(.ownThreads) struct IncrementalAnalyzerTests {
     private static let alphabet = Array("ab x()[]{}:'\"\\#\n\n    =+-.,@def class if else elif except finally return\t;")
 
     /// Applies `count` random edits (typing, deleting, new lines, replacing) and compares every report.

@@ -5,7 +5,7 @@ import Testing
 
 /// The Java front end over the JDK's own `java.util` sources (from Debian's openjdk-17-source, or
 /// any JDK's lib/src.zip): the share of files parsed without a syntax error, every rejection listed.
-@Suite struct JavaFidelityTests {
+@Suite(.ownThreads) struct JavaFidelityTests {
     /// The bar.
     private static let minimumAccepted = 99.0
 

@@ -1,9 +1,10 @@
 import CodeSyncAnalyzer
 import Testing
+import CodeSyncTestSupport
 
 /// The tokenizer and parser on Python 3.12 syntax, checked through the functions they find and the
 /// errors they report.
-@Suite struct ParserTests {
+@Suite(.ownThreads) struct ParserTests {
     private func names(_ source: String) -> [String] {
         PythonSource.functionLocations(in: source).map { "\($0.name)@\($0.line)" }
     }

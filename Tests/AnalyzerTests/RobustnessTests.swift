@@ -5,7 +5,7 @@ import Testing
 
 /// The analyzer runs on every keystroke: no input may crash it, hang it, or report a line that
 /// does not exist.
-@Suite struct RobustnessTests {
+@Suite(.ownThreads) struct RobustnessTests {
     private static let seedSource = #"""
         import heapq
         from collections import deque

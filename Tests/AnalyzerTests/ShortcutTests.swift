@@ -1,9 +1,10 @@
 import CodeSyncAnalyzer
 import Testing
+import CodeSyncTestSupport
 
 /// Parsing and counting shortcuts taken for speed (lone atoms, single targets, word-at-a-time line
 /// counting, the recursion pre-check) must give the answers of the general paths.
-@Suite struct ShortcutTests {
+@Suite(.ownThreads) struct ShortcutTests {
     @Test func lineCountMatchesNewlinesAtEveryOffset() {
         // Newlines at every position within and across 8-byte words, with and without a final one.
         for length in 0..<40 {

@@ -5,7 +5,7 @@ import Testing
 
 /// Our parser against CPython's `ast` over the whole standard library on this machine: per file, the
 /// (function name, line) pairs must match. CPython's side runs once for all files (tools/ast_functions.py).
-@Suite struct StdlibFidelityTests {
+@Suite(.ownThreads) struct StdlibFidelityTests {
     private static let minimumIdentical = 99.5
 
     private struct Pair: Hashable, Comparable {

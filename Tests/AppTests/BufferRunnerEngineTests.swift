@@ -8,7 +8,7 @@ import Testing
 
 /// `codesync edit`'s runner on the real Docker engine: a program that writes a character in two
 /// writes (flushed apart, so they arrive as two chunks) shows it whole in the output pane.
-@Suite(.serialized, .timeLimit(.minutes(5))) struct BufferRunnerEngineTests {
+@Suite(.ownThreads, .serialized, .timeLimit(.minutes(5))) struct BufferRunnerEngineTests {
     @Test func aCharacterWrittenInTwoPiecesShowsWhole() async throws {
         guard let (docker, image) = try DockerFixture.withImage("python") else { return }
         var catalog = LanguageCatalog()

@@ -4,10 +4,11 @@ import CodeSyncRunner
 import CodeSyncTUI
 import Foundation
 import Testing
+import CodeSyncTestSupport
 
 /// The one run pipeline: `codesync edit`'s runner decodes like the session host (a character cut
 /// between chunks arrives whole), and run reports become pane updates in one place.
-@Suite struct RunPipelineTests {
+@Suite(.ownThreads) struct RunPipelineTests {
     @Test func theEditorsRunnerCarriesACharacterSplitAcrossChunks() async throws {
         let engine = FakeEngine()
         let runner = BufferRunner(RunSetup(engine: engine, language: .python, limits: .standard))

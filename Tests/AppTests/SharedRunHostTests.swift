@@ -4,11 +4,12 @@ import CodeSyncRunner
 import CodeSyncTUI
 import Foundation
 import Testing
+import CodeSyncTestSupport
 
 /// Shared runs on a fake engine and a fake session: the host's rules (one run at a time, a new run
 /// cancels the old, who cancelled, refusals, UTF-8 across chunks) without Docker or a network.
 /// The same paths run for real in ProtocolTests' SharedRunTests.
-@Suite struct SharedRunHostTests {
+@Suite(.ownThreads) struct SharedRunHostTests {
     let engine = FakeEngine()
     let link = FakeLink()
 
@@ -194,7 +195,7 @@ import Testing
 }
 
 /// A guest's runs: refused at once without the run role, a request otherwise, cancel of the latest run.
-@Suite struct GuestRunsTests {
+@Suite(.ownThreads) struct GuestRunsTests {
     @Test func aGuestWithoutTheRunRoleIsRefusedWithoutAskingTheHost() {
         for access in [GuestAccess.edit, .view] {
             let link = FakeLink(id: "bob-2", access: access)

@@ -7,7 +7,7 @@ import Testing
 
 /// Widths come from the generated Unicode table, not from the C library, so they are the same
 /// under every locale and on every machine.
-@Suite struct DisplayWidthTests {
+@Suite(.ownThreads) struct DisplayWidthTests {
     @Test func knownCharactersHaveTheirTerminalWidth() {
         let cases: [(Unicode.Scalar, Int, String)] = [
             ("a", 1, "ASCII"), ("é", 1, "Latin-1"), ("\u{AD}", 1, "soft hyphen is drawn"),

@@ -1,9 +1,10 @@
 import Testing
+import CodeSyncTestSupport
 
 @testable import EditorCore
 
 /// The effects the shell carries out, through the same driver `EditorApp` uses.
-@Suite struct EditorDriverTests {
+@Suite(.ownThreads) struct EditorDriverTests {
     struct Failure: Error, CustomStringConvertible {
         var description: String { "disk full" }
     }

@@ -32,7 +32,7 @@ struct Harness {
     mutating func keys(_ list: Key...) { for key in list { send(.key(key)) } }
 }
 
-@Suite struct EditorModelTests {
+@Suite(.ownThreads) struct EditorModelTests {
     @Test func typingEditsTheDocumentAtScalarOffsets() {
         var h = Harness("a😀b")
         h.keys(.right, .right)
@@ -278,7 +278,7 @@ struct Harness {
 }
 
 /// The output pane's model holds no escape sequence, whoever wrote the output or the name.
-@Suite struct OutputLogSanitizingTests {
+@Suite(.ownThreads) struct OutputLogSanitizingTests {
     @Test func streamedOutputNamesAndNotesAreNeutralisedAcrossChunks() {
         var log = OutputLog()
         log.apply(.started(by: "eve\u{1B}]0;title\u{07}", language: "python\u{1B}[2J"))

@@ -44,7 +44,7 @@ extension Harness {
 }
 
 /// Error locations in the output pane jump to the line as the document is now.
-@Suite struct OutputJumpTests {
+@Suite(.ownThreads) struct OutputJumpTests {
     @Test func enterOnATracebackLineGoesToThatLine() {
         var h = Harness(divideSource)
         h.runDivide()
@@ -254,7 +254,7 @@ extension Harness {
 }
 
 /// The output pane drawn: text plus colour grids, in the ratatui style.
-@Suite struct OutputPaneScreenTests {
+@Suite(.ownThreads) struct OutputPaneScreenTests {
     /// One letter per cell for the foreground of styled cells: the palette index in hex for the 16
     /// basic colours, `#` for other palette entries, `*` for 24-bit, `=` for a styled cell in the
     /// default colour; other cells show their role letter.

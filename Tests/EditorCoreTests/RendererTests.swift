@@ -36,7 +36,7 @@ func fibModel(columns: Int = 60, rows: Int = 12) -> EditorModel {
     return model
 }
 
-@Suite struct RendererTests {
+@Suite(.ownThreads) struct RendererTests {
     @Test func sixtyByTwelveScreen() {
         let grid = Renderer.render(fibModel())
         expectScreen(grid.trimmedLines, [
@@ -166,7 +166,7 @@ func fibModel(columns: Int = 60, rows: Int = 12) -> EditorModel {
 }
 
 /// A click in the complexity pane picks the entry drawn on that row, scrolled or not, with errors above.
-@Suite struct ComplexityHitTestTests {
+@Suite(.ownThreads) struct ComplexityHitTestTests {
     @Test func aClickPicksTheEntryTheRendererDrewThere() {
         let entries = (0..<12).map {
             ComplexityEntry(name: "f\($0)", complexity: "O(n)", rank: 20 - $0, line: $0 + 1, dominatingLine: nil, loopDepth: 1, costly: false)

@@ -1,9 +1,10 @@
 import EditorCore
 import Testing
+import CodeSyncTestSupport
 
 /// The C-family highlighter shared by Java, JavaScript, Go, C and C++, and the buffer keeping its
 /// line states across edits.
-@Suite struct SyntaxLexerTests {
+@Suite(.ownThreads) struct SyntaxLexerTests {
     private func roles(_ lexer: SyntaxLexer, _ line: String, start: UInt8 = 0) -> [(String, Role)] {
         let scalars = Array(line.unicodeScalars)
         return lexer.spans(of: scalars, start: start).map { (String(String.UnicodeScalarView(scalars[$0.start..<$0.end])), $0.role) }

@@ -1,7 +1,8 @@
 import EditorCore
 import Testing
+import CodeSyncTestSupport
 
-@Suite struct TerminalSizeTests {
+@Suite(.ownThreads) struct TerminalSizeTests {
     @Test func minimumIsFortyByTwelve() {
         #expect(TerminalSize.minimum == TerminalSize(columns: 40, rows: 12))
     }

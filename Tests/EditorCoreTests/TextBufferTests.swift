@@ -3,7 +3,7 @@ import Testing
 
 @testable import EditorCore
 
-@Suite struct TextBufferTests {
+@Suite(.ownThreads) struct TextBufferTests {
     @Test func offsetsAndPositionsRoundTrip() {
         let buffer = TextBuffer("ab\n\nçd😀\n")
         #expect(buffer.lineCount == 4)
@@ -71,7 +71,7 @@ import Testing
     }
 }
 
-@Suite struct LocalDocumentTests {
+@Suite(.ownThreads) struct LocalDocumentTests {
     @Test func undoAndRedoWholeGroups() throws {
         let document = LocalDocument(text: "hello")
         document.insert(" world", at: 5)
@@ -101,7 +101,7 @@ import Testing
     }
 }
 
-@Suite struct PythonLexerTests {
+@Suite(.ownThreads) struct PythonLexerTests {
     private func roles(_ line: String, start: UInt8 = 0) -> String {
         let scalars = Array(line.unicodeScalars)
         var out = Array(repeating: Character(" "), count: scalars.count)

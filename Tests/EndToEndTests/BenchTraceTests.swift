@@ -3,7 +3,7 @@ import Foundation
 import Testing
 
 /// `codesync bench trace` on the real binaries: it measures in the lean child and prints every field.
-@Suite struct BenchTraceTests {
+@Suite(.ownThreads) struct BenchTraceTests {
     @Test func benchTracePrintsEveryFieldFromTheLeanChild() throws {
         guard let trace = try TestEnvironment.sharedFile("traces/friendsforever.json.gz") else { return }
         let binary = try TestEnvironment.codesyncBinary()

@@ -8,7 +8,7 @@ import Glibc
 
 /// `codesync doctor` run as a user runs it: against the real engine, a socket where no engine
 /// listens, an image that does not exist, a non-UTF-8 locale, open directories and a taken port.
-@Suite struct DoctorTests {
+@Suite(.ownThreads) struct DoctorTests {
     /// One check as `--json` reports it.
     struct Check {
         var ok: Bool
@@ -269,7 +269,7 @@ import Glibc
 
 /// Shell completions from the binary, what `make install` does with them, and `--help` examples
 /// that stay the same as README's "Using it" block.
-@Suite struct CompletionAndHelpTests {
+@Suite(.ownThreads) struct CompletionAndHelpTests {
     @Test(arguments: ["bash", "zsh", "fish"])
     func completionScriptNamesEverySubcommand(shell: String) throws {
         let binary = try TestEnvironment.codesyncBinary()

@@ -4,7 +4,7 @@ import Testing
 
 /// Two real editors under tmux, the guest joined with `codesync join ssh://…` through a real sshd
 /// on loopback: it types no secret, and both screens show the same buffer.
-@Suite(.serialized) struct EditorSSHTmuxTests {
+@Suite(.ownThreads, .serialized) struct EditorSSHTmuxTests {
     @Test func aGuestJoinsOverSSHTypesAndBothScreensAgree() throws {
         guard let sshd = try SSHDFixture.start() else { return }
         defer { sshd.stop() }

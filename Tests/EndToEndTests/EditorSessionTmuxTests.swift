@@ -3,7 +3,7 @@ import Foundation
 import Testing
 
 /// Two real editors in two tmux sessions, a host and a guest on loopback.
-@Suite(.serialized) struct EditorSessionTmuxTests {
+@Suite(.ownThreads, .serialized) struct EditorSessionTmuxTests {
     struct Pair {
         var host: TmuxFixture
         var guest: TmuxFixture

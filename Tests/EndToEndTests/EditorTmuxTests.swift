@@ -3,7 +3,7 @@ import Foundation
 import Testing
 
 /// The real `codesync edit` binary driven in tmux: typing, saving, UTF-8, resize, help, quitting cleanly.
-@Suite(.serialized) struct EditorTmuxTests {
+@Suite(.ownThreads, .serialized) struct EditorTmuxTests {
     /// A scratch folder with a file holding `text`.
     static func scratchFile(_ name: String = "demo.py", text: String?) throws -> URL {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("codesync-editor-\(UUID().uuidString)")

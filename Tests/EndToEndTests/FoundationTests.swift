@@ -4,7 +4,7 @@ import Testing
 
 /// The built binary, its help text, the man page, and the two real environments every other
 /// end-to-end test relies on: a Docker engine with the test image, and tmux.
-@Suite struct FoundationTests {
+@Suite(.ownThreads) struct FoundationTests {
     @Test func versionFlagPrintsTheVersion() throws {
         let binary = try TestEnvironment.codesyncBinary()
         let result = try Command.run([binary.path, "--version"], timeout: 30)

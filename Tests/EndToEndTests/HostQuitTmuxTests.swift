@@ -3,7 +3,7 @@ import Foundation
 import Testing
 
 /// Ctrl-Q in the host's editor is a clean quit: the journal goes, so the next start reads FILE.
-@Suite(.serialized, .timeLimit(.minutes(2))) struct HostQuitTmuxTests {
+@Suite(.ownThreads, .serialized, .timeLimit(.minutes(2))) struct HostQuitTmuxTests {
     @Test func ctrlQRemovesTheJournalAndTheNextHostReadsTheFile() throws {
         guard try TmuxFixture.ensureTmux() else { return }
         let binary = try TestEnvironment.codesyncBinary().path

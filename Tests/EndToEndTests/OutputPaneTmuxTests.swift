@@ -4,7 +4,7 @@ import Testing
 
 /// The real `codesync edit` in tmux with the real sandbox: a program's colours reach the screen as
 /// colours (and nothing else it prints reaches the terminal), and a traceback line jumps to the code.
-@Suite(.serialized) struct OutputPaneTmuxTests {
+@Suite(.ownThreads, .serialized) struct OutputPaneTmuxTests {
     /// The words checked on screen are built at run time, so that the source in the editor pane
     /// never shows them itself.
     static let program = #"""

@@ -4,12 +4,9 @@ import Testing
 
 /// `codesync host --guests view` with two real editors in tmux: the guest's editor is read-only,
 /// its keys never change the document, and Ctrl-R is refused.
-@Suite(.serialized) struct RolesTmuxTests {
+@Suite(.ownThreads, .serialized) struct RolesTmuxTests {
     @Test func aWatchOnlyGuestGetsAReadOnlyEditorAndCannotRun() async throws {
-        // tmux polling blocks: keep it off the two threads that run async tests.
-        let screens = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Screens?, Error>) in
-            DispatchQueue.global().async { continuation.resume(with: Result { try Self.watchOnlyGuest() }) }
-        }
+        let screens = try await onOwnThread { try Self.watchOnlyGuest() }
         guard let screens else { return }
         #expect(screens.guestFirst.contains("watch only"), "\(screens.guestFirst)")
         #expect(!screens.guestLast.contains("zzz"), "\(screens.guestLast)")
@@ -17,9 +14,7 @@ import Testing
     }
 
     @Test func theHostChangesAGuestsRoleLiveFromItsScreen() async throws {
-        let screens = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Screens?, Error>) in
-            DispatchQueue.global().async { continuation.resume(with: Result { try Self.liveRoles() }) }
-        }
+        let screens = try await onOwnThread { try Self.liveRoles() }
         guard let screens else { return }
         #expect(screens.guestFirst.contains("[read-only]"), "\(screens.guestFirst)")
         #expect(!screens.hostLast.contains("zzz"), "a watch-only key reached the host:\n\(screens.hostLast)")

@@ -3,7 +3,7 @@ import Foundation
 import Testing
 
 /// With no secret given and a terminal on stdin, `codesync cat` asks for it without echo.
-@Suite(.serialized, .timeLimit(.minutes(2))) struct SecretPromptTmuxTests {
+@Suite(.ownThreads, .serialized, .timeLimit(.minutes(2))) struct SecretPromptTmuxTests {
     @Test func theSecretIsAskedOnTheTerminalWithoutEcho() throws {
         guard try TmuxFixture.ensureTmux() else { return }
         let binary = try TestEnvironment.codesyncBinary().path

@@ -2,7 +2,7 @@ import CodeSyncProtocol
 import CodeSyncTestSupport
 import Testing
 
-@Suite struct BatchEditTests {
+@Suite(.ownThreads) struct BatchEditTests {
     @Test func editWithoutUpdatesMatchesInsertAndDelete() {
         var rng = SeededGenerator(seed: 5)
         let quiet = Replica(agent: "a"), loud = Replica(agent: "a")

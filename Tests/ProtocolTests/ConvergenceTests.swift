@@ -6,7 +6,7 @@ import Testing
 /// Seeded convergence fuzzing: replicas edit concurrently, exchange updates partially, duplicated, out of
 /// order and across healing partitions, and must end identical. Quick fixed seeds always; many more with
 /// CODESYNC_FUZZ_LONG=1. A failure prints its seed.
-@Suite struct ConvergenceTests {
+@Suite(.ownThreads) struct ConvergenceTests {
     static let quickSeeds: [UInt64] = [1, 2, 3, 42, 2024, 0xC0DE]
 
     @Test(arguments: quickSeeds)

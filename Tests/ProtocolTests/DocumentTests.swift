@@ -3,7 +3,7 @@ import CodeSyncTestSupport
 import Foundation
 import Testing
 
-@Suite struct DocumentTests {
+@Suite(.ownThreads) struct DocumentTests {
     @Test func localEditsCountUnicodeScalars() {
         let r = Replica(agent: "a")
         r.insert("e\u{301}👨‍👩‍👧\r\n中", at: 0)

@@ -4,7 +4,7 @@ import Foundation
 import Testing
 
 /// The fast path for hot messages must read and write exactly what the Codable path does.
-@Suite struct FastCodecTests {
+@Suite(.ownThreads) struct FastCodecTests {
     /// The reference: what `MessageCodec` wrote before the fast path existed.
     static func codableBytes(_ message: WireMessage) throws -> [UInt8] {
         let encoder = JSONEncoder()

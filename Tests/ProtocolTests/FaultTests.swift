@@ -9,7 +9,7 @@ import Glibc
 
 /// Each fault hits a live session with two well-behaved peers; the offender gets an `error`
 /// frame and is disconnected, the others carry on.
-@Suite(.timeLimit(.minutes(1))) struct FaultTests {
+@Suite(.ownThreads, .timeLimit(.minutes(1))) struct FaultTests {
     /// Runs `fault` against a session with two bystanders, then checks they are undisturbed.
     /// The raw client sends no pings: give it a long silence allowance, so that on a loaded machine
     /// the server reports the fault under test rather than a timeout.
@@ -114,8 +114,12 @@ import Glibc
     }
 
     @Test func frameCutInHalfThenSilence() async throws {
-        // Here the silence is the fault: the server must give up on it.
-        try await withBystanders(limits: fastLimits()) { server, _ in
+        // Here the silence is the fault: the server must give up on it (within its limit of 8 s;
+        // the bystanders answer pings every 200 ms, so only the raw client is silent that long).
+        var limits = fastLimits()
+        limits.deadAfter = .seconds(8)
+        limits.handshakeTimeout = .seconds(8)
+        try await withBystanders(limits: limits) { server, _ in
             let raw = try RawClient(port: server.port)
             #expect(try await raw.authenticate() != nil)
             let whole = raw.frame(try MessageCodec.encode(.ping(Ping(id: 1))))

@@ -4,7 +4,7 @@ import NIOCore
 import NIOEmbedded
 import Testing
 
-@Suite struct FrameCodecTests {
+@Suite(.ownThreads) struct FrameCodecTests {
     private let payloads: [[UInt8]] = [
         Array(#"{"type":"ping","id":1}"#.utf8),
         Array(#"{"type":"bye"}"#.utf8),

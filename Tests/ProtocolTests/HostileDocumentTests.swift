@@ -7,7 +7,7 @@ import Testing
 /// runs): an authenticated raw client sends them while two honest peers edit. The host stays up, the
 /// offender hears why, nothing of a refused update reaches the document, the journal, the saved file or
 /// the honest peers, and the honest peers converge.
-@Suite(.timeLimit(.minutes(1))) struct HostileDocumentTests {
+@Suite(.ownThreads, .timeLimit(.minutes(1))) struct HostileDocumentTests {
     /// The raw client sends no pings: a long silence allowance (see FaultTests).
     static func limits(_ change: (inout DocumentLimits) -> Void = { _ in }) -> SessionLimits {
         var limits = fastLimits()

@@ -1,3 +1,4 @@
+import CodeSyncTestSupport
 @_spi(Wire) import CodeSyncDocument
 import CodeSyncProtocol
 import Foundation
@@ -16,7 +17,7 @@ import Glibc
 /// Quick and seeded by default (< 40 s). `CODESYNC_FUZZ_LONG=1` runs long; `CODESYNC_FUZZ_SEED`,
 /// `CODESYNC_FUZZ_ROUNDS` and `CODESYNC_FUZZ_ATTACKS` choose the seed, the number of batches and the
 /// attacks per batch; `CODESYNC_FUZZ_FAMILIES` is `all` (the default) or a comma list of families.
-@Suite(.serialized, .timeLimit(.minutes(60))) struct HostileFuzzTests {
+@Suite(.ownThreads, .serialized, .timeLimit(.minutes(60))) struct HostileFuzzTests {
     /// What the attacker tries.
     enum Family: String, CaseIterable {
         case garbage, badHello, unknownTypes, deepJSON, wrongAuthor, foreignPeer, badOrigins, mutated,

@@ -1,3 +1,4 @@
+import CodeSyncTestSupport
 @_spi(Wire) import CodeSyncDocument
 import CodeSyncProtocol
 import Foundation
@@ -9,7 +10,7 @@ import Glibc
 
 /// Who may say what (issue 12): a connection types only in its own name, a peer id belongs to
 /// whoever first proved it, and a relay holds nothing that makes it the host.
-@Suite(.timeLimit(.minutes(2))) struct HostileIdentityTests {
+@Suite(.ownThreads, .timeLimit(.minutes(2))) struct HostileIdentityTests {
     static let hostSecret = "h0st-secret"
 
     /// Like `fastLimits`, but a silent client is dropped only after a minute: the raw clients here

@@ -5,7 +5,7 @@ import Testing
 
 /// What a server says before any authentication is a peer's text: it reaches the user's terminal
 /// only through the sanitizer, on one line.
-@Suite(.timeLimit(.minutes(1))) struct HostileRefusalTextTests {
+@Suite(.ownThreads, .timeLimit(.minutes(1))) struct HostileRefusalTextTests {
     @Test func aRefusalBeforeTheHandshakeCannotWriteEscapesOrLinesToTheTerminal() async throws {
         let binary = try TestEnvironment.codesyncBinary()
         // A fake host: answers every connection with a cleartext `error` frame full of escapes.

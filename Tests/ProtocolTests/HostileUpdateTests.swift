@@ -7,7 +7,7 @@ import Testing
 /// Hostile updates against a replica with real history (issue 12): every field at its extremes, refusals
 /// are all or nothing, waiting runs and the document's size are capped. The seeded fuzzer is quick by
 /// default and long with CODESYNC_FUZZ_LONG=1; a failure prints its seed.
-@Suite struct HostileUpdateTests {
+@Suite(.ownThreads) struct HostileUpdateTests {
     /// Everything about a replica that an outsider can observe.
     struct Snapshot: Equatable {
         var text: String

@@ -10,7 +10,7 @@ import Glibc
 
 /// Issue 12, wire side: what an unauthenticated or hostile client sends is bounded in size, parsed
 /// in linear time and answered with a clear error, while the session's honest peers go on editing.
-@Suite(.timeLimit(.minutes(2))) struct HostileWireTests {
+@Suite(.ownThreads, .timeLimit(.minutes(2))) struct HostileWireTests {
     /// Generous silences: the raw clients send no pings, and the machine may be loaded.
     static func limits() -> SessionLimits {
         var limits = fastLimits()
@@ -206,35 +206,6 @@ import Glibc
     }
 
     // MARK: An honest hello always fits
-
-    @Test func aReconnectingPeerOfALongSessionWithManyAgentsFitsItsHello() async throws {
-        let limits = Self.limits()
-        // 1500 agents have typed (their ids make `known` long: ~40 bytes each).
-        let server = try await SessionServer.host(sessionID: "test", secret: "s3cret", bind: "127.0.0.1", port: 0, limits: limits) {
-            let replica = Replica(agent: "hub")
-            for index in 0..<1500 {
-                let other = Replica(agent: "visitor-\(index)-0123456789abcdef")
-                _ = try other.apply(replica.updates(since: other.version))
-                _ = try replica.apply(other.insert("v", at: 0))
-            }
-            return (replica, nil)
-        }
-        let alice = try await join(server, name: "alice", limits: limits)
-        #expect(alice.scalarCount == 1500)
-        var full = Hello(version: 2, session: "", peer: alice.id, name: "alice", role: .guest, nonce: String(repeating: "a", count: 64),
-                         proof: String(repeating: "b", count: 64), known: alice.version)
-        #expect(try MessageCodec.encode(.hello(full)).count > FrameLimits.helloMaxPayload, "the test needs a known vector over the limit")
-        full.known = CollaborationPeer.known(alice.version, fitting: 4000)
-        #expect(try MessageCodec.encode(.hello(full)).count < FrameLimits.helloMaxPayload)
-        // Reconnect with that history: the hello is trimmed, the welcome brings what was left out.
-        alice.simulateNetworkDrop()
-        #expect(await eventually(peers: [alice]) { alice.isConnected && alice.isSynced })
-        alice.insert("after", at: 0)
-        #expect(await eventually(peers: [alice]) { alice.isSynced })
-        #expect(await server.text() == alice.text)
-        #expect(alice.text.hasPrefix("after") && alice.scalarCount == 1505)
-        await alice.close(); await server.shutdown()
-    }
 
     // MARK: Limits with clear errors
 
@@ -451,5 +422,38 @@ extension RawClient {
             if case .welcome = message { messages.append("welcome") }
         }
         return (errors, messages, true)
+    }
+}
+
+/// The long-history hello on its own suite: building 1500 agents' history is minutes of debug-build
+/// work on a loaded 2-core machine, beyond the 2 minutes that catch a hang in the other wire tests.
+@Suite(.ownThreads, .timeLimit(.minutes(5))) struct HostileWireHistoryTests {
+    @Test func aReconnectingPeerOfALongSessionWithManyAgentsFitsItsHello() async throws {
+        let limits = HostileWireTests.limits()
+        // 1500 agents have typed (their ids make `known` long: ~40 bytes each).
+        let server = try await SessionServer.host(sessionID: "test", secret: "s3cret", bind: "127.0.0.1", port: 0, limits: limits) {
+            let replica = Replica(agent: "hub")
+            for index in 0..<1500 {
+                let other = Replica(agent: "visitor-\(index)-0123456789abcdef")
+                _ = try other.apply(replica.updates(since: other.version))
+                _ = try replica.apply(other.insert("v", at: 0))
+            }
+            return (replica, nil)
+        }
+        let alice = try await join(server, name: "alice", limits: limits)
+        #expect(alice.scalarCount == 1500)
+        var full = Hello(version: 2, session: "", peer: alice.id, name: "alice", role: .guest, nonce: String(repeating: "a", count: 64),
+                         proof: String(repeating: "b", count: 64), known: alice.version)
+        #expect(try MessageCodec.encode(.hello(full)).count > FrameLimits.helloMaxPayload, "the test needs a known vector over the limit")
+        full.known = CollaborationPeer.known(alice.version, fitting: 4000)
+        #expect(try MessageCodec.encode(.hello(full)).count < FrameLimits.helloMaxPayload)
+        // Reconnect with that history: the hello is trimmed, the welcome brings what was left out.
+        alice.simulateNetworkDrop()
+        #expect(await eventually(peers: [alice]) { alice.isConnected && alice.isSynced })
+        alice.insert("after", at: 0)
+        #expect(await eventually(peers: [alice]) { alice.isSynced })
+        #expect(await server.text() == alice.text)
+        #expect(alice.text.hasPrefix("after") && alice.scalarCount == 1505)
+        await alice.close(); await server.shutdown()
     }
 }

@@ -4,7 +4,7 @@ import Foundation
 import Testing
 
 /// The journal and the hosted file under a second host, an outside change, symlinks and limits.
-@Suite(.serialized, .timeLimit(.minutes(2))) struct JournalSafetyTests {
+@Suite(.ownThreads, .serialized, .timeLimit(.minutes(2))) struct JournalSafetyTests {
     private let work: URL
     private let environment: [String: String]
 

@@ -1,10 +1,11 @@
 @testable import CodeSyncProtocol
 import Foundation
 import Testing
+import CodeSyncTestSupport
 
 /// The host's once-a-second fsync runs off the event loop; records written meanwhile, and a
 /// compaction that replaces the file meanwhile, must all survive.
-@Suite struct JournalSyncTests {
+@Suite(.ownThreads) struct JournalSyncTests {
     @Test func backgroundSyncsInterleavedWithWritesAndCompactionLoseNothing() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("codesync-journalsync-\(UUID().uuidString.prefix(8))")
         defer { try? FileManager.default.removeItem(at: directory) }

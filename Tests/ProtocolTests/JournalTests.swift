@@ -1,8 +1,9 @@
 import CodeSyncProtocol
 import Foundation
 import Testing
+import CodeSyncTestSupport
 
-@Suite struct JournalTests {
+@Suite(.ownThreads) struct JournalTests {
     private func temporaryDirectory() throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("codesync-journal-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)

@@ -3,7 +3,7 @@ import CodeSyncTestSupport
 import Foundation
 import Testing
 
-@Suite struct MessageTests {
+@Suite(.ownThreads) struct MessageTests {
     /// Fenced blocks of docs/PROTOCOL.md whose info string is `tag`.
     static func goldenBlocks(_ tag: String) throws -> [String] {
         let url = TestEnvironment.packageRoot().appendingPathComponent("docs/PROTOCOL.md")
@@ -100,7 +100,7 @@ import Testing
     }
 }
 
-@Suite struct AuthTests {
+@Suite(.ownThreads) struct AuthTests {
     @Test func secretsAreFreshAndAtLeast128Bits() {
         let secrets = (0..<50).map { _ in Auth.generateSecret() }
         #expect(Set(secrets).count == secrets.count)

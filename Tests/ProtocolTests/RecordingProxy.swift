@@ -50,13 +50,14 @@ final class RecordingProxy: @unchecked Sendable {
     func arm(_ tamper: Tamper, toClient: Bool = true) { lock.withLock { armed = (tamper, toClient) } }
 
     func stop() {
-        let open: [Int32] = lock.withLock {
+        // Under the lock, so that no socket is closed (and its number handed to another test's
+        // socket) between listing it and shutting it down.
+        lock.withLock {
             stopped = true
-            return sockets
+            for fd in sockets { shutdown(fd, Int32(SHUT_RDWR)) }
         }
         shutdown(listenFD, Int32(SHUT_RDWR))
         close(listenFD)
-        for fd in open { shutdown(fd, Int32(SHUT_RDWR)) }
     }
 
     private func acceptLoop() {
@@ -98,9 +99,13 @@ final class RecordingProxy: @unchecked Sendable {
                 }
                 thread.start()
             }
-            finished.notify(queue: .global()) {
-                close(client)
-                close(server)
+            finished.notify(queue: .global()) { [self] in
+                // Forgotten as it is closed: `stop` must never shut down a number since reused.
+                lock.withLock {
+                    sockets.removeAll { $0 == client || $0 == server }
+                    close(client)
+                    close(server)
+                }
             }
         }
     }

@@ -1,9 +1,10 @@
 import CodeSyncProtocol
 import Foundation
 import Testing
+import CodeSyncTestSupport
 
 /// Roles enforced by the host: what edit-secret guests may do (`--guests`), and a watch-only secret.
-@Suite(.timeLimit(.minutes(2))) struct RolesTests {
+@Suite(.ownThreads, .timeLimit(.minutes(2))) struct RolesTests {
     private func server(text: String, guests: GuestAccess = .editRun, hostSecret: String? = nil,
                         limits: SessionLimits = fastLimits()) async throws -> SessionServer {
         try await SessionServer.host(sessionID: "roles", secret: "s3cret", bind: "127.0.0.1", port: 0, limits: limits,
@@ -269,7 +270,7 @@ import Testing
 }
 
 /// The spec's examples for roles decode as documented.
-@Suite struct RolesSpecTests {
+@Suite(.ownThreads) struct RolesSpecTests {
     @Test func theWatchOnlyWelcomeInTheSpecDecodes() throws {
         let spec = try String(contentsOf: TestSpec.protocolURL, encoding: .utf8)
         let block = try #require(spec.components(separatedBy: "```json access\n").dropFirst().first?.components(separatedBy: "\n```").first)

@@ -1,10 +1,11 @@
 import CodeSyncProtocol
 import Foundation
 import Testing
+import CodeSyncTestSupport
 
 /// `run.output`'s stream and `run.exited`'s outcome are enums in code and the same JSON on the wire;
 /// a name this build does not know is malformed input, refused with a message that says what is wrong.
-@Suite struct RunWireTests {
+@Suite(.ownThreads) struct RunWireTests {
     @Test func everyStreamAndEndingIsTheDocumentedName() throws {
         #expect(RunStream.allCases.map(\.rawValue) == ["stdout", "stderr"])
         #expect(RunEnding.allCases.map(\.rawValue) == ["exited", "timedOut", "outOfMemory", "killed", "outputLimit",
@@ -56,7 +57,7 @@ import Testing
 
 /// On a live server: a peer's run message with a stream or outcome this build does not know gets
 /// a `json` error naming it, and the session's honest peers edit on.
-@Suite(.serialized, .timeLimit(.minutes(5))) struct RunWireSessionTests {
+@Suite(.ownThreads, .serialized, .timeLimit(.minutes(5))) struct RunWireSessionTests {
     @Test func aRunMessageWithAnUnknownNameIsRefusedWhileEditsGoOn() async throws {
         let session = try await HostileWireTests.Session.start()
         let frames = [

@@ -5,7 +5,7 @@ import Testing
 
 /// `codesync join ssh://…`: addresses read as hostile input, the attach preamble, the private runtime
 /// directory, and real joins through a real sshd on loopback.
-@Suite(.serialized, .timeLimit(.minutes(3))) struct SSHJoinTests {
+@Suite(.ownThreads, .serialized, .timeLimit(.minutes(3))) struct SSHJoinTests {
     private let work: URL
     private let runtime: URL
     private let environment: [String: String]

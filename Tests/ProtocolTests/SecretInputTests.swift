@@ -4,7 +4,7 @@ import Foundation
 import Testing
 
 /// `join`, `cat` and `run HOST:PORT` take the secret without putting it where `ps` shows it.
-@Suite(.serialized, .timeLimit(.minutes(2))) struct SecretInputTests {
+@Suite(.ownThreads, .serialized, .timeLimit(.minutes(2))) struct SecretInputTests {
     private let work: URL
     private let environment: [String: String]
 

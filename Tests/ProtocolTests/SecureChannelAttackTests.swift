@@ -5,7 +5,7 @@ import Testing
 
 /// What an attacker on the path (a relay, a proxy) can do to the secure channel, and the
 /// typed, readable refusal each one gets.
-@Suite struct SecureChannelAttackTests {
+@Suite(.ownThreads) struct SecureChannelAttackTests {
     let secret = "0123456789abcdef0123456789abcdef"
     let session = SecureTestSupport.session
     var psk: [UInt8] { SecureChannel.psk(secret: secret) }

@@ -9,7 +9,7 @@ import Glibc
 
 /// The secure channel against an independent Noise implementation (PyPI's `noiseprotocol`,
 /// driven by Tests/Interop/noise_peer.py) over real TCP on 127.0.0.1, in both roles.
-@Suite(.serialized) struct SecureChannelInteropTests {
+@Suite(.ownThreads, .serialized) struct SecureChannelInteropTests {
     static let script = TestEnvironment.packageRoot().appendingPathComponent("Tests/Interop/noise_peer.py").path
     static let pingCount = 5
 

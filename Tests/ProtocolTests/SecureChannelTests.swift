@@ -37,7 +37,7 @@ enum SecureTestSupport {
     }
 }
 
-@Suite struct SecureChannelTests {
+@Suite(.ownThreads) struct SecureChannelTests {
     @Test func specVectorIsReproducedByteForByte() throws {
         let lines = try SecureTestSupport.vectorLines()
         let v = Dictionary(lines.map { ($0.name, $0.value) }, uniquingKeysWith: { first, _ in first })

@@ -1,10 +1,11 @@
 import CodeSyncProtocol
 import Foundation
 import Testing
+import CodeSyncTestSupport
 
 /// The secure channel on real connections (issue 13): every byte on every loopback connection is
 /// recorded by a proxy, and a proxy that tampers with one record is caught.
-@Suite(.timeLimit(.minutes(2))) struct SecureTransportTests {
+@Suite(.ownThreads, .timeLimit(.minutes(2))) struct SecureTransportTests {
     /// Events of `peer` gathered until `condition` holds (or 15 s pass).
     private func gather(_ peer: CollaborationPeer, into events: inout [PeerEvent], until condition: ([PeerEvent]) -> Bool) async -> Bool {
         let deadline = Date().addingTimeInterval(15)

@@ -98,7 +98,7 @@ final class CodesyncProcess: @unchecked Sendable {
     }
 }
 
-@Suite(.serialized, .timeLimit(.minutes(2))) struct SessionProcessTests {
+@Suite(.ownThreads, .serialized, .timeLimit(.minutes(2))) struct SessionProcessTests {
     private let work: URL
     private let environment: [String: String]
 

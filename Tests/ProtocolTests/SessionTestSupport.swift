@@ -1,3 +1,4 @@
+import CodeSyncTestSupport
 import CodeSyncProtocol
 import Foundation
 import Testing
@@ -6,13 +7,14 @@ import Testing
 import Glibc
 #endif
 
-/// Limits for tests: quick pings and auth delays, but timeouts generous enough for a loaded
-/// 2-core machine (the convergence fuzzers run beside these tests).
+/// Limits for tests: quick pings and auth delays, but silence and handshake allowances generous
+/// enough for a loaded 2-core machine (the whole suite runs at once; at 5 s, well-behaved peers
+/// were dropped there). Tests of the timeouts themselves set their own.
 func fastLimits() -> SessionLimits {
     var limits = SessionLimits()
     limits.pingInterval = .milliseconds(200)
-    limits.deadAfter = .seconds(5)
-    limits.handshakeTimeout = .seconds(5)
+    limits.deadAfter = .seconds(20)
+    limits.handshakeTimeout = .seconds(20)
     limits.authFailureDelay = .milliseconds(10)
     return limits
 }
@@ -66,18 +68,14 @@ func eventually(_ timeout: Double = 15, peers: [CollaborationPeer] = [], _ condi
     return await condition()
 }
 
-/// Runs blocking work on a Dispatch thread so that it never ties up the few threads that run
-/// async tests (on 2 cores there are 2 of them).
+/// Runs blocking work on a thread of its own so that it never ties up a thread that runs async
+/// work (Swift's global pool has one per core).
 func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        DispatchQueue.global().async {
-            continuation.resume(with: Result { try body() })
-        }
-    }
+    try await onOwnThread(body)
 }
 
 /// A TCP client that speaks raw bytes, for sending what a well-behaved peer never would.
-/// Reads block a Dispatch thread (see `offPool`), never an async test's thread.
+/// Reads block a thread of their own (see `offPool`), never an async test's thread.
 ///
 /// By default it first completes the secure channel's handshake with `secret` (protocol 4), so
 /// what it writes and reads are the frames inside the channel; `plain: true` skips that, to send

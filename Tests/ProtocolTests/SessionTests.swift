@@ -3,7 +3,7 @@ import CodeSyncTestSupport
 import Foundation
 import Testing
 
-@Suite(.timeLimit(.minutes(1))) struct SessionTests {
+@Suite(.ownThreads, .timeLimit(.minutes(1))) struct SessionTests {
     @Test func joinersGetTheDocumentAndConcurrentEditsConverge() async throws {
         let server = try await startHost(text: "hello\n")
         let alice = try await join(server, name: "alice")

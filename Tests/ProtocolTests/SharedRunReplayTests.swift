@@ -1,9 +1,10 @@
 import CodeSyncProtocol
 import Foundation
 import Testing
+import CodeSyncTestSupport
 
 /// A peer that joins during a run gets the run's start and its latest output, then the live stream.
-@Suite(.timeLimit(.minutes(2))) struct SharedRunReplayTests {
+@Suite(.ownThreads, .timeLimit(.minutes(2))) struct SharedRunReplayTests {
     private func joinAsHost(_ server: SessionServer) async throws -> CollaborationPeer {
         var options = CollaborationPeer.Options(name: "host", secret: "s3cret")
         options.role = .host

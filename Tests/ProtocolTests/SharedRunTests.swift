@@ -77,7 +77,7 @@ final class RunWatcher: @unchecked Sendable {
 }
 
 /// Shared runs on real processes over loopback and the real Docker engine.
-@Suite(.serialized, .timeLimit(.minutes(5))) struct SharedRunTests {
+@Suite(.ownThreads, .serialized, .timeLimit(.minutes(5))) struct SharedRunTests {
     private let work: URL
     private let environment: [String: String]
 

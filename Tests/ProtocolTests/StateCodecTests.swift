@@ -2,7 +2,7 @@ import CodeSyncProtocol
 import CodeSyncTestSupport
 import Testing
 
-@Suite struct StateCodecTests {
+@Suite(.ownThreads) struct StateCodecTests {
     /// Decodes `replica`'s state into a fresh replica and checks it is the same document: text, version,
     /// the same bytes when encoded again, and the same operations served to a peer that has nothing.
     private func expectRoundTrip(_ replica: Replica, sourceLocation: SourceLocation = #_sourceLocation) throws {

@@ -5,7 +5,7 @@ import Testing
 
 /// What a peer or a program chose never reaches a terminal as an escape sequence: checked at the
 /// bytes `codesync run HOST:PORT` writes and at the headless host's log lines.
-@Suite(.serialized, .timeLimit(.minutes(5))) struct TerminalSinkTests {
+@Suite(.ownThreads, .serialized, .timeLimit(.minutes(5))) struct TerminalSinkTests {
     private let work: URL
     private let environment: [String: String]
     /// Title change (OSC 0), clipboard write (OSC 52), clear screen, colour, and a bare BEL.

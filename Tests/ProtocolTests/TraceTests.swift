@@ -5,7 +5,7 @@ import Testing
 
 /// Real editing traces (../shared/traces): sequential ones replay to their end content; concurrent ones
 /// converge with one replica per agent.
-@Suite struct TraceTests {
+@Suite(.ownThreads) struct TraceTests {
     static let sequential = ["automerge-paper.json.gz", "seph-blog1.json.gz", "ascii_only/seph-blog1.json.gz"]
     static let concurrent = ["friendsforever.json.gz", "clownschool.json.gz"]
 

@@ -1,7 +1,8 @@
 import CodeSyncProtocol
 import Testing
+import CodeSyncTestSupport
 
-@Suite struct VersionTests {
+@Suite(.ownThreads) struct VersionTests {
     @Test func versionIsSemantic() {
         let parts = CodeSyncVersion.current.split(separator: ".")
         #expect(parts.count == 3)

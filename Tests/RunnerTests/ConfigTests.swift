@@ -1,8 +1,9 @@
 @testable import CodeSyncRunner
 import Foundation
 import Testing
+import CodeSyncTestSupport
 
-@Suite struct LanguageAndConfigTests {
+@Suite(.ownThreads) struct LanguageAndConfigTests {
     @Test func languagesByExtensionAndName() throws {
         let catalog = LanguageCatalog()
         #expect(catalog.forFile("dir/prog.py")?.name == "python")
@@ -74,7 +75,7 @@ import Testing
     }
 }
 
-@Suite struct ContainerSpecTests {
+@Suite(.ownThreads) struct ContainerSpecTests {
     @Test func everyContainerIsHardened() throws {
         let body = ContainerSpec.createBody(language: .python, limits: .standard, instance: "i1", pid: 42, host: "h")
         let host = try #require(body["HostConfig"] as? [String: Any])

@@ -6,7 +6,7 @@ import Testing
 
 /// Every container has a wall-clock deadline of its own, kills and removes are retried, and a
 /// dead codesync's containers are removed at the next start.
-@Suite(.serialized, .timeLimit(.minutes(3))) struct ContainerDeadlineTests {
+@Suite(.ownThreads, .serialized, .timeLimit(.minutes(3))) struct ContainerDeadlineTests {
     @Test func theContainerCommandRunsUnderTheImagesTimeoutWithItsLifetime() throws {
         let body = ContainerSpec.createBody(language: .python, limits: .standard, instance: "i", pid: 1, host: "h")
         let command = try #require(body["Cmd"] as? [String])
@@ -123,7 +123,5 @@ import Testing
 
 /// Runs blocking work off the test threads.
 private func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
-    }
+    try await onOwnThread(body)
 }

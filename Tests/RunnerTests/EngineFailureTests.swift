@@ -97,7 +97,7 @@ final class SocketProxy: @unchecked Sendable {
     }
 }
 
-@Suite(.serialized) struct EngineFailureTests {
+@Suite(.ownThreads, .serialized) struct EngineFailureTests {
     // A hang fails through the time limit; elapsed time is not asserted, because other tests on
     // the 2-thread cooperative pool can delay this one without anything hanging.
     @Test(.timeLimit(.minutes(2))) func noEngineAtTheSocketIsAClearErrorWithoutHanging() async throws {
@@ -184,7 +184,7 @@ final class SocketProxy: @unchecked Sendable {
     }
 }
 
-@Suite(.serialized) struct OrphanTests {
+@Suite(.ownThreads, .serialized) struct OrphanTests {
     @Test func pooledContainersStopWhenTheirOwnerDisappears() async throws {
         guard let (docker, image) = try DockerFixture.withImage("python") else { return }
         let proxy = try SocketProxy(target: docker.socketPath)

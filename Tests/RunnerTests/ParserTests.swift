@@ -1,7 +1,8 @@
 @testable import CodeSyncRunner
 import Testing
+import CodeSyncTestSupport
 
-@Suite struct HTTPResponseParserTests {
+@Suite(.ownThreads) struct HTTPResponseParserTests {
     /// Feeds `text` in slices of `size` bytes and returns the parser.
     func parse(_ text: String, slice size: Int, stopAfterHead: Bool = false) throws -> HTTPResponseParser {
         var parser = HTTPResponseParser()
@@ -68,7 +69,7 @@ import Testing
     }
 }
 
-@Suite struct AttachStreamDecoderTests {
+@Suite(.ownThreads) struct AttachStreamDecoderTests {
     func frame(_ id: UInt8, _ text: String) -> [UInt8] {
         let payload = Array(text.utf8)
         let n = UInt32(payload.count)
@@ -103,7 +104,7 @@ import Testing
     }
 }
 
-@Suite struct MarkerSplitterTests {
+@Suite(.ownThreads) struct MarkerSplitterTests {
     @Test(arguments: [1, 2, 5, 100])
     func markerIsFoundAcrossChunks(size: Int) {
         let marker = Loader.buildMarker

@@ -4,7 +4,7 @@ import Foundation
 import Testing
 
 /// `codesync run` as a user runs it: the real binary, the real engine.
-@Suite(.serialized) struct RunCommandTests {
+@Suite(.ownThreads, .serialized) struct RunCommandTests {
     func write(_ name: String, _ text: String) throws -> String {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("codesync-run-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)

@@ -1,7 +1,8 @@
 import CodeSyncRunner
 import Testing
+import CodeSyncTestSupport
 
-@Suite struct RunLimitsTests {
+@Suite(.ownThreads) struct RunLimitsTests {
     @Test func defaultsMatchTheProductPromise() {
         let limits = RunLimits.standard
         #expect(limits.memoryBytes == 134_217_728)

@@ -5,7 +5,7 @@ import Testing
 
 /// The sandbox on the real Docker engine with the local test images. Serialized: the machine is small
 /// and several tests measure that limits hold, which a crowd of parallel containers would blur.
-@Suite(.serialized) struct SandboxTests {
+@Suite(.ownThreads, .serialized) struct SandboxTests {
     @Test func pythonHelloAndExitCode() async throws {
         try await EngineHarness.with { h in
             let run = try await h.run("import sys\nprint('hello, world')\nsys.exit(3)\n")
@@ -309,7 +309,7 @@ import Testing
 }
 
 /// The warm pool, on the real engine.
-@Suite(.serialized) struct WarmPoolTests {
+@Suite(.ownThreads, .serialized) struct WarmPoolTests {
     @Test func pooledRunsAreSingleUseAndRefilled() async throws {
         try await EngineHarness.with(pool: 2) { h in
             let python = try h.language("python")

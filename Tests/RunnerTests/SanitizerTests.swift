@@ -1,7 +1,8 @@
 import CodeSyncRunner
 import Testing
+import CodeSyncTestSupport
 
-@Suite struct TerminalSanitizerTests {
+@Suite(.ownThreads) struct TerminalSanitizerTests {
     @Test func plainTextNewlinesAndTabsPass() {
         #expect(TerminalSanitizer.sanitize("a\tb\nçé 日本 🎉\n") == "a\tb\nçé 日本 🎉\n")
     }

@@ -15,7 +15,7 @@ struct RecordingSink: TerminalSink, Equatable {
 }
 
 /// The output pane's sanitizer: SGR, lone CR and erase-in-line are reported; nothing else gets through.
-@Suite struct StyledSanitizerTests {
+@Suite(.ownThreads) struct StyledSanitizerTests {
     static func run(_ bytes: [UInt8], chunk: Int? = nil) -> [RecordingSink.Item] {
         var sanitizer = TerminalSanitizer(keepingStyles: true)
         var sink = RecordingSink()

@@ -1,9 +1,10 @@
 import CodeSyncTUI
 import Foundation
 import Testing
+import CodeSyncTestSupport
 
 /// The complexity pane's view for every analysed language, by file name.
-@Suite struct ComplexityPaneLanguageTests {
+@Suite(.ownThreads) struct ComplexityPaneLanguageTests {
     @Test func paneAnalysesEachLanguageAndShowsItsErrors() {
         let programs: [(String, String)] = [
             ("Main.java", "class Main { static int f(int[] a) { int s = 0; for (int x : a) s += x; return s; } }"),

@@ -10,7 +10,7 @@ private func style(_ sgr: String, from start: OutputStyle = .plain) -> OutputSty
     return s
 }
 
-@Suite struct OutputStyleTests {
+@Suite(.ownThreads) struct OutputStyleTests {
     @Test func basicBrightAndAttributes() {
         #expect(style("31") == OutputStyle(foreground: .palette(1)))
         #expect(style("1;4;7;92;44") == OutputStyle(foreground: .palette(10), background: .palette(4), attributes: [.bold, .underline, .reverse]))
@@ -50,7 +50,7 @@ private func style(_ sgr: String, from start: OutputStyle = .plain) -> OutputSty
     }
 }
 
-@Suite struct OutputLogTests {
+@Suite(.ownThreads) struct OutputLogTests {
     static func log(_ chunks: [String], isError: Bool = false) -> OutputLog {
         var log = OutputLog()
         log.apply(.started(by: "alice", language: "python"))
@@ -136,7 +136,7 @@ private func style(_ sgr: String, from start: OutputStyle = .plain) -> OutputSty
     }
 }
 
-@Suite struct ErrorLocationTests {
+@Suite(.ownThreads) struct ErrorLocationTests {
     static let python = ErrorLocations.fileNames(bufferName: "demo.py", sandboxName: "main.py")
 
     static func find(_ line: String, _ names: Set<String> = python) -> (String, Int, Int?)? {
@@ -190,7 +190,7 @@ private func style(_ sgr: String, from start: OutputStyle = .plain) -> OutputSty
 
 /// The output log under random program output: whatever the chunking, the same lines, and no line
 /// holds anything that could move or restyle the terminal. `CODESYNC_FUZZ_LONG=1` runs many more.
-@Suite struct OutputLogFuzzTests {
+@Suite(.ownThreads) struct OutputLogFuzzTests {
     static let pieces = [
         "\u{1B}[", "\u{1B}]", "\u{1B}P", "\u{1B}", "\u{07}", "\r", "\n", "\t", "\u{08}", "31", ";", ":", "m", "K", "2K", "?",
         " ", "\u{1B}\\", "é", "🎉", "漢", "e\u{301}", "\u{9B}", "\u{202E}", "text", "38;5;", "48;2;1;2;3", "\u{7F}", "\u{0}",

@@ -1,8 +1,9 @@
 import Testing
+import CodeSyncTestSupport
 
 @testable import CodeSyncTUI
 
-@Suite struct TerminalKeyTests {
+@Suite(.ownThreads) struct TerminalKeyTests {
     @Test func rawModeControlBytesAreCtrlLetters() {
         #expect(Terminal.key(for: "\u{13}") == .control("s"))
         #expect(Terminal.key(for: "\u{11}") == .control("q"))
