@@ -57,7 +57,7 @@ let package = Package(
         // The terminal shell around it: ncurses, the event loop, the disk, the runner and session adapters.
         .target(
             name: "CodeSyncTUI",
-            dependencies: ["CNcursesw", "EditorCore", "CodeSyncProtocol", "CodeSyncAnalyzer", "CodeSyncRunner"],
+            dependencies: ["CNcursesw", "CodeSyncBase", "EditorCore", "CodeSyncProtocol", "CodeSyncAnalyzer", "CodeSyncRunner"],
             path: "Sources/CodeSyncTUI"
         ),
         // The use cases (editing alone, hosting, joining, shared runs, headless peers) over the modules above.

@@ -1,3 +1,4 @@
+import CodeSyncBase
 import Foundation
 import Glibc
 
@@ -97,9 +98,8 @@ public final class EditorApp: @unchecked Sendable {
 
     /// Runs until the user quits or a terminating signal arrives; the terminal is restored either way.
     public func run() throws {
-        var fds: [Int32] = [-1, -1]
-        guard pipe(&fds) == 0 else { throw TerminalError(description: "cannot create a pipe: \(String(cString: strerror(errno)))") }
-        for fd in fds { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
+        // Close-on-exec: the runs' children must not inherit the editor's wake-up pipe.
+        guard let fds = closeOnExecPipe(flags: O_NONBLOCK) else { throw TerminalError(description: "cannot create a pipe: \(String(cString: strerror(errno)))") }
         lock.lock()
         wakePipe = fds
         lock.unlock()

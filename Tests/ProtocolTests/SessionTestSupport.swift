@@ -92,8 +92,10 @@ final class RawClient: @unchecked Sendable {
     /// take turns (the socket I/O itself stays outside the lock).
     private let channelLock = NSLock()
 
-    convenience init(port: Int, receiveBuffer: Int? = nil, secret: String = "s3cret", session: String = "", plain: Bool = false) throws {
-        try self.init(port: port, receiveBuffer: receiveBuffer)
+    /// `source`: the loopback address to connect from (127.0.0.2 is another client to the server).
+    convenience init(port: Int, receiveBuffer: Int? = nil, secret: String = "s3cret", session: String = "", plain: Bool = false,
+                     source: String? = nil) throws {
+        try self.init(port: port, receiveBuffer: receiveBuffer, source: source)
         if !plain { handshake(secret: secret, session: session) }
     }
 
@@ -122,9 +124,18 @@ final class RawClient: @unchecked Sendable {
         ended = true
     }
 
-    private init(port: Int, receiveBuffer: Int? = nil) throws {
+    private init(port: Int, receiveBuffer: Int? = nil, source: String? = nil) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw RawError("socket failed") }
+        if let source {
+            var local = sockaddr_in()
+            local.sin_family = sa_family_t(AF_INET)
+            local.sin_addr.s_addr = inet_addr(source)
+            let bound = withUnsafePointer(to: &local) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            guard bound == 0 else { close(fd); throw RawError("cannot bind \(source): \(errno)") }
+        }
         if let receiveBuffer {
             var size = Int32(receiveBuffer)
             setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
@@ -222,6 +233,9 @@ final class RawClient: @unchecked Sendable {
         }
         return out
     }
+
+    /// The next frame's payload as it is (a relay's routing frames are not wire messages).
+    func readPayload() async -> [UInt8]? { (try? await offPool { self.readRawFrame() }) ?? nil }
 
     /// The next message, nil at end of stream (or after 20 s of silence).
     func read() async -> WireMessage? { (try? await offPool { self.readBlocking() }) ?? nil }

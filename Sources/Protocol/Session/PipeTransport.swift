@@ -1,3 +1,4 @@
+import CodeSyncBase
 import Foundation
 
 #if canImport(Glibc)
@@ -174,12 +175,10 @@ final class ChildProcess: @unchecked Sendable {
     private var handedOver = false
 
     init(_ arguments: [String]) throws {
-        var inPipe: [Int32] = [0, 0], outPipe: [Int32] = [0, 0], errPipe: [Int32] = [0, 0]
-        guard pipe(&inPipe) == 0, pipe(&outPipe) == 0, pipe(&errPipe) == 0 else {
+        // Close-on-exec from birth: no other child the process spawns may inherit this session's pipes.
+        guard let inPipe = closeOnExecPipe(), let outPipe = closeOnExecPipe(), let errPipe = closeOnExecPipe() else {
             throw SessionError.file("cannot make pipes: \(String(cString: strerror(errno)))")
         }
-        // Close-on-exec: no other child the process spawns may inherit this session's pipes.
-        for fd in inPipe + outPipe + errPipe { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }

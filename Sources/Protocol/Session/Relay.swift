@@ -37,10 +37,15 @@ struct RelayFrame: Codable, Equatable {
 final class RelayCore {
     final class Session {
         let key: Curve25519.Signing.PublicKey
+        /// Where its host registered from last (counted against `maxSessionsPerAddress`).
+        var address: String
         var control: RelayConnection?
         var waiting: [String: RelayConnection] = [:]
         var pairs = 0
-        init(key: Curve25519.Signing.PublicKey) { self.key = key }
+        init(key: Curve25519.Signing.PublicKey, address: String) {
+            self.key = key
+            self.address = address
+        }
     }
 
     /// Joiners of one session waiting for its host to take them (each for at most the handshake timeout).
@@ -76,11 +81,19 @@ final class RelayCore {
         else { return (.auth, "wrong secret") }
         if let existing = sessions[session] {
             // The host again (a new connection after a drop): the signature proves it.
-            if let old = existing.control, old !== connection { old.close(reason: "replaced by the host's new connection") }
+            // The new connection first: closing the old one reports it lost, and a session whose
+            // control was still the old one would be forgotten under the host's feet.
+            let old = existing.control
             existing.control = connection
+            existing.address = connection.remote
+            if let old, old !== connection { old.close(reason: "replaced by the host's new connection") }
         } else {
             guard sessions.count < limits.maxSessions else { return (.limit, "the relay is full (\(limits.maxSessions) sessions)") }
-            let entry = Session(key: key)
+            let fromHere = sessions.values.reduce(0) { $0 + ($1.address == connection.remote ? 1 : 0) }
+            guard fromHere < limits.maxSessionsPerAddress else {
+                return (.limit, "this relay already keeps \(fromHere) sessions for hosts at \(connection.remote) (at most \(limits.maxSessionsPerAddress)); end one first")
+            }
+            let entry = Session(key: key, address: connection.remote)
             entry.control = connection
             sessions[session] = entry
         }
@@ -99,6 +112,10 @@ final class RelayCore {
         }
         guard entry.waiting.count < Self.maxWaitingPerSession else {
             return .failure(RelayRefusal(code: .busy, message: "too many joiners are waiting for this session's host; try again shortly"))
+        }
+        let fromHere = entry.waiting.values.reduce(0) { $0 + ($1.remote == joiner.remote ? 1 : 0) }
+        guard fromHere < limits.maxWaitingPerAddress else {
+            return .failure(RelayRefusal(code: .busy, message: "\(fromHere) joiners from \(joiner.remote) are already waiting for this session's host; try again shortly"))
         }
         let stream = Auth.randomHex(count: 16)
         entry.waiting[stream] = joiner
@@ -433,6 +450,12 @@ final class RelayLink: @unchecked Sendable {
     private var attempt = 0
     private var stopped = false
     private var firstRegistration: EventLoopPromise<Void>?
+    /// Dial-backs the host may still start now (a token bucket): a relay, or a flood of joiners
+    /// through it, cannot make the host open connections faster than this.
+    private var dialTokens = RelayLink.dialBurst
+    private var dialRefilled = NIODeadline.now()
+    static let dialBurst = 32.0
+    static let dialsPerSecond = 16.0
 
     init(relay: SessionAddress, session: String, signingKey: Curve25519.Signing.PrivateKey, core: ServerCore) {
         self.relay = relay
@@ -510,6 +533,15 @@ final class RelayLink: @unchecked Sendable {
 
     /// A joiner waits on the relay under `stream`: dial back and serve it like a direct joiner.
     func dial(stream: String, from: String) {
+        let now = NIODeadline.now()
+        dialTokens = min(Self.dialBurst, dialTokens + Double((now - dialRefilled).nanoseconds) / 1e9 * Self.dialsPerSecond)
+        dialRefilled = now
+        guard dialTokens >= 1 else {
+            // Not taken: the joiner's wait on the relay times out, and it is told so.
+            core.logger.warning("the relay announced joiners faster than \(Int(Self.dialsPerSecond)) a second; not taking \(from) now")
+            return
+        }
+        dialTokens -= 1
         let core = self.core
         let session = self.session
         let accept = RelayFrame(type: "accept", version: SecureChannel.protocolVersion, session: session, stream: stream)

@@ -32,6 +32,12 @@ public struct SessionLimits: Sendable {
     public var relaySessionIdleTimeout: TimeAmount = .hours(1)
     /// Sessions a relay keeps at once.
     public var maxSessions = 1000
+    /// Sessions a relay keeps for hosts at one address: registering costs a key pair, so without it
+    /// one address could fill the relay (several hosts behind one NAT still fit).
+    public var maxSessionsPerAddress = 16
+    /// Joiners from one address waiting on a relay for one session's host: one address cannot take
+    /// every waiting slot of a session and keep its real guests out.
+    public var maxWaitingPerAddress = 4
     /// Peers in one session.
     public var maxPeersPerSession = 64
     /// What peers' edits may make of a session's document (size, history, runs waiting for missing

@@ -30,6 +30,8 @@ final class ServerCore: @unchecked Sendable {
     /// Connections that have not completed a hello, per address and in total.
     private var pendingByAddress: [String: Int] = [:]
     private var pendingTotal = 0
+    /// How joiners through the local socket are named (in logs, and as their "address").
+    static let localRemote = "ssh (local socket)"
 
     init(mode: Mode, limits: SessionLimits, logger: Logger, eventLoop: any EventLoop, psks: [[UInt8]] = []) {
         self.mode = mode
@@ -71,7 +73,10 @@ final class ServerCore: @unchecked Sendable {
 
     /// Counts a new unauthenticated connection from `address`; returns why it is refused when over a limit.
     func admitPending(_ address: String) -> String? {
-        if pendingTotal >= limits.maxPending {
+        // The local socket has its own budget (its per-address one): the host's own account's
+        // joiners must not wait behind a flood from the network.
+        let counted = address != Self.localRemote
+        if counted && pendingTotal >= limits.maxPending {
             return "too many connections are waiting to authenticate (\(limits.maxPending)); try again shortly"
         }
         let mine = pendingByAddress[address, default: 0]
@@ -79,13 +84,13 @@ final class ServerCore: @unchecked Sendable {
             return "too many connections from \(address) are waiting to authenticate (\(limits.maxPendingPerAddress)); try again shortly"
         }
         pendingByAddress[address] = mine + 1
-        pendingTotal += 1
+        if counted { pendingTotal += 1 }
         return nil
     }
 
     /// A connection counted by `admitPending` authenticated or closed.
     func releasePending(_ address: String) {
-        pendingTotal -= 1
+        if address != Self.localRemote { pendingTotal -= 1 }
         let left = pendingByAddress[address, default: 1] - 1
         pendingByAddress[address] = left > 0 ? left : nil
     }
@@ -310,7 +315,7 @@ public final class SessionServer: Sendable {
             .childChannelOption(.writeBufferWaterMark, value: .init(low: core.limits.writeLowWater, high: core.limits.writeHighWater))
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try core.addServerHandlers(to: channel, remote: "ssh (local socket)", session: session, relayed: false)
+                    try core.addServerHandlers(to: channel, remote: ServerCore.localRemote, session: session, relayed: false)
                 }
             }
         let channel: any Channel

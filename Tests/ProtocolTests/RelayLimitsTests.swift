@@ -1,0 +1,167 @@
+import CodeSyncProtocol
+import CodeSyncTestSupport
+import Foundation
+import Testing
+
+/// A blind relay's per-address limits: one address can neither fill the relay with sessions nor
+/// take every waiting slot of someone else's session.
+@Suite(.ownThreads, .timeLimit(.minutes(2))) struct RelayLimitsTests {
+    /// Registers `hostSecret`'s session from `source` the way a host's control connection does.
+    private func register(_ relay: SessionServer, hostSecret: String, from source: String) async throws -> RawClient {
+        let raw = try RawClient(port: relay.port, plain: true, source: source)
+        guard case .challenge(let challenge) = await raw.read() else { throw RawError("no challenge") }
+        let session = Auth.sessionID(hostSecret: hostSecret)
+        let proof = Auth.relayRegistrationProof(hostSecret: hostSecret, nonce: challenge.nonce, session: session)
+        let json = "{\"key\":\"\(proof.key)\",\"session\":\"\(session)\",\"signature\":\"\(proof.signature)\",\"type\":\"register\",\"version\":4}"
+        raw.write(raw.frame(Array(json.utf8)))
+        return raw
+    }
+
+    /// The first routing frame's type and fields, or an error's message.
+    private func nextFrame(_ raw: RawClient) async -> [String: String]? {
+        guard let payload = await raw.readPayload(),
+            let object = try? JSONSerialization.jsonObject(with: Data(payload)) as? [String: Any]
+        else { return nil }
+        return object.compactMapValues { $0 as? String }
+    }
+
+    @Test func oneAddressCannotFillTheRelayWithSessions() async throws {
+        var limits = fastLimits()
+        limits.maxSessionsPerAddress = 2
+        let relay = try await SessionServer.relay(bind: "0.0.0.0", port: 0, limits: limits)
+        var hosts: [RawClient] = []
+        for index in 0..<2 {
+            let raw = try await register(relay, hostSecret: "flood-\(index)", from: "127.0.0.1")
+            #expect(await nextFrame(raw)?["type"] == "registered")
+            hosts.append(raw)
+        }
+        let third = try await register(relay, hostSecret: "flood-2", from: "127.0.0.1")
+        let refusal = await third.readError()
+        #expect(refusal?.code == .limit && refusal?.message.contains("at most 2") == true, "\(String(describing: refusal))")
+        // Another address still registers; the same host again (a reconnect) is not a new session.
+        let other = try await register(relay, hostSecret: "someone-else", from: "127.0.0.2")
+        #expect(await nextFrame(other)?["type"] == "registered")
+        let again = try await register(relay, hostSecret: "flood-0", from: "127.0.0.1")
+        #expect(await nextFrame(again)?["type"] == "registered")
+        #expect(await relay.sessionCount() == 3)
+        _ = hosts
+        await relay.shutdown()
+    }
+
+    @Test func oneAddressCannotTakeEveryWaitingSlotOfASession() async throws {
+        var limits = fastLimits()
+        limits.maxWaitingPerAddress = 2
+        let relay = try await SessionServer.relay(bind: "0.0.0.0", port: 0, limits: limits)
+        // A host that never takes its joiners, so they stay waiting.
+        let host = try await register(relay, hostSecret: "slow-host", from: "127.0.0.1")
+        #expect(await nextFrame(host)?["type"] == "registered")
+        let session = Auth.sessionID(hostSecret: "slow-host")
+        func open(from source: String) throws -> RawClient {
+            let raw = try RawClient(port: relay.port, plain: true, source: source)
+            raw.write(raw.frame(RawClient.open(session: session)))
+            return raw
+        }
+        let first = try open(from: "127.0.0.5"), second = try open(from: "127.0.0.5")
+        let third = try open(from: "127.0.0.5")
+        let refusal = await third.readError()
+        #expect(refusal?.code == .busy && refusal?.message.contains("already waiting") == true, "\(String(describing: refusal))")
+        // A guest from elsewhere still reaches the host: it hears of three joiners, not four.
+        let guest = try open(from: "127.0.0.6")
+        var incoming: [String] = []
+        while incoming.count < 3, let frame = await nextFrame(host) {
+            if frame["type"] == "incoming" { incoming.append(frame["from"] ?? "") }
+        }
+        #expect(incoming.sorted() == ["127.0.0.5", "127.0.0.5", "127.0.0.6"], "\(incoming)")
+        _ = (first, second, guest)
+        await relay.shutdown()
+    }
+}
+
+/// The host's side of a relay: a relay (or a flood of joiners through it) cannot make the host
+/// open connections as fast as it announces joiners.
+@Suite(.ownThreads, .timeLimit(.minutes(2))) struct RelayDialBackTests {
+    @Test func aRelayAnnouncingTwoHundredJoinersGetsOnlyTheDialBackRate() async throws {
+        let hostSecret = "dial-back-host"
+        let session = Auth.sessionID(hostSecret: hostSecret)
+        let relay = try FloodingRelay(session: session, announcements: 200)
+        let server = try await SessionServer.host(sessionID: session, secret: "s3cret", bind: "127.0.0.1", port: 0, limits: fastLimits(),
+                                                  hostSecret: hostSecret) { (Replica(agent: "hub"), nil) }
+        try await server.attachRelay(SessionAddress(host: "127.0.0.1", port: relay.port, session: session), hostSecret: hostSecret)
+        // Whatever the host dials within two seconds of 200 announcements.
+        let dialled = try await offPool { relay.countDialBacks(for: 2.0) }
+        await server.shutdown()
+        relay.stop()
+        // The burst (32) plus the rate (16 a second) for the time counted, and some slack for
+        // the time between the announcements and the count; never the 200 announced.
+        #expect(dialled >= 1 && dialled <= 32 + 16 * 3, "the host dialled back \(dialled) times")
+    }
+}
+
+/// A relay that registers the host, announces `announcements` joiners at once, then counts the
+/// connections the host opens back to it.
+final class FloodingRelay: @unchecked Sendable {
+    let port: Int
+    private let fd: Int32
+    private let session: String
+    private let announcements: Int
+    private var control: Int32 = -1
+
+    init(session: String, announcements: Int) throws {
+        self.session = session
+        self.announcements = announcements
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && listen(fd, 512) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        guard fd >= 0, bound else { close(fd); throw RawError("cannot listen") }
+        self.fd = fd
+        port = Int(UInt16(bigEndian: address.sin_port))
+        Thread { [self] in serveControl() }.start()
+    }
+
+    private func send(_ client: Int32, _ payload: [UInt8]) {
+        let n = UInt32(payload.count)
+        let bytes = [UInt8(n >> 24), UInt8(n >> 16 & 0xff), UInt8(n >> 8 & 0xff), UInt8(n & 0xff)] + payload
+        _ = bytes.withUnsafeBytes { Glibc.send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+    }
+
+    /// The control connection: challenge, the host's registration (taken on trust), `registered`,
+    /// then every announcement at once.
+    private func serveControl() {
+        let client = accept(fd, nil, nil)
+        guard client >= 0 else { return }
+        control = client
+        guard let challenge = try? MessageCodec.encode(.challenge(Challenge(versions: WireProtocol.supportedVersions, nonce: Auth.generateNonce(), server: "flooding relay"))) else { return }
+        send(client, challenge)
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        guard recv(client, &buffer, buffer.count, 0) > 0 else { return }
+        send(client, Array("{\"session\":\"\(session)\",\"type\":\"registered\"}".utf8))
+        for index in 0..<announcements {
+            send(client, Array("{\"from\":\"10.0.0.\(index % 250)\",\"session\":\"\(session)\",\"stream\":\"s\(index)\",\"type\":\"incoming\"}".utf8))
+        }
+    }
+
+    /// Accepts (and keeps) the host's dial-backs for `seconds`; returns how many came.
+    func countDialBacks(for seconds: Double) -> Int {
+        var accepted: [Int32] = []
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            guard poll(&poller, 1, Int32(max(1, deadline.timeIntervalSinceNow * 1000))) > 0 else { continue }
+            let client = accept(fd, nil, nil)
+            if client >= 0 { accepted.append(client) }
+        }
+        for client in accepted { close(client) }
+        return accepted.count
+    }
+
+    func stop() {
+        if control >= 0 { shutdown(control, Int32(SHUT_RDWR)) }
+        shutdown(fd, Int32(SHUT_RDWR))
+        close(fd)
+    }
+}
