@@ -368,6 +368,16 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
         context.fireChannelInactive()
     }
 
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        // A joiner that stops sending while it waits has given up: its place in the lobby goes now,
+        // not after the liveness timeout.
+        if case .inputClosed? = event as? ChannelEvent, state == .waiting {
+            close(reason: "gave up waiting")
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         if context.channel.isWritable {
             unwritableSince = nil
