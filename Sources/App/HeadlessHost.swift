@@ -19,8 +19,10 @@ public struct HeadlessHost {
         stop.whenStopped { peer.interruptWait() }
         let runs = SharedRunHost.forSession(peer: peer, path: session.file.path)
         if let reason = runs.unavailableReason { note("runs unavailable: \(reason)") }
-        // End of input only stops reading commands: a host started from a script keeps serving.
-        let reader = LineReader { peer.interruptWait() }
+        // End of input only stops reading commands: a host started from a script keeps serving. A
+        // terminal is read only when the host admits guests: a headless host put in the background
+        // of an interactive shell would otherwise be stopped (SIGTTIN) by its first read.
+        let reader: LineReader? = session.approves || isatty(STDIN_FILENO) == 0 ? LineReader { peer.interruptWait() } : nil
         var announced: Set<String> = []
         while !stop.isStopped {
             for event in await peer.nextEvents(timeout: .milliseconds(500)) {
@@ -31,7 +33,7 @@ public struct HeadlessHost {
                 }
                 if let line = describe(event) { note(line) }
             }
-            for line in reader.take().lines { handle(line) }
+            for line in reader?.take().lines ?? [] { handle(line) }
         }
         // The run in progress is killed and its container removed before the host goes away.
         await runs.shutdown()

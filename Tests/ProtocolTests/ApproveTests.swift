@@ -373,6 +373,28 @@ import Testing
         await server.shutdown()
     }
 
+    @Test func aGuestWaitsAtMostTheLobbyTimeout() async throws {
+        var limits = HostileIdentityTests.rawFriendlyLimits()
+        limits.lobbyTimeout = .seconds(1)
+        let server = try await server(limits: limits)
+        let host = try await host(server)
+        let raw = try RawClient(port: server.port)
+        #expect(Self.isWait(try await Self.knock(raw, peer: "slow-1").answer))
+        let error = await raw.readError()
+        #expect(error?.code == .timeout && error?.message == "the host did not answer within 1 s; join again to ask once more", "\(String(describing: error))")
+        #expect(await eventually(peers: [host]) { host.lobby.isEmpty })
+        // Too late: the host's admit finds nobody, and says so.
+        host.admit("slow-1")
+        var refused: String?
+        #expect(await eventually {
+            for event in host.poll() { if case .error(let text) = event { refused = text } }
+            return refused != nil
+        })
+        #expect(refused?.contains("nobody with the id slow-1 is waiting") == true, "\(String(describing: refused))")
+        await host.close()
+        await server.shutdown()
+    }
+
     @Test func aGuestThatCannotWaitIsToldToUpgrade() async throws {
         let server = try await server()
         let host = try await host(server)

@@ -258,9 +258,11 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
         state = .waiting
         releasePending()
         let timeout = server.limits.lobbyTimeout
+        let seconds = timeout.nanoseconds / 1_000_000_000
+        let words = seconds % 60 == 0 ? "\(seconds / 60) minutes" : "\(seconds) s"
         lobbyTimer = context?.eventLoop.scheduleTask(in: timeout) { [weak self] in
             guard let self, self.state == .waiting else { return }
-            self.fail(.timeout, "the host did not answer within \(timeout.nanoseconds / 60_000_000_000) minutes; join again to ask once more")
+            self.fail(.timeout, "the host did not answer within \(words); join again to ask once more")
         }
         send(.lobbyWait(LobbyWait(message: "waiting for the host to admit you")))
     }
