@@ -62,6 +62,11 @@ import Testing
         return nil
     }
 
+    /// The peer token a welcome gave `peer` on the knock's handshake (what a reconnect proves).
+    private static func token(_ masked: String, from knock: Knock, peer: String) -> [UInt8]? {
+        Auth.unmaskToken(masked, key: Auth.sessionKey(secret: "s3cret"), serverNonce: knock.serverNonce, clientNonce: knock.clientNonce, peer: peer)
+    }
+
     private static func isWait(_ message: WireMessage?) -> Bool {
         if case .lobbyWait = message { return true }
         return false
@@ -292,8 +297,7 @@ import Testing
             Issue.record("a guest of a host without --approve was answered \(String(describing: knock.answer))")
             return
         }
-        let token = try #require(Auth.unmaskToken(masked, key: Auth.sessionKey(secret: "s3cret"), serverNonce: knock.serverNonce,
-                                                  clientNonce: knock.clientNonce, peer: "rob-1"))
+        let token = try #require(Self.token(masked, from: knock, peer: "rob-1"))
         // The token works before the removal: a reconnect replaces the old connection.
         let again = try RawClient(port: server.port)
         guard case .welcome = try await Self.knock(again, peer: "rob-1", token: token).answer else {
@@ -350,8 +354,7 @@ import Testing
             Issue.record("not admitted")
             return
         }
-        let token = try #require(Auth.unmaskToken(masked, key: Auth.sessionKey(secret: "s3cret"), serverNonce: knock.serverNonce,
-                                                  clientNonce: knock.clientNonce, peer: "rob-1"))
+        let token = try #require(Self.token(masked, from: knock, peer: "rob-1"))
         // Admitted: a reconnect proving the token skips the lobby.
         let reconnect = try RawClient(port: server.port)
         guard case .welcome = try await Self.knock(reconnect, peer: "rob-1", token: token).answer else {
