@@ -250,7 +250,9 @@ final class Hub {
         if hello.role != .host, let runReplay {
             for message in runReplay.messages { connection.send(message) }
         }
-        if hello.role == .host && !lobby.isEmpty { connection.send(.lobby(Lobby(waiting: lobbyEntries))) }
+        // Always (an empty list too): a host back from a dropped connection must not keep showing
+        // joiners who left the lobby while it was away.
+        if hello.role == .host && approve { connection.send(.lobby(Lobby(waiting: lobbyEntries))) }
         logger.info("\(hello.name) joined as \(hello.peer) (\(hello.role.rawValue), \(access.rawValue), \(connection.remote)); \(members.count) connected")
     }
 
