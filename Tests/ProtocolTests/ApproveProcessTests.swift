@@ -38,7 +38,8 @@ import Testing
         guard let annWaiting = await host.line(prefix: "waiting ") else { Issue.record("host: \(host.stderr)"); return }
         let annWords = annWaiting.split(separator: " ").map(String.init)
         #expect(annWords.count >= 5 && annWords[2] == "edit+run" && annWords[3] == "\"127.0.0.1\"" && annWords[4] == "\"ann\"", "\(annWaiting)")
-        #expect(ann.stderr.contains("waiting for the host to admit you"), "\(ann.stderr)")
+        // Her own line may reach us a moment after the host's (two processes, two pipes).
+        #expect(await waitUntil { ann.stderr.contains("waiting for the host to admit you") }, "\(ann.stderr)")
         let bob = try CodesyncProcess(binary, ["join", viaRelay, "--headless", "--name", "bob"], environment: withSecret)
         defer { bob.kill9() }
         guard let bobWaiting = await host.line(prefix: "waiting ") else { Issue.record("host: \(host.stderr)"); return }

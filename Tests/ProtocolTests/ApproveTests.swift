@@ -83,13 +83,13 @@ import Testing
         }
         #expect(wait.message.contains("waiting for the host"))
         // The host sees who waits, how it came and what it asks for.
-        #expect(await eventually(peers: [host]) { host.lobby.map(\.peer) == ["wanda-1"] })
+        #expect(await eventually(30, peers: [host]) { host.lobby.map(\.peer) == ["wanda-1"] })
         let entry = try #require(host.lobby.first)
         #expect(entry.name == "raw" && entry.from == "127.0.0.1" && entry.access == .editRun, "\(entry)")
         // The session goes on meanwhile: an edit, a cursor. None of it may reach the waiting guest.
         host.insert("SECRET ", at: 0)
         host.setPresence(cursor: 3, selection: nil)
-        #expect(await eventually(peers: [host]) { await server.text() == "SECRET hello\n" })
+        #expect(await eventually(30, peers: [host]) { await server.text() == "SECRET hello\n" })
         host.admit("wanda-1")
         // Frames leave in order: had it been sent anything before its admission, it would come first.
         let first = await Self.nextAnswer(raw)
@@ -103,7 +103,7 @@ import Testing
         #expect(welcome.peers.map(\.peer) == [host.id])
         // Now it is a member like any other: everyone hears it joined, its edits count.
         var joined = false
-        #expect(await eventually {
+        #expect(await eventually(30) {
             for event in host.poll() { if case .membership(.joined(id: "wanda-1", _)) = event { joined = true } }
             return joined && host.lobby.isEmpty
         })
@@ -113,7 +113,7 @@ import Testing
             return
         }
         #expect(ack.seq == 1)
-        #expect(await eventually(peers: [host]) { host.text.contains("W") && host.text.count == "WSECRET hello\n".count }, "\(host.text)")
+        #expect(await eventually(30, peers: [host]) { host.text.contains("W") && host.text.count == "WSECRET hello\n".count }, "\(host.text)")
         await host.close()
         await server.shutdown()
     }
@@ -123,7 +123,7 @@ import Testing
         let host = try await host(server)
         let raw = try RawClient(port: server.port)
         #expect(Self.isWait(try await Self.knock(raw, peer: "rex-1").answer))
-        #expect(await eventually(peers: [host]) { host.lobby.count == 1 })
+        #expect(await eventually(30, peers: [host]) { host.lobby.count == 1 })
         host.refuse("rex-1")
         let answer = await Self.nextAnswer(raw)
         guard case .error(let error) = answer else {
@@ -132,7 +132,7 @@ import Testing
         }
         #expect(error.code == .auth && error.decision == .refused && error.message.contains("did not admit you"), "\(error)")
         #expect(await raw.isClosedByServer())
-        #expect(await eventually(peers: [host]) { host.lobby.isEmpty })
+        #expect(await eventually(30, peers: [host]) { host.lobby.isEmpty })
         #expect(await server.connectedPeers() == 1)
         await host.close()
         await server.shutdown()
@@ -146,7 +146,7 @@ import Testing
         var options = Self.guestOptions("ann", connectTimeout: 1)
         options.onWaiting = { told.set() }
         let joining = Task { try await CollaborationPeer.join(address, options: options) }
-        #expect(await eventually(peers: [host]) { host.lobby.first?.name == "ann" })
+        #expect(await eventually(30, peers: [host]) { host.lobby.first?.name == "ann" })
         #expect(told.isSet)
         // Longer than the peer's connect timeout: the lobby is the host's time, not the network's.
         try await Task.sleep(for: .milliseconds(1500))
@@ -154,10 +154,10 @@ import Testing
         let ann = try await joining.value
         #expect(ann.text == "hello\n")
         ann.insert("A", at: 0)
-        #expect(await eventually(peers: [host, ann]) { host.text == "Ahello\n" })
+        #expect(await eventually(30, peers: [host, ann]) { host.text == "Ahello\n" })
         // A second one is refused: join throws the host's decision, worded for the user.
         let refused = Task { try await CollaborationPeer.join(address, options: Self.guestOptions("bob")) }
-        #expect(await eventually(peers: [host]) { host.lobby.first?.name == "bob" })
+        #expect(await eventually(30, peers: [host]) { host.lobby.first?.name == "bob" })
         host.refuse(try #require(host.lobby.first).peer)
         do {
             _ = try await refused.value
@@ -192,7 +192,7 @@ import Testing
             #expect(error?.code == .protocol && error?.message.contains("waiting for the host to admit you") == true,
                     "\(message.type): \(String(describing: error))")
             #expect(await raw.isClosedByServer())
-            #expect(await eventually(peers: [host]) { host.lobby.isEmpty }, "\(message.type) left the guest waiting")
+            #expect(await eventually(30, peers: [host]) { host.lobby.isEmpty }, "\(message.type) left the guest waiting")
         }
         #expect(await server.text() == "hello\n")
         #expect(host.text == "hello\n")
@@ -212,13 +212,13 @@ import Testing
         let server = try await server()
         let host = try await host(server)
         let ann = Task { try await CollaborationPeer.join(SessionAddress(host: "127.0.0.1", port: server.port), options: Self.guestOptions("ann")) }
-        #expect(await eventually(peers: [host]) { host.lobby.count == 1 })
+        #expect(await eventually(30, peers: [host]) { host.lobby.count == 1 })
         host.admit(try #require(host.lobby.first).peer)
         let annPeer = try await ann.value
         // A member with the edit secret tries the host's messages, for someone waiting and for ann.
         let mallory = try RawClient(port: server.port)
         #expect(Self.isWait(try await Self.knock(mallory, peer: "mallory-1").answer))
-        #expect(await eventually(peers: [host]) { host.lobby.count == 1 })
+        #expect(await eventually(30, peers: [host]) { host.lobby.count == 1 })
         host.admit("mallory-1")
         guard case .welcome = await Self.nextAnswer(mallory) else {
             Issue.record("mallory was not admitted")
@@ -226,7 +226,7 @@ import Testing
         }
         let waiting = try RawClient(port: server.port)
         #expect(Self.isWait(try await Self.knock(waiting, peer: "wait-1").answer))
-        #expect(await eventually(peers: [host]) { host.lobby.map(\.peer) == ["wait-1"] })
+        #expect(await eventually(30, peers: [host]) { host.lobby.map(\.peer) == ["wait-1"] })
         for message: WireMessage in [.lobbyAdmit(PeerChoice(peer: "wait-1")), .lobbyRefuse(PeerChoice(peer: "wait-1")),
                                      .peerRemove(PeerChoice(peer: annPeer.id)), .peerRemove(PeerChoice(peer: host.id))] {
             try mallory.write(message)
@@ -240,10 +240,10 @@ import Testing
         // Nothing changed: wait-1 still waits, ann and the host are still in and still edit together.
         #expect(host.lobby.map(\.peer) == ["wait-1"])
         annPeer.insert("a", at: 0)
-        #expect(await eventually(peers: [host, annPeer]) { host.text == "ahello\n" && annPeer.isConnected })
+        #expect(await eventually(30, peers: [host, annPeer]) { host.text == "ahello\n" && annPeer.isConnected })
         // The host cannot be removed, even by itself.
         host.remove(host.id)
-        #expect(await eventually(peers: [host]) { host.isConnected })
+        #expect(await eventually(30, peers: [host]) { host.isConnected })
         for peer in [annPeer, host] { await peer.close() }
         await server.shutdown()
     }
@@ -270,7 +270,7 @@ import Testing
             }
             #expect(error.code == .busy, "\(error)")
             #expect(error.message.contains(total < perAddress ? "lobby is full" : "too many joiners from 127.0.0.1"), "\(error)")
-            #expect(await eventually(peers: [host]) { host.lobby.count == cap })
+            #expect(await eventually(30, peers: [host]) { host.lobby.count == cap })
             // The same id twice is one waiting joiner, not two.
             let twin = try RawClient(port: server.port)
             if case .error(let busy) = try await Self.knock(twin, peer: "flood-0").answer { #expect(busy.code == .busy) } else {
@@ -278,7 +278,7 @@ import Testing
             }
             // A place frees up when one of them gives up.
             clients[0].shutdownWrite()  // it gives up: its authenticated close, then the end of its stream
-            #expect(await eventually(peers: [host]) { host.lobby.count == cap - 1 })
+            #expect(await eventually(30, peers: [host]) { host.lobby.count == cap - 1 })
             let next = try RawClient(port: server.port)
             #expect(Self.isWait(try await Self.knock(next, peer: "flood-y").answer))
             await host.close()
@@ -304,13 +304,13 @@ import Testing
             Issue.record("the token did not work before the removal")
             return
         }
-        #expect(await eventually(peers: [host, ann]) { ann.presences.contains { $0.id == "rob-1" } })
+        #expect(await eventually(30, peers: [host, ann]) { ann.presences.contains { $0.id == "rob-1" } })
         host.remove("rob-1")
         let removal = await again.readError()
         #expect(removal?.decision == .removed && removal?.code == .auth && removal?.message.contains("removed") == true, "\(String(describing: removal))")
         // Everyone sees who left and why.
         var notice: Membership?
-        #expect(await eventually {
+        #expect(await eventually(30) {
             for event in ann.poll() { if case .membership(let change) = event, case .left(id: "rob-1", _, _) = change { notice = change } }
             return notice != nil
         })
@@ -329,11 +329,11 @@ import Testing
             Issue.record("the removed id was taken without its token")
         }
         ann.insert("a", at: 0)
-        #expect(await eventually(peers: [host, ann]) { host.text == "ahello\n" })
+        #expect(await eventually(30, peers: [host, ann]) { host.text == "ahello\n" })
         // A removed CollaborationPeer stops for good and says why.
         host.remove(ann.id)
         var closed: String?
-        #expect(await eventually {
+        #expect(await eventually(30) {
             for event in ann.poll() { if case .connection(.closed(let reason)) = event { closed = reason } }
             return closed != nil
         })
@@ -348,7 +348,7 @@ import Testing
         let raw = try RawClient(port: server.port)
         let knock = try await Self.knock(raw, peer: "rob-1")
         #expect(Self.isWait(knock.answer))
-        #expect(await eventually(peers: [host]) { host.lobby.count == 1 })
+        #expect(await eventually(30, peers: [host]) { host.lobby.count == 1 })
         host.admit("rob-1")
         guard case .welcome(let welcome) = await Self.nextAnswer(raw), let masked = welcome.token else {
             Issue.record("not admitted")
@@ -366,7 +366,7 @@ import Testing
         // Removed: the same token now only gets it back into the lobby, marked for the host.
         let back = try RawClient(port: server.port)
         #expect(Self.isWait(try await Self.knock(back, peer: "rob-1", token: token).answer))
-        #expect(await eventually(peers: [host]) { host.lobby.first?.removed == true })
+        #expect(await eventually(30, peers: [host]) { host.lobby.first?.removed == true })
         host.admit("rob-1")
         guard case .welcome = await Self.nextAnswer(back) else {
             Issue.record("the host could not admit a removed peer again")
@@ -385,11 +385,11 @@ import Testing
         #expect(Self.isWait(try await Self.knock(raw, peer: "slow-1").answer))
         let error = await raw.readError()
         #expect(error?.code == .timeout && error?.message == "the host did not answer within 1 s; join again to ask once more", "\(String(describing: error))")
-        #expect(await eventually(peers: [host]) { host.lobby.isEmpty })
+        #expect(await eventually(30, peers: [host]) { host.lobby.isEmpty })
         // Too late: the host's admit finds nobody, and says so.
         host.admit("slow-1")
         var refused: String?
-        #expect(await eventually {
+        #expect(await eventually(30) {
             for event in host.poll() { if case .error(let text) = event { refused = text } }
             return refused != nil
         })
@@ -421,7 +421,7 @@ import Testing
         let viaRelay = SessionAddress(host: "127.0.0.1", port: relay.port, session: server.sessionID)
         let ann = Task { try await CollaborationPeer.join(viaRelay, options: Self.guestOptions("ann")) }
         let vic = Task { try await CollaborationPeer.join(SessionAddress(host: "127.0.0.1", port: server.port), options: Self.guestOptions("vic", secret: "w4tch")) }
-        #expect(await eventually(peers: [host]) { host.lobby.count == 2 })
+        #expect(await eventually(30, peers: [host]) { host.lobby.count == 2 })
         let entries = Dictionary(uniqueKeysWithValues: host.lobby.map { ($0.name, $0) })
         #expect(entries["ann"]?.from == "127.0.0.1 via relay" && entries["ann"]?.access == .editRun, "\(entries)")
         #expect(entries["vic"]?.from == "127.0.0.1" && entries["vic"]?.access == .view, "\(entries)")
@@ -429,7 +429,7 @@ import Testing
         let (annPeer, vicPeer) = (try await ann.value, try await vic.value)
         #expect(vicPeer.access == .view)
         annPeer.insert("R", at: 0)
-        #expect(await eventually(peers: [host, annPeer, vicPeer]) { host.text == "Rhello\n" && vicPeer.text == host.text })
+        #expect(await eventually(30, peers: [host, annPeer, vicPeer]) { host.text == "Rhello\n" && vicPeer.text == host.text })
         for peer in [annPeer, vicPeer, host] { await peer.close() }
         await server.shutdown()
         await relay.shutdown()

@@ -175,7 +175,15 @@ import Testing
         // The host sees how it came: through its local socket, i.e. over SSH.
         let waiting = try #require(await host.line(prefix: "waiting ", timeout: 30), "\(host.stderr)")
         #expect(waiting.hasSuffix("edit+run \"ssh (local socket)\" \"sshguest\""), "\(waiting)")
-        #expect(guest.stderr.contains("waiting for the host to admit you"), "\(guest.stderr)")
+        // Its own line may reach us a moment after the host's (two processes, two pipes).
+        let told = (try? await offPool { () -> Bool in
+            for _ in 0..<300 {
+                if guest.stderr.contains("waiting for the host to admit you") { return true }
+                usleep(100_000)
+            }
+            return false
+        }) ?? false
+        #expect(told, "\(guest.stderr)")
         let id = String(waiting.split(separator: " ")[1])
         host.send("admit \(id)")
         #expect(await guest.line(prefix: "joined ", timeout: 30) != nil, "\(guest.stderr)")
