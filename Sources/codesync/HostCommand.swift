@@ -39,7 +39,7 @@ struct Host: AsyncParsableCommand {
         valueName: "edit+run|edit|view"))
     var guests = GuestAccess.editRun
 
-    @Flag(help: "Serve without the editor: print the join line and keep serving until SIGINT/SIGTERM. Reads admit ID, refuse ID, remove ID, lobby and peers on stdin.")
+    @Flag(help: "Serve without the editor: print the join line and keep serving until SIGINT/SIGTERM. Reads admit ID, refuse ID, remove ID, lobby and peers on stdin (a terminal only with --approve).")
     var headless = false
 
     @Flag(help: "Admit each guest yourself: a joiner waits, seeing nothing of the session, until you admit it (Ctrl-W in the editor; `admit ID` on stdin with --headless) or refuse it. Directly, through a relay and over SSH alike.")
