@@ -39,7 +39,7 @@ import Testing
         let annWords = annWaiting.split(separator: " ").map(String.init)
         #expect(annWords.count >= 5 && annWords[2] == "edit+run" && annWords[3] == "\"127.0.0.1\"" && annWords[4] == "\"ann\"", "\(annWaiting)")
         // Her own line may reach us a moment after the host's (two processes, two pipes).
-        #expect(await waitUntil { ann.stderr.contains("waiting for the host to admit you") }, "\(ann.stderr)")
+        #expect(await ann.stderrContains("waiting for the host to admit you"), "\(ann.stderr)")
         let bob = try CodesyncProcess(binary, ["join", viaRelay, "--headless", "--name", "bob"], environment: withSecret)
         defer { bob.kill9() }
         guard let bobWaiting = await host.line(prefix: "waiting ") else { Issue.record("host: \(host.stderr)"); return }
@@ -53,25 +53,16 @@ import Testing
         ann.send("sync")
         #expect(await ann.line(prefix: "synced") != nil)
         host.send("refuse \(bobWaiting.split(separator: " ")[1])")
-        #expect(await waitUntil { bob.stderr.contains("the host did not admit you to this session") }, "\(bob.stderr)")
+        #expect(await bob.stderrContains("the host did not admit you to this session"), "\(bob.stderr)")
         // Removing ann mid-session: she stops with the host's decision.
         host.send("peers")
         let peers = await host.line(prefix: "peers ")
         #expect(peers?.contains("\"name\":\"ann\"") == true, "\(String(describing: peers))")
         host.send("remove \(annWords[1])")
-        #expect(await waitUntil { ann.stderr.contains("you were removed from this session by the host") }, "\(ann.stderr)")
-        #expect(await waitUntil { host.stderr.contains("ann left (removed by the host)") }, "\(host.stderr)")
+        #expect(await ann.stderrContains("you were removed from this session by the host"), "\(ann.stderr)")
+        #expect(await host.stderrContains("ann left (removed by the host)"), "\(host.stderr)")
         // The host saves what ann typed while she was in.
         #expect(await host.stop() == 0)
         #expect(try String(contentsOf: file, encoding: .utf8) == "x = 1\ny = 2\n")
-    }
-
-    private func waitUntil(_ timeout: Double = 20, _ condition: () -> Bool) async -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if condition() { return true }
-            try? await Task.sleep(for: .milliseconds(50))
-        }
-        return condition()
     }
 }

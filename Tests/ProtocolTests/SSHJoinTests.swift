@@ -147,13 +147,7 @@ import Testing
         #expect(refused.status != 0 && refused.stderr.contains("Connection refused"), "\(refused.stderr)")
         // The host goes: the joiner stops with the box's reason instead of logging in again and again.
         host.kill9()
-        let ended = (try? await offPool { () -> Bool in
-            for _ in 0..<300 {
-                if guest.stderr.contains("no codesync session is hosted") { return true }
-                usleep(100_000)
-            }
-            return false
-        }) ?? false
+        let ended = await guest.stderrContains("no codesync session is hosted")
         #expect(ended, "\(guest.stderr)")
     }
 
@@ -176,13 +170,7 @@ import Testing
         let waiting = try #require(await host.line(prefix: "waiting ", timeout: 30), "\(host.stderr)")
         #expect(waiting.hasSuffix("edit+run \"ssh (local socket)\" \"sshguest\""), "\(waiting)")
         // Its own line may reach us a moment after the host's (two processes, two pipes).
-        let told = (try? await offPool { () -> Bool in
-            for _ in 0..<300 {
-                if guest.stderr.contains("waiting for the host to admit you") { return true }
-                usleep(100_000)
-            }
-            return false
-        }) ?? false
+        let told = await guest.stderrContains("waiting for the host to admit you")
         #expect(told, "\(guest.stderr)")
         let id = String(waiting.split(separator: " ")[1])
         host.send("admit \(id)")
@@ -191,13 +179,7 @@ import Testing
         guest.send("sync")
         #expect(await guest.line(prefix: "synced") != nil, "\(guest.stderr)")
         host.send("remove \(id)")
-        let removed = (try? await offPool { () -> Bool in
-            for _ in 0..<300 {
-                if guest.stderr.contains("you were removed from this session by the host") { return true }
-                usleep(100_000)
-            }
-            return false
-        }) ?? false
+        let removed = await guest.stderrContains("you were removed from this session by the host")
         #expect(removed, "\(guest.stderr)")
         #expect(await host.stop() == 0)
         #expect(try String(contentsOf: file, encoding: .utf8) == "print('base')\n# admitted over ssh\n")
