@@ -84,6 +84,7 @@ public struct HeadlessPeer {
             for event in await peer.nextEvents(timeout: wait) {
                 if case .connection(let state) = event, let line = describe(.connection(state)) { note(line) }
                 if case .error(let text) = event { note("error: \(text)") }
+                if case .membership = event, let line = describe(event) { note(line) }
             }
             let (lines, ended) = reader.take()
             for line in lines {

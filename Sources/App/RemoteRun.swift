@@ -26,6 +26,7 @@ public struct RemoteRun {
     public func run() async throws -> Int32 {
         var options = CollaborationPeer.Options(name: name, secret: secret)
         options.reconnect = false
+        options.onWaiting = { note("waiting for the host to admit you…") }
         let peer: CollaborationPeer
         do {
             peer = try await CollaborationPeer.join(address, options: options)

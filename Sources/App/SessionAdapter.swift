@@ -29,6 +29,18 @@ public final class PeerDocument: EditorDocument {
 
 /// Turns session events into editor events.
 public enum SessionEvents {
+    /// "bob joined", "bob left", "bob left (removed by the host)": one line, sanitized.
+    public static func notice(_ change: Membership) -> String {
+        switch change {
+        case .joined(_, let name):
+            return "\(TerminalSanitizer.line(name)) joined"
+        case .left(_, let name, let reason):
+            // A goodbye is just leaving; anything else (a drop, the host's decision) is said.
+            let why = reason.flatMap { ["bye", "left", "disconnected"].contains($0) ? nil : TerminalSanitizer.line($0) }
+            return "\(TerminalSanitizer.line(name)) left" + (why.map { " (\($0))" } ?? "")
+        }
+    }
+
     /// The editor events for one peer event; `isHost` shows the connection as hosting.
     public static func editorEvents(for event: PeerEvent, isHost: Bool) -> [EditorEvent] {
         switch event {
@@ -45,6 +57,7 @@ public enum SessionEvents {
             switch state {
             case .connected: return [.connection(isHost ? .hosting(peers: 0) : .connected(latencyMs: nil))]
             case .reconnecting(let attempt, let reason): return [.connection(.reconnecting("attempt \(attempt): \(TerminalSanitizer.line(reason))"))]
+            case .waiting: return [.connection(.reconnecting("waiting for the host to admit you"))]
             case .closed(let reason): return [.connection(.disconnected(TerminalSanitizer.line(reason)))]
             }
         case .run(let run):
@@ -58,6 +71,13 @@ public enum SessionEvents {
             case .view: "the host made this session watch-only for you"
             }
             return [.readOnly(!access.canEdit), .message(text, isError: false)]
+        case .lobby(let entries):
+            return [.lobby(entries.map {
+                WaitingGuest(id: $0.peer, name: TerminalSanitizer.line($0.name), from: TerminalSanitizer.line($0.from),
+                             access: $0.access.rawValue, removedBefore: $0.removed == true)
+            })]
+        case .membership(let change):
+            return [.notice(Self.notice(change))]
         case .error(let message):
             return [.message(TerminalSanitizer.line(message), isError: true)]
         }

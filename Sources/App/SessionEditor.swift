@@ -17,6 +17,7 @@ public enum SessionEditor {
             for update in report.paneUpdates { appBox.app?.post(.run(update)) }
         }
         let banner = session.joinLines.map { "share: \($0)" } + (session.watchLine.map { ["watch only: \($0)"] } ?? [])
+            + (session.approves ? ["you admit each guest: they wait until you press Ctrl-W, then a (admit) or r (refuse)"] : [])
         let signal = try await open(peer: session.peer, fileName: session.file.lastPathComponent, isHost: true,
                                     userName: userName, banner: banner, runs: runs, appBox: appBox, hostSession: session) {
             try blockingAwait { try await session.save() }
@@ -95,6 +96,13 @@ public enum SessionEditor {
                     // The server confirms with `roles`; show the choice at once all the same.
                     appBox.app?.post(.guestRoles(next.rawValue))
                     appBox.app?.post(.message("guests may now \(Self.describe(next))", isError: false))
+                }
+                hooks.decide = { id, decision in
+                    switch decision {
+                    case .admit: session.peer.admit(id)
+                    case .refuse: session.peer.refuse(id)
+                    case .remove: session.peer.remove(id)
+                    }
                 }
             }
         } else {

@@ -83,6 +83,10 @@ public func describe(_ event: PeerEvent) -> String? {
     case .connection(.connected): return "connected"
     case .connection(.reconnecting(let attempt, let reason)): return "reconnecting (attempt \(attempt)): \(TerminalSanitizer.line(reason))"
     case .connection(.closed(let reason)): return "closed: \(TerminalSanitizer.line(reason))"
+    case .connection(.waiting): return "waiting for the host to admit you"
+    case .lobby(let entries):
+        return "lobby: " + (entries.isEmpty ? "(nobody waiting)" : entries.map { "\(TerminalSanitizer.line($0.name)) (\($0.peer), \(TerminalSanitizer.line($0.from)), \($0.access.rawValue))" }.joined(separator: ", "))
+    case .membership(let change): return SessionEvents.notice(change)
     case .run(let run): return "run: \(TerminalSanitizer.line("\(run)"))"
     case .access(let access, let guests): return "access: you \(access.rawValue), guests \(guests.rawValue)"
     case .error(let text): return "error: \(TerminalSanitizer.line(text))"

@@ -9,6 +9,7 @@ public enum Hosting {
         let session = try await HostSession.start(options)
         for line in session.joinLines { say(line) }
         if let watch = session.watchLine { say("watch only: \(watch)") }
+        if options.approve { note("every guest waits for you to admit it" + (headless ? ": `admit ID` or `refuse ID` on stdin" : " (Ctrl-W)")) }
         if HostSession.isWildcardBind(options.bind) {
             note("listening on every interface: give others this machine's address in place of 127.0.0.1")
         }
@@ -25,6 +26,8 @@ public enum Joining {
     public static func run(_ address: SessionAddress, shown: String, options: CollaborationPeer.Options, headless: Bool, typing: Typing?) async throws -> Int32 {
         var options = options
         options.recordLatency = typing != nil
+        // Before the editor starts: on the terminal as it is (stderr), until the host decides.
+        options.onWaiting = options.onWaiting ?? { note("waiting for the host to admit you…") }
         let peer = try await CollaborationPeer.join(address, options: options)
         if !headless && typing == nil { return try await SessionEditor.join(peer, address: shown, userName: options.name) }
         let headlessPeer = HeadlessPeer(peer: peer, typing: typing)

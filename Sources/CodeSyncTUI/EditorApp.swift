@@ -12,6 +12,8 @@ public struct EditorHooks {
     public var cancelRun: (() -> Void)?
     /// Host: gives guests the next role; the new role comes back as `post(.guestRoles(...))`.
     public var cycleGuestRoles: (() -> Void)?
+    /// Host: admits, refuses or removes a peer by id; the lobby and peers come back as events.
+    public var decide: ((String, PeopleDecision) -> Void)?
     /// The local cursor or selection moved (scalar offsets).
     public var presence: ((Int, Range<Int>?) -> Void)?
     /// Analyzes a text off the input thread.
@@ -66,7 +68,7 @@ public final class EditorApp: @unchecked Sendable {
         driver.actions = EditorActions(
             save: hooks.save,
             run: hooks.run.map { run in { [weak self] text in if let self { run(text, self) } } },
-            cancelRun: hooks.cancelRun, cycleGuestRoles: hooks.cycleGuestRoles, presence: hooks.presence)
+            cancelRun: hooks.cancelRun, cycleGuestRoles: hooks.cycleGuestRoles, presence: hooks.presence, decide: hooks.decide)
     }
 
     /// Queues an event from any thread and wakes the loop.

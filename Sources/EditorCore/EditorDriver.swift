@@ -11,11 +11,15 @@ public struct EditorActions {
     public var cycleGuestRoles: (() -> Void)?
     /// The local cursor or selection moved (scalar offsets).
     public var presence: ((Int, Range<Int>?) -> Void)?
+    /// Host: admit, refuse or remove a peer (by id); the lobby and peer list come back as events.
+    public var decide: ((String, PeopleDecision) -> Void)?
 
     public init(
         save: ((String) throws -> String)? = nil, run: ((String) -> Void)? = nil, cancelRun: (() -> Void)? = nil,
-        cycleGuestRoles: (() -> Void)? = nil, presence: ((Int, Range<Int>?) -> Void)? = nil
+        cycleGuestRoles: (() -> Void)? = nil, presence: ((Int, Range<Int>?) -> Void)? = nil,
+        decide: ((String, PeopleDecision) -> Void)? = nil
     ) {
+        self.decide = decide
         self.save = save
         self.run = run
         self.cancelRun = cancelRun
@@ -93,6 +97,8 @@ public final class EditorDriver {
                 actions.cancelRun?()
             case .cycleGuestRoles:
                 actions.cycleGuestRoles?()
+            case .decide(let peer, let decision):
+                actions.decide?(peer, decision)
             case .presence(let cursor, let selection):
                 actions.presence?(cursor, selection)
             }

@@ -30,6 +30,8 @@ public struct EditorModel: Sendable {
     public private(set) var readOnly = false
     /// Host: what guests may do, shown on the status bar; nil outside a hosted session.
     public private(set) var guestRoles: String?
+    /// Host: who waits to join (a host that admits guests itself), oldest first.
+    public private(set) var waiting: [WaitingGuest] = []
     public private(set) var message: (text: String, isError: Bool)?
     public private(set) var size: TerminalSize
     public private(set) var layout: EditorLayout
@@ -128,6 +130,17 @@ public struct EditorModel: Sendable {
             readOnly = flag
         case .guestRoles(let roles):
             guestRoles = roles
+        case .lobby(let list):
+            let known = Set(waiting.map(\.id))
+            waiting = list
+            if let newcomer = list.last(where: { !known.contains($0.id) }) {
+                message = ("\(newcomer.name) (\(newcomer.from)) asks to join: Ctrl-W to admit or refuse", false)
+                output.note("\(newcomer.name) asks to join from \(newcomer.from) (\(newcomer.access))")
+            }
+            if case .people(let selection) = mode { mode = .people(selection: min(selection, max(0, peopleCount - 1))) }
+        case .notice(let text):
+            message = (text, false)
+            output.note(text)
         }
         presenceEffect(&effects)
         return effects
@@ -155,6 +168,9 @@ public struct EditorModel: Sendable {
             return
         case .goToLine(let input):
             handleGoToLineKey(key, input: input)
+            return
+        case .people(let selection):
+            handlePeopleKey(key, selection: selection, &effects)
             return
         case .normal:
             break
@@ -199,6 +215,12 @@ public struct EditorModel: Sendable {
             } else {
                 message = ("only the host of a session sets what guests may do", false)
             }
+        case .control("w"):
+            if guestRoles != nil {
+                mode = .people(selection: 0)
+            } else {
+                message = ("only the host admits or removes people", false)
+            }
         case .function(1):
             mode = .help
         case .tab:
@@ -213,6 +235,43 @@ public struct EditorModel: Sendable {
             return false
         }
         return true
+    }
+
+    /// Rows of the people dialog: those waiting, then the peers.
+    public var peopleCount: Int { waiting.count + peers.count }
+
+    /// The people dialog: Up/Down pick, `a` admits and `r` refuses someone waiting, `x` removes a
+    /// peer; Esc (or Ctrl-W) closes it.
+    private mutating func handlePeopleKey(_ key: Key, selection: Int, _ effects: inout [EditorEffect]) {
+        let count = peopleCount
+        switch key {
+        case .escape, .control("w"), .control("q"):
+            mode = .normal
+        case .up:
+            mode = .people(selection: max(0, selection - 1))
+        case .down:
+            mode = .people(selection: min(max(0, count - 1), selection + 1))
+        case .character("a"), .character("r"):
+            guard selection < waiting.count else {
+                message = ("pick someone who is waiting (a admits, r refuses)", false)
+                return
+            }
+            let guest = waiting[selection]
+            let admit = key == .character("a")
+            effects.append(.decide(guest.id, admit ? .admit : .refuse))
+            message = (admit ? "admitted \(guest.name)" : "refused \(guest.name)", false)
+        case .character("x"), .delete:
+            let index = selection - waiting.count
+            guard index >= 0, index < peers.count else {
+                message = ("pick a peer to remove (x), or someone waiting to refuse (r)", false)
+                return
+            }
+            let peer = peers[index]
+            effects.append(.decide(peer.id, .remove))
+            message = ("removed \(peer.name)", false)
+        default:
+            break
+        }
     }
 
     private mutating func handleEditorKey(_ key: Key, _ effects: inout [EditorEffect]) {

@@ -10,6 +10,35 @@ public enum EditorMode: Equatable, Sendable {
     case goToLine(input: String)
     case quitConfirm
     case help
+    /// Host: the people dialog (Ctrl-W): those waiting to join, then the peers; `selection` indexes
+    /// that list.
+    case people(selection: Int)
+}
+
+/// Someone waiting to join a session whose host admits guests itself, as the host's editor shows it.
+public struct WaitingGuest: Equatable, Sendable {
+    public var id: String
+    /// Sanitized by the shell (peers choose names).
+    public var name: String
+    /// How it came: an address, `ADDR via relay`, `ssh (local socket)`.
+    public var from: String
+    /// What it gets when admitted ("edit+run", "edit", "view").
+    public var access: String
+    /// The host removed this id earlier in the session.
+    public var removedBefore: Bool
+
+    public init(id: String, name: String, from: String, access: String, removedBefore: Bool = false) {
+        self.id = id
+        self.name = name
+        self.from = from
+        self.access = access
+        self.removedBefore = removedBefore
+    }
+}
+
+/// The host's decision about one person in the people dialog.
+public enum PeopleDecision: Equatable, Sendable {
+    case admit, refuse, remove
 }
 
 /// A key, already decoded from the terminal's bytes.
@@ -151,6 +180,10 @@ public enum EditorEvent: Equatable, Sendable {
     case readOnly(Bool)
     /// Host: what guests may do now ("edit+run", "edit", "view"), for the status bar.
     case guestRoles(String)
+    /// Host: who waits to join now, oldest first.
+    case lobby([WaitingGuest])
+    /// Something everyone should see once (who joined or left): the status line and the output pane.
+    case notice(String)
 }
 
 /// Something the shell must do for the model: edits go to the document, the rest to the session,
@@ -163,6 +196,8 @@ public enum EditorEffect: Equatable, Sendable {
     case save, quit, run, cancelRun
     /// Host: give guests the next role (edit+run → edit → view → edit+run).
     case cycleGuestRoles
+    /// Host: admit or refuse a waiting guest, or remove a peer (by peer id).
+    case decide(String, PeopleDecision)
     /// The local cursor (and selection) moved, as scalar offsets.
     case presence(cursor: Int, selection: Range<Int>?)
 }

@@ -24,6 +24,7 @@ public enum Renderer {
         OutputPane.draw(model, &grid)
         StatusBar.draw(model, &grid)
         if model.mode == .help { HelpOverlay.draw(&grid) }
+        if case .people(let selection) = model.mode { PeopleOverlay.draw(model, selection: selection, &grid) }
     }
 
     private static func drawTooSmall(_ size: TerminalSize, _ grid: inout ScreenGrid) {
@@ -300,13 +301,14 @@ enum StatusBar {
             grid.write(" Save changes to \(model.fileName)? y: save and quit · n: quit without saving · other key: stay",
                        row: row, column: 0, role: .prompt)
             return
-        case .normal, .help:
+        case .normal, .help, .people:
             break
         }
         var x = grid.write(" " + model.fileName, row: row, column: 0, role: .status)
         if model.modified && model.canSave { x = grid.write(" [+]", row: row, column: x, role: .statusModified) }
         if model.readOnly { x = grid.write(" [read-only]", row: row, column: x, role: .statusModified) }
         if let roles = model.guestRoles { x = grid.write(" [guests: \(roles)]", row: row, column: x, role: .status) }
+        if !model.waiting.isEmpty { x = grid.write(" [\(model.waiting.count) waiting: ^W]", row: row, column: x, role: .statusModified) }
         for peer in model.peers {
             x = grid.write(" ●", row: row, column: x, role: .peerName(peer.colour))
             x = grid.write(" " + peer.name, row: row, column: x, role: .status)
@@ -327,6 +329,32 @@ enum StatusBar {
     }
 }
 
+/// The host's people dialog (Ctrl-W): who waits to join, then who is in; the picked row is marked.
+enum PeopleOverlay {
+    static func draw(_ model: EditorModel, selection: Int, _ grid: inout ScreenGrid) {
+        var rows: [String] = model.waiting.map { guest in
+            "waiting  \(guest.name) · \(guest.from) · \(guest.access)" + (guest.removedBefore ? " · removed before" : "")
+        }
+        rows += model.peers.map { "joined   \($0.name)" }
+        if rows.isEmpty { rows = ["nobody is waiting or joined"] }
+        let footer = "a admit · r refuse · x remove · Esc close"
+        let width = min(grid.columns - 2, max(DisplayWidth.of(footer), rows.map { DisplayWidth.of($0) }.max() ?? 0) + 6)
+        let visible = max(1, min(rows.count, grid.rows - 5))
+        let height = visible + 3
+        let x0 = max(0, (grid.columns - width) / 2), y0 = max(0, (grid.rows - height) / 2)
+        for row in y0..<(y0 + height) { grid.fill(row: row, from: x0, to: x0 + width, role: .dialog) }
+        grid.fill(row: y0, from: x0, to: x0 + width, role: .dialogTitle)
+        grid.write(" People", row: y0, column: x0, role: .dialogTitle, limit: x0 + width)
+        // Keep the picked row in view when there are more rows than fit.
+        let first = max(0, min(selection - visible + 1, rows.count - visible))
+        for (i, text) in rows[first..<(first + visible)].enumerated() {
+            let picked = first + i == selection && model.peopleCount > 0
+            grid.write((picked ? " › " : "   ") + text, row: y0 + 1 + i, column: x0, role: picked ? .dialogTitle : .dialog, limit: x0 + width)
+        }
+        grid.write(" " + footer, row: y0 + height - 1, column: x0, role: .dialogTitle, limit: x0 + width)
+    }
+}
+
 /// The F1 overlay listing every key.
 enum HelpOverlay {
     static let entries: [(String, String)] = [
@@ -344,6 +372,7 @@ enum HelpOverlay {
         ("Ctrl-T", "indent to the next tab stop"),
         ("Ctrl-P", "follow the next peer; Esc stops"),
         ("Ctrl-E", "host: what guests may do (edit+run, edit, view)"),
+        ("Ctrl-W", "host: people: admit (a) or refuse (r) who waits, remove (x) a peer"),
         ("Tab  Shift-Tab", "next / previous pane"),
         ("Up Down Enter", "complexity pane: pick, jump"),
         ("Up Down Enter", "output pane: pick a line, jump to its file:line"),

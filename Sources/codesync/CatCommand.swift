@@ -15,6 +15,7 @@ struct Cat: AsyncParsableCommand {
         let target = try JoinTarget.resolve(address, secrets: secrets)
         var options = target.options(name: "cat")
         options.reconnect = false
+        options.onWaiting = { FileHandle.standardError.write(Data("waiting for the host to admit you…\n".utf8)) }
         let peer = try await CollaborationPeer.join(target.address, options: options)
         _ = peer.poll()
         let text = peer.text

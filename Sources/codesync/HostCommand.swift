@@ -39,8 +39,11 @@ struct Host: AsyncParsableCommand {
         valueName: "edit+run|edit|view"))
     var guests = GuestAccess.editRun
 
-    @Flag(help: "Serve without the editor: print the join line and keep serving until SIGINT/SIGTERM.")
+    @Flag(help: "Serve without the editor: print the join line and keep serving until SIGINT/SIGTERM. Reads admit ID, refuse ID, remove ID, lobby and peers on stdin (a terminal only with --approve).")
     var headless = false
+
+    @Flag(help: "Admit each guest yourself: a joiner waits, seeing nothing of the session, until you admit it (Ctrl-W in the editor; `admit ID` on stdin with --headless) or refuse it. Directly, through a relay and over SSH alike.")
+    var approve = false
 
     func validate() throws {
         if let port, !(0...65535).contains(port) { throw ValidationError("--port must be 0...65535") }
@@ -56,6 +59,7 @@ struct Host: AsyncParsableCommand {
         options.relay = try relay.map { try SessionAddress(parsing: $0) }
         options.listenToo = relay != nil && port != nil
         options.guests = guests
+        options.approve = approve
         options.limits.plaintextForBenchmark = BenchLatency.plaintextRequested(headless: headless)
         let signal = try await Hosting.run(options, headless: headless)
         if signal != 0 { throw ExitCode(128 + signal) }

@@ -234,6 +234,46 @@ struct Harness {
         #expect(screen.contains("[guests: view]"), "\(screen)")
     }
 
+    @Test func thePeopleDialogAdmitsRefusesAndRemovesOnlyWhatItsRowsHold() {
+        var guest = Harness("abc")
+        guest.keys(.control("w"))
+        #expect(guest.model.mode == .normal)
+        #expect(guest.model.message?.text.contains("only the host") == true)
+        var host = Harness("abc", columns: 100, rows: 20)
+        host.send(.guestRoles("edit+run"))
+        host.send(.peers([RemotePeer(id: "bob-1", name: "bob", colour: 1, cursor: 0), RemotePeer(id: "cat-2", name: "cat", colour: 2, cursor: 0)]))
+        host.send(.lobby([WaitingGuest(id: "dan-3", name: "dan", from: "127.0.0.1 via relay", access: "edit+run")]))
+        // A newcomer is announced on the status line and in the output pane, and counted on the status bar.
+        #expect(host.model.message?.text == "dan (127.0.0.1 via relay) asks to join: Ctrl-W to admit or refuse")
+        var screen = Renderer.render(host.model).lines.joined(separator: "\n")
+        #expect(screen.contains("[1 waiting: ^W]"), "\(screen)")
+        host.keys(.control("w"))
+        #expect(host.model.mode == .people(selection: 0))
+        screen = Renderer.render(host.model).lines.joined(separator: "\n")
+        #expect(screen.contains("› waiting  dan · 127.0.0.1 via relay · edit+run") && screen.contains("joined   cat"), "\(screen)")
+        // Typing in the dialog never reaches the document; x on a waiting row removes nobody.
+        host.keys(.character("x"), .character("z"))
+        #expect(host.document.text == "abc")
+        #expect(!host.effects.contains { if case .decide = $0 { true } else { false } })
+        host.keys(.character("a"))
+        #expect(host.effects.last == .decide("dan-3", .admit))
+        // a and r only act on someone waiting; x only on a peer.
+        host.keys(.down)
+        host.keys(.character("r"))
+        #expect(host.effects.last == .decide("dan-3", .admit))
+        host.keys(.down, .character("x"))
+        #expect(host.effects.last == .decide("cat-2", .remove))
+        host.send(.lobby([]))
+        #expect(host.model.mode == .people(selection: 1), "the selection stays within the shorter list")
+        host.keys(.escape)
+        #expect(host.model.mode == .normal)
+        screen = Renderer.render(host.model).lines.joined(separator: "\n")
+        #expect(!screen.contains("waiting"), "\(screen)")
+        host.send(.notice("cat left (removed by the host)"))
+        #expect(host.model.message?.text == "cat left (removed by the host)")
+        #expect(host.model.output.lines.contains { $0.text == "cat left (removed by the host)" })
+    }
+
     @Test func followModeKeepsThePeerOnScreen() {
         var h = Harness(Array(repeating: "line", count: 200).joined(separator: "\n"))
         h.send(.peers([RemotePeer(id: "p", name: "pat", colour: 1, cursor: 5 * 150)]))

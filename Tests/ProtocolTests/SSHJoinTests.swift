@@ -147,14 +147,42 @@ import Testing
         #expect(refused.status != 0 && refused.stderr.contains("Connection refused"), "\(refused.stderr)")
         // The host goes: the joiner stops with the box's reason instead of logging in again and again.
         host.kill9()
-        let ended = (try? await offPool { () -> Bool in
-            for _ in 0..<300 {
-                if guest.stderr.contains("no codesync session is hosted") { return true }
-                usleep(100_000)
-            }
-            return false
-        }) ?? false
+        let ended = await guest.stderrContains("no codesync session is hosted")
         #expect(ended, "\(guest.stderr)")
+    }
+
+    @Test func anSSHGuestWaitsForAnApprovingHostLikeAnyOther() async throws {
+        guard let sshd = try SSHDFixture.start() else { return }
+        defer { sshd.stop() }
+        let binary = try TestEnvironment.codesyncBinary()
+        let file = work.appendingPathComponent("approve.py")
+        try "print('base')\n".write(to: file, atomically: true, encoding: .utf8)
+        let host = try CodesyncProcess(binary, ["host", file.path, "--headless", "--approve", "--name", "host", "--port", "0"], environment: environment)
+        defer { host.kill9() }
+        _ = try #require(await host.line(prefix: "CODESYNC_SECRET="), "\(host.stderr)")
+        var overSSH = environment
+        overSSH["CODESYNC_SSH"] = sshd.sshCommand
+        overSSH["CODESYNC_REMOTE_COMMAND"] = "env XDG_RUNTIME_DIR=\(runtime.path) \(binary.path)"
+        let guest = try CodesyncProcess(binary, ["join", "ssh://root@127.0.0.1:\(sshd.port)\(file.path)", "--headless", "--name", "sshguest"],
+                                        environment: overSSH)
+        defer { guest.kill9() }
+        // The host sees how it came: through its local socket, i.e. over SSH.
+        let waiting = try #require(await host.line(prefix: "waiting ", timeout: 30), "\(host.stderr)")
+        #expect(waiting.hasSuffix("edit+run \"ssh (local socket)\" \"sshguest\""), "\(waiting)")
+        // Its own line may reach us a moment after the host's (two processes, two pipes).
+        let told = await guest.stderrContains("waiting for the host to admit you")
+        #expect(told, "\(guest.stderr)")
+        let id = String(waiting.split(separator: " ")[1])
+        host.send("admit \(id)")
+        #expect(await guest.line(prefix: "joined ", timeout: 30) != nil, "\(guest.stderr)")
+        guest.send("append \"# admitted over ssh\\n\"")
+        guest.send("sync")
+        #expect(await guest.line(prefix: "synced") != nil, "\(guest.stderr)")
+        host.send("remove \(id)")
+        let removed = await guest.stderrContains("you were removed from this session by the host")
+        #expect(removed, "\(guest.stderr)")
+        #expect(await host.stop() == 0)
+        #expect(try String(contentsOf: file, encoding: .utf8) == "print('base')\n# admitted over ssh\n")
     }
 }
 

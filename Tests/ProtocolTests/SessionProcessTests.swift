@@ -71,6 +71,18 @@ final class CodesyncProcess: @unchecked Sendable {
         }
     }
 
+    /// True once standard error holds `text` (polled off the async threads), false after `timeout` s.
+    func stderrContains(_ text: String, within timeout: Double = 30) async -> Bool {
+        (try? await offPool { () -> Bool in
+            let deadline = Date().addingTimeInterval(timeout)
+            while Date() < deadline {
+                if self.stderr.contains(text) { return true }
+                usleep(100_000)
+            }
+            return self.stderr.contains(text)
+        }) ?? false
+    }
+
     /// The text a headless joiner reports for `text`.
     func text(timeout: Double = 10) async -> String? {
         send("text")

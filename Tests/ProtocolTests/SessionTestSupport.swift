@@ -31,9 +31,10 @@ func startHost(text: String = "", secret: String = "s3cret", limits: SessionLimi
 /// A host server on loopback that also takes joiners through `relay` (blind: the relay forwards
 /// their encrypted bytes to this server). Its session id is the one `hostSecret` gives.
 func startRelayedHost(relay: SessionServer, hostSecret: String, secret: String = "s3cret", text: String = "",
-                      viewSecret: String? = nil, guests: GuestAccess = .editRun, limits: SessionLimits = fastLimits()) async throws -> SessionServer {
+                      viewSecret: String? = nil, guests: GuestAccess = .editRun, limits: SessionLimits = fastLimits(),
+                      approve: Bool = false) async throws -> SessionServer {
     let server = try await SessionServer.host(sessionID: Auth.sessionID(hostSecret: hostSecret), secret: secret, bind: "127.0.0.1", port: 0,
-                                              limits: limits, viewSecret: viewSecret, guests: guests, hostSecret: hostSecret) {
+                                              limits: limits, viewSecret: viewSecret, guests: guests, hostSecret: hostSecret, approve: approve) {
         let replica = Replica(agent: "hub")
         if !text.isEmpty { replica.insert(text, at: 0) }
         return (replica, nil)

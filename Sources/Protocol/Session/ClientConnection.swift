@@ -190,6 +190,9 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
                 welcomeOps = []
                 state.withLock { $0 = true }
                 peer.welcomed(welcome, on: self, serverNonce: serverNonce, clientNonce: clientNonce)
+            case .lobbyWait where serverNonce != nil && partialWelcome == nil:
+                // Authenticated; the host decides. The text shown is ours, not the server's.
+                peer.waitingForHost(on: self)
             case .error(let error):
                 refused(error, peer: peer)
             case .ping(let ping): send(.pong(ping))
@@ -206,6 +209,8 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
                 pingSentAt = nil
             }
         case .unknown, .challenge, .hello, .welcome: break
+        case .error(let error) where error.decision != nil:
+            fail(.notAdmitted(error.message), fatal: true)
         case .error(let error):
             fail(.rejected("\(error.code.rawValue): \(error.message)"), fatal: error.code == .auth || error.code == .version)
         case .bye(let bye):
@@ -245,6 +250,10 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
 
     /// The server refused before the welcome.
     private func refused(_ error: ErrorMessage, peer: CollaborationPeer) {
+        if error.decision != nil {
+            fail(.notAdmitted(error.message), fatal: true)
+            return
+        }
         switch error.code {
         case .auth where error.message.hasPrefix("wrong secret"): fail(.wrongSecret, fatal: true)
         // A relay session whose host is away for a moment: a reconnecting peer keeps trying.

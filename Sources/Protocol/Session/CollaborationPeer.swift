@@ -45,6 +45,9 @@ public final class CollaborationPeer: @unchecked Sendable {
         public var logger = Logger(label: "codesync.peer")
         /// Connect through a child process's pipes (`codesync join ssh://…`) instead of TCP to the address.
         public var transport: PipeTransport?
+        /// Called (on the network thread) when the first connection waits in the lobby of a host
+        /// that admits guests itself; `join` then waits past `connectTimeout` for the host's decision.
+        public var onWaiting: (@Sendable () -> Void)?
 
         public init(name: String, secret: String) {
             self.name = name
@@ -118,6 +121,10 @@ public final class CollaborationPeer: @unchecked Sendable {
     private var journal: Journal?
     private var saveURL: URL?
     private var firstResult: EventLoopPromise<Void>?
+    /// Fails the first connection after `connectTimeout`, unless the host's lobby took it in.
+    private var firstTimer: Scheduled<Void>?
+    /// Host: who waits in the lobby, as the server last said.
+    private var waitingGuests: [LobbyEntry] = []
 
     private init(address: SessionAddress, options: Options, replica: Replica) {
         self.address = address
@@ -325,6 +332,19 @@ public final class CollaborationPeer: @unchecked Sendable {
         try withLock { try journal?.recordSaved(text) }
     }
 
+    /// Host: who waits in the lobby for a decision now, oldest first.
+    public var lobby: [LobbyEntry] { withLock { waitingGuests } }
+
+    /// Host only: lets a guest waiting in the lobby in (its id's earlier removal is taken back).
+    public func admit(_ peer: String) { withLock { link?.send(.lobbyAdmit(PeerChoice(peer: peer))) } }
+
+    /// Host only: sends a guest waiting in the lobby away ("the host did not admit you").
+    public func refuse(_ peer: String) { withLock { link?.send(.lobbyRefuse(PeerChoice(peer: peer))) } }
+
+    /// Host only: takes a peer off the session; its reconnects are refused (or wait in the lobby
+    /// again, when the host admits guests itself) until the host admits it again.
+    public func remove(_ peer: String) { withLock { link?.send(.peerRemove(PeerChoice(peer: peer))) } }
+
     /// Asks the host to run `source` (shared runs).
     public func requestRun(language: String, source: String) {
         withLock { link?.send(.runRequest(RunRequestMessage(peer: id, language: language, source: source))) }
@@ -472,10 +492,16 @@ public final class CollaborationPeer: @unchecked Sendable {
             case .message(.presence(var info)):
                 // Servers refuse bad names; one from an older server is made displayable, not trusted.
                 info.name = NameRules.displayable(info.name)
-                if peers[info.peer] == nil { order.append(info.peer) }
+                if peers[info.peer] == nil {
+                    order.append(info.peer)
+                    events.append(.membership(.joined(id: info.peer, name: info.name)))
+                }
                 peers[info.peer] = info
                 peersDirty = true
             case .message(.left(let left)):
+                if let gone = peers[left.peer] {
+                    events.append(.membership(.left(id: left.peer, name: gone.name, reason: left.reason.map { String($0.prefix(200)) })))
+                }
                 peers[left.peer] = nil
                 order.removeAll { $0 == left.peer }
                 peersDirty = true
@@ -486,6 +512,15 @@ public final class CollaborationPeer: @unchecked Sendable {
             case .message(.runExited(let m)): events.append(.run(.exited(m)))
             case .message(.refused(let refused)): events.append(.error("the host refused your \(refused.what): \(refused.message)"))
             case .message(.roles(let roles)): events.append(.access(roles.access, guests: roles.guests))
+            case .message(.lobby(let lobby)):
+                // At most the server's lobby cap; more from a broken server are not shown.
+                waitingGuests = Array(lobby.waiting.prefix(64)).map { entry in
+                    var entry = entry
+                    entry.name = NameRules.displayable(entry.name)
+                    entry.from = String(entry.from.prefix(128))
+                    return entry
+                }
+                events.append(.lobby(waitingGuests))
             case .message: break
             case .state(let state): events.append(.connection(state))
             case .error(let text): events.append(.error(text))
@@ -566,6 +601,7 @@ public final class CollaborationPeer: @unchecked Sendable {
         let timer = loop.scheduleTask(in: .milliseconds(Int64(timeout * 1000))) {
             promise.fail(SessionError.timedOut("after \(Int(timeout)) s connecting to \(address)"))
         }
+        withLock { firstTimer = timer }
         startConnection()
         defer { timer.cancel() }
         do {
@@ -605,13 +641,15 @@ public final class CollaborationPeer: @unchecked Sendable {
             let tokenProof = peerToken.map {
                 Auth.tokenProof(token: $0, serverNonce: serverNonce, clientNonce: clientNonce, session: address.session, peer: id)
             }
+            // Only guests ever wait for a host's decision.
+            let lobby: Bool? = role == .guest ? true : nil
             var hello = Hello(version: WireProtocol.version, session: address.session, peer: id, name: options.name, role: role,
                               nonce: clientNonce, proof: proof, known: VersionVector(),
                               key: registering ? Auth.keyHex(key) : nil,
                               relayKey: registering ? hostKey.map(Auth.keyHex) : nil,
                               viewKey: registering ? options.viewSecret.map { Auth.keyHex(Auth.sessionKey(secret: $0)) } : nil,
                               guests: role == .host ? wantedGuests : nil, file: role == .host ? options.fileName : nil,
-                              token: tokenProof)
+                              token: tokenProof, lobby: lobby)
             // After a refusal: ask for the whole document, which replaces ours.
             if !resyncing {
                 let base = (try? MessageCodec.encode(.hello(hello)).count) ?? FrameLimits.helloMaxPayload
@@ -672,6 +710,22 @@ public final class CollaborationPeer: @unchecked Sendable {
             return firstResult
         }
         promise?.succeed(())
+    }
+
+    /// The host's server put `handler`'s connection in its lobby: the first join waits past its
+    /// timeout (the server bounds the wait); a reconnect shows the wait as the connection state.
+    func waitingForHost(on handler: ClientConnection) {
+        let notify: (@Sendable () -> Void)? = withLock {
+            guard !closed, link == nil else { return nil }
+            if firstResult != nil {
+                firstTimer?.cancel()
+                firstTimer = nil
+                return options.onWaiting
+            }
+            push(.state(.waiting))
+            return nil
+        }
+        notify?()
     }
 
     func received(_ message: WireMessage, on handler: ClientConnection) {

@@ -20,6 +20,8 @@ public final class HostSession: Sendable {
         /// What guests with the edit secret may do at first (`setGuests` changes it live). This
         /// host's own server enforces it, for relayed joiners too.
         public var guests = GuestAccess.editRun
+        /// Every guest waits in a lobby until the host admits it (`admit`, `refuse`; `remove` works either way).
+        public var approve = false
         public var limits = SessionLimits()
         public var stateDirectory = StateDirectory.url
         public var logger = Logger(label: "codesync.host")
@@ -50,6 +52,8 @@ public final class HostSession: Sendable {
     public let file: URL
     /// The descriptor `codesync attach` finds this session by, when the local socket is open.
     public let localDescriptor: URL?
+    /// Every guest waits in the lobby until the host admits it.
+    public let approves: Bool
     /// Held while hosting: a second host of the same file stops before touching the journal.
     private let lock: JournalLock
     /// Set when FILE changed since a journal left by an unclean stop: that session's text was put aside here.
@@ -90,7 +94,9 @@ public final class HostSession: Sendable {
     }
 
     private init(peer: CollaborationPeer, server: SessionServer?, secret: String, joinAddress: SessionAddress, recovered: Int?, file: URL,
-                 lock: JournalLock, setAside: URL?, relayAddress: SessionAddress? = nil, viewSecret: String? = nil, localDescriptor: URL? = nil) {
+                 lock: JournalLock, setAside: URL?, relayAddress: SessionAddress? = nil, viewSecret: String? = nil, localDescriptor: URL? = nil,
+                 approves: Bool = false) {
+        self.approves = approves
         self.localDescriptor = localDescriptor
         self.lock = lock
         self.setAside = setAside
@@ -166,7 +172,7 @@ public final class HostSession: Sendable {
         let box = LoopConfined(value: replica)
         let server = try await SessionServer.host(
             sessionID: header.session, secret: header.secret, bind: bind, port: port, limits: options.limits,
-            logger: options.logger, viewSecret: viewSecret, guests: options.guests, hostSecret: hostSecret
+            logger: options.logger, viewSecret: viewSecret, guests: options.guests, hostSecret: hostSecret, approve: options.approve
         ) {
             var saved = finalHeader
             saved.port = relayOnly ? finalHeader.port : port
@@ -197,7 +203,8 @@ public final class HostSession: Sendable {
         }
         return HostSession(peer: peer, server: server, secret: header.secret, joinAddress: relayOnly ? relayAddress ?? shown : shown,
                            recovered: recovered?.updates, file: file, lock: lock, setAside: setAside,
-                           relayAddress: relayOnly ? nil : relayAddress, viewSecret: viewSecret, localDescriptor: localDescriptor)
+                           relayAddress: relayOnly ? nil : relayAddress, viewSecret: viewSecret, localDescriptor: localDescriptor,
+                           approves: options.approve)
     }
 
     /// Opens the unix socket `codesync attach` reaches (for `codesync join ssh://…`) and publishes

@@ -35,9 +35,29 @@ final class Hub {
     private let tokenKey: SymmetricKey
     /// Ids a token was given out for in this process: a later hello for one must prove the token.
     private var issued: Set<String> = []
+    /// The host admits every guest itself (`--approve`): new guests wait in `lobby` for its decision.
+    let approve: Bool
+    /// Guests waiting for the host's decision, by peer id, and their arrival order.
+    private var lobby: [String: Waiting] = [:]
+    private var lobbyOrder: [String] = []
+    /// Ids the host admitted in this process: their token-proved reconnects skip the lobby.
+    private var admitted: Set<String> = []
+    /// Ids the host removed: their reconnects (token and all) are refused, or wait in the lobby
+    /// again with `--approve`, until the host admits them again.
+    private var removed: Set<String> = []
+
+    /// A hello that passed every check but the host's decision.
+    private struct Waiting {
+        let connection: ServerConnection
+        let hello: Hello
+        let serverNonce: String
+        let viewOnly: Bool
+        let wasRemoved: Bool
+    }
 
     init(id: String, key: SymmetricKey, replica: Replica, journal: Journal?, limits: SessionLimits, logger: Logger,
-         viewKey: SymmetricKey? = nil, hostKey: SymmetricKey? = nil, guestAccess: GuestAccess = .editRun) {
+         viewKey: SymmetricKey? = nil, hostKey: SymmetricKey? = nil, guestAccess: GuestAccess = .editRun, approve: Bool = false) {
+        self.approve = approve
         self.id = id
         self.key = key
         self.viewKey = viewKey
@@ -57,7 +77,8 @@ final class Hub {
     /// When the last member left (nil while anyone is connected).
     private(set) var emptySince: NIODeadline? = .now()
 
-    /// A connection passed the proof: answer with the welcome and tell everyone else.
+    /// A connection passed the proof: answer with the welcome and tell everyone else; or, when the
+    /// host admits guests itself, put it in the lobby until the host decides.
     func join(_ connection: ServerConnection, hello: Hello, serverNonce: String, viewOnly: Bool = false) {
         let token = Auth.peerToken(tokenKey: tokenKey, session: id, peer: hello.peer)
         guard mayUse(hello, token: token, serverNonce: serverNonce) else {
@@ -65,6 +86,132 @@ final class Hub {
             connection.fail(.auth, "the peer id \(hello.peer) belongs to another member of this session; join with an id of your own")
             return
         }
+        // Only the host and its bridge (which proved the host key) skip the host's decisions.
+        let decidedByHost = hello.role == .guest
+        if decidedByHost && removed.contains(hello.peer) && !approve {
+            logger.warning("\(connection.remote) (\(hello.name)) tried to come back as \(hello.peer), which the host removed")
+            connection.fail(.auth, "you were removed from this session by the host", decision: .removed)
+            return
+        }
+        // A token-proved reconnect of an id the host admitted (and has not removed since) goes straight in.
+        let readmitted = hello.token != nil && admitted.contains(hello.peer)
+        if approve && decidedByHost && !readmitted {
+            wait(connection, hello: hello, serverNonce: serverNonce, viewOnly: viewOnly)
+            return
+        }
+        welcome(connection, hello: hello, serverNonce: serverNonce, viewOnly: viewOnly, token: token)
+    }
+
+    /// Puts an authenticated guest in the lobby (bounded in all and per address) and tells the host.
+    private func wait(_ connection: ServerConnection, hello: Hello, serverNonce: String, viewOnly: Bool) {
+        guard hello.lobby == true else {
+            connection.fail(.version, "this host admits each guest itself (codesync host --approve), and your codesync cannot wait for it: upgrade codesync")
+            return
+        }
+        guard lobby[hello.peer] == nil else {
+            connection.fail(.busy, "the peer id \(hello.peer) is already waiting for the host; try again shortly")
+            return
+        }
+        guard lobby.count < limits.maxWaiting else {
+            logger.warning("\(connection.remote) (\(hello.name)): the lobby is full")
+            connection.fail(.busy, "the host's lobby is full (\(limits.maxWaiting) waiting); try again later")
+            return
+        }
+        let fromThere = lobby.values.filter { $0.connection.remote == connection.remote }.count
+        guard fromThere < limits.maxWaitingPerAddress else {
+            logger.warning("\(connection.remote) (\(hello.name)): too many waiting from that address")
+            connection.fail(.busy, "too many joiners from \(connection.remote) are waiting for the host (\(limits.maxWaitingPerAddress)); try again later")
+            return
+        }
+        lobby[hello.peer] = Waiting(connection: connection, hello: hello, serverNonce: serverNonce, viewOnly: viewOnly,
+                                    wasRemoved: removed.contains(hello.peer))
+        lobbyOrder.append(hello.peer)
+        connection.enterLobby(hub: self, peer: hello.peer, name: hello.name)
+        logger.info("\(hello.name) (\(hello.peer), \(connection.remote)) waits for the host; \(lobby.count) waiting")
+        tellHostLobby()
+    }
+
+    /// The lobby as the host sees it.
+    private var lobbyEntries: [LobbyEntry] {
+        lobbyOrder.compactMap { lobby[$0] }.map { waiting in
+            LobbyEntry(peer: waiting.hello.peer, name: waiting.hello.name, from: String(waiting.connection.remote.prefix(128)),
+                       access: waiting.viewOnly ? .view : guestAccess, removed: waiting.wasRemoved ? true : nil)
+        }
+    }
+
+    /// Sends the lobby to the host's connection(s).
+    private func tellHostLobby() {
+        let message = WireMessage.lobby(Lobby(waiting: lobbyEntries))
+        for peer in order { if let member = members[peer], member.role == .host { member.send(message) } }
+    }
+
+    private func takeFromLobby(_ peer: String) -> Waiting? {
+        guard let waiting = lobby.removeValue(forKey: peer) else { return nil }
+        lobbyOrder.removeAll { $0 == peer }
+        return waiting
+    }
+
+    /// Host only: lets a waiting guest in (and takes back an earlier removal of its id).
+    func admit(_ peer: String, from connection: ServerConnection) {
+        guard decidesAsHost(connection, what: "lobby.admit") else { return }
+        guard let waiting = takeFromLobby(peer) else {
+            connection.send(.refused(Refused(what: "lobby.admit", message: "nobody with the id \(peer) is waiting (they may have left)")))
+            return
+        }
+        removed.remove(peer)
+        if admitted.count < Self.maxIssued { admitted.insert(peer) }
+        logger.info("the host admitted \(waiting.hello.name) (\(peer))")
+        tellHostLobby()
+        welcome(waiting.connection, hello: waiting.hello, serverNonce: waiting.serverNonce, viewOnly: waiting.viewOnly,
+                token: Auth.peerToken(tokenKey: tokenKey, session: id, peer: peer))
+    }
+
+    /// Host only: sends a waiting guest away.
+    func refuse(_ peer: String, from connection: ServerConnection) {
+        guard decidesAsHost(connection, what: "lobby.refuse") else { return }
+        guard let waiting = takeFromLobby(peer) else {
+            connection.send(.refused(Refused(what: "lobby.refuse", message: "nobody with the id \(peer) is waiting (they may have left)")))
+            return
+        }
+        logger.info("the host refused \(waiting.hello.name) (\(peer))")
+        tellHostLobby()
+        waiting.connection.fail(.auth, "the host did not admit you to this session", decision: .refused)
+    }
+
+    /// Host only: takes a peer off the session (a waiting one is refused). Its id and token stop
+    /// working: its reconnects are refused, or wait in the lobby again with `--approve`.
+    func remove(_ peer: String, from connection: ServerConnection) {
+        guard decidesAsHost(connection, what: "peer.remove") else { return }
+        if lobby[peer] != nil {
+            refuse(peer, from: connection)
+            return
+        }
+        if let member = members[peer], member.role != .guest {
+            connection.send(.refused(Refused(what: "peer.remove", message: "the host's own connections cannot be removed")))
+            return
+        }
+        if removed.count < Self.maxIssued { removed.insert(peer) }
+        admitted.remove(peer)
+        guard let member = members[peer] else { return }
+        logger.info("the host removed \(member.name) (\(peer))")
+        // Everyone hears why; the removed peer hears it from its error.
+        leave(member, reason: "removed by the host")
+        member.fail(.auth, "you were removed from this session by the host", decision: .removed)
+    }
+
+    /// Admitting, refusing and removing are the host's alone: checked by the role the connection
+    /// proved (the host key), never by what a message claims.
+    private func decidesAsHost(_ connection: ServerConnection, what: String) -> Bool {
+        guard connection.role == .host else {
+            logger.warning("\(connection.describe) sent \(what), which only the host may")
+            connection.send(.refused(Refused(what: what, message: "only the host admits, refuses or removes peers")))
+            return false
+        }
+        return true
+    }
+
+    /// Makes `connection` a member: the welcome, then everyone else hears of it.
+    private func welcome(_ connection: ServerConnection, hello: Hello, serverNonce: String, viewOnly: Bool, token: [UInt8]) {
         if let previous = members[hello.peer], previous !== connection {
             // The same peer reconnecting (its old connection may be half-open): the new one wins.
             members[hello.peer] = nil
@@ -103,6 +250,9 @@ final class Hub {
         if hello.role != .host, let runReplay {
             for message in runReplay.messages { connection.send(message) }
         }
+        // Always (an empty list too): a host back from a dropped connection must not keep showing
+        // joiners who left the lobby while it was away.
+        if hello.role == .host && approve { connection.send(.lobby(Lobby(waiting: lobbyEntries))) }
         logger.info("\(hello.name) joined as \(hello.peer) (\(hello.role.rawValue), \(access.rawValue), \(connection.remote)); \(members.count) connected")
     }
 
@@ -120,6 +270,7 @@ final class Hub {
             return Auth.verifyToken(proof, token: token, serverNonce: serverNonce, clientNonce: hello.nonce, session: hello.session, peer: hello.peer)
         }
         let bound = members[hello.peer] != nil || replica.version[hello.peer] > 0 || issued.contains(hello.peer)
+            || admitted.contains(hello.peer) || removed.contains(hello.peer)
         return !bound
     }
 
@@ -272,6 +423,12 @@ final class Hub {
 
     /// A connection went away.
     func leave(_ connection: ServerConnection, reason: String) {
+        if !connection.peer.isEmpty, lobby[connection.peer]?.connection === connection {
+            _ = takeFromLobby(connection.peer)
+            logger.info("\(connection.name) (\(connection.peer)) stopped waiting: \(reason)")
+            tellHostLobby()
+            return
+        }
         guard !connection.peer.isEmpty, members[connection.peer] === connection else { return }
         members[connection.peer] = nil
         if members.isEmpty { emptySince = .now() }
@@ -294,8 +451,13 @@ final class Hub {
         }
     }
 
-    /// Says goodbye to every member.
+    /// Says goodbye to every member (and everyone waiting).
     func closeAll(reason: String) {
+        for peer in lobbyOrder {
+            guard let waiting = lobby[peer] else { continue }
+            waiting.connection.send(.bye(Bye(reason: reason)))
+            waiting.connection.close(reason: reason)
+        }
         for connection in members.values {
             connection.send(.bye(Bye(reason: reason)))
             connection.close(reason: reason)

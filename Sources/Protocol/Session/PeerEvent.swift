@@ -20,6 +20,9 @@ public enum ConnectionState: Equatable, Sendable {
     case connected
     /// The link dropped; edits go on locally and are sent after reconnecting.
     case reconnecting(attempt: Int, reason: String)
+    /// Authenticated, waiting in the lobby of a host that admits guests itself (`--approve`);
+    /// nothing of the session arrives until it does.
+    case waiting
     /// Closed for good (by `close()`, or after an error that retrying cannot fix).
     case closed(reason: String)
 }
@@ -45,6 +48,18 @@ public enum PeerEvent: Equatable, Sendable {
     case run(SessionRunEvent)
     /// The host changed what this peer may do (`guests`: what edit-secret guests may do now).
     case access(GuestAccess, guests: GuestAccess)
+    /// Host: who waits in the lobby for its decision now, oldest first (names and addresses as the
+    /// server sent them: sanitize before showing).
+    case lobby([LobbyEntry])
+    /// Another peer joined or left (names as peers chose them: sanitize before showing).
+    case membership(Membership)
     /// A problem worth showing the user (one line).
     case error(String)
+}
+
+/// Someone arrived in the session or went away.
+public enum Membership: Equatable, Sendable {
+    case joined(id: String, name: String)
+    /// `reason` as the server said it: "bye", "disconnected", "removed by the host", ...
+    case left(id: String, name: String, reason: String?)
 }

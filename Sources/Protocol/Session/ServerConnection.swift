@@ -11,8 +11,10 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
     typealias OutboundOut = ByteBuffer
 
     /// `judging`: a hello arrived and is being answered (a wrong secret's answer is delayed);
-    /// nothing else is read from the connection meanwhile.
-    private enum State { case greeting, judging, active, closing }
+    /// nothing else is read from the connection meanwhile. `waiting`: authenticated, in the host's
+    /// lobby until the host admits or refuses it: it receives nothing of the session and may send
+    /// only `ping`, `pong` and `bye`.
+    private enum State { case greeting, judging, waiting, active, closing }
 
     private let server: ServerCore
     private var context: ChannelHandlerContext?
@@ -21,6 +23,7 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
     private var lastHeard = NIODeadline.now()
     private var pingTask: RepeatedTask?
     private var handshakeTimer: Scheduled<Void>?
+    private var lobbyTimer: Scheduled<Void>?
     private var nextPing = 0
     private var backlog = 0
     private var unwritableSince: NIODeadline?
@@ -102,7 +105,7 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
             cutOffSlowReader()
             return
         }
-        if state == .active {
+        if state == .active || state == .waiting {
             nextPing += 1
             send(.ping(Ping(id: nextPing)))
         }
@@ -111,10 +114,10 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         // One hello per connection: what follows it before the answer is dropped unread, so a
         // wrong secret cannot be retried on the same connection while its answer is delayed.
-        guard state == .greeting || state == .active else { return }
+        guard state == .greeting || state == .active || state == .waiting else { return }
         lastHeard = .now()
         let frame = unwrapInboundIn(data)
-        if state == .active && role == .guest { charge(frame, context: context) }
+        if (state == .active || state == .waiting) && role == .guest { charge(frame, context: context) }
         let message: WireMessage
         let updateRange: Range<Int>?
         do {
@@ -145,6 +148,8 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
             server.accept(hello, on: self, serverNonce: nonce)
         case .active:
             handleActive(message, frame: frame, updateRange: updateRange)
+        case .waiting:
+            handleWaiting(message)
         case .judging, .closing:
             break
         }
@@ -187,6 +192,20 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
         }
     }
 
+    /// In the lobby: liveness and goodbye only. Anything else (an edit, a presence, a run request,
+    /// a host's decision) would be acting in a session it has not been admitted to.
+    private func handleWaiting(_ message: WireMessage) {
+        switch message {
+        case .ping(let ping): send(.pong(ping))
+        case .pong: break
+        case .bye: close(reason: "bye")
+        case .error: close(reason: "peer error")
+        default:
+            logger.warning("\(describe): sent \(message.type) while waiting in the lobby")
+            fail(.protocol, "you are waiting for the host to admit you: only ping, pong and bye may be sent until then, not \(WireName.quoted(message.type))")
+        }
+    }
+
     private func handleActive(_ message: WireMessage, frame: ByteBuffer, updateRange: Range<Int>?) {
         guard let hub else { return }
         switch message {
@@ -211,9 +230,15 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
             hub.route(message, payload: frame, from: self)
         case .rolesSet(let roles):
             hub.setGuests(roles.guests, from: self)
+        case .lobbyAdmit(let choice):
+            hub.admit(choice.peer, from: self)
+        case .lobbyRefuse(let choice):
+            hub.refuse(choice.peer, from: self)
+        case .peerRemove(let choice):
+            hub.remove(choice.peer, from: self)
         case .unknown(let type):
             logger.info("\(describe): ignored message of unknown type '\(type)'")
-        case .refused, .roles:
+        case .refused, .roles, .lobby, .lobbyWait:
             logger.info("\(describe): ignored a \(message.type) message (only a server sends those)")
         case .error(let error):
             logger.info("\(describe): peer reported \(error.code.rawValue): \(error.message)")
@@ -221,6 +246,25 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
         case .challenge, .hello, .welcome, .ack, .left:
             fail(.protocol, "unexpected \(message.type) after the handshake")
         }
+    }
+
+    /// Authenticated, but the host admits guests itself: the connection waits in `hub`'s lobby as
+    /// `peer`. It leaves the pending count (it proved the secret; the lobby has caps of its own) and
+    /// is told to try again after `lobbyTimeout`.
+    func enterLobby(hub: Hub, peer: String, name: String) {
+        self.hub = hub
+        self.peer = peer
+        self.name = name
+        state = .waiting
+        releasePending()
+        let timeout = server.limits.lobbyTimeout
+        let seconds = timeout.nanoseconds / 1_000_000_000
+        let words = seconds % 60 == 0 ? "\(seconds / 60) minutes" : "\(seconds) s"
+        lobbyTimer = context?.eventLoop.scheduleTask(in: timeout) { [weak self] in
+            guard let self, self.state == .waiting else { return }
+            self.fail(.timeout, "the host did not answer within \(words); join again to ask once more")
+        }
+        send(.lobbyWait(LobbyWait(message: "waiting for the host to admit you")))
     }
 
     /// The handshake succeeded: this connection now belongs to `hub` as `peer`.
@@ -232,6 +276,8 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
         self.role = role
         self.access = access
         state = .active
+        lobbyTimer?.cancel()
+        lobbyTimer = nil
         releasePending()
         frameLimit.maxPayload = server.limits.maxPayload
     }
@@ -324,6 +370,16 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
         context.fireChannelInactive()
     }
 
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        // A joiner that stops sending while it waits has given up: its place in the lobby goes now,
+        // not after the liveness timeout.
+        if case .inputClosed? = event as? ChannelEvent, state == .waiting {
+            close(reason: "gave up waiting")
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         if context.channel.isWritable {
             unwritableSince = nil
@@ -394,10 +450,10 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
         fail(.slow, "you stopped reading; the send backlog went over the limit")
     }
 
-    /// Sends an `error` frame, then closes.
-    func fail(_ code: WireErrorCode, _ text: String) {
+    /// Sends an `error` frame, then closes. `decision`: the host decided it (refused, removed).
+    func fail(_ code: WireErrorCode, _ text: String, decision: HostDecision? = nil) {
         guard state != .closing, let context else { return }
-        if let frame = try? MessageCodec.frame(.error(ErrorMessage(code: code, message: text))) {
+        if let frame = try? MessageCodec.frame(.error(ErrorMessage(code: code, message: text, decision: decision))) {
             context.writeAndFlush(wrapOutboundOut(frame), promise: nil)
         }
         close(reason: text)
@@ -419,6 +475,8 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
         pingTask = nil
         handshakeTimer?.cancel()
         handshakeTimer = nil
+        lobbyTimer?.cancel()
+        lobbyTimer = nil
     }
 }
 

@@ -69,6 +69,13 @@ public struct SessionLimits: Sendable {
     public var bytesPerSecond = 2.0 * 1024 * 1024
     /// Bytes a guest may send at once before the rate applies; nil: one largest frame (`maxPayload`).
     public var byteBurst: Double?
+    /// A host that admits guests itself (`--approve`): joiners waiting for its decision at once
+    /// (more are told the lobby is full), so a flood cannot fill its memory or its screen.
+    public var maxWaiting = 16
+    /// Of those, joiners from one address (relayed ones count by their own address).
+    public var maxWaitingPerAddress = 4
+    /// How long a joiner may wait for the host's decision before it is told to try again.
+    public var lobbyTimeout: TimeAmount = .minutes(10)
 
     /// The defaults.
     public init() {}
@@ -134,6 +141,8 @@ public enum SessionError: Error, Equatable, CustomStringConvertible, Sendable {
     case file(String)
     /// The secure channel caught an altered, replayed, reordered, dropped or cut record.
     case tampered(String)
+    /// The host decided: it did not admit this peer from its lobby, or removed it from the session.
+    case notAdmitted(String)
 
     public var description: String {
         switch self {
@@ -168,6 +177,8 @@ public enum SessionError: Error, Equatable, CustomStringConvertible, Sendable {
             message
         case .tampered(let message):
             "the connection was dropped: \(message)"
+        case .notAdmitted(let message):
+            message
         }
     }
 

@@ -192,19 +192,24 @@ public final class SessionServer: Sendable {
     /// document (and its journal, which the server then owns). Guests proving `secret` get
     /// `guests` access; those proving `viewSecret` may only watch. With `hostSecret`, only a peer
     /// proving it may join as the host (or its bridge); without, the edit secret suffices.
+    /// `approve`: every guest waits in a lobby until the host admits it (needs `hostSecret`: the
+    /// decisions are the host's alone, and only the host key tells the host from a guest).
     public static func host(
         sessionID: String, secret: String, bind: String, port: Int, limits: SessionLimits = SessionLimits(),
         logger: Logger = Logger(label: "codesync.host"), viewSecret: String? = nil, guests: GuestAccess = .editRun,
-        hostSecret: String? = nil,
+        hostSecret: String? = nil, approve: Bool = false,
         makeState: @escaping @Sendable () throws -> (Replica, Journal?)
     ) async throws -> SessionServer {
+        if approve && hostSecret == nil {
+            throw SessionError.file("a host that admits guests itself needs a host key: without one any guest could claim the host's role")
+        }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let loop = group.next()
         let hub = try await loop.submit {
             let (replica, journal) = try makeState()
             return LoopConfined(value: Hub(id: sessionID, key: Auth.sessionKey(secret: secret), replica: replica, journal: journal, limits: limits, logger: logger,
                                            viewKey: viewSecret.map { Auth.sessionKey(secret: $0) },
-                                           hostKey: hostSecret.map { Auth.sessionKey(secret: $0) }, guestAccess: guests))
+                                           hostKey: hostSecret.map { Auth.sessionKey(secret: $0) }, guestAccess: guests, approve: approve))
         }.get()
         let psks = [secret] + (viewSecret.map { [$0] } ?? [])
         let core = ServerCore(mode: .host(hub.value), limits: limits, logger: logger, eventLoop: loop,

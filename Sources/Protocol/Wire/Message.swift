@@ -63,14 +63,18 @@ public struct Hello: Codable, Equatable, Sendable {
     public var file: String?
     /// A reconnecting peer: proof that it holds the token its first welcome gave it (binds its id).
     public var token: String?
+    /// The joiner can wait in a host's lobby (`lobby.wait`) for the host to admit it; a host that
+    /// admits guests itself (`--approve`) refuses joiners without it, telling them to upgrade.
+    public var lobby: Bool?
     public init(
         version: Int, session: String, peer: String, name: String, role: PeerRole, nonce: String,
         proof: String, known: VersionVector, key: String? = nil, relayKey: String? = nil, viewKey: String? = nil,
-        guests: GuestAccess? = nil, file: String? = nil, token: String? = nil
+        guests: GuestAccess? = nil, file: String? = nil, token: String? = nil, lobby: Bool? = nil
     ) {
         self.version = version; self.session = session; self.peer = peer; self.name = name
         self.role = role; self.nonce = nonce; self.proof = proof; self.known = known; self.key = key
         self.relayKey = relayKey; self.viewKey = viewKey; self.guests = guests; self.file = file; self.token = token
+        self.lobby = lobby
     }
 }
 
@@ -194,7 +198,57 @@ public struct Ping: Codable, Equatable, Sendable {
 public struct ErrorMessage: Codable, Equatable, Sendable {
     public var code: WireErrorCode
     public var message: String
-    public init(code: WireErrorCode, message: String) { self.code = code; self.message = message }
+    /// Set when the host decided it (`refused`: not admitted from its lobby; `removed`: taken off
+    /// the peer list): not a fault, and retrying will not help. Older peers see code `auth`, which
+    /// stops them too.
+    public var decision: HostDecision?
+    public init(code: WireErrorCode, message: String, decision: HostDecision? = nil) {
+        self.code = code; self.message = message; self.decision = decision
+    }
+}
+
+/// A host's decision that ends a connection (`error`'s `decision`).
+public enum HostDecision: String, Codable, Sendable {
+    case refused, removed
+
+    // A decision this build does not know is still the host's: read as a refusal, never as malformed.
+    public init(from decoder: any Decoder) throws {
+        let name = try decoder.singleValueContainer().decode(String.self)
+        self = HostDecision(rawValue: name) ?? .refused
+    }
+}
+
+/// The server tells a joiner it waits for the host to admit it (`lobby.wait`, server → joiner).
+public struct LobbyWait: Codable, Equatable, Sendable {
+    public var message: String
+    public init(message: String) { self.message = message }
+}
+
+/// One joiner waiting in the lobby, as the host sees it.
+public struct LobbyEntry: Codable, Equatable, Sendable {
+    public var peer: String
+    public var name: String
+    /// How it came, as the host's server saw it: an address, `ADDR via relay`, or `ssh (local socket)`.
+    public var from: String
+    /// What it gets when admitted (`view` for the watch-only secret).
+    public var access: GuestAccess
+    /// Its id was removed by the host earlier in this session.
+    public var removed: Bool?
+    public init(peer: String, name: String, from: String, access: GuestAccess, removed: Bool? = nil) {
+        self.peer = peer; self.name = name; self.from = from; self.access = access; self.removed = removed
+    }
+}
+
+/// Everyone waiting for the host's decision, oldest first (`lobby`, server → host).
+public struct Lobby: Codable, Equatable, Sendable {
+    public var waiting: [LobbyEntry]
+    public init(waiting: [LobbyEntry]) { self.waiting = waiting }
+}
+
+/// The host's decision about one peer (`lobby.admit`, `lobby.refuse`, `peer.remove`; host → server).
+public struct PeerChoice: Codable, Equatable, Sendable {
+    public var peer: String
+    public init(peer: String) { self.peer = peer }
 }
 
 /// A clean goodbye.
@@ -324,6 +378,11 @@ public enum WireMessage: Equatable, Sendable {
     case refused(Refused)
     case rolesSet(RolesSet)
     case roles(Roles)
+    case lobbyWait(LobbyWait)
+    case lobby(Lobby)
+    case lobbyAdmit(PeerChoice)
+    case lobbyRefuse(PeerChoice)
+    case peerRemove(PeerChoice)
     /// A message type this build does not know (from a newer peer).
     case unknown(type: String)
 
@@ -349,6 +408,11 @@ public enum WireMessage: Equatable, Sendable {
         case .refused: "refused"
         case .rolesSet: "roles.set"
         case .roles: "roles"
+        case .lobbyWait: "lobby.wait"
+        case .lobby: "lobby"
+        case .lobbyAdmit: "lobby.admit"
+        case .lobbyRefuse: "lobby.refuse"
+        case .peerRemove: "peer.remove"
         case .unknown(let type): type
         }
     }
@@ -388,6 +452,11 @@ extension WireMessage: Codable {
         case "refused": self = .refused(try Refused(from: decoder))
         case "roles.set": self = .rolesSet(try RolesSet(from: decoder))
         case "roles": self = .roles(try Roles(from: decoder))
+        case "lobby.wait": self = .lobbyWait(try LobbyWait(from: decoder))
+        case "lobby": self = .lobby(try Lobby(from: decoder))
+        case "lobby.admit": self = .lobbyAdmit(try PeerChoice(from: decoder))
+        case "lobby.refuse": self = .lobbyRefuse(try PeerChoice(from: decoder))
+        case "peer.remove": self = .peerRemove(try PeerChoice(from: decoder))
         default: self = .unknown(type: type)
         }
     }
@@ -414,6 +483,9 @@ extension WireMessage: Codable {
         case .refused(let m): try m.encode(to: encoder)
         case .rolesSet(let m): try m.encode(to: encoder)
         case .roles(let m): try m.encode(to: encoder)
+        case .lobbyWait(let m): try m.encode(to: encoder)
+        case .lobby(let m): try m.encode(to: encoder)
+        case .lobbyAdmit(let m), .lobbyRefuse(let m), .peerRemove(let m): try m.encode(to: encoder)
         case .unknown: break
         }
     }
