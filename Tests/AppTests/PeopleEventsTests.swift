@@ -1,10 +1,11 @@
+import CodeSyncTestSupport
 import CodeSyncApp
 import CodeSyncProtocol
 import CodeSyncTUI
 import Testing
 
 /// Who joined, who left and who waits, as the editor shows them: one sanitized line each.
-@Suite struct PeopleEventsTests {
+@Suite(.ownThreads) struct PeopleEventsTests {
     @Test func joinsAndLeavesBecomeOneLineNotices() {
         #expect(SessionEvents.notice(.joined(id: "bob-1", name: "bob")) == "bob joined")
         #expect(SessionEvents.notice(.left(id: "bob-1", name: "bob", reason: "bye")) == "bob left")

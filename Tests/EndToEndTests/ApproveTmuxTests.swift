@@ -4,7 +4,7 @@ import Testing
 
 /// `codesync host --approve` with real editors in tmux (issue 13): a guest waits and is admitted,
 /// another is refused, a third is removed mid-session and cannot come back without the host.
-@Suite(.serialized) struct ApproveTmuxTests {
+@Suite(.ownThreads, .serialized) struct ApproveTmuxTests {
     struct Screens: Sendable {
         var bobWaiting: String
         var hostAfterTyping: String

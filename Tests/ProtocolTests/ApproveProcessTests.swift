@@ -5,7 +5,7 @@ import Testing
 
 /// `codesync host --approve --headless` as real processes (issue 13): the host prints who waits
 /// and takes `admit`, `refuse` and `remove` on stdin; guests come directly and through a relay.
-@Suite(.serialized, .timeLimit(.minutes(2))) struct ApproveProcessTests {
+@Suite(.ownThreads, .serialized, .timeLimit(.minutes(2))) struct ApproveProcessTests {
     @Test func aHeadlessHostAdmitsRefusesAndRemovesFromStdin() async throws {
         let binary: URL
         do { binary = try TestEnvironment.codesyncBinary() } catch {

@@ -1,3 +1,4 @@
+import CodeSyncTestSupport
 import CodeSyncProtocol
 import Foundation
 import Testing
@@ -5,7 +6,7 @@ import Testing
 /// A host that admits guests itself (issue 13, `codesync host --approve`): guests wait in a lobby
 /// seeing nothing, only the host decides, a removed peer's token stops working. Real servers on
 /// loopback; raw clients for what an honest peer never sends.
-@Suite(.timeLimit(.minutes(3))) struct ApproveTests {
+@Suite(.ownThreads, .timeLimit(.minutes(3))) struct ApproveTests {
     static let hostSecret = "h0st-secret"
 
     private func server(text: String = "hello\n", approve: Bool = true, limits: SessionLimits = HostileIdentityTests.rawFriendlyLimits()) async throws -> SessionServer {

@@ -50,7 +50,7 @@ import Testing
 
     @Test func oneAddressCannotTakeEveryWaitingSlotOfASession() async throws {
         var limits = fastLimits()
-        limits.maxWaitingPerAddress = 2
+        limits.maxRelayWaitingPerAddress = 2
         let relay = try await SessionServer.relay(bind: "0.0.0.0", port: 0, limits: limits)
         // A host that never takes its joiners, so they stay waiting.
         let host = try await register(relay, hostSecret: "slow-host", from: "127.0.0.1")

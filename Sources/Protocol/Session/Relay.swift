@@ -114,7 +114,7 @@ final class RelayCore {
             return .failure(RelayRefusal(code: .busy, message: "too many joiners are waiting for this session's host; try again shortly"))
         }
         let fromHere = entry.waiting.values.reduce(0) { $0 + ($1.remote == joiner.remote ? 1 : 0) }
-        guard fromHere < limits.maxWaitingPerAddress else {
+        guard fromHere < limits.maxRelayWaitingPerAddress else {
             return .failure(RelayRefusal(code: .busy, message: "\(fromHere) joiners from \(joiner.remote) are already waiting for this session's host; try again shortly"))
         }
         let stream = Auth.randomHex(count: 16)
