@@ -221,6 +221,8 @@ final class ImpostorServer: @unchecked Sendable {
         port = Int(UInt16(bigEndian: address.sin_port))
         let listener = fd
         Thread {
+            // This thread closes the listener (see `stop`).
+            defer { close(listener) }
             let client = accept(listener, nil, nil)
             guard client >= 0 else { return }
             defer { close(client) }
@@ -240,5 +242,6 @@ final class ImpostorServer: @unchecked Sendable {
         }.start()
     }
 
-    func stop() { shutdown(fd, Int32(SHUT_RDWR)); close(fd) }
+    /// Shut down only: the accepting thread closes it, so its number is never reused under that thread.
+    func stop() { shutdown(fd, Int32(SHUT_RDWR)) }
 }

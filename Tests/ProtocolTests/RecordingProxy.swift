@@ -56,11 +56,14 @@ final class RecordingProxy: @unchecked Sendable {
             stopped = true
             for fd in sockets { shutdown(fd, Int32(SHUT_RDWR)) }
         }
+        // Shut down, not closed: only the accept loop closes the listener, when it leaves. Closed
+        // here, its number could go to another test's NIO listener while the loop was between two
+        // `accept` calls, and the loop would take that listener's connections (NIO then asserts).
         shutdown(listenFD, Int32(SHUT_RDWR))
-        close(listenFD)
     }
 
     private func acceptLoop() {
+        defer { close(listenFD) }
         while true {
             let client = accept(listenFD, nil, nil)
             guard client >= 0 else { return }
@@ -88,7 +91,7 @@ final class RecordingProxy: @unchecked Sendable {
             guard keep else {
                 close(client)
                 close(server)
-                continue
+                return
             }
             let finished = DispatchGroup()
             for (from, to, toClient) in [(client, server, false), (server, client, true)] {

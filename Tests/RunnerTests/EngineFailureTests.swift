@@ -30,6 +30,9 @@ final class SocketProxy: @unchecked Sendable {
     }
 
     private func acceptLoop() {
+        // Only this loop closes the listener: closed by `stop` while the loop was between two
+        // `accept` calls, its number could be another socket's by the next call.
+        defer { close(listener) }
         while true {
             let client = accept(listener, nil, nil)
             guard client >= 0 else { return }
@@ -74,7 +77,6 @@ final class SocketProxy: @unchecked Sendable {
             return fds
         }
         shutdown(listener, Int32(SHUT_RDWR))
-        close(listener)
         for fd in all { shutdown(fd, Int32(SHUT_RDWR)) }
         unlink(path)
     }
