@@ -20,9 +20,11 @@ final class Hub {
     private(set) var guestAccess: GuestAccess
     let replica: Replica
     let journal: Journal?
-    private let logger: Logger
-    private let limits: SessionLimits
-    private var members: [String: ServerConnection] = [:]
+    let logger: Logger
+    let limits: SessionLimits
+    /// The shared folder, when the session shares one (`codesync host DIR`).
+    let project: ProjectHost?
+    private(set) var members: [String: ServerConnection] = [:]
     private var order: [String] = []
     private var presence: [String: PresenceInfo] = [:]
     private var colours: [String: Int] = [:]
@@ -37,8 +39,9 @@ final class Hub {
     private var issued: Set<String> = []
 
     init(id: String, key: SymmetricKey, replica: Replica, journal: Journal?, limits: SessionLimits, logger: Logger,
-         viewKey: SymmetricKey? = nil, hostKey: SymmetricKey? = nil, guestAccess: GuestAccess = .editRun) {
+         viewKey: SymmetricKey? = nil, hostKey: SymmetricKey? = nil, guestAccess: GuestAccess = .editRun, project: ProjectHost? = nil) {
         self.id = id
+        self.project = project
         self.key = key
         self.viewKey = viewKey
         self.hostKey = hostKey
@@ -98,7 +101,7 @@ final class Hub {
         connection.sendWelcome(Welcome(
             version: hello.version, session: id, peer: hello.peer, colour: colour, proof: proof, peers: others,
             update: replica.updates(since: hello.known), known: replica.version, access: access, guests: guestAccess, file: fileName,
-            token: masked))
+            token: masked, project: project != nil ? true : nil))
         broadcast(.presence(info), except: hello.peer)
         if hello.role != .host, let runReplay {
             for message in runReplay.messages { connection.send(message) }
@@ -189,7 +192,7 @@ final class Hub {
     }
 
     /// The first agent other than `sender` that authors an op of `update`, nil when all are its own.
-    private func foreignAuthor(in update: Update, sender: String) -> String? {
+    func foreignAuthor(in update: Update, sender: String) -> String? {
         for op in update.ops {
             let author: AgentID
             switch op {
@@ -277,6 +280,7 @@ final class Hub {
         if members.isEmpty { emptySince = .now() }
         order.removeAll { $0 == connection.peer }
         presence[connection.peer] = nil
+        project?.leave(connection.peer)
         if connection.role == .host { runReplay = nil }
         broadcast(.left(Left(peer: connection.peer, reason: reason)), except: connection.peer)
         logger.info("\(connection.name) (\(connection.peer)) left: \(reason); \(members.count) connected")

@@ -51,6 +51,10 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
     /// Ops of this connection were refused: later ones are refused too (they may build on the
     /// refused ones), until the peer reconnects with the document.
     var opsRefused = false
+    /// Documents of a shared folder this connection opened (`file.open`): the only ones it may edit or hear.
+    var openedDocs: Set<Int> = []
+    /// A `doc.ops` of this connection was refused: later ones are too (they may build on it).
+    var docOpsRefused = false
     private(set) weak var hub: Hub?
     let remote: String
 
@@ -211,6 +215,16 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
             hub.route(message, payload: frame, from: self)
         case .rolesSet(let roles):
             hub.setGuests(roles.guests, from: self)
+        case .docOps(let ops):
+            guard ops.peer == peer else {
+                fail(.protocol, "doc.ops claim to come from \(ops.peer), but this connection is \(peer)")
+                return
+            }
+            hub.receiveProject(message, payload: frame, from: self)
+        case .filesList, .fileOpen, .fileCreate, .fileRename, .fileDelete:
+            hub.receiveProject(message, payload: frame, from: self)
+        case .files, .fileState, .fileChanged:
+            logger.info("\(describe): ignored a \(message.type) message (only a server sends those)")
         case .unknown(let type):
             logger.info("\(describe): ignored message of unknown type '\(type)'")
         case .refused, .roles:
