@@ -18,7 +18,10 @@ struct CodeSync: AsyncParsableCommand {
               CODESYNC_SECRET=3f… codesync join 127.0.0.1:7878
               codesync join ssh://me@box/~/src/app.py
               codesync relay --port 7900
+              codesync host DIR --headless
               codesync cat HOST:PORT --secret-file F
+              codesync ls HOST:PORT
+              codesync cat HOST:PORT src/main.py
               codesync edit FILE
               codesync run FILE
               codesync run HOST:PORT
@@ -57,6 +60,7 @@ struct CodeSync: AsyncParsableCommand {
         Attach.self,
         Relay.self,
         Cat.self,
+        Ls.self,
         Edit.self,
         Run.self,
         Analyze.self,
