@@ -206,6 +206,90 @@ import Testing
         #expect(fixture.contents("helper.py") == "ok\ndef f():\n    return 1\n")
     }
 
+    @Test func offlineEditsToAnOpenFileArriveAfterAReconnect() async throws {
+        let fixture = try makeFixture()
+        defer { fixture.remove() }
+        let session = try await host(fixture)
+        let ann = try await guest(session, name: "ann")
+        let bob = try await guest(session, name: "bob")
+        try await ann.openFile("main.py")
+        try await bob.openFile("main.py")
+        ann.simulateNetworkDrop()
+        try ann.insert("# offline\n", at: 0, inFile: "main.py")
+        try bob.insert("# online\n", at: 0, inFile: "main.py")
+        // ann reconnects on her own, reopens the file with what she has, and both sides catch up.
+        #expect(await eventually(30) { ann.isSynced && bob.isSynced && ann.fileText("main.py") == bob.fileText("main.py") })
+        let text = try #require(ann.fileText("main.py"))
+        #expect(text.contains("# offline\n") && text.contains("# online\n"))
+        await ann.close()
+        await bob.close()
+        try await session.shutdown(save: true)
+        #expect(fixture.contents("main.py") == text)
+    }
+
+    @Test func aDeadHostsJournalsGoBackIntoTheFilesOrBesideAChangedOne() async throws {
+        let fixture = try makeFixture()
+        defer { fixture.remove() }
+        let session = try await host(fixture)
+        let ann = try await guest(session, name: "ann")
+        try await ann.openFile("main.py")
+        try await ann.openFile("helper.py")
+        try ann.insert("# kept\n", at: 0, inFile: "main.py")
+        try ann.insert("# aside\n", at: 0, inFile: "helper.py")
+        #expect(await eventually { ann.isSynced })
+        await ann.close()
+        // A stop that neither saves nor drops the journals, as after a crash; then helper.py changes on disk.
+        try await session.shutdown(save: false)
+        try fixture.write("helper.py", "changed by git pull\n")
+        let again = try await host(fixture)
+        let summary = try #require(await again.server?.projectSummary())
+        #expect(summary.recovered.count == 2, "\(summary.recovered)")
+        #expect(fixture.contents("main.py") == "# kept\nimport helper\nprint(helper.f())\n")
+        #expect(fixture.contents("helper.py") == "changed by git pull\n")
+        #expect(fixture.contents("helper.py.codesync-unsaved") == "# aside\ndef f():\n    return 1\n")
+        try await again.shutdown(save: true)
+        let left = try FileManager.default.contentsOfDirectory(atPath: fixture.base.appendingPathComponent("state").path)
+        #expect(!left.contains { $0.hasSuffix(".csj") }, "\(left)")
+    }
+
+    @Test func changesOnDiskReachTheSessionAndAConflictKeepsBothVersions() async throws {
+        let fixture = try makeFixture()
+        defer { fixture.remove() }
+        let session = try await host(fixture)
+        let ann = try await guest(session, name: "ann")
+        try await ann.openFile("main.py")
+        try await ann.openFile("helper.py")
+        // Another program rewrites a file nobody edits (in place, then by rename as editors do): the session takes it.
+        try fixture.write("main.py", "print('from disk')\n")
+        #expect(await eventually { ann.fileText("main.py") == "print('from disk')\n" })
+        try Data("print('renamed in')\n".utf8).write(to: fixture.root.appendingPathComponent("main.py"), options: .atomic)
+        #expect(await eventually { ann.fileText("main.py") == "print('renamed in')\n" })
+        // A new file and a deleted one reach the index and every peer.
+        try fixture.write("pkg/added.py", "x\n")
+        try FileManager.default.removeItem(at: fixture.root.appendingPathComponent("docs/README.md"))
+        var heard: [FileChanged] = []
+        for _ in 0..<750 where heard.count < 2 {
+            heard += ann.takeFileChanges()
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(Set(heard.map { "\($0.change.rawValue) \($0.path)" }) == ["created pkg/added.py", "deleted docs/README.md"])
+        #expect(try await ann.listFiles().entries.map(\.path) == [".gitignore", "helper.py", "main.py", "pkg/added.py"])
+        // Changed on disk and in the session: the session keeps its text, the disk's goes beside it.
+        try ann.insert("# session\n", at: 0, inFile: "helper.py")
+        #expect(await eventually { ann.isSynced })
+        try fixture.write("helper.py", "# disk\n")
+        #expect(await eventually { fixture.contents("helper.py.codesync-disk") == "# disk\n" })
+        #expect(ann.fileText("helper.py") == "# session\ndef f():\n    return 1\n")
+        // Ignored files changing on disk are not the session's business.
+        try fixture.write("new.secret", "KEY\n")
+        try await Task.sleep(for: .milliseconds(400))
+        #expect(try await ann.listFiles().entries.contains { $0.path == "new.secret" } == false)
+        await ann.close()
+        try await session.shutdown(save: true)
+        #expect(fixture.contents("helper.py") == "# session\ndef f():\n    return 1\n")
+        #expect(fixture.contents("main.py") == "print('renamed in')\n")
+    }
+
     @Test func aOneFileSessionRefusesProjectRequests() async throws {
         let fixture = try makeFixture()
         defer { fixture.remove() }

@@ -49,6 +49,8 @@ public final class ProjectTree {
     /// The index, sorted by path.
     public private(set) var entries: [ProjectEntry] = []
     private var positions: [String: Int] = [:]
+    /// The folders the walk entered (relative; not the root), for a watcher.
+    public private(set) var folders: [String] = []
     /// The walk stopped at `limits.maxEntries`.
     public private(set) var truncated = false
     /// Linux's `O_PATH` (Glibc's headers define it only with `_GNU_SOURCE`, which Swift's import lacks).
@@ -82,6 +84,7 @@ public final class ProjectTree {
         guard rootFD >= 0 else { throw .io("cannot read the folder \(root): \(String(cString: strerror(errno)))") }
         var found: [ProjectEntry] = []
         truncated = false
+        folders = []
         walk(folder: rootFD, components: [], ignores: IgnoreStack(), into: &found)
         found.sort { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }
         entries = found
@@ -104,6 +107,16 @@ public final class ProjectTree {
         let at = entries.partitioningIndex { !$0.path.utf8.lexicographicallyPrecedes(entry.path.utf8) }
         entries.insert(entry, at: at)
         reindex()
+    }
+
+    /// Indexes `path` again with `size` (a change seen on disk); returns its entry.
+    @discardableResult
+    func refresh(_ path: ProjectPath, size: Int) -> ProjectEntry {
+        var entry = classify(path, size: size)
+        // Found binary when opened: stays so until it is large (the name did not change).
+        if self.entry(path.string)?.kind == .binary && entry.kind == .text { entry.kind = .binary }
+        record(entry)
+        return entry
     }
 
     /// Takes `path` out of the index.
@@ -162,6 +175,7 @@ public final class ProjectTree {
         for name in folders {
             let child = openat(folder, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
             guard child >= 0 else { continue }
+            self.folders.append((components + [name]).joined(separator: "/"))
             walk(folder: child, components: components + [name], ignores: ignores, into: &found)
         }
     }

@@ -24,6 +24,24 @@ extension Hub {
         }
     }
 
+    /// Files changed on disk by another program (the watcher's batch): open documents' members get
+    /// the edits as `doc.ops` (seq 0, authored by the file's own agent), everyone the index changes.
+    func diskChanged(_ paths: Set<String>) {
+        guard let project else { return }
+        let outcome = project.diskChanged(paths)
+        for (document, updates) in outcome.edits {
+            for update in updates {
+                let message = WireMessage.docOps(DocOps(doc: document.id, peer: document.replica.agent, seq: 0, update: update))
+                guard let frame = try? MessageCodec.frame(message, maxPayload: limits.maxPayload) else { continue }
+                for peer in document.members {
+                    if let member = members[peer], member.openedDocs.contains(document.id) { member.send(frame: frame) }
+                }
+            }
+            logger.info("\(document.path) changed on disk: the session took the new text")
+        }
+        for change in outcome.changes { broadcast(.fileChanged(change), except: nil) }
+    }
+
     private func refuse(_ what: String, _ error: ProjectError, req: Int?, to connection: ServerConnection) {
         let message: String
         if case .io = error {

@@ -13,6 +13,9 @@ final class ProjectDocument {
     var lock: JournalLock
     /// Edited since the last save.
     var dirty = false
+    /// `FileDigest` of the file as last read or written by the session: a change on disk with
+    /// another digest was made by someone else.
+    var diskDigest = ""
     /// Peers (by id) that opened it: they get its `doc.ops`.
     var members: Set<String> = []
 
@@ -43,6 +46,8 @@ final class ProjectHost {
     private var nextID = 1
     /// What recovering a dead host's journals did at start.
     var recovered: [String] = []
+    /// Watches the folder for changes by other programs (nil: not watching).
+    var watcher: ProjectWatcher?
     /// At most this many files open at once in a session (each holds a document and a journal).
     static let maxOpenFiles = 1024
 
@@ -101,6 +106,7 @@ final class ProjectHost {
             throw ProjectError.io("cannot journal \(ProjectPath.shown(real)): \(error)")
         }
         let document = ProjectDocument(id: nextID, path: real, replica: replica, journal: journal, lock: lock)
+        document.diskDigest = FileDigest.of(text)
         nextID += 1
         documents[document.id] = document
         byPath[real] = document.id
@@ -157,6 +163,71 @@ final class ProjectHost {
         }
     }
 
+    // MARK: Changes on disk
+
+    /// What a batch of changes on disk means for the session: edits to send to an open document's
+    /// members (already applied and journaled), and index changes to tell everyone.
+    struct DiskOutcome {
+        var edits: [(document: ProjectDocument, updates: [Update])] = []
+        var changes: [FileChanged] = []
+    }
+
+    /// Takes in files changed on disk by another program. The index follows (created, deleted,
+    /// sizes). An open document whose file changed takes the new text as an edit, when the session
+    /// has no unsaved edits of its own; when it has, the session keeps its text and the disk's is
+    /// put beside the file as `NAME.codesync-disk`, so neither is lost or silently overwritten.
+    func diskChanged(_ paths: Set<String>) -> DiskOutcome {
+        var outcome = DiskOutcome()
+        for path in paths.sorted() {
+            guard let checked = try? tree.check(path) else { continue }  // ignored, or no path a peer could name
+            let known = tree.entry(path)
+            guard let found = try? tree.inspect(checked) else {
+                if known != nil {
+                    tree.forget(path)
+                    outcome.changes.append(FileChanged(change: .deleted, path: path))
+                }
+                // An open document of a deleted file stays in the session (a save writes it back).
+                continue
+            }
+            let entry = tree.refresh(checked, size: found.size)
+            if known == nil { outcome.changes.append(FileChanged(change: .created, path: path, entry: entry)) }
+            guard found.real == checked, let id = byPath[path], let document = documents[id],
+                  let (text, _) = try? tree.read(path) else { continue }
+            let digest = FileDigest.of(text)
+            guard digest != document.diskDigest else { continue }  // the session's own save, or no change
+            document.diskDigest = digest
+            if document.dirty {
+                guard let aside = try? ProjectRecovery.putAside(text, of: path, in: tree, suffix: ".codesync-disk") else {
+                    logger.error("\(path) changed on disk and in the session; the disk's version could not be kept aside")
+                    continue
+                }
+                logger.warning("\(path) changed on disk and in the session: the session keeps its text (saved at the next save); the disk's is in \(aside)")
+                outcome.changes.append(FileChanged(change: .created, path: aside, entry: tree.entry(aside)))
+                continue
+            }
+            let updates = Self.replace(document.replica, with: text)
+            for update in updates { try? document.journal.append(update) }
+            if !updates.isEmpty { outcome.edits.append((document, updates)) }
+        }
+        return outcome
+    }
+
+    /// Edits `replica` into `text`: one delete and one insert around the common prefix and suffix.
+    static func replace(_ replica: Replica, with text: String) -> [Update] {
+        let old = Array(replica.text.unicodeScalars), new = Array(text.unicodeScalars)
+        var prefix = 0
+        while prefix < old.count, prefix < new.count, old[prefix] == new[prefix] { prefix += 1 }
+        var suffix = 0
+        while suffix < old.count - prefix, suffix < new.count - prefix, old[old.count - 1 - suffix] == new[new.count - 1 - suffix] { suffix += 1 }
+        var updates: [Update] = []
+        let removed = old.count - prefix - suffix
+        if removed > 0 { updates.append(replica.delete(at: prefix, count: removed)) }
+        var inserted = String.UnicodeScalarView()
+        inserted.append(contentsOf: new[prefix..<(new.count - suffix)])
+        if !inserted.isEmpty { updates.append(replica.insert(String(inserted), at: prefix)) }
+        return updates
+    }
+
     // MARK: Saving and housekeeping
 
     /// Saves every edited document to its file (atomically); returns the failures' messages.
@@ -170,6 +241,7 @@ final class ProjectHost {
                 try tree.write(text, to: document.path)
                 try document.journal.recordSaved(text)
                 document.dirty = false
+                document.diskDigest = FileDigest.of(text)
             } catch {
                 failures.append("cannot save \(document.path): \(error)")
             }
@@ -184,6 +256,8 @@ final class ProjectHost {
 
     /// Closes every journal (deleting them after a clean save) and releases the locks.
     func close(discardJournals: Bool) {
+        watcher?.stop()
+        watcher = nil
         for document in documents.values {
             if discardJournals && !document.dirty { document.journal.discard() } else { document.journal.close() }
             document.lock.release()
@@ -226,7 +300,7 @@ enum ProjectRecovery {
                     try tree.write(text, to: relative, mustCreate: now == nil)
                     done.append("\(relative): recovered \(recovered.updates) unsaved edits into the file")
                 } else {
-                    let aside = try putAside(text, of: relative, in: tree)
+                    let aside = try putAside(text, of: relative, in: tree, suffix: ".codesync-unsaved")
                     done.append("\(relative) changed on disk since the unsaved session: that session's text is in \(aside)")
                 }
                 try? FileManager.default.removeItem(at: url)
@@ -237,15 +311,16 @@ enum ProjectRecovery {
         return done
     }
 
-    private static func putAside(_ text: String, of path: String, in tree: ProjectTree) throws -> String {
+    /// Writes `text` beside `path` as a new file `PATH` + `suffix` (numbered if taken); returns its path.
+    static func putAside(_ text: String, of path: String, in tree: ProjectTree, suffix: String) throws -> String {
         for attempt in 0..<100 {
-            let candidate = path + ".codesync-unsaved" + (attempt == 0 ? "" : "-\(attempt)")
+            let candidate = path + suffix + (attempt == 0 ? "" : "-\(attempt)")
             var info = stat()
             if lstat(tree.root + "/" + candidate, &info) == 0 { continue }
             try tree.write(text, to: candidate, mustCreate: true)
             return candidate
         }
-        throw ProjectError.io("100 earlier .codesync-unsaved copies of \(path) exist: remove them")
+        throw ProjectError.io("100 earlier \(suffix) copies of \(path) exist: remove them")
     }
 }
 
@@ -258,6 +333,8 @@ public struct ProjectOptions: Sendable {
     /// The port the journals remember, so a restarted host keeps its join line.
     public var journalPort: Int
     public var limits = ProjectTree.Limits()
+    /// Pick up changes made on disk by other programs (inotify).
+    public var watch = true
     public init(root: String, stateDirectory: URL, journalPort: Int) {
         self.root = root; self.stateDirectory = stateDirectory; self.journalPort = journalPort
     }

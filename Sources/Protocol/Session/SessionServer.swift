@@ -211,9 +211,15 @@ public final class SessionServer: Sendable {
                     projectHost = ProjectHost(tree: tree, identity: identity, limits: limits, logger: logger)
                     projectHost?.recovered = ProjectRecovery.recover(tree, directory: project.stateDirectory, logger: logger)
                 }
-                return LoopConfined(value: Hub(id: sessionID, key: Auth.sessionKey(secret: secret), replica: replica, journal: journal, limits: limits, logger: logger,
-                                               viewKey: viewSecret.map { Auth.sessionKey(secret: $0) },
-                                               hostKey: hostSecret.map { Auth.sessionKey(secret: $0) }, guestAccess: guests, project: projectHost))
+                let made = LoopConfined(value: Hub(id: sessionID, key: Auth.sessionKey(secret: secret), replica: replica, journal: journal, limits: limits,
+                                                   logger: logger, viewKey: viewSecret.map { Auth.sessionKey(secret: $0) },
+                                                   hostKey: hostSecret.map { Auth.sessionKey(secret: $0) }, guestAccess: guests, project: projectHost))
+                if let projectHost, project?.watch == true,
+                   let watcher = ProjectWatcher(root: projectHost.tree.root, folders: projectHost.tree.folders, logger: logger) {
+                    projectHost.watcher = watcher
+                    watcher.start { paths in loop.execute { made.value.diskChanged(paths) } }
+                }
+                return made
             }.get()
         } catch {
             try? await group.shutdownGracefully()
