@@ -18,10 +18,10 @@ struct CodeSync: AsyncParsableCommand {
               CODESYNC_SECRET=3f… codesync join 127.0.0.1:7878
               codesync join ssh://me@box/~/src/app.py
               codesync relay --port 7900
-              codesync host DIR --headless
               codesync cat HOST:PORT --secret-file F
+              codesync host DIR --headless
               codesync ls HOST:PORT
-              codesync cat HOST:PORT src/main.py
+              codesync cat HOST:PORT src/app.py
               codesync edit FILE
               codesync run FILE
               codesync run HOST:PORT

@@ -34,7 +34,8 @@ import Testing
             #expect(String(decoding: try MessageCodec.encode(message), as: UTF8.self) == block)
         }
         for type in ["challenge", "ack", "presence", "left", "ping", "pong", "error", "bye",
-                     "run.request", "run.cancel", "run.started", "run.output", "run.exited"] {
+                     "run.request", "run.cancel", "run.started", "run.output", "run.exited",
+                     "files.list", "files", "file.open", "file.create", "file.rename", "file.delete", "file.changed"] {
             #expect(types.contains(type), "no golden frame for \(type)")
         }
     }
@@ -49,14 +50,14 @@ import Testing
 
     @Test func documentExamplesInTheSpecDecode() throws {
         let blocks = try Self.goldenBlocks("json example")
-        #expect(blocks.count == 3)
+        #expect(blocks.count == 5)
         var types: [String] = []
         for block in blocks {
             let message = try MessageCodec.decode(Array(block.utf8))
             types.append(message.type)
             #expect(try MessageCodec.decode(MessageCodec.encode(message)) == message)
         }
-        #expect(types == ["hello", "welcome", "ops"])
+        #expect(types == ["hello", "welcome", "ops", "file.state", "doc.ops"])
     }
 
     @Test func unknownTypesDecodeAsUnknown() throws {
