@@ -77,30 +77,10 @@ extension Hub {
             connection.send(.refused(Refused(what: "doc.ops", message: "document \(ops.doc) is not open on this connection (open its file first): your edit was not applied")))
             return
         }
-        guard connection.access.canEdit, !connection.docOpsRefused else {
-            let message = connection.access.canEdit
-                ? "an earlier edit of yours was refused, so this one is too: reopen the file for the current document"
-                : "you may only watch this session: your edit was not applied"
-            connection.docOpsRefused = true
-            connection.send(.refused(Refused(what: "doc.ops", message: message)))
-            return
-        }
-        if connection.role == .guest || hostKey == nil, let foreign = foreignAuthor(in: ops.update, sender: connection.peer) {
-            connection.docOpsRefused = true
-            connection.send(.refused(Refused(what: "doc.ops", message: "your edit contains operations by \(foreign); you may only send your own (\(connection.peer)): it was not applied")))
-            return
-        }
-        do {
-            _ = try document.replica.apply(ops.update)
-        } catch let error as DocumentError where error.kind == .limit {
-            connection.docOpsRefused = true
-            connection.send(.refused(Refused(what: "doc.ops", message: "your edit was not applied: \(error)")))
-            return
-        } catch {
-            logger.warning("\(connection.describe): \(error)")
-            connection.fail(.document, "\(error)")
-            return
-        }
+        var refused = connection.docOpsRefused
+        defer { connection.docOpsRefused = refused }
+        guard admit(ops.update, to: document.replica, what: "doc.ops", refusedBefore: &refused, from: connection,
+                    reload: "reopen the file for the current document") else { return }
         let frame = FrameEncoder.frame(payload.readableBytesView)
         for peer in document.members where peer != connection.peer {
             if let member = members[peer], member.openedDocs.contains(document.id) { member.send(frame: frame) }
