@@ -16,18 +16,7 @@ struct Cat: AsyncParsableCommand {
     @OptionGroup var secrets: SecretOptions
 
     func run() async throws {
-        let target = try JoinTarget.resolve(address, secrets: secrets)
-        var options = target.options(name: "cat")
-        options.reconnect = false
-        let peer = try await CollaborationPeer.join(target.address, options: options)
-        let text: String
-        do {
-            text = try await Self.text(of: peer, path: path)
-        } catch {
-            await peer.close()
-            throw error
-        }
-        await peer.close()
+        let text = try await withSessionPeer(address, secrets: secrets, name: "cat") { try await Self.text(of: $0, path: path) }
         FileHandle.standardOutput.write(Data(text.utf8))
     }
 
@@ -62,35 +51,45 @@ struct Ls: AsyncParsableCommand {
     @OptionGroup var secrets: SecretOptions
 
     func run() async throws {
-        let target = try JoinTarget.resolve(address, secrets: secrets)
-        var options = target.options(name: "ls")
-        options.reconnect = false
-        let peer = try await CollaborationPeer.join(target.address, options: options)
-        var output = ""
-        do {
-            if peer.isProject {
-                let (entries, truncated) = try await peer.listFiles()
-                var skipped = 0
-                for entry in entries {
-                    // The host's paths reach this terminal: one that breaks the path rules is not printed.
-                    guard (try? ProjectPath(entry.path)) != nil else {
-                        skipped += 1
-                        continue
-                    }
-                    output += long ? "\(entry.kind.rawValue)\t\(entry.size)\t\(entry.path)\n" : "\(entry.path)\n"
-                }
-                if skipped > 0 { FileHandle.standardError.write(Data("codesync: left out \(skipped) paths that break the path rules\n".utf8)) }
-                if truncated { FileHandle.standardError.write(Data("codesync: the host indexed only part of its folder (too many files)\n".utf8)) }
-            } else {
-                _ = peer.poll()
-                let name = peer.sessionFileName.flatMap { (try? ProjectPath($0)).map(\.string) } ?? "(unnamed)"
-                output = long ? "text\t\(peer.text.utf8.count)\t\(name)\n" : "\(name)\n"
-            }
-        } catch {
-            await peer.close()
-            throw error
-        }
-        await peer.close()
+        let output = try await withSessionPeer(address, secrets: secrets, name: "ls") { try await listing(of: $0) }
         FileHandle.standardOutput.write(Data(output.utf8))
+    }
+
+    private func listing(of peer: CollaborationPeer) async throws -> String {
+        guard peer.isProject else {
+            _ = peer.poll()
+            let name = peer.sessionFileName.flatMap { (try? ProjectPath($0)).map(\.string) } ?? "(unnamed)"
+            return long ? "text\t\(peer.text.utf8.count)\t\(name)\n" : "\(name)\n"
+        }
+        let (entries, truncated) = try await peer.listFiles()
+        var output = ""
+        var skipped = 0
+        for entry in entries {
+            // The host's paths reach this terminal: one that breaks the path rules is not printed.
+            guard (try? ProjectPath(entry.path)) != nil else {
+                skipped += 1
+                continue
+            }
+            output += long ? "\(entry.kind.rawValue)\t\(entry.size)\t\(entry.path)\n" : "\(entry.path)\n"
+        }
+        if skipped > 0 { FileHandle.standardError.write(Data("codesync: left out \(skipped) paths that break the path rules\n".utf8)) }
+        if truncated { FileHandle.standardError.write(Data("codesync: the host indexed only part of its folder (too many files)\n".utf8)) }
+        return output
+    }
+}
+
+/// Joins the session at `address` once (no reconnecting), runs `body` with the peer, and leaves.
+func withSessionPeer<T>(_ address: String, secrets: SecretOptions, name: String, _ body: (CollaborationPeer) async throws -> T) async throws -> T {
+    let target = try JoinTarget.resolve(address, secrets: secrets)
+    var options = target.options(name: name)
+    options.reconnect = false
+    let peer = try await CollaborationPeer.join(target.address, options: options)
+    do {
+        let result = try await body(peer)
+        await peer.close()
+        return result
+    } catch {
+        await peer.close()
+        throw error
     }
 }
