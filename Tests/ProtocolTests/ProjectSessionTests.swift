@@ -29,6 +29,16 @@ import Testing
         return try await CollaborationPeer.join(session.joinAddress, options: options)
     }
 
+    /// The file changes `peer` hears, once `count` have arrived (or after 15 s).
+    static func changes(heardBy peer: CollaborationPeer, count: Int) async throws -> [FileChanged] {
+        var heard: [FileChanged] = []
+        for _ in 0..<750 where heard.count < count {
+            heard += peer.takeFileChanges()
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return heard
+    }
+
     private func makeFixture() throws -> ProjectFixture {
         let fixture = try ProjectFixture()
         try fixture.write("main.py", "import helper\nprint(helper.f())\n")
@@ -90,11 +100,7 @@ import Testing
         #expect(fixture.contents("helper.py") == nil && fixture.contents("lib/helper.py") == "def f():\n    return 1\n")
         try await ann.deleteFile("docs/README.md")
         #expect(fixture.contents("docs/README.md") == nil)
-        var heard: [FileChanged] = []
-        for _ in 0..<750 where heard.count < 3 {
-            heard += bob.takeFileChanges()
-            try await Task.sleep(for: .milliseconds(20))
-        }
+        let heard = try await Self.changes(heardBy: bob, count: 3)
         #expect(heard.map(\.change) == [.created, .renamed, .deleted])
         #expect(heard.allSatisfy { $0.by == ann.id })
         // bob's open file followed the rename, and his edits go to the new path.
@@ -267,11 +273,7 @@ import Testing
         // A new file and a deleted one reach the index and every peer.
         try fixture.write("pkg/added.py", "x\n")
         try FileManager.default.removeItem(at: fixture.root.appendingPathComponent("docs/README.md"))
-        var heard: [FileChanged] = []
-        for _ in 0..<750 where heard.count < 2 {
-            heard += ann.takeFileChanges()
-            try await Task.sleep(for: .milliseconds(20))
-        }
+        let heard = try await Self.changes(heardBy: ann, count: 2)
         #expect(Set(heard.map { "\($0.change.rawValue) \($0.path)" }) == ["created pkg/added.py", "deleted docs/README.md"])
         #expect(try await ann.listFiles().entries.map(\.path) == [".gitignore", "helper.py", "main.py", "pkg/added.py"])
         // Changed on disk and in the session: the session keeps its text, the disk's goes beside it.
