@@ -75,7 +75,8 @@ final class ProjectWatcher: @unchecked Sendable {
                 // Quiet for 100 ms is the usual flush; a stream of changes still flushes every 500 ms.
                 if let first = firstPending, clock.now - first < .milliseconds(500) { continue }
             }
-            guard !pending.isEmpty else { continue }
+            // Stopped meanwhile: the server's loop may be going away; the batch goes with it.
+            guard !pending.isEmpty, !stopped.withLock({ $0 }) else { continue }
             deliver(pending)
             pending = []
             firstPending = nil
