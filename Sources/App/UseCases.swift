@@ -10,6 +10,10 @@ public enum Hosting {
         for line in session.joinLines { say(line) }
         if let watch = session.watchLine { say("watch only: \(watch)") }
         if options.approve { note("every guest waits for you to admit it" + (headless ? ": `admit ID` or `refuse ID` on stdin" : " (Ctrl-W)")) }
+        if let project = await session.server?.projectSummary() {
+            for line in project.recovered { note(line) }
+            note("sharing \(project.files) files of \(session.file.path)\(project.truncated ? " (the index stopped at its limit)" : "")")
+        }
         if HostSession.isWildcardBind(options.bind) {
             note("listening on every interface: give others this machine's address in place of 127.0.0.1")
         }

@@ -11,6 +11,7 @@ struct Bench: AsyncParsableCommand {
             BenchRun.self,
             BenchRender.self,
             BenchLatency.self,
+            BenchProject.self,
         ]
     )
 }

@@ -19,6 +19,9 @@ struct CodeSync: AsyncParsableCommand {
               codesync join ssh://me@box/~/src/app.py
               codesync relay --port 7900
               codesync cat HOST:PORT --secret-file F
+              codesync host DIR --headless
+              codesync ls HOST:PORT
+              codesync cat HOST:PORT src/app.py
               codesync edit FILE
               codesync run FILE
               codesync run HOST:PORT
@@ -57,6 +60,7 @@ struct CodeSync: AsyncParsableCommand {
         Attach.self,
         Relay.self,
         Cat.self,
+        Ls.self,
         Edit.self,
         Run.self,
         Analyze.self,

@@ -3,10 +3,10 @@ import CodeSyncApp
 import CodeSyncProtocol
 import Foundation
 
-/// `codesync host FILE`: shares FILE in a session and prints the line others join with.
+/// `codesync host FILE|DIR`: shares FILE (or the folder DIR) in a session and prints the line others join with.
 struct Host: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Share FILE in a session; prints a join line with a fresh secret.",
+        abstract: "Share FILE (or a folder: --headless) in a session; prints a join line with a fresh secret.",
         discussion: """
             Listens on 127.0.0.1 by default (pair over SSH with a shared box or `ssh -L`); \
             `--bind 0.0.0.0` listens on every interface. Unsaved edits are journaled under \
@@ -16,10 +16,13 @@ struct Host: AsyncParsableCommand {
             The join line passes the secret in CODESYNC_SECRET, out of `ps`. A second line, \
             `watch only: CODESYNC_SECRET=... codesync join ...`, carries a watch-only secret: who joins \
             with it sees everything live but cannot edit or run. Guests run code only on this \
-            machine's Docker sandbox, one run at a time.
+            machine's Docker sandbox, one run at a time. A folder (DIR) is shared as a project: \
+            .gitignore and .codesyncignore are honoured, binary and large files are listed but not opened, \
+            symlinks leaving DIR are never followed; each file opened by anyone is its own document, \
+            journaled like FILE's; `codesync ls` and `codesync cat ADDRESS PATH` read it.
             """)
 
-    @Argument(help: "The file to share (created if missing).")
+    @Argument(help: "The file to share (created if missing), or a folder to share as a project (with --headless for now).")
     var file: String
 
     @Option(help: "TCP port to listen on (0: any free port). Default: 7878, or the port of a recovered session.")
@@ -53,6 +56,10 @@ struct Host: AsyncParsableCommand {
     }
 
     func run() async throws {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: file, isDirectory: &isDirectory), isDirectory.boolValue, !headless {
+            throw ValidationError("the editor does not show a shared folder yet: host it with --headless, and read or list its files with `codesync cat ADDRESS PATH` / `codesync ls ADDRESS`")
+        }
         var options = HostSession.Options(file: URL(fileURLWithPath: file), name: name ?? defaultName())
         options.bind = bind
         options.port = port

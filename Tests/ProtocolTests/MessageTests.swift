@@ -35,7 +35,8 @@ import Testing
         }
         for type in ["challenge", "ack", "presence", "left", "ping", "pong", "error", "bye",
                      "run.request", "run.cancel", "run.started", "run.output", "run.exited",
-                     "lobby.wait", "lobby", "lobby.admit", "lobby.refuse", "peer.remove"] {
+                     "lobby.wait", "lobby", "lobby.admit", "lobby.refuse", "peer.remove",
+                     "files.list", "files", "file.open", "file.create", "file.rename", "file.delete", "file.changed"] {
             #expect(types.contains(type), "no golden frame for \(type)")
         }
     }
@@ -50,14 +51,14 @@ import Testing
 
     @Test func documentExamplesInTheSpecDecode() throws {
         let blocks = try Self.goldenBlocks("json example")
-        #expect(blocks.count == 3)
+        #expect(blocks.count == 5)
         var types: [String] = []
         for block in blocks {
             let message = try MessageCodec.decode(Array(block.utf8))
             types.append(message.type)
             #expect(try MessageCodec.decode(MessageCodec.encode(message)) == message)
         }
-        #expect(types == ["hello", "welcome", "ops"])
+        #expect(types == ["hello", "welcome", "ops", "file.state", "doc.ops"])
     }
 
     @Test func unknownTypesDecodeAsUnknown() throws {

@@ -76,7 +76,7 @@ public final class CollaborationPeer: @unchecked Sendable {
 
     let key: SymmetricKey
     let group: MultiThreadedEventLoopGroup
-    private let condition = NSCondition()
+    let condition = NSCondition()
     /// Replaced (same agent) only when the server refused this peer's ops, by the whole server document.
     private var replica: Replica
     private var activity: (@Sendable () -> Void)?
@@ -90,12 +90,14 @@ public final class CollaborationPeer: @unchecked Sendable {
     /// The list last reported by `peersChanged`, to report cursor moves only when they happened.
     private var reportedPeers: [PeerPresence]?
     private let executor: LoopTaskExecutor
-    private var link: ClientConnection?
+    var link: ClientConnection?
     private var measuredLatencyMs: Int?
     private var everConnected = false
     private var closed = false
     private var attempt = 0
-    private var seq = 0
+    var seq = 0
+    /// The shared folder's side of this peer (files opened, requests waiting); guarded by the lock.
+    var project = ProjectClientState()
     private var acked = 0
     private var unsent = false
     private var colour = 0
@@ -369,6 +371,7 @@ public final class CollaborationPeer: @unchecked Sendable {
         }
         current?.goodbye()
         wakeAll()
+        failProjectRequests(SessionError.rejected("the peer was closed"))
         await shutdownGroup()
     }
 
@@ -400,7 +403,7 @@ public final class CollaborationPeer: @unchecked Sendable {
 
     // MARK: Internals (called with the lock held unless noted)
 
-    private func withLock<T>(_ body: () throws -> T) rethrows -> T {
+    func withLock<T>(_ body: () throws -> T) rethrows -> T {
         condition.lock()
         defer { condition.unlock() }
         return try body()
@@ -694,6 +697,7 @@ public final class CollaborationPeer: @unchecked Sendable {
             granted = welcome.access ?? .editRun
             reportedGuests = welcome.guests
             welcomedFile = welcome.file ?? welcomedFile
+            project.isProject = welcome.project == true
             push(.welcome(welcome, resync: resyncing))
             if everConnectedBefore && (previousAccess != granted || previousGuests != reportedGuests) {
                 // Roles changed while we were away (or after a refusal): the editor must hear it.
@@ -706,6 +710,7 @@ public final class CollaborationPeer: @unchecked Sendable {
             unsent = false
             if !missing.isEmpty { sendOps(missing, on: handler) }
             if myCursor != nil { sendPresence() }
+            reopenFiles(on: handler)
             defer { firstResult = nil }
             return firstResult
         }
@@ -729,6 +734,7 @@ public final class CollaborationPeer: @unchecked Sendable {
     }
 
     func received(_ message: WireMessage, on handler: ClientConnection) {
+        if receivedProject(message, on: handler) { return }
         let reload: Bool = withLock {
             guard link === handler else { return false }
             switch message {
@@ -788,6 +794,7 @@ public final class CollaborationPeer: @unchecked Sendable {
             return (nil, true, attempt)
         }
         promise?.fail(error)
+        failProjectRequests(error)
         guard retry else { return }
         // Each attempt over SSH is a full login on the box: back off to half a minute, not two seconds.
         let ceiling = options.transport == nil ? options.maxBackoff : max(options.maxBackoff, 30)

@@ -50,6 +50,8 @@ public final class HostSession: Sendable {
     /// Edits recovered from a journal left by a host that did not stop cleanly; nil when none.
     public let recovered: Int?
     public let file: URL
+    /// True when `file` is a folder shared as a project (`codesync host DIR`).
+    public let isProject: Bool
     /// The descriptor `codesync attach` finds this session by, when the local socket is open.
     public let localDescriptor: URL?
     /// Every guest waits in the lobby until the host admits it.
@@ -95,8 +97,9 @@ public final class HostSession: Sendable {
 
     private init(peer: CollaborationPeer, server: SessionServer?, secret: String, joinAddress: SessionAddress, recovered: Int?, file: URL,
                  lock: JournalLock, setAside: URL?, relayAddress: SessionAddress? = nil, viewSecret: String? = nil, localDescriptor: URL? = nil,
-                 approves: Bool = false) {
+                 approves: Bool = false, isProject: Bool = false) {
         self.approves = approves
+        self.isProject = isProject
         self.localDescriptor = localDescriptor
         self.lock = lock
         self.setAside = setAside
@@ -113,6 +116,10 @@ public final class HostSession: Sendable {
     /// Starts hosting `options.file` (created empty if missing), recovering a journal if one was left.
     public static func start(_ options: Options) async throws -> HostSession {
         let file = options.file.standardizedFileURL
+        var isDirectory: ObjCBool = false
+        // A folder is shared as a project: its files are documents opened on demand; the session's own
+        // document stays empty (and is journaled only for the session's identity: secret, port).
+        let isProject = FileManager.default.fileExists(atPath: file.path, isDirectory: &isDirectory) && isDirectory.boolValue
         let journalURL = Journal.url(for: file, directory: options.stateDirectory)
         // First of all: a second host of the same file must not touch the running host's journal.
         let lock = try JournalLock(journal: journalURL, file: file)
@@ -135,10 +142,10 @@ public final class HostSession: Sendable {
             options.logger.notice("recovered the unsaved session for \(file.path) from \(journalURL.path) (\(recovered.updates) edits after the last snapshot)")
         } else {
             replica = Replica(agent: hubAgent)
-            let text = try readOrCreate(file)
+            let text = isProject ? "" : try readOrCreate(file)
             if !text.isEmpty { replica.insert(text, at: 0) }
             header = JournalHeader(file: file.path, session: "", secret: Auth.generateSecret(), port: options.port ?? defaultPort,
-                                   fileDigest: FileDigest.of(text))
+                                   fileDigest: isProject ? nil : FileDigest.of(text))
         }
         let hostSecret: String
         if let kept = header.hostSecret {
@@ -161,7 +168,7 @@ public final class HostSession: Sendable {
         peerOptions.hostSecret = hostSecret
         peerOptions.viewSecret = viewSecret
         peerOptions.guests = options.guests
-        peerOptions.fileName = file.lastPathComponent
+        peerOptions.fileName = isProject ? nil : file.lastPathComponent
 
         // Always a server of its own, whose hub is the authority for every joiner: direct ones, and
         // those a relay forwards (blind: it passes their encrypted bytes to this server). Through a
@@ -170,9 +177,11 @@ public final class HostSession: Sendable {
         let bind = relayOnly ? "127.0.0.1" : options.bind
         let port = relayOnly ? 0 : options.port ?? (recovered != nil ? header.port : defaultPort)
         let box = LoopConfined(value: replica)
+        let project = isProject
+            ? ProjectOptions(root: file.path, stateDirectory: options.stateDirectory, journalPort: relayOnly ? finalHeader.port : port) : nil
         let server = try await SessionServer.host(
             sessionID: header.session, secret: header.secret, bind: bind, port: port, limits: options.limits,
-            logger: options.logger, viewSecret: viewSecret, guests: options.guests, hostSecret: hostSecret, approve: options.approve
+            logger: options.logger, viewSecret: viewSecret, guests: options.guests, hostSecret: hostSecret, approve: options.approve, project: project
         ) {
             var saved = finalHeader
             saved.port = relayOnly ? finalHeader.port : port
@@ -186,7 +195,7 @@ public final class HostSession: Sendable {
             await server.shutdown()
             throw error
         }
-        peer.attachHostFile(file, journal: nil)
+        if !isProject { peer.attachHostFile(file, journal: nil) }
         let localDescriptor = await listenLocally(server: server, session: header.session, secret: header.secret, file: file, logger: options.logger)
         let shown = SessionAddress(host: isWildcardBind(bind) ? "127.0.0.1" : bind, port: server.port)
         var relayAddress: SessionAddress?
@@ -204,7 +213,7 @@ public final class HostSession: Sendable {
         return HostSession(peer: peer, server: server, secret: header.secret, joinAddress: relayOnly ? relayAddress ?? shown : shown,
                            recovered: recovered?.updates, file: file, lock: lock, setAside: setAside,
                            relayAddress: relayOnly ? nil : relayAddress, viewSecret: viewSecret, localDescriptor: localDescriptor,
-                           approves: options.approve)
+                           approves: options.approve, isProject: isProject)
     }
 
     /// Opens the unix socket `codesync attach` reaches (for `codesync join ssh://…`) and publishes
@@ -225,7 +234,10 @@ public final class HostSession: Sendable {
 
     /// Writes the document atomically to the file.
     public func save() async throws {
-        if let server {
+        if isProject, let server {
+            let failures = await server.saveProject()
+            if !failures.isEmpty { throw SessionError.file(failures.joined(separator: "; ")) }
+        } else if let server {
             try await server.save(to: file)
         } else {
             try peer.save()

@@ -20,9 +20,11 @@ final class Hub {
     private(set) var guestAccess: GuestAccess
     let replica: Replica
     let journal: Journal?
-    private let logger: Logger
-    private let limits: SessionLimits
-    private var members: [String: ServerConnection] = [:]
+    let logger: Logger
+    let limits: SessionLimits
+    /// The shared folder, when the session shares one (`codesync host DIR`).
+    let project: ProjectHost?
+    private(set) var members: [String: ServerConnection] = [:]
     private var order: [String] = []
     private var presence: [String: PresenceInfo] = [:]
     private var colours: [String: Int] = [:]
@@ -56,9 +58,11 @@ final class Hub {
     }
 
     init(id: String, key: SymmetricKey, replica: Replica, journal: Journal?, limits: SessionLimits, logger: Logger,
-         viewKey: SymmetricKey? = nil, hostKey: SymmetricKey? = nil, guestAccess: GuestAccess = .editRun, approve: Bool = false) {
+         viewKey: SymmetricKey? = nil, hostKey: SymmetricKey? = nil, guestAccess: GuestAccess = .editRun, approve: Bool = false,
+         project: ProjectHost? = nil) {
         self.approve = approve
         self.id = id
+        self.project = project
         self.key = key
         self.viewKey = viewKey
         self.hostKey = hostKey
@@ -245,7 +249,7 @@ final class Hub {
         connection.sendWelcome(Welcome(
             version: hello.version, session: id, peer: hello.peer, colour: colour, proof: proof, peers: others,
             update: replica.updates(since: hello.known), known: replica.version, access: access, guests: guestAccess, file: fileName,
-            token: masked))
+            token: masked, project: project != nil ? true : nil))
         broadcast(.presence(info), except: hello.peer)
         if hello.role != .host, let runReplay {
             for message in runReplay.messages { connection.send(message) }
@@ -287,40 +291,10 @@ final class Hub {
     /// Ops from a member: apply, forward, journal, acknowledge. `updateJSON`, when given, is the
     /// update's JSON as it arrived (journaled as is, saving an encoding per edit).
     func receive(_ ops: Ops, payload: ByteBuffer, updateJSON: ByteBuffer? = nil, from connection: ServerConnection) {
-        guard connection.access.canEdit, !connection.opsRefused else {
-            // Refused before it touches the replica: it is never applied, forwarded, journaled or acknowledged.
-            let message = connection.access.canEdit
-                ? "an earlier edit of yours was refused, so this one is too: reconnect for the current document"
-                : "you may only watch this session: your edit was not applied"
-            connection.opsRefused = true
-            connection.send(.refused(Refused(what: "ops", message: message)))
-            return
-        }
-        // A guest types only in its own name: an op of another agent would be typing in someone
-        // else's name and taking operation numbers that agent will use (its edits would then be
-        // dropped as duplicates). The host and its bridge pass on everybody's edits (a bridge joins a
-        // relay's session to the direct one), so only they, having proved the host key, may.
-        if connection.role == .guest || hostKey == nil, let foreign = foreignAuthor(in: ops.update, sender: connection.peer) {
-            logger.warning("\(connection.describe): refused ops authored by \(foreign)")
-            connection.opsRefused = true
-            connection.send(.refused(Refused(what: "ops", message: "your edit contains operations by \(foreign); you may only send your own (\(connection.peer)): it was not applied")))
-            return
-        }
-        do {
-            _ = try replica.apply(ops.update)
-        } catch let error as DocumentError where error.kind == .limit {
-            // Well formed but too much (document size, waiting runs): refused like an edit the role forbids,
-            // so an honest guest reloads the document instead of resending it forever. Nothing was applied.
-            logger.warning("\(connection.describe): update refused: \(error)")
-            connection.opsRefused = true
-            connection.send(.refused(Refused(what: "ops", message: "your edit was not applied: \(error)")))
-            return
-        } catch {
-            // The document's own message says what is malformed ("malformed update: ...").
-            logger.warning("\(connection.describe): \(error)")
-            connection.fail(.document, "\(error)")
-            return
-        }
+        var refused = connection.opsRefused
+        defer { connection.opsRefused = refused }
+        guard admitEdit(ops.update, to: replica, what: "ops", refusedBefore: &refused, from: connection,
+                    reload: "reconnect for the current document") else { return }
         forward(frame: FrameEncoder.frame(payload.readableBytesView), except: connection.peer)
         if let journal {
             do {
@@ -339,8 +313,51 @@ final class Hub {
         connection.acknowledge(ops.seq)
     }
 
+    /// Applies a member's edit to `replica` after the checks every edit passes, for the session's
+    /// document (`ops`) and a shared folder's (`doc.ops`) alike: its role, an earlier refusal on this
+    /// connection (`refusedBefore`: later edits may build on the refused one), authorship, then the
+    /// document's own dry run. A refusal (`what`, telling the peer to `reload`) or a fault leaves the
+    /// replica untouched, and nothing is forwarded, journaled or acknowledged. True when applied.
+    func admitEdit(_ update: Update, to replica: Replica, what: String, refusedBefore: inout Bool, from connection: ServerConnection,
+               reload: String) -> Bool {
+        guard connection.access.canEdit, !refusedBefore else {
+            let message = connection.access.canEdit
+                ? "an earlier edit of yours was refused, so this one is too: \(reload)"
+                : "you may only watch this session: your edit was not applied"
+            refusedBefore = true
+            connection.send(.refused(Refused(what: what, message: message)))
+            return false
+        }
+        // A guest types only in its own name: an op of another agent would be typing in someone
+        // else's name and taking operation numbers that agent will use (its edits would then be
+        // dropped as duplicates). The host and its bridge pass on everybody's edits (a bridge joins a
+        // relay's session to the direct one), so only they, having proved the host key, may.
+        if connection.role == .guest || hostKey == nil, let foreign = foreignAuthor(in: update, sender: connection.peer) {
+            logger.warning("\(connection.describe): refused \(what) authored by \(foreign)")
+            refusedBefore = true
+            connection.send(.refused(Refused(what: what, message: "your edit contains operations by \(foreign); you may only send your own (\(connection.peer)): it was not applied")))
+            return false
+        }
+        do {
+            _ = try replica.apply(update)
+        } catch let error as DocumentError where error.kind == .limit {
+            // Well formed but too much (document size, waiting runs): refused like an edit the role forbids,
+            // so an honest guest reloads the document instead of resending it forever. Nothing was applied.
+            logger.warning("\(connection.describe): update refused: \(error)")
+            refusedBefore = true
+            connection.send(.refused(Refused(what: what, message: "your edit was not applied: \(error)")))
+            return false
+        } catch {
+            // The document's own message says what is malformed ("malformed update: ...").
+            logger.warning("\(connection.describe): \(error)")
+            connection.fail(.document, "\(error)")
+            return false
+        }
+        return true
+    }
+
     /// The first agent other than `sender` that authors an op of `update`, nil when all are its own.
-    private func foreignAuthor(in update: Update, sender: String) -> String? {
+    func foreignAuthor(in update: Update, sender: String) -> String? {
         for op in update.ops {
             let author: AgentID
             switch op {
@@ -434,6 +451,7 @@ final class Hub {
         if members.isEmpty { emptySince = .now() }
         order.removeAll { $0 == connection.peer }
         presence[connection.peer] = nil
+        project?.leave(connection.peer)
         if connection.role == .host { runReplay = nil }
         broadcast(.left(Left(peer: connection.peer, reason: reason)), except: connection.peer)
         logger.info("\(connection.name) (\(connection.peer)) left: \(reason); \(members.count) connected")

@@ -126,9 +126,13 @@ public struct JournalHeader: Codable, Equatable, Sendable {
     /// `FileDigest` of the hosted file as the host last read or saved it (absent in older journals):
     /// a recovering host compares it with the file to notice changes made meanwhile (a `git pull`).
     public var fileDigest: String?
-    public init(file: String, session: String, secret: String, port: Int, hostSecret: String? = nil, fileDigest: String? = nil) {
+    /// A file of a shared project (`codesync host DIR`): the project's real root. A restarted host of
+    /// that folder recovers every such journal into its file (see `ProjectRecovery`).
+    public var project: String?
+    public init(file: String, session: String, secret: String, port: Int, hostSecret: String? = nil, fileDigest: String? = nil,
+                project: String? = nil) {
         self.file = file; self.session = session; self.secret = secret; self.port = port; self.hostSecret = hostSecret
-        self.fileDigest = fileDigest
+        self.fileDigest = fileDigest; self.project = project
     }
 }
 

@@ -450,12 +450,14 @@ final class RelayLink: @unchecked Sendable {
     private var attempt = 0
     private var stopped = false
     private var firstRegistration: EventLoopPromise<Void>?
-    /// Dial-backs the host may still start now (a token bucket): a relay, or a flood of joiners
-    /// through it, cannot make the host open connections faster than this.
+    /// Dial-backs the host may start now (a token bucket that may go into debt): a relay, or a
+    /// flood of joiners through it, cannot make the host open connections faster than the rate.
+    /// Over the burst a joiner is taken late rather than dropped, up to `maxDelayedDials`.
     private var dialTokens = RelayLink.dialBurst
     private var dialRefilled = NIODeadline.now()
     static let dialBurst = 32.0
     static let dialsPerSecond = 16.0
+    static let maxDelayedDials = 64.0
 
     init(relay: SessionAddress, session: String, signingKey: Curve25519.Signing.PrivateKey, core: ServerCore) {
         self.relay = relay
@@ -536,12 +538,24 @@ final class RelayLink: @unchecked Sendable {
         let now = NIODeadline.now()
         dialTokens = min(Self.dialBurst, dialTokens + Double((now - dialRefilled).nanoseconds) / 1e9 * Self.dialsPerSecond)
         dialRefilled = now
-        guard dialTokens >= 1 else {
+        guard dialTokens - 1 >= -Self.maxDelayedDials else {
             // Not taken: the joiner's wait on the relay times out, and it is told so.
-            core.logger.warning("the relay announced joiners faster than \(Int(Self.dialsPerSecond)) a second; not taking \(from) now")
+            core.logger.warning("the relay announced joiners faster than \(Int(Self.dialsPerSecond)) a second; not taking \(from)")
             return
         }
         dialTokens -= 1
+        guard dialTokens >= 0 else {
+            let delay = TimeAmount.milliseconds(Int64(-dialTokens / Self.dialsPerSecond * 1000))
+            core.eventLoop.scheduleTask(in: delay) { [weak self] in
+                guard let self, !self.stopped else { return }
+                self.connectBack(stream: stream, from: from)
+            }
+            return
+        }
+        connectBack(stream: stream, from: from)
+    }
+
+    private func connectBack(stream: String, from: String) {
         let core = self.core
         let session = self.session
         let accept = RelayFrame(type: "accept", version: SecureChannel.protocolVersion, session: session, stream: stream)

@@ -54,6 +54,10 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
     /// Ops of this connection were refused: later ones are refused too (they may build on the
     /// refused ones), until the peer reconnects with the document.
     var opsRefused = false
+    /// Documents of a shared folder this connection opened (`file.open`): the only ones it may edit or hear.
+    var openedDocs: Set<Int> = []
+    /// A `doc.ops` of this connection was refused: later ones are too (they may build on it).
+    var docOpsRefused = false
     private(set) weak var hub: Hub?
     let remote: String
 
@@ -236,6 +240,16 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
             hub.refuse(choice.peer, from: self)
         case .peerRemove(let choice):
             hub.remove(choice.peer, from: self)
+        case .docOps(let ops):
+            guard ops.peer == peer else {
+                fail(.protocol, "doc.ops claim to come from \(ops.peer), but this connection is \(peer)")
+                return
+            }
+            hub.receiveProject(message, payload: frame, from: self)
+        case .filesList, .fileOpen, .fileCreate, .fileRename, .fileDelete:
+            hub.receiveProject(message, payload: frame, from: self)
+        case .files, .fileState, .fileChanged:
+            logger.info("\(describe): ignored a \(message.type) message (only a server sends those)")
         case .unknown(let type):
             logger.info("\(describe): ignored message of unknown type '\(type)'")
         case .refused, .roles, .lobby, .lobbyWait:

@@ -159,7 +159,10 @@ final class ServerCore: @unchecked Sendable {
 
     /// Runs every second: starts flushing journals to disk; a relay forgets sessions nobody uses.
     func housekeeping() {
-        for hub in hubs { hub.journal?.syncInBackground() }
+        for hub in hubs {
+            hub.journal?.syncInBackground()
+            hub.project?.syncJournals()
+        }
         if case .relay(let relay) = mode { relay.housekeeping() }
     }
 }
@@ -197,7 +200,7 @@ public final class SessionServer: Sendable {
     public static func host(
         sessionID: String, secret: String, bind: String, port: Int, limits: SessionLimits = SessionLimits(),
         logger: Logger = Logger(label: "codesync.host"), viewSecret: String? = nil, guests: GuestAccess = .editRun,
-        hostSecret: String? = nil, approve: Bool = false,
+        hostSecret: String? = nil, approve: Bool = false, project: ProjectOptions? = nil,
         makeState: @escaping @Sendable () throws -> (Replica, Journal?)
     ) async throws -> SessionServer {
         if approve && hostSecret == nil {
@@ -205,12 +208,34 @@ public final class SessionServer: Sendable {
         }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let loop = group.next()
-        let hub = try await loop.submit {
-            let (replica, journal) = try makeState()
-            return LoopConfined(value: Hub(id: sessionID, key: Auth.sessionKey(secret: secret), replica: replica, journal: journal, limits: limits, logger: logger,
-                                           viewKey: viewSecret.map { Auth.sessionKey(secret: $0) },
-                                           hostKey: hostSecret.map { Auth.sessionKey(secret: $0) }, guestAccess: guests, approve: approve))
-        }.get()
+        let hub: LoopConfined<Hub>
+        do {
+            hub = try await loop.submit {
+                let (replica, journal) = try makeState()
+                var projectHost: ProjectHost?
+                if let project {
+                    // Indexed on the server's loop, which owns it from now on; what a dead host left is recovered first.
+                    let tree = try ProjectTree(root: project.root, limits: project.limits)
+                    let identity = ProjectJournalIdentity(session: sessionID, secret: secret, hostSecret: hostSecret, port: project.journalPort,
+                                                          stateDirectory: project.stateDirectory)
+                    projectHost = ProjectHost(tree: tree, identity: identity, limits: limits, logger: logger)
+                    projectHost?.recovered = ProjectRecovery.recover(tree, directory: project.stateDirectory, logger: logger)
+                }
+                let made = LoopConfined(value: Hub(id: sessionID, key: Auth.sessionKey(secret: secret), replica: replica, journal: journal, limits: limits,
+                                                   logger: logger, viewKey: viewSecret.map { Auth.sessionKey(secret: $0) },
+                                                   hostKey: hostSecret.map { Auth.sessionKey(secret: $0) }, guestAccess: guests, approve: approve,
+                                                   project: projectHost))
+                if let projectHost, project?.watch == true,
+                   let watcher = ProjectWatcher(root: projectHost.tree.root, folders: projectHost.tree.folders, logger: logger) {
+                    projectHost.watcher = watcher
+                    watcher.start { paths in loop.execute { made.value.diskChanged(paths) } }
+                }
+                return made
+            }.get()
+        } catch {
+            try? await group.shutdownGracefully()
+            throw error
+        }
         let psks = [secret] + (viewSecret.map { [$0] } ?? [])
         let core = ServerCore(mode: .host(hub.value), limits: limits, logger: logger, eventLoop: loop,
                               psks: psks.map(SecureChannel.psk(secret:)))
@@ -348,6 +373,25 @@ public final class SessionServer: Sendable {
         }.get()
     }
 
+    /// Host mode, a shared folder: how many files it indexed, whether it stopped at its limit, and
+    /// what recovering a dead host's journals did; nil when the session shares one file.
+    public func projectSummary() async -> (files: Int, truncated: Bool, recovered: [String])? {
+        let core = self.core
+        return try? await core.eventLoop.submit { () -> (Int, Bool, [String])? in
+            guard case .host(let hub) = core.mode, let project = hub.project else { return nil }
+            return (project.tree.entries.count, project.tree.truncated, project.recovered)
+        }.get()
+    }
+
+    /// Host mode, a shared folder: saves every edited file (atomically); returns the failures.
+    public func saveProject() async -> [String] {
+        let core = self.core
+        return (try? await core.eventLoop.submit { () -> [String] in
+            guard case .host(let hub) = core.mode, let project = hub.project else { return [] }
+            return project.saveAll()
+        }.get()) ?? []
+    }
+
     /// Says bye to everyone, stops listening and ends the loop; `discardJournal` after a clean save.
     public func shutdown(discardJournal: Bool = false) async {
         let core = self.core
@@ -363,6 +407,7 @@ public final class SessionServer: Sendable {
             for hub in core.hubs {
                 hub.closeAll(reason: "the server is shutting down")
                 if discardJournal { hub.journal?.discard() } else { hub.journal?.close() }
+                hub.project?.close(discardJournals: discardJournal)
             }
         }.get()
         try? await channel.close()

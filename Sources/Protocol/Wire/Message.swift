@@ -115,14 +115,17 @@ public struct Welcome: Codable, Equatable, Sendable {
     public var parts: Int?
     /// The joiner's peer token, masked (see `Auth.maskToken`): a reconnect proves it to keep the id.
     public var token: String?
+    /// True when the session shares a folder (`codesync host DIR`): its files are listed with
+    /// `files.list` and opened with `file.open`; the welcome's own document is then empty.
+    public var project: Bool?
     public init(
         version: Int, session: String, peer: String, colour: Int, proof: String, peers: [PresenceInfo],
         update: Update, known: VersionVector, access: GuestAccess? = nil, guests: GuestAccess? = nil, file: String? = nil,
-        parts: Int? = nil, token: String? = nil
+        parts: Int? = nil, token: String? = nil, project: Bool? = nil
     ) {
         self.version = version; self.session = session; self.peer = peer; self.colour = colour
         self.proof = proof; self.peers = peers; self.update = update; self.known = known; self.access = access
-        self.guests = guests; self.file = file; self.parts = parts; self.token = token
+        self.guests = guests; self.file = file; self.parts = parts; self.token = token; self.project = project
     }
 }
 
@@ -159,7 +162,9 @@ public struct Refused: Codable, Equatable, Sendable {
     /// The refused message's type, e.g. "ops" or "run.request".
     public var what: String
     public var message: String
-    public init(what: String, message: String) { self.what = what; self.message = message }
+    /// The refused request's `req` (project requests), so the peer knows which one.
+    public var req: Int?
+    public init(what: String, message: String, req: Int? = nil) { self.what = what; self.message = message; self.req = req }
 }
 
 /// Document operations from one peer.
@@ -383,6 +388,15 @@ public enum WireMessage: Equatable, Sendable {
     case lobbyAdmit(PeerChoice)
     case lobbyRefuse(PeerChoice)
     case peerRemove(PeerChoice)
+    case filesList(FilesList)
+    case files(FilesPage)
+    case fileOpen(FileOpen)
+    case fileState(FileState)
+    case docOps(DocOps)
+    case fileCreate(FileRequest)
+    case fileRename(FileRequest)
+    case fileDelete(FileRequest)
+    case fileChanged(FileChanged)
     /// A message type this build does not know (from a newer peer).
     case unknown(type: String)
 
@@ -413,6 +427,15 @@ public enum WireMessage: Equatable, Sendable {
         case .lobbyAdmit: "lobby.admit"
         case .lobbyRefuse: "lobby.refuse"
         case .peerRemove: "peer.remove"
+        case .filesList: "files.list"
+        case .files: "files"
+        case .fileOpen: "file.open"
+        case .fileState: "file.state"
+        case .docOps: "doc.ops"
+        case .fileCreate: "file.create"
+        case .fileRename: "file.rename"
+        case .fileDelete: "file.delete"
+        case .fileChanged: "file.changed"
         case .unknown(let type): type
         }
     }
@@ -457,6 +480,15 @@ extension WireMessage: Codable {
         case "lobby.admit": self = .lobbyAdmit(try PeerChoice(from: decoder))
         case "lobby.refuse": self = .lobbyRefuse(try PeerChoice(from: decoder))
         case "peer.remove": self = .peerRemove(try PeerChoice(from: decoder))
+        case "files.list": self = .filesList(try FilesList(from: decoder))
+        case "files": self = .files(try FilesPage(from: decoder))
+        case "file.open": self = .fileOpen(try FileOpen(from: decoder))
+        case "file.state": self = .fileState(try FileState(from: decoder))
+        case "doc.ops": self = .docOps(try DocOps(from: decoder))
+        case "file.create": self = .fileCreate(try FileRequest(from: decoder))
+        case "file.rename": self = .fileRename(try FileRequest(from: decoder))
+        case "file.delete": self = .fileDelete(try FileRequest(from: decoder))
+        case "file.changed": self = .fileChanged(try FileChanged(from: decoder))
         default: self = .unknown(type: type)
         }
     }
@@ -486,6 +518,13 @@ extension WireMessage: Codable {
         case .lobbyWait(let m): try m.encode(to: encoder)
         case .lobby(let m): try m.encode(to: encoder)
         case .lobbyAdmit(let m), .lobbyRefuse(let m), .peerRemove(let m): try m.encode(to: encoder)
+        case .filesList(let m): try m.encode(to: encoder)
+        case .files(let m): try m.encode(to: encoder)
+        case .fileOpen(let m): try m.encode(to: encoder)
+        case .fileState(let m): try m.encode(to: encoder)
+        case .docOps(let m): try m.encode(to: encoder)
+        case .fileCreate(let m), .fileRename(let m), .fileDelete(let m): try m.encode(to: encoder)
+        case .fileChanged(let m): try m.encode(to: encoder)
         case .unknown: break
         }
     }
