@@ -265,11 +265,8 @@ struct CFamilyParser {
             if isWord("func") { try parseGoFunc(into: &body, line: line); return }
         case .c, .cpp:
             if isWord("using") || isWord("typedef") || isWord("static_assert") || isWord("_Static_assert") {
-                if isWord("typedef"), isWord("struct", peek()) || isWord("enum", peek()) || isWord("union", peek()) {
-                    try skipToSemicolonOverBraces()
-                    return
-                }
-                try skipToSemicolon()
+                // A `;` inside braces (`typedef struct {...} T;`) does not end these.
+                try skipToSemicolonOverBraces()
                 return
             }
             if isWord("template") {
@@ -278,6 +275,10 @@ struct CFamilyParser {
                 return try parseMemberThrowing(into: &body, inClass: cls)
             }
             if isWord("inline"), isWord("namespace", peek()) { advance() }
+            // `static const struct {...} table[] = {...};`: the qualifiers belong to the declarators.
+            while isWord("static") || isWord("const") || isWord("volatile"), isWord("struct", peek()) || isWord("union", peek()) || isWord("enum", peek()) || isWord("const", peek()) {
+                advance()
+            }
             if isWord("namespace") || (isWord("extern") && peek().kind == .string) {
                 advance()
                 while !isOp("{"), !isOp(";"), !atEnd { advance() }
@@ -406,6 +407,35 @@ struct CFamilyParser {
         return nil
     }
 
+    /// Joins adjacent C string literals (`"a" "b"`) and the string macros between them
+    /// (`"%08" PRIx32 "\n"`, which the preprocessor would expand to a literal) into `s`.
+    private mutating func concatenateStrings(_ s: inout String) {
+        while true {
+            if tok.kind == .string {
+                s += text(tok)
+            } else if tok.kind == .ident, isMacroLike(tok), peek(-1).kind == .string {
+                s += text(tok)
+            } else {
+                return
+            }
+            advance()
+        }
+    }
+
+    /// A name that may be a macro where the parser cannot see its expansion: one `#define`d in
+    /// this file, an upper-case name (`NOINLINE`, `MAXN`), or one of C99's `<inttypes.h>` format
+    /// macros (`PRIx32`, `SCNd64`).
+    private func isMacroLike(_ t: CToken) -> Bool {
+        guard t.kind == .ident, dialect == .c || dialect == .cpp else { return false }
+        if lexed.definedMacros.contains(t.tag) || (t.length >= 2 && isMacroName(t)) { return true }
+        // PRI/SCN, a conversion letter, then a width (`PRId64`, `PRIuPTR`, `SCNxMAX`, `PRIxFAST32`).
+        guard t.length >= 5, t.length <= 12 else { return false }
+        let b = lexed.bytes, o = t.offset
+        let prefix = (b[o], b[o + 1], b[o + 2])
+        guard prefix == (0x50, 0x52, 0x49) || prefix == (0x53, 0x43, 0x4E) else { return false }  // "PRI", "SCN"
+        return "diouxX".utf8.contains(b[o + 3])
+    }
+
     /// Upper-case letters, digits and underscores only, with at least one letter (`FOO_BAR2`).
     private func isMacroName(_ t: CToken) -> Bool {
         var letter = false
@@ -489,9 +519,12 @@ struct CFamilyParser {
         let end = tok.line
         try expect("}")
         if dialect == .c || dialect == .cpp {
-            // `struct P {...} a, b;`
-            while !isOp(";"), !atEnd, !tok.newlineBefore || tok.kind == .ident { if isOp("}") { break }; advance() }
-            _ = accept(";")
+            // `struct P {...} a, b;`, `struct {...} tests[] = {{...}, ...};`
+            if tok.kind == .ident || isOp("*") || isOp("&") || isOp("=") || isOp("[") || isOp(",") {
+                try skipToSemicolonOverBraces()
+            } else {
+                _ = accept(";")
+            }
         }
         return Stmt(kind: .classDef(ClassDef(name: name, bases: [], body: members, decorators: [])), line: line, endLine: end)
     }
@@ -560,6 +593,9 @@ struct CFamilyParser {
         "int", "long", "short", "char", "double", "float", "boolean", "byte", "void", "final", "var", "static", "volatile",
     ])
 
+    /// Java's type words that are plain names in C and C++ (`unsigned int byte`).
+    private static let javaOnlyTypeWords = TagTable(words: ["boolean", "byte", "var", "final"])
+
     /// Whether the token is a primitive type word (of any dialect).
     private static func isPrimitive(_ t: CToken) -> Bool { t.kind == .ident && primitiveWords.contains(t) }
 
@@ -569,7 +605,9 @@ struct CFamilyParser {
     private mutating func skipType() -> Bool {
         let start = pos
         var sawName = false
-        while tok.kind == .ident, Self.primitiveWords.contains(tok), dialect == .c || dialect == .cpp || Self.javaTypeWords.contains(tok) {
+        while tok.kind == .ident, Self.primitiveWords.contains(tok),
+            dialect == .c || dialect == .cpp ? !Self.javaOnlyTypeWords.contains(tok) : Self.javaTypeWords.contains(tok)
+        {
             sawName = true
             advance()
         }
@@ -932,7 +970,7 @@ struct CFamilyParser {
                 return try parseStatement(into: &body)
             case CToken.tag("using") where dialect == .cpp || dialect == .c, CToken.tag("typedef") where dialect == .cpp || dialect == .c,
                 CToken.tag("static_assert") where dialect == .cpp || dialect == .c:
-                try skipToSemicolon()
+                try skipToSemicolonOverBraces()
                 return
             case CToken.tag("template") where dialect == .cpp:
                 return try parseMemberThrowing(into: &body, inClass: nil)
@@ -2094,12 +2132,19 @@ struct CFamilyParser {
         case .string:
             advance()
             var s = text(t)
-            while tok.kind == .string, dialect == .c || dialect == .cpp { s += text(tok); advance() }  // "a" "b"
+            if dialect == .c || dialect == .cpp { concatenateStrings(&s) }
             return .string(s)
         case .char:
             advance()
             return .number("1")
         case .ident:
+            if dialect == .c || dialect == .cpp, peek().kind == .string, isMacroLike(t) {
+                // `PRIx64 "\n"`: a macro that expands to a string, joined to the literal after it.
+                var s = text(t)
+                advance()
+                concatenateStrings(&s)
+                return .string(s)
+            }
             if dialect == .go, isWord("map", t) || isWord("chan", t) || isWord("struct", t) || isWord("interface", t) {
                 return try parseGoTypeOrComposite()
             }
