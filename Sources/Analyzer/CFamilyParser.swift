@@ -5,13 +5,21 @@
 /// become the neutral operations of `LibraryCalls`. A statement that does not parse becomes an
 /// `.error` node and a `SyntaxIssue`; parsing resumes after the next `;` or closing brace.
 struct CFamilyParser {
-    struct ParseError: Error { var line: Int; var message: String }
+    struct ParseError: Error {
+        var line: Int
+        var message: String
+        /// The token where parsing stopped (-1 when unknown).
+        var index = -1
+    }
 
     let dialect: CFamily
     private var lexed: CTokens
     private var tokens: [CToken]
     private var pos = 0
     private(set) var issues: [SyntaxIssue] = []
+    /// C and C++ constructs that did not parse but that a macro's expansion could make well formed
+    /// (see `macroCouldExplain`): skipped, listed, and not counted as syntax errors.
+    private(set) var skipped: [SyntaxIssue] = []
     /// What each declared variable holds (`TreeMap`, `priority_queue`, `HashSet`, ...), by name.
     var containers: [String: LibraryCalls.Container] = [:]
     private var nesting = 0
@@ -42,7 +50,7 @@ struct CFamilyParser {
             let line = body.last?.endLine ?? 1
             body.append(Stmt(kind: .expr(.call(.name("main"), [], line: line)), line: line, endLine: line))
         }
-        return Module(body: body, issues: p.issues)
+        return Module(body: body, issues: p.issues, skipped: p.skipped)
     }
 
     private func definesMain(_ body: [Stmt]) -> Bool {
@@ -59,7 +67,7 @@ struct CFamilyParser {
     // MARK: - Tokens
 
     private var tok: CToken { tokens[pos] }
-    private func peek(_ k: Int = 1) -> CToken { tokens[min(pos + k, tokens.count - 1)] }
+    private func peek(_ k: Int = 1) -> CToken { tokens[max(0, min(pos + k, tokens.count - 1))] }
     private var atEnd: Bool { tok.kind == .end }
     private mutating func advance() { if pos < tokens.count - 1 { pos += 1 } }
     // Operators and words are compared by tag (`CToken.tag` of a literal folds to a constant).
@@ -84,7 +92,7 @@ struct CFamilyParser {
         guard isOp(tag: tag, tok) else { throw fail("expected '\(CToken.spell(tag))' but found \(describe(tok))") }
         advance()
     }
-    private func fail(_ message: String) -> ParseError { ParseError(line: tok.line, message: message) }
+    private func fail(_ message: String) -> ParseError { ParseError(line: tok.line, message: message, index: pos) }
     private func describe(_ t: CToken) -> String { t.kind == .end ? "end of file" : "'\(text(t))'" }
     /// The token's source text.
     private func text(_ t: CToken) -> String { lexed.text(t) }
@@ -229,16 +237,133 @@ struct CFamilyParser {
     /// One top-level or class-body item. Statements are allowed too (JavaScript and C++ scripts).
     private mutating func parseMember(into body: inout [Stmt], inClass cls: String?) {
         let start = pos
+        let count = body.count
         do {
             try enter()
             defer { leave() }
             try parseMemberThrowing(into: &body, inClass: cls)
         } catch let e as ParseError {
+            recover(from: start)
+            if macroCouldExplain(e, from: start, to: pos) {
+                body.removeSubrange(count...)
+                skip(e, from: start)
+                // Still analyse a function whose head had a macro in it: `T NAME(f)(args) ATTR {`.
+                salvageFunction(from: start, into: &body)
+                return
+            }
             report(e)
             let line = tokens[start].line
             body.append(Stmt(kind: .error(e.message), line: line, endLine: line))
-            recover(from: start)
         } catch {}
+    }
+
+    /// Records a construct skipped because a macro could explain it (see `macroCouldExplain`).
+    private mutating func skip(_ e: ParseError, from start: Int) {
+        if skipped.count < 200 { skipped.append(SyntaxIssue(line: e.line, message: e.message)) }
+    }
+
+    /// Without a preprocessor, C and C++ cannot be parsed exactly: a macro may expand to anything
+    /// (`PB_DS_CLASS_C_DEC::`, `if _GLIBCXX17_CONSTEXPR (c)`, `{ ASSERT_VALID(x) }` without `;`).
+    /// Tools that read C without preprocessing it (ctags, tree-sitter's error recovery) skip such
+    /// constructs. One is skipped here, not reported, only when (a) its brackets balance, so the
+    /// damage stays inside it, and (b) parsing stopped at a name that may be a macro, or right after
+    /// one (over its argument list): a name `#define`d in the file, an upper-case name, an
+    /// `<inttypes.h>` format macro, or a reserved identifier (`__x`, `_X`), which belong to the
+    /// implementation and its macros. Anything else (`x = ;`, a missing `)`, `retrun x;`) is a
+    /// syntax error as before.
+    private func macroCouldExplain(_ e: ParseError, from start: Int, to end: Int) -> Bool {
+        guard dialect == .c || dialect == .cpp, e.index >= start, e.index < tokens.count, end > start else { return false }
+        var parens = 0, squares = 0, braces = 0
+        for k in start..<min(end, tokens.count) where tokens[k].kind == .op {
+            switch tokens[k].tag {
+            case CToken.tag("("): parens += 1
+            case CToken.tag(")"): parens -= 1
+            case CToken.tag("["): squares += 1
+            case CToken.tag("]"): squares -= 1
+            case CToken.tag("{"): braces += 1
+            case CToken.tag("}"): braces -= 1
+            default: break
+            }
+            if parens < 0 || squares < 0 || braces < 0 { return false }
+        }
+        guard parens == 0, squares == 0, braces == 0 else { return false }
+        if mayBeMacro(tokens[e.index]) { return true }
+        // The name before the failure, over one argument list: `M(x) }`, `M(x) int y;`.
+        var k = e.index - 1
+        if k > start, isOp(")", tokens[k]) {
+            var depth = 0
+            while k > start {
+                if isOp(")", tokens[k]) { depth += 1 } else if isOp("(", tokens[k]) {
+                    depth -= 1
+                    if depth == 0 { break }
+                }
+                k -= 1
+            }
+            k -= 1
+        }
+        return k >= start && mayBeMacro(tokens[k])
+    }
+
+    /// A name that may be a macro (`isMacroLike`) or an implementation's reserved identifier.
+    private func mayBeMacro(_ t: CToken) -> Bool {
+        guard t.kind == .ident else { return false }
+        if isMacroLike(t) { return true }
+        let b = lexed.bytes, o = t.offset
+        guard t.length >= 2, b[o] == UInt8(ascii: "_") else { return false }
+        return b[o + 1] == UInt8(ascii: "_") || (b[o + 1] >= UInt8(ascii: "A") && b[o + 1] <= UInt8(ascii: "Z"))
+    }
+
+    /// Words before a parenthesised group that do not name a function (`__attribute__((x))`).
+    private static let notFunctionNames = TagTable(words: [
+        "__attribute__", "__attribute", "alignas", "_Alignas", "decltype", "noexcept", "throw", "requires", "__declspec",
+        "sizeof", "alignof", "__alignof__", "typeof", "__typeof__", "__typeof", "static_assert", "if", "while", "for",
+        "switch", "return", "operator", "explicit",
+    ])
+
+    /// After a skipped member: if it has the shape of a function definition, `name(...) ... {`,
+    /// with a name that is not a macro or attribute, parses that function so its cost is known.
+    private mutating func salvageFunction(from start: Int, into body: inout [Stmt]) {
+        let end = pos
+        var k = start
+        var depth = 0
+        var namePos = -1
+        while k < end {
+            let t = tokens[k]
+            if t.kind == .op {
+                switch t.tag {
+                case CToken.tag("("):
+                    if depth == 0, namePos < 0, k > start, tokens[k - 1].kind == .ident, !isMacroLike(tokens[k - 1]),
+                        !Self.notFunctionNames.contains(tokens[k - 1]), !isReserved(tokens[k - 1])
+                    {
+                        namePos = k - 1
+                    }
+                    depth += 1
+                case CToken.tag("["): depth += 1
+                case CToken.tag(")"), CToken.tag("]"): depth -= 1
+                case CToken.tag("{"):
+                    if depth == 0 { k = end }
+                case CToken.tag(";"), CToken.tag("="):
+                    if depth == 0 { return }
+                default: break
+                }
+            } else if t.kind == .ident, depth == 0,
+                isWord("class", t) || isWord("struct", t) || isWord("union", t) || isWord("enum", t) || isWord("namespace", t)
+            {
+                return
+            }
+            k += 1
+        }
+        guard namePos >= 0, end > 0, isOp("}", tokens[end - 1]) else { return }
+        let count = body.count, issueCount = issues.count, skipCount = skipped.count
+        pos = namePos + 1
+        do {
+            try parseFunctionRest(name: text(tokens[namePos]), into: &body, line: tokens[namePos].line)
+            if pos == end { return }
+        } catch {}
+        body.removeSubrange(count...)
+        issues.removeSubrange(issueCount...)
+        skipped.removeSubrange(skipCount...)
+        pos = end
     }
 
     private mutating func skipAnnotations() {
@@ -554,6 +679,12 @@ struct CFamilyParser {
     /// tokens here are not `Type name`. `Type` covers qualified names, generics, arrays, pointers.
     private mutating func declarationName() throws -> String? {
         guard skipType() else { return nil }
+        if dialect == .cpp, isOp("::", peek(-2)) {
+            // An out-of-class member read as one qualified type: `void deque<T, A>::clear(`,
+            // `bool Foo<T>::operator==(`. The last name is the function's.
+            if isOp("("), peek(-1).kind == .ident, !isReserved(peek(-1)) { return text(peek(-1)) }
+            if isWord("operator", peek(-1)) { return "operator" }
+        }
         guard tok.kind == .ident, !isReserved(tok) else { return nil }
         var name = text(tok)
         advance()
@@ -807,10 +938,14 @@ struct CFamilyParser {
             body.append(contentsOf: one)
             hoistedArms = saved
         } catch let e as ParseError {
+            recover(from: start)
+            if macroCouldExplain(e, from: start, to: pos) {
+                skip(e, from: start)
+                return
+            }
             report(e)
             let line = tokens[start].line
             body.append(Stmt(kind: .error(e.message), line: line, endLine: line))
-            recover(from: start)
         } catch {}
     }
 
