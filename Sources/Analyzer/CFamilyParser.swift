@@ -176,6 +176,33 @@ struct CFamilyParser {
         return false
     }
 
+    /// Skips a C++20 requires-clause, `requires C<T> && (sizeof(T) > 1) || requires { ... }`,
+    /// positioned at `requires`: terms joined by `&&`/`||`, each a name with template arguments,
+    /// a parenthesised expression, or a requires-expression.
+    private mutating func skipConstraint() {
+        advance()  // requires
+        repeat {
+            while accept("!") {}
+            if isWord("requires") {
+                advance()
+                if isOp("(") { skipGroup() }
+                if isOp("{") { skipGroup() }
+            } else if isOp("(") {
+                skipGroup()
+            } else if tok.kind == .ident || tok.kind == .number {
+                advance()
+                while true {
+                    if isOp("<"), skipTypeArguments() { continue }
+                    if isOp("::"), peek().kind == .ident { advance(); advance(); continue }
+                    if isOp("(") { skipGroup(); continue }
+                    break
+                }
+            } else {
+                return
+            }
+        } while accept("&&") || accept("||")
+    }
+
     /// Ends a simple statement: `;`, or (JavaScript, Go) a line break, `}` or the end of the file.
     private mutating func endStatement() throws {
         if accept(";") { return }
@@ -219,7 +246,8 @@ struct CFamilyParser {
         var body: [Stmt] = []
         while !atEnd {
             if accept("}") {
-                report(ParseError(line: peek(-1).line, message: "unmatched '}'"))
+                let e = ParseError(line: peek(-1).line, message: "unmatched '}'", index: pos - 1)
+                if lexed.skippedBranchHadBraces, dialect == .c || dialect == .cpp { skip(e, from: pos - 1) } else { report(e) }
                 continue
             }
             parseMember(into: &body, inClass: nil)
@@ -269,10 +297,14 @@ struct CFamilyParser {
     /// damage stays inside it, and (b) parsing stopped at a name that may be a macro, or right after
     /// one (over its argument list): a name `#define`d in the file, an upper-case name, an
     /// `<inttypes.h>` format macro, or a reserved identifier (`__x`, `_X`), which belong to the
-    /// implementation and its macros. Anything else (`x = ;`, a missing `)`, `retrun x;`) is a
+    /// implementation and its macros. Also skipped: a file that ends inside a block, or closes one
+    /// too many, when an `#if` branch not read had braces. Anything else (`x = ;`, a missing `)`, `retrun x;`) is a
     /// syntax error as before.
     private func macroCouldExplain(_ e: ParseError, from start: Int, to end: Int) -> Bool {
         guard dialect == .c || dialect == .cpp, e.index >= start, e.index < tokens.count, end > start else { return false }
+        // Only one branch of each `#if` group is read; when a skipped one had braces, the file
+        // may end inside a block that another branch closes.
+        if lexed.skippedBranchHadBraces, tokens[e.index].kind == .end { return true }
         var parens = 0, squares = 0, braces = 0
         for k in start..<min(end, tokens.count) where tokens[k].kind == .op {
             switch tokens[k].tag {
@@ -394,10 +426,19 @@ struct CFamilyParser {
                 try skipToSemicolonOverBraces()
                 return
             }
+            if isWord("extern"), isWord("template", peek()) { advance() }
             if isWord("template") {
                 advance()
+                // An explicit instantiation, `template class vector<int>;`, declares nothing new.
+                if !isOp("<") { try skipToSemicolonOverBraces(); return }
                 if !skipTemplateParameters() { throw fail("expected template parameters") }
+                if isWord("requires") { skipConstraint() }
                 return try parseMemberThrowing(into: &body, inClass: cls)
+            }
+            if isWord("concept") {
+                // `concept C = constraint;`: nothing runs.
+                try skipToSemicolonOverBraces()
+                return
             }
             if isWord("inline"), isWord("namespace", peek()) { advance() }
             // `static const struct {...} table[] = {...};`: the qualifiers belong to the declarators.
@@ -688,8 +729,19 @@ struct CFamilyParser {
         guard tok.kind == .ident, !isReserved(tok) else { return nil }
         var name = text(tok)
         advance()
-        // C++ out-of-class definitions: `int Foo::bar(...)`.
-        while isOp("::"), peek().kind == .ident || isOp("~", peek()) { advance(); if accept("~") {}; name = text(tok); advance() }
+        // C++ out-of-class definitions: `int Foo::bar(...)`, `T* basic_ios<C, T>::rdbuf(...)`.
+        let save = pos
+        if dialect == .cpp, isOp("<"), !skipTypeArguments() || !isOp("::") { pos = save }
+        while isOp("::"), peek().kind == .ident || isOp("~", peek()) {
+            advance()
+            if accept("~") {}
+            name = text(tok)
+            advance()
+            if dialect == .cpp, isOp("<") {
+                let here = pos
+                if !skipTypeArguments() || !isOp("::") { pos = here }
+            }
+        }
         return name
     }
 
@@ -786,6 +838,7 @@ struct CFamilyParser {
             }
             if isOp("(") || isOp("[") { skipGroup(); continue }
             if isOp("{") { break }
+            if dialect == .cpp, isWord("requires") { skipConstraint(); continue }
             if dialect == .cpp, isOp(":") {
                 // Constructor initializer list: `: a(x), b{y}`.
                 advance()
@@ -1311,6 +1364,8 @@ struct CFamilyParser {
             test = try parseGoHeader(pre: &pre)
         } else {
             _ = acceptWord("constexpr")
+            // `if _GLIBCXX17_CONSTEXPR (c)`: a macro standing for `constexpr`.
+            if dialect == .c || dialect == .cpp, isMacroLike(tok), isOp("(", peek()) { advance() }
             test = try parseCondition()
         }
         let then = try parseBody()
@@ -1975,11 +2030,11 @@ struct CFamilyParser {
 
     private static let operatorNames = [
         "??", "||", "&&", "|", "^", "&", "==", "!=", "===", "!==", "<", ">", "<=", ">=", "instanceof", "in",
-        "<<", ">>", ">>>", "+", "-", "*", "/", "%", "**", "&^",
+        "<<", ">>", ">>>", "+", "-", "*", "/", "%", "**", "&^", "<=>",
     ]
     /// Binary operators by tag: precedence and spelling.
     private static let precedence = TagTable(
-        Array(zip(operatorNames, [1, 1, 2, 3, 4, 5, 6, 6, 6, 6, 7, 7, 7, 7, 7, 7, 8, 8, 8, 9, 9, 10, 10, 10, 11, 10]).map { ($0, ($1, $0)) }))
+        Array(zip(operatorNames, [1, 1, 2, 3, 4, 5, 6, 6, 6, 6, 7, 7, 7, 7, 7, 7, 8, 8, 8, 9, 9, 10, 10, 10, 11, 10, 7]).map { ($0, ($1, $0)) }))
 
     /// The binary operator here (by tag, joining adjacent `>` tokens) and how many tokens it spans.
     private func binaryOperator() -> (UInt64, Int)? {
@@ -1990,6 +2045,8 @@ struct CFamilyParser {
             return nil
         }
         guard t.kind == .op else { return nil }
+        // C++20's three-way comparison: `<=` then the lone `>` the tokenizer always emits.
+        if t.tag == CToken.tag("<="), dialect == .cpp, isOp(">", peek()), peek().offset == t.end { return (CToken.tag("<=>"), 2) }
         if t.tag == CToken.tag(">") {
             if isOp(">", peek()), adjacent(2) {
                 if isOp(">", peek(2)), adjacent(3) {
@@ -2063,6 +2120,7 @@ struct CFamilyParser {
             default: break
             }
         }
+        if dialect == .cpp, isOp("::"), isWord("new", peek()) || isWord("delete", peek()) { advance() }  // `::new (p) T`
         if tok.kind == .ident {
             switch tok.tag {
             case CToken.tag("typeof") where dialect == .javascript, CToken.tag("void") where dialect == .javascript,
@@ -2072,8 +2130,15 @@ struct CFamilyParser {
             case CToken.tag("sizeof") where dialect == .c || dialect == .cpp, CToken.tag("alignof") where dialect == .c || dialect == .cpp,
                 CToken.tag("_Alignof") where dialect == .c || dialect == .cpp:
                 advance()
+                _ = accept("...")  // `sizeof...(Ts)`
                 if isOp("(") { skipGroup() } else { _ = try parseUnary() }
                 return .number("8")
+            case CToken.tag("requires") where dialect == .cpp:
+                // A requires-expression, `requires (T a) { a + a; }`: a compile-time test.
+                advance()
+                if isOp("(") { skipGroup() }
+                if isOp("{") { skipGroup() }
+                return .constant("True")
             case CToken.tag("new") where dialect != .go:
                 return try parsePostfix(try parseNew())
             case CToken.tag("delete") where dialect == .cpp:

@@ -138,6 +138,9 @@ struct CTokens: Sendable {
     /// Tags of the names this source `#define`s (C, C++): the parser may skip them where a
     /// macro's expansion, which it cannot see, would make the code well formed.
     var definedMacros: Set<UInt64> = []
+    /// A skipped `#if` branch had a brace in it: the branch read may then leave braces unbalanced
+    /// (`#if A  namespace x {  #else ... #endif`), which the parser does not count as an error.
+    var skippedBranchHadBraces = false
 
     /// The token's text (an error token's message).
     func text(_ t: CToken) -> String {
@@ -154,17 +157,19 @@ enum CFamilyTokenizer {
         let bytes = Array(source.utf8)
         var messages: [String] = []
         var macros: Set<UInt64> = []
+        var braces = false
         var tokens: [CToken] = []
         // Dense code (data tables) has a token every 3-4 bytes; growing the array copies it all.
         tokens.reserveCapacity(bytes.count / 3 + 16)
         bytes.withUnsafeBufferPointer { buffer in
-            scan(buffer, dialect: dialect, into: &tokens, messages: &messages, macros: &macros)
+            scan(buffer, dialect: dialect, into: &tokens, messages: &messages, macros: &macros, skippedBraces: &braces)
         }
-        return CTokens(tokens: tokens, bytes: bytes, messages: messages, definedMacros: macros)
+        return CTokens(tokens: tokens, bytes: bytes, messages: messages, definedMacros: macros, skippedBranchHadBraces: braces)
     }
 
     private static func scan(
-        _ bytes: UnsafeBufferPointer<UInt8>, dialect: CFamily, into tokens: inout [CToken], messages: inout [String], macros: inout Set<UInt64>
+        _ bytes: UnsafeBufferPointer<UInt8>, dialect: CFamily, into tokens: inout [CToken], messages: inout [String], macros: inout Set<UInt64>,
+        skippedBraces: inout Bool
     ) {
         var i = 0
         var line = 1
@@ -240,10 +245,10 @@ enum CFamilyTokenizer {
                     if !name.isEmpty { macros.insert(CToken.tag(base + name.lowerBound, name.count)) }
                 case CToken.tag("if") where directive.argumentIsZero:
                     // `#if 0`: a comment; read the branch after it, if any.
-                    skipConditionalBranch(bytes, &i, &line, stopAtElse: true)
+                    skippedBraces = skipConditionalBranch(bytes, &i, &line, stopAtElse: true) || skippedBraces
                 case CToken.tag("else"), CToken.tag("elif"), CToken.tag("elifdef"), CToken.tag("elifndef"):
                     // A branch was read already: the alternatives up to `#endif` are skipped.
-                    skipConditionalBranch(bytes, &i, &line, stopAtElse: false)
+                    skippedBraces = skipConditionalBranch(bytes, &i, &line, stopAtElse: false) || skippedBraces
                 default:
                     break
                 }
@@ -436,18 +441,21 @@ enum CFamilyTokenizer {
     /// groups inside are skipped whole), or with `stopAtElse` up to and including an `#else` or
     /// `#elif` of this group, whose branch is then read. `i` is at the newline ending the
     /// directive that started the skip; it is left at the newline ending the last line skipped.
-    private static func skipConditionalBranch(_ bytes: UnsafeBufferPointer<UInt8>, _ i: inout Int, _ line: inout Int, stopAtElse: Bool) {
+    /// Returns whether a skipped line had a brace.
+    private static func skipConditionalBranch(_ bytes: UnsafeBufferPointer<UInt8>, _ i: inout Int, _ line: inout Int, stopAtElse: Bool) -> Bool {
         let n = bytes.count
         var depth = 0
+        var braces = false
         while i < n {
             // At a newline: go to the next line's first non-blank byte.
             if bytes[i] == 0x0A { line += 1 }
             i += 1
             while i < n, bytes[i] == 0x20 || bytes[i] == 0x09 || bytes[i] == 0x0D { i += 1 }
-            guard i < n else { return }
+            guard i < n else { return braces }
             guard bytes[i] == UInt8(ascii: "#") else {
                 while i < n, bytes[i] != 0x0A {
                     if bytes[i] == UInt8(ascii: "\\"), i + 1 < n, bytes[i + 1] == 0x0A { line += 1; i += 1 }
+                    if bytes[i] == UInt8(ascii: "{") || bytes[i] == UInt8(ascii: "}") { braces = true }
                     i += 1
                 }
                 continue
@@ -457,13 +465,14 @@ enum CFamilyTokenizer {
             switch directive {
             case CToken.tag("if"), CToken.tag("ifdef"), CToken.tag("ifndef"): depth += 1
             case CToken.tag("endif"):
-                if depth == 0 { return }
+                if depth == 0 { return braces }
                 depth -= 1
             case CToken.tag("else"), CToken.tag("elif"), CToken.tag("elifdef"), CToken.tag("elifndef"):
-                if depth == 0, stopAtElse { return }
+                if depth == 0, stopAtElse { return braces }
             default: break
             }
         }
+        return braces
     }
 
     /// Words after which a `/` starts a regular expression in JavaScript.
