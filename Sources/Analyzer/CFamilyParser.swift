@@ -139,6 +139,12 @@ struct CFamilyParser {
                 case CToken.tag(">"):
                     depth -= 1
                     if depth == 0 { advance(); return true }
+                case CToken.tag("(") where dialect == .cpp && depth > 0 && pos > start + 1:
+                    // A call or `decltype(...)` inside C++ template arguments: `f<X::g()>()`.
+                    if !skipGroup() { pos = start; return false }
+                    continue
+                case CToken.tag("&&") where dialect == .cpp && (isOp(",", peek()) || isOp(">", peek()) || isOp("...", peek())):
+                    break  // an rvalue reference type, `pair<T&&, U>`
                 case CToken.tag("("), CToken.tag(")"), CToken.tag("{"), CToken.tag("}"), CToken.tag(";"), CToken.tag("="),
                     CToken.tag("&&"), CToken.tag("||"), CToken.tag("=="), CToken.tag("!="), CToken.tag("+"), CToken.tag("-"),
                     CToken.tag("/"), CToken.tag("%"), CToken.tag("!"), CToken.tag("+="), CToken.tag("-="):
@@ -174,6 +180,16 @@ struct CFamilyParser {
         }
         pos = start
         return false
+    }
+
+    /// After `skipType` read `const int array<T, N>::size` as one type: steps back to the member
+    /// name (a static member defined outside its class) when a declarator follows.
+    private mutating func definitionNameIsLast() -> Bool {
+        guard dialect == .cpp, tok.kind != .ident, isOp("::", peek(-2)), peek(-1).kind == .ident,
+            isOp("=") || isOp(";") || isOp("{") || isOp("[")
+        else { return false }
+        pos -= 1
+        return true
     }
 
     /// Skips a C++20 requires-clause, `requires C<T> && (sizeof(T) > 1) || requires { ... }`,
@@ -467,7 +483,11 @@ struct CFamilyParser {
             try skipToStatementEnd()
             return
         }
-        while tok.kind == .ident && Self.modifiers.contains(tok) || (dialect == .java && isOp("@")) || isImplementationMacro() || (isWord("non") && isOp("-", peek()) && isWord("sealed", peek(2))) {
+        while true {
+            if skipAttributes() { continue }
+            guard tok.kind == .ident && Self.modifiers.contains(tok) || (dialect == .java && isOp("@")) || isImplementationMacro()
+                || (isWord("non") && isOp("-", peek()) && isWord("sealed", peek(2)))
+            else { break }
             if isOp("@") {
                 // `@interface` (an annotation type) and a stray `@` are not annotations: stop here
                 // rather than loop without moving.
@@ -528,6 +548,26 @@ struct CFamilyParser {
         // Anything else is a statement (globals, JavaScript scripts, C++ at namespace scope).
         try parseStatement(into: &body)
     }
+
+    /// Skips C/C++ attributes, `[[nodiscard]]`, `__attribute__((x))`, `alignas(8)`,
+    /// `__declspec(x)`; returns whether there were any.
+    private mutating func skipAttributes() -> Bool {
+        guard dialect == .c || dialect == .cpp else { return false }
+        var any = false
+        while true {
+            if isOp("["), isOp("[", peek()) {
+                skipGroup()
+            } else if tok.kind == .ident, isOp("(", peek()), Self.attributeWords.contains(tok) {
+                advance()
+                skipGroup()
+            } else {
+                return any
+            }
+            any = true
+        }
+    }
+
+    private static let attributeWords = TagTable(words: ["__attribute__", "__attribute", "alignas", "_Alignas", "__declspec", "__extension__"])
 
     /// Skips a C/C++ macro used as a whole line (`_GLIBCXX_BEGIN_NAMESPACE_VERSION`, `STEP(a, b)`
     /// with no `;`): an upper-case name, with arguments or not, that ends its line. Macros are not
@@ -647,8 +687,8 @@ struct CFamilyParser {
         if tok.kind == .ident { name = text(tok); advance() }
         // Headers: generics, `extends`, `implements`, bases, record components, C++ `final`.
         while !isOp("{"), !isOp(";"), !atEnd {
-            if isOp("<"), skipTypeArguments() { continue }
-            if isOp("(") || isOp("<") { skipGroup(); continue }
+            if isOp("<"), skipTypeArguments() || skipTemplateParameters() { continue }
+            if isOp("(") || isOp("[") { skipGroup(); continue }
             if tok.kind == .ident {
                 // Declarations like `struct P p;` or `struct P *next;` use the struct as a type.
                 if (dialect == .c || dialect == .cpp), tok.kind == .ident, isOp(";", peek()) || isOp("=", peek()) || isOp("[", peek()) {
@@ -1029,6 +1069,7 @@ struct CFamilyParser {
     mutating func parseStatement(into body: inout [Stmt]) throws {
         let line = tok.line
         if accept(";") { return }
+        if dialect == .c || dialect == .cpp, isOp("["), isOp("[", peek()) { _ = skipAttributes() }
         if skipMacroLine() { return }
         if isOp("{") {
             body.append(contentsOf: try parseBlock())
@@ -1195,7 +1236,7 @@ struct CFamilyParser {
         if dialect != .javascript, dialect != .go {
             let save = pos
             let typeStart = pos
-            if tok.kind == .ident, skipType(), tok.kind == .ident, !isReserved(tok),
+            if tok.kind == .ident, skipType(), definitionNameIsLast() || tok.kind == .ident, !isReserved(tok),
                 isOp("=", peek()) || isOp(";", peek()) || isOp(",", peek()) || isOp("[", peek()) || isOp(":", peek())
                     || (dialect == .cpp && isOp("::", peek()))
                     || ((dialect == .cpp) && (isOp("(", peek()) || isOp("{", peek())))
