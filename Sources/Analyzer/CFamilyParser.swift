@@ -182,6 +182,29 @@ struct CFamilyParser {
         return false
     }
 
+    /// A declaration of a function pointer, `void (*f)(int);`, `void (C::*pm)();`, or a C++17
+    /// deduction guide, `vec(It, It) -> vec<T>;`: nothing runs, so it is skipped to its `;`.
+    private mutating func skipFunctionPointerOrGuide(guides: Bool) throws -> Bool {
+        let save = pos
+        if guides, tok.kind == .ident, isOp("(", peek()), dialect == .cpp {
+            advance()
+            if skipGroup(), isOp("->") { try skipToSemicolonOverBraces(); return true }
+            pos = save
+        }
+        guard skipType(), isOp("(") else { pos = save; return false }
+        var k = 1
+        while peek(k).kind == .ident, isOp("::", peek(k + 1)) { k += 2 }
+        // `(* name)` then its parameters or array bounds: `swap(*a, *b)` is a call.
+        guard isOp("*", peek(k)) || isOp("&", peek(k)) || isOp("^", peek(k)), peek(k + 1).kind == .ident || isOp(")", peek(k + 1)) else {
+            pos = save
+            return false
+        }
+        let close = peek(k + 1).kind == .ident ? k + 2 : k + 1
+        guard isOp(")", peek(close)), isOp("(", peek(close + 1)) || isOp("[", peek(close + 1)) else { pos = save; return false }
+        try skipToSemicolonOverBraces()
+        return true
+    }
+
     /// After `skipType` read `const int array<T, N>::size` as one type: steps back to the member
     /// name (a static member defined outside its class) when a declarator follows.
     private mutating func definitionNameIsLast() -> Bool {
@@ -534,6 +557,8 @@ struct CFamilyParser {
                 try parseFunctionRest(name: "operator", into: &body, line: line)
                 return
             }
+            if dialect == .c || dialect == .cpp, try skipFunctionPointerOrGuide(guides: true) { return }
+            pos = save
             if let name = try declarationName(), isOp("(") || (dialect == .cpp && name == "operator") {
                 if dialect != .java, isWord("operator", peek(-1)) || name == "operator" {
                     // `operator()(...)`, `operator|(...)`, `operator new[](...)`: up to the parameters.
@@ -1233,6 +1258,10 @@ struct CFamilyParser {
             try endStatement()
             return
         }
+        if dialect == .c || dialect == .cpp, tok.kind == .ident, isOp("(", peek()) || Self.isPrimitive(tok) || peek().kind == .ident {
+            // `void (*f)(int);` inside a function: a declaration, no work.
+            if try skipFunctionPointerOrGuide(guides: false) { return }
+        }
         if dialect != .javascript, dialect != .go {
             let save = pos
             let typeStart = pos
@@ -1302,6 +1331,7 @@ struct CFamilyParser {
                 var args: [Expr] = []
                 while !isOp(tag: close, tok), !atEnd {
                     args.append(try parseAssignmentExpression())
+                    _ = accept("...")  // a pack expansion, `T x(std::forward<A>(a)...)`
                     if !accept(",") { break }
                 }
                 try expect(tag: close)
@@ -2513,7 +2543,9 @@ struct CFamilyParser {
         let save = pos
         if skipTypeArguments(), isOp("(") || isOp("::") || isOp("{") { return .constant("None") }
         // A C++ variable template or template-id as a value: `if constexpr (is_same_v<A, B>)`.
-        if dialect == .cpp, pos > save, isOp(")") || isOp(";") || isOp(",") || isOp("&&") || isOp("||") || isOp(".") {
+        if dialect == .cpp, pos > save,
+            isOp(")") || isOp(";") || isOp(",") || isOp("&&") || isOp("||") || isOp(".") || isOp("==") || isOp("!=") || isOp("?") || isOp("]")
+        {
             return .constant("None")
         }
         pos = save
@@ -2637,6 +2669,14 @@ struct CFamilyParser {
                 if dialect == .cpp, isWord("template") { advance() }
                 if isOp("~") { advance() }
                 if isOp("#") { advance() }
+                if dialect == .cpp, isWord("operator") {
+                    // An operator called by name: `x.operator->()`, `_Base::operator[](i)`.
+                    advance()
+                    if isOp("("), isOp(")", peek()) { advance(); advance() }
+                    while !isOp("("), !isOp(";"), !isOp(")"), !atEnd { advance() }
+                    e = .attribute(e, "operator")
+                    continue
+                }
                 guard tok.kind == .ident else {
                     if dialect == .java, isWord("class", peek(-1)) { continue }
                     throw fail("expected a member name after '\(text(sep))', found \(describe(tok))")
