@@ -145,6 +145,9 @@ struct CFamilyParser {
                     continue
                 case CToken.tag("&&") where dialect == .cpp && (isOp(",", peek()) || isOp(">", peek()) || isOp("...", peek())):
                     break  // an rvalue reference type, `pair<T&&, U>`
+                case CToken.tag("!"), CToken.tag("+"), CToken.tag("-"), CToken.tag("/"), CToken.tag("%"):
+                    // Non-type C++ template arguments: `enable_if<!is_void<T>::value>`, `get<N - 1>`.
+                    if dialect != .cpp || depth == 0 { pos = start; return false }
                 case CToken.tag("("), CToken.tag(")"), CToken.tag("{"), CToken.tag("}"), CToken.tag(";"), CToken.tag("="),
                     CToken.tag("&&"), CToken.tag("||"), CToken.tag("=="), CToken.tag("!="), CToken.tag("+"), CToken.tag("-"),
                     CToken.tag("/"), CToken.tag("%"), CToken.tag("!"), CToken.tag("+="), CToken.tag("-="):
@@ -544,6 +547,19 @@ struct CFamilyParser {
                 return
             }
             if dialect == .cpp, isOp("~") { advance(); advance(); try parseFunctionRest(name: "~", into: &body, line: line); return }
+            if dialect == .cpp, cls != nil, tok.kind == .ident, isOp("(", peek()) {
+                // A constructor of a class whose name the header spelt qualified (`class path::iterator`):
+                // `iterator() noexcept : ...`, then a body.
+                let here = pos
+                advance()
+                if skipGroup(), isOp("{") || isOp(":") || isWord("noexcept") || isWord("throw") {
+                    let name = text(tokens[here])
+                    pos = here + 1
+                    try parseFunctionRest(name: name, into: &body, line: line)
+                    return
+                }
+                pos = here
+            }
             let save = pos
             if dialect == .cpp, tok.kind == .ident, isOp("::", peek()) || isOp("<", peek()), let name = qualifiedFunctionName() {
                 // An out-of-class constructor or destructor: `Foo<T>::Foo(...)`, `Foo::~Foo()`.
@@ -853,6 +869,13 @@ struct CFamilyParser {
     private mutating func skipType() -> Bool {
         let start = pos
         var sawName = false
+        if dialect == .cpp, isWord("decltype"), isOp("(", peek()) {
+            // `decltype(auto) f()`, `decltype(n) i = 0`: a type, then the declarator.
+            advance()
+            skipGroup()
+            while isOp("*") || isOp("&") || isOp("&&") || isWord("const") { advance() }
+            return true
+        }
         while tok.kind == .ident, Self.primitiveWords.contains(tok),
             dialect == .c || dialect == .cpp ? !Self.javaOnlyTypeWords.contains(tok) : Self.javaTypeWords.contains(tok)
         {
@@ -1267,7 +1290,7 @@ struct CFamilyParser {
             let typeStart = pos
             if tok.kind == .ident, skipType(), definitionNameIsLast() || tok.kind == .ident, !isReserved(tok),
                 isOp("=", peek()) || isOp(";", peek()) || isOp(",", peek()) || isOp("[", peek()) || isOp(":", peek())
-                    || (dialect == .cpp && isOp("::", peek()))
+                    || (dialect == .cpp && (isOp("::", peek()) || isOp("<", peek())))
                     || ((dialect == .cpp) && (isOp("(", peek()) || isOp("{", peek())))
             {
                 let typeText = text(typeStart..<pos)
@@ -1309,8 +1332,16 @@ struct CFamilyParser {
             guard tok.kind == .ident else { throw fail("expected a variable name, found \(describe(tok))") }
             var name = text(tok)
             advance()
-            // A static member defined outside its class: `int Foo::count = 0;`.
-            while dialect == .cpp, isOp("::"), peek().kind == .ident { advance(); name = text(tok); advance() }
+            // A static member defined outside its class: `int Foo::count = 0;`, `const T X<T>::npos = 1;`,
+            // and a variable template's specialization: `bool enabled<vector<T>> = true;`.
+            while dialect == .cpp {
+                let here = pos
+                if isOp("<"), !skipTypeArguments() { pos = here; break }
+                guard isOp("::"), peek().kind == .ident else { break }
+                advance()
+                name = text(tok)
+                advance()
+            }
             var dims: [Expr] = []
             while isOp("[") {
                 advance()
