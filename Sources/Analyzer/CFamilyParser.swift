@@ -208,13 +208,37 @@ struct CFamilyParser {
         return true
     }
 
+    /// A whole argument that is a type (`void *`, `signed char`): skips it and returns true;
+    /// otherwise leaves the position alone.
+    private mutating func typeArgumentHere() -> Bool {
+        let save = pos
+        if skipType(), isOp(",") || isOp(")") { return true }
+        pos = save
+        return false
+    }
+
     /// After `skipType` read `const int array<T, N>::size` as one type: steps back to the member
     /// name (a static member defined outside its class) when a declarator follows.
     private mutating func definitionNameIsLast() -> Bool {
-        guard dialect == .cpp, tok.kind != .ident, isOp("::", peek(-2)), peek(-1).kind == .ident,
-            isOp("=") || isOp(";") || isOp("{") || isOp("[")
-        else { return false }
-        pos -= 1
+        guard dialect == .cpp, tok.kind != .ident, isOp("=") || isOp(";") || isOp("{") || isOp("[") else { return false }
+        if isOp("::", peek(-2)), peek(-1).kind == .ident {
+            pos -= 1
+            return true
+        }
+        // `bool enable_borrowed_range<subrange<I>> = true;`: a primitive type, then the name of a
+        // variable template with its arguments.
+        guard isOp(">", peek(-1)) else { return false }
+        var k = pos - 1
+        var depth = 0
+        while k > 0 {
+            if isOp(">", tokens[k]) { depth += 1 } else if isOp("<", tokens[k]) {
+                depth -= 1
+                if depth == 0 { break }
+            } else if isOp(";", tokens[k]) || isOp("{", tokens[k]) || isOp("}", tokens[k]) { return false }
+            k -= 1
+        }
+        guard k >= 2, tokens[k - 1].kind == .ident, Self.isPrimitive(tokens[k - 2]) else { return false }
+        pos = k - 1
         return true
     }
 
@@ -313,6 +337,12 @@ struct CFamilyParser {
             defer { leave() }
             try parseMemberThrowing(into: &body, inClass: cls)
         } catch let e as ParseError {
+            if wholeMacroCall(e, from: start) {
+                body.removeSubrange(count...)
+                skip(e, from: start)
+                pos = e.index
+                return
+            }
             recover(from: start)
             if macroCouldExplain(e, from: start, to: pos) {
                 body.removeSubrange(count...)
@@ -376,6 +406,23 @@ struct CFamilyParser {
             k -= 1
         }
         return k >= start && mayBeMacro(tokens[k])
+    }
+
+    /// The statement that failed is exactly `M(args)` with a name that may be a macro, and parsing
+    /// stopped at the next line or a `}`: a macro used as a statement without `;`.
+    private func wholeMacroCall(_ e: ParseError, from start: Int) -> Bool {
+        guard dialect == .c || dialect == .cpp, e.index > start + 2, e.index < tokens.count, mayBeMacro(tokens[start]),
+            isOp("(", tokens[start + 1]), isOp(")", tokens[e.index - 1]),
+            tokens[e.index].newlineBefore || isOp("}", tokens[e.index])
+        else { return false }
+        var depth = 0
+        for k in (start + 1)..<e.index where tokens[k].kind == .op {
+            if isOp("(", tokens[k]) { depth += 1 } else if isOp(")", tokens[k]) {
+                depth -= 1
+                if depth == 0 { return k == e.index - 1 }
+            }
+        }
+        return false
     }
 
     /// A name that may be a macro (`isMacroLike`) or an implementation's reserved identifier.
@@ -1079,6 +1126,12 @@ struct CFamilyParser {
             body.append(contentsOf: one)
             hoistedArms = saved
         } catch let e as ParseError {
+            if wholeMacroCall(e, from: start) {
+                // `__glibcxx_requires_valid_range(a, b)` with no `;`: only the call is skipped.
+                skip(e, from: start)
+                pos = e.index
+                return
+            }
             recover(from: start)
             if macroCouldExplain(e, from: start, to: pos) {
                 skip(e, from: start)
@@ -1117,7 +1170,7 @@ struct CFamilyParser {
     mutating func parseStatement(into body: inout [Stmt]) throws {
         let line = tok.line
         if accept(";") { return }
-        if dialect == .c || dialect == .cpp, isOp("["), isOp("[", peek()) { _ = skipAttributes() }
+        if dialect == .c || dialect == .cpp { _ = skipAttributes() }
         if skipMacroLine() { return }
         if isOp("{") {
             body.append(contentsOf: try parseBlock())
@@ -1187,6 +1240,7 @@ struct CFamilyParser {
                 return
             case CToken.tag("throw") where dialect != .go:
                 advance()
+                if dialect == .cpp, accept(";") { return }  // `throw;` rethrows
                 let e = try parseExpression()
                 try endStatement()
                 body.append(stmt(.raise(e, cause: nil), line))
@@ -1403,6 +1457,7 @@ struct CFamilyParser {
             if isOp(".") && peek().kind == .ident { advance(); advance(); try expect("=") }  // C designated initializer
             if isOp("[") { skipGroup(); try expect("=") }
             items.append(isOp("{") ? try parseBraceList() : try parseAssignmentExpression())
+            if dialect == .cpp { _ = accept("...") }  // `{ std::forward<Ts>(ts)... }`
             if !accept(",") { break }
         }
         try expect("}")
@@ -2223,6 +2278,7 @@ struct CFamilyParser {
             }
         }
         if dialect == .cpp, isOp("::"), isWord("new", peek()) || isWord("delete", peek()) { advance() }  // `::new (p) T`
+        if dialect == .cpp, isWord("typename"), peek().kind == .ident || isOp("::", peek()) { advance() }  // `typename T::type()`
         if tok.kind == .ident {
             switch tok.tag {
             case CToken.tag("typeof") where dialect == .javascript, CToken.tag("void") where dialect == .javascript,
@@ -2349,6 +2405,9 @@ struct CFamilyParser {
                 let t = try parseGoTypeOrComposite()
                 if isOp("...") { advance() }
                 args.append(Argument(keyword: nil, value: t))
+            } else if dialect == .c || dialect == .cpp, Self.isPrimitive(tok), typeArgumentHere() {
+                // A type given to a macro: `va_arg(ap, void *)`, `__glibcxx_digits(signed char)`.
+                args.append(Argument(keyword: nil, value: .constant("None")))
             } else {
                 var e = try parseAssignmentExpression()
                 if dialect == .go || dialect == .cpp, isOp("...") { advance() }  // spread / pack expansion
@@ -2510,6 +2569,10 @@ struct CFamilyParser {
             }
         case .op:
             switch t.tag {
+            case CToken.tag("...") where dialect == .cpp:
+                // The pack in a fold expression: `(f(xs), ...)`, `(... && bs)`.
+                advance()
+                return .constant("None")
             case CToken.tag("("):
                 if dialect == .javascript || dialect == .java, let lambda = try parseLambdaIfHere() { return lambda }
                 advance()
@@ -2650,6 +2713,13 @@ struct CFamilyParser {
             if isOp("(") {
                 let args = try parseArguments()
                 e = LibraryCalls.call(e, args, line: line, containers: containers, dialect: dialect)
+                continue
+            }
+            if dialect == .cpp, isOp("->*") || (isOp(".") && isOp("*", peek())) {
+                // A pointer to member applied: `(obj.*pm)(x)`, `(this->*f)()`.
+                if isOp(".") { advance() }
+                advance()
+                e = .binary("*", e, try parseUnary())
                 continue
             }
             if dialect == .java, isOp("["), isOp("]", peek()) {
