@@ -531,7 +531,9 @@ struct CFamilyParser {
             }
             if isWord("inline"), isWord("namespace", peek()) { advance() }
             // `static const struct {...} table[] = {...};`: the qualifiers belong to the declarators.
-            while isWord("static") || isWord("const") || isWord("volatile"), isWord("struct", peek()) || isWord("union", peek()) || isWord("enum", peek()) || isWord("const", peek()) {
+            while isWord("static") || isWord("const") || isWord("volatile"), isWord("struct", peek()) || isWord("union", peek()) || isWord("enum", peek()) || isWord("const", peek())
+                || (isWord("const") && isWord("class", peek()))
+            {
                 advance()
             }
             if isWord("namespace") || (isWord("extern") && peek().kind == .string) {
@@ -571,6 +573,7 @@ struct CFamilyParser {
             }
             if isWord("non") { advance(); advance(); advance(); continue }
             advance()
+            if dialect == .cpp, isOp("("), isWord("explicit", peek(-1)) { skipGroup() }  // `explicit(cond)`
         }
         if dialect == .java || dialect == .cpp || dialect == .c || dialect == .javascript {
             if isWord("class") || isWord("interface") || isWord("enum") || isWord("record") || isWord("struct") || isWord("union")
@@ -587,7 +590,9 @@ struct CFamilyParser {
         }
         if dialect == .java, isOp("<") { _ = skipTypeArguments() }
         if dialect == .java || dialect == .c || dialect == .cpp {
-            if let cls, tok.kind == .ident, tok.tag == CToken.tag(text: cls), text(tok) == cls, isOp("(", peek()) || (dialect == .cpp && isOp("::", peek())) {
+            if let cls, tok.kind == .ident, tok.tag == CToken.tag(text: cls), text(tok) == cls,
+                isOp("(", peek()) || (dialect == .cpp && isOp("::", peek()) && (isOp("~", peek(2)) || text(peek(2)) == cls))
+            {
                 // Constructor: named after its class, so `new Foo(n)` costs it.
                 advance()
                 try parseFunctionRest(name: cls, into: &body, line: line)
@@ -599,7 +604,7 @@ struct CFamilyParser {
                 // `iterator() noexcept : ...`, then a body.
                 let here = pos
                 advance()
-                if skipGroup(), isOp("{") || isOp(":") || isWord("noexcept") || isWord("throw") {
+                if skipGroup(), isOp("{") || isOp(":") || isOp(";") || isOp("=") || isWord("noexcept") || isWord("throw") {
                     let name = text(tokens[here])
                     pos = here + 1
                     try parseFunctionRest(name: name, into: &body, line: line)
@@ -772,6 +777,11 @@ struct CFamilyParser {
         let isEnum = isWord("enum")
         advance()
         var name = "anonymous"
+        if dialect == .c || dialect == .cpp {
+            // `class [[nodiscard]] X`, `class _GLIBCXX_ABI_TAG X`: attributes and a macro before the name.
+            _ = skipAttributes()
+            if tok.kind == .ident, peek().kind == .ident, !isWord("final", peek()), mayBeMacro(tok) { advance() }
+        }
         if tok.kind == .ident { name = text(tok); advance() }
         // Headers: generics, `extends`, `implements`, bases, record components, C++ `final`.
         while !isOp("{"), !isOp(";"), !atEnd {
@@ -895,7 +905,7 @@ struct CFamilyParser {
     private static let primitiveWordList = [
         "int", "long", "short", "char", "unsigned", "signed", "double", "float", "bool", "boolean", "byte", "void",
         "const", "struct", "enum", "union", "auto", "size_t", "var", "final", "static", "volatile", "register",
-        "typename", "constexpr", "__int128", "wchar_t",
+        "typename", "constexpr", "__int128", "wchar_t", "thread_local", "_Thread_local",
     ]
     private static let primitiveWords = TagTable(words: primitiveWordList)
 
@@ -1339,6 +1349,21 @@ struct CFamilyParser {
             // `void (*f)(int);` inside a function: a declaration, no work.
             if try skipFunctionPointerOrGuide(guides: false) { return }
         }
+        if dialect == .cpp, isWord("auto") || isWord("const") || isWord("static") {
+            // A structured binding, `const auto& [k, v] = *it;`: the names hold unknown values.
+            let save = pos
+            if skipType(), isWord("auto", peek(-1)) || isOp("&", peek(-1)) || isOp("&&", peek(-1)), isOp("[") {
+                skipGroup()
+                if accept("=") {
+                    body.append(stmt(.expr(try parseAssignmentExpression()), line))
+                } else if isOp("{") || isOp("(") {
+                    skipGroup()
+                }
+                try endStatement()
+                return
+            }
+            pos = save
+        }
         if dialect != .javascript, dialect != .go {
             let save = pos
             let typeStart = pos
@@ -1396,6 +1421,7 @@ struct CFamilyParser {
                 name = text(tok)
                 advance()
             }
+            if dialect == .c || dialect == .cpp, accept(":") { _ = try parseConditional() }  // a bit-field, `unsigned f : 1`
             var dims: [Expr] = []
             while isOp("[") {
                 advance()
@@ -1521,6 +1547,16 @@ struct CFamilyParser {
             test = try parseGoHeader(pre: &pre)
         } else {
             _ = acceptWord("constexpr")
+            if dialect == .cpp, isWord("consteval") || (isOp("!") && isWord("consteval", peek())) {
+                // C++23 `if consteval { ... }`: no condition.
+                if isOp("!") { advance() }
+                advance()
+                let then = try parseBody()
+                var orElse: [Stmt] = []
+                if acceptWord("else") { orElse = try parseBody() }
+                body.append(stmt(.ifStmt(.constant("True"), body: then, orElse: orElse), line, lastLine))
+                return
+            }
             // `if _GLIBCXX17_CONSTEXPR (c)`: a macro standing for `constexpr`.
             if dialect == .c || dialect == .cpp, isMacroLike(tok), isOp("(", peek()) { advance() }
             test = try parseCondition()
@@ -2286,11 +2322,17 @@ struct CFamilyParser {
                 advance()
                 return try parseUnary()
             case CToken.tag("sizeof") where dialect == .c || dialect == .cpp, CToken.tag("alignof") where dialect == .c || dialect == .cpp,
-                CToken.tag("_Alignof") where dialect == .c || dialect == .cpp:
+                CToken.tag("_Alignof") where dialect == .c || dialect == .cpp, CToken.tag("__alignof__") where dialect == .c || dialect == .cpp:
                 advance()
                 _ = accept("...")  // `sizeof...(Ts)`
                 if isOp("(") { skipGroup() } else { _ = try parseUnary() }
                 return .number("8")
+            case CToken.tag("decltype") where dialect == .cpp && isOp("(", peek()):
+                // A type as a value: `decltype(x){v}`, `decltype(f)(a)`.
+                advance()
+                skipGroup()
+                if isOp("{") { _ = try parseBraceList() }
+                return try parsePostfix(.constant("None"))
             case CToken.tag("requires") where dialect == .cpp:
                 // A requires-expression, `requires (T a) { a + a; }`: a compile-time test.
                 advance()
@@ -2639,6 +2681,7 @@ struct CFamilyParser {
         // A C++ variable template or template-id as a value: `if constexpr (is_same_v<A, B>)`.
         if dialect == .cpp, pos > save,
             isOp(")") || isOp(";") || isOp(",") || isOp("&&") || isOp("||") || isOp(".") || isOp("==") || isOp("!=") || isOp("?") || isOp("]")
+                || isOp("|") || isOp("}")
         {
             return .constant("None")
         }
