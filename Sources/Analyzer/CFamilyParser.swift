@@ -712,7 +712,7 @@ struct CFamilyParser {
         while true {
             if tok.kind == .string {
                 s += text(tok)
-            } else if tok.kind == .ident, isMacroLike(tok), peek(-1).kind == .string {
+            } else if tok.kind == .ident, isMacroLike(tok), peek(-1).kind == .string || peek().kind == .string {
                 s += text(tok)
             } else {
                 return
