@@ -478,6 +478,9 @@ struct CFamilyParser {
         let count = body.count, issueCount = issues.count, skipCount = skipped.count
         pos = namePos + 1
         do {
+            // Counted as a level of nesting: a salvaged body that fails inside salvages again.
+            try enter()
+            defer { leave() }
             try parseFunctionRest(name: text(tokens[namePos]), into: &body, line: tokens[namePos].line)
             if pos == end { return }
         } catch {}
