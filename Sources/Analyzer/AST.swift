@@ -143,4 +143,6 @@ struct MatchCase: Sendable {
 struct Module: Sendable {
     var body: [Stmt]
     var issues: [SyntaxIssue]
+    /// Constructs skipped without being errors (C and C++ code a macro could explain).
+    var skipped: [SyntaxIssue] = []
 }

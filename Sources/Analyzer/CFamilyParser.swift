@@ -5,13 +5,21 @@
 /// become the neutral operations of `LibraryCalls`. A statement that does not parse becomes an
 /// `.error` node and a `SyntaxIssue`; parsing resumes after the next `;` or closing brace.
 struct CFamilyParser {
-    struct ParseError: Error { var line: Int; var message: String }
+    struct ParseError: Error {
+        var line: Int
+        var message: String
+        /// The token where parsing stopped (-1 when unknown).
+        var index = -1
+    }
 
     let dialect: CFamily
     private var lexed: CTokens
     private var tokens: [CToken]
     private var pos = 0
     private(set) var issues: [SyntaxIssue] = []
+    /// C and C++ constructs that did not parse but that a macro's expansion could make well formed
+    /// (see `macroCouldExplain`): skipped, listed, and not counted as syntax errors.
+    private(set) var skipped: [SyntaxIssue] = []
     /// What each declared variable holds (`TreeMap`, `priority_queue`, `HashSet`, ...), by name.
     var containers: [String: LibraryCalls.Container] = [:]
     private var nesting = 0
@@ -42,7 +50,7 @@ struct CFamilyParser {
             let line = body.last?.endLine ?? 1
             body.append(Stmt(kind: .expr(.call(.name("main"), [], line: line)), line: line, endLine: line))
         }
-        return Module(body: body, issues: p.issues)
+        return Module(body: body, issues: p.issues, skipped: p.skipped)
     }
 
     private func definesMain(_ body: [Stmt]) -> Bool {
@@ -59,7 +67,7 @@ struct CFamilyParser {
     // MARK: - Tokens
 
     private var tok: CToken { tokens[pos] }
-    private func peek(_ k: Int = 1) -> CToken { tokens[min(pos + k, tokens.count - 1)] }
+    private func peek(_ k: Int = 1) -> CToken { tokens[max(0, min(pos + k, tokens.count - 1))] }
     private var atEnd: Bool { tok.kind == .end }
     private mutating func advance() { if pos < tokens.count - 1 { pos += 1 } }
     // Operators and words are compared by tag (`CToken.tag` of a literal folds to a constant).
@@ -84,7 +92,7 @@ struct CFamilyParser {
         guard isOp(tag: tag, tok) else { throw fail("expected '\(CToken.spell(tag))' but found \(describe(tok))") }
         advance()
     }
-    private func fail(_ message: String) -> ParseError { ParseError(line: tok.line, message: message) }
+    private func fail(_ message: String) -> ParseError { ParseError(line: tok.line, message: message, index: pos) }
     private func describe(_ t: CToken) -> String { t.kind == .end ? "end of file" : "'\(text(t))'" }
     /// The token's source text.
     private func text(_ t: CToken) -> String { lexed.text(t) }
@@ -131,6 +139,15 @@ struct CFamilyParser {
                 case CToken.tag(">"):
                     depth -= 1
                     if depth == 0 { advance(); return true }
+                case CToken.tag("(") where dialect == .cpp && depth > 0 && pos > start + 1:
+                    // A call or `decltype(...)` inside C++ template arguments: `f<X::g()>()`.
+                    if !skipGroup() { pos = start; return false }
+                    continue
+                case CToken.tag("&&") where dialect == .cpp && (isOp(",", peek()) || isOp(">", peek()) || isOp("...", peek())):
+                    break  // an rvalue reference type, `pair<T&&, U>`
+                case CToken.tag("!"), CToken.tag("+"), CToken.tag("-"), CToken.tag("/"), CToken.tag("%"):
+                    // Non-type C++ template arguments: `enable_if<!is_void<T>::value>`, `get<N - 1>`.
+                    if dialect != .cpp || depth == 0 { pos = start; return false }
                 case CToken.tag("("), CToken.tag(")"), CToken.tag("{"), CToken.tag("}"), CToken.tag(";"), CToken.tag("="),
                     CToken.tag("&&"), CToken.tag("||"), CToken.tag("=="), CToken.tag("!="), CToken.tag("+"), CToken.tag("-"),
                     CToken.tag("/"), CToken.tag("%"), CToken.tag("!"), CToken.tag("+="), CToken.tag("-="):
@@ -166,6 +183,90 @@ struct CFamilyParser {
         }
         pos = start
         return false
+    }
+
+    /// A declaration of a function pointer, `void (*f)(int);`, `void (C::*pm)();`, or a C++17
+    /// deduction guide, `vec(It, It) -> vec<T>;`: nothing runs, so it is skipped to its `;`.
+    private mutating func skipFunctionPointerOrGuide(guides: Bool) throws -> Bool {
+        let save = pos
+        if guides, tok.kind == .ident, isOp("(", peek()), dialect == .cpp {
+            advance()
+            if skipGroup(), isOp("->") { try skipToSemicolonOverBraces(); return true }
+            pos = save
+        }
+        guard skipType(), isOp("(") else { pos = save; return false }
+        var k = 1
+        while peek(k).kind == .ident, isOp("::", peek(k + 1)) { k += 2 }
+        // `(* name)` then its parameters or array bounds: `swap(*a, *b)` is a call.
+        guard isOp("*", peek(k)) || isOp("&", peek(k)) || isOp("^", peek(k)), peek(k + 1).kind == .ident || isOp(")", peek(k + 1)) else {
+            pos = save
+            return false
+        }
+        let close = peek(k + 1).kind == .ident ? k + 2 : k + 1
+        guard isOp(")", peek(close)), isOp("(", peek(close + 1)) || isOp("[", peek(close + 1)) else { pos = save; return false }
+        try skipToSemicolonOverBraces()
+        return true
+    }
+
+    /// A whole argument that is a type (`void *`, `signed char`): skips it and returns true;
+    /// otherwise leaves the position alone.
+    private mutating func typeArgumentHere() -> Bool {
+        let save = pos
+        if skipType(), isOp(",") || isOp(")") { return true }
+        pos = save
+        return false
+    }
+
+    /// After `skipType` read `const int array<T, N>::size` as one type: steps back to the member
+    /// name (a static member defined outside its class) when a declarator follows.
+    private mutating func definitionNameIsLast() -> Bool {
+        guard dialect == .cpp, tok.kind != .ident, isOp("=") || isOp(";") || isOp("{") || isOp("[") else { return false }
+        if isOp("::", peek(-2)), peek(-1).kind == .ident {
+            pos -= 1
+            return true
+        }
+        // `bool enable_borrowed_range<subrange<I>> = true;`: a primitive type, then the name of a
+        // variable template with its arguments.
+        guard isOp(">", peek(-1)) else { return false }
+        var k = pos - 1
+        var depth = 0
+        while k > 0 {
+            if isOp(">", tokens[k]) { depth += 1 } else if isOp("<", tokens[k]) {
+                depth -= 1
+                if depth == 0 { break }
+            } else if isOp(";", tokens[k]) || isOp("{", tokens[k]) || isOp("}", tokens[k]) { return false }
+            k -= 1
+        }
+        guard k >= 2, tokens[k - 1].kind == .ident, Self.isPrimitive(tokens[k - 2]) else { return false }
+        pos = k - 1
+        return true
+    }
+
+    /// Skips a C++20 requires-clause, `requires C<T> && (sizeof(T) > 1) || requires { ... }`,
+    /// positioned at `requires`: terms joined by `&&`/`||`, each a name with template arguments,
+    /// a parenthesised expression, or a requires-expression.
+    private mutating func skipConstraint() {
+        advance()  // requires
+        repeat {
+            while accept("!") {}
+            if isWord("requires") {
+                advance()
+                if isOp("(") { skipGroup() }
+                if isOp("{") { skipGroup() }
+            } else if isOp("(") {
+                skipGroup()
+            } else if tok.kind == .ident || tok.kind == .number {
+                advance()
+                while true {
+                    if isOp("<"), skipTypeArguments() { continue }
+                    if isOp("::"), peek().kind == .ident { advance(); advance(); continue }
+                    if isOp("(") { skipGroup(); continue }
+                    break
+                }
+            } else {
+                return
+            }
+        } while accept("&&") || accept("||")
     }
 
     /// Ends a simple statement: `;`, or (JavaScript, Go) a line break, `}` or the end of the file.
@@ -211,7 +312,8 @@ struct CFamilyParser {
         var body: [Stmt] = []
         while !atEnd {
             if accept("}") {
-                report(ParseError(line: peek(-1).line, message: "unmatched '}'"))
+                let e = ParseError(line: peek(-1).line, message: "unmatched '}'", index: pos - 1)
+                if lexed.skippedBranchHadBraces, dialect == .c || dialect == .cpp { skip(e, from: pos - 1) } else { report(e) }
                 continue
             }
             parseMember(into: &body, inClass: nil)
@@ -229,16 +331,163 @@ struct CFamilyParser {
     /// One top-level or class-body item. Statements are allowed too (JavaScript and C++ scripts).
     private mutating func parseMember(into body: inout [Stmt], inClass cls: String?) {
         let start = pos
+        let count = body.count
         do {
             try enter()
             defer { leave() }
             try parseMemberThrowing(into: &body, inClass: cls)
         } catch let e as ParseError {
+            if wholeMacroCall(e, from: start) {
+                body.removeSubrange(count...)
+                skip(e, from: start)
+                pos = e.index
+                return
+            }
+            recover(from: start)
+            if macroCouldExplain(e, from: start, to: pos) {
+                body.removeSubrange(count...)
+                skip(e, from: start)
+                // Still analyse a function whose head had a macro in it: `T NAME(f)(args) ATTR {`.
+                salvageFunction(from: start, into: &body)
+                return
+            }
             report(e)
             let line = tokens[start].line
             body.append(Stmt(kind: .error(e.message), line: line, endLine: line))
-            recover(from: start)
         } catch {}
+    }
+
+    /// Records a construct skipped because a macro could explain it (see `macroCouldExplain`).
+    private mutating func skip(_ e: ParseError, from start: Int) {
+        if skipped.count < 200 { skipped.append(SyntaxIssue(line: e.line, message: e.message)) }
+    }
+
+    /// Without a preprocessor, C and C++ cannot be parsed exactly: a macro may expand to anything
+    /// (`PB_DS_CLASS_C_DEC::`, `if _GLIBCXX17_CONSTEXPR (c)`, `{ ASSERT_VALID(x) }` without `;`).
+    /// Tools that read C without preprocessing it (ctags, tree-sitter's error recovery) skip such
+    /// constructs. One is skipped here, not reported, only when (a) its brackets balance, so the
+    /// damage stays inside it, and (b) parsing stopped at a name that may be a macro, or right after
+    /// one (over its argument list): a name `#define`d in the file, an upper-case name, an
+    /// `<inttypes.h>` format macro, or a reserved identifier (`__x`, `_X`), which belong to the
+    /// implementation and its macros. Also skipped: a file that ends inside a block, or closes one
+    /// too many, when an `#if` branch not read had braces. Anything else (`x = ;`, a missing `)`, `retrun x;`) is a
+    /// syntax error as before.
+    private func macroCouldExplain(_ e: ParseError, from start: Int, to end: Int) -> Bool {
+        guard dialect == .c || dialect == .cpp, e.index >= start, e.index < tokens.count, end > start else { return false }
+        // Only one branch of each `#if` group is read; when a skipped one had braces, the file
+        // may end inside a block that another branch closes.
+        if lexed.skippedBranchHadBraces, tokens[e.index].kind == .end { return true }
+        var parens = 0, squares = 0, braces = 0
+        for k in start..<min(end, tokens.count) where tokens[k].kind == .op {
+            switch tokens[k].tag {
+            case CToken.tag("("): parens += 1
+            case CToken.tag(")"): parens -= 1
+            case CToken.tag("["): squares += 1
+            case CToken.tag("]"): squares -= 1
+            case CToken.tag("{"): braces += 1
+            case CToken.tag("}"): braces -= 1
+            default: break
+            }
+            if parens < 0 || squares < 0 || braces < 0 { return false }
+        }
+        guard parens == 0, squares == 0, braces == 0 else { return false }
+        if mayBeMacro(tokens[e.index]) { return true }
+        // The name before the failure, over one argument list: `M(x) }`, `M(x) int y;`.
+        var k = e.index - 1
+        if k > start, isOp(")", tokens[k]) {
+            var depth = 0
+            while k > start {
+                if isOp(")", tokens[k]) { depth += 1 } else if isOp("(", tokens[k]) {
+                    depth -= 1
+                    if depth == 0 { break }
+                }
+                k -= 1
+            }
+            k -= 1
+        }
+        return k >= start && mayBeMacro(tokens[k])
+    }
+
+    /// The statement that failed is exactly `M(args)` with a name that may be a macro, and parsing
+    /// stopped at the next line or a `}`: a macro used as a statement without `;`.
+    private func wholeMacroCall(_ e: ParseError, from start: Int) -> Bool {
+        guard dialect == .c || dialect == .cpp, e.index > start + 2, e.index < tokens.count, mayBeMacro(tokens[start]),
+            isOp("(", tokens[start + 1]), isOp(")", tokens[e.index - 1]),
+            tokens[e.index].newlineBefore || isOp("}", tokens[e.index])
+        else { return false }
+        var depth = 0
+        for k in (start + 1)..<e.index where tokens[k].kind == .op {
+            if isOp("(", tokens[k]) { depth += 1 } else if isOp(")", tokens[k]) {
+                depth -= 1
+                if depth == 0 { return k == e.index - 1 }
+            }
+        }
+        return false
+    }
+
+    /// A name that may be a macro (`isMacroLike`) or an implementation's reserved identifier.
+    private func mayBeMacro(_ t: CToken) -> Bool {
+        guard t.kind == .ident else { return false }
+        if isMacroLike(t) { return true }
+        let b = lexed.bytes, o = t.offset
+        guard t.length >= 2, b[o] == UInt8(ascii: "_") else { return false }
+        return b[o + 1] == UInt8(ascii: "_") || (b[o + 1] >= UInt8(ascii: "A") && b[o + 1] <= UInt8(ascii: "Z"))
+    }
+
+    /// Words before a parenthesised group that do not name a function (`__attribute__((x))`).
+    private static let notFunctionNames = TagTable(words: [
+        "__attribute__", "__attribute", "alignas", "_Alignas", "decltype", "noexcept", "throw", "requires", "__declspec",
+        "sizeof", "alignof", "__alignof__", "typeof", "__typeof__", "__typeof", "static_assert", "if", "while", "for",
+        "switch", "return", "operator", "explicit",
+    ])
+
+    /// After a skipped member: if it has the shape of a function definition, `name(...) ... {`,
+    /// with a name that is not a macro or attribute, parses that function so its cost is known.
+    private mutating func salvageFunction(from start: Int, into body: inout [Stmt]) {
+        let end = pos
+        var k = start
+        var depth = 0
+        var namePos = -1
+        while k < end {
+            let t = tokens[k]
+            if t.kind == .op {
+                switch t.tag {
+                case CToken.tag("("):
+                    if depth == 0, namePos < 0, k > start, tokens[k - 1].kind == .ident, !isMacroLike(tokens[k - 1]),
+                        !Self.notFunctionNames.contains(tokens[k - 1]), !isReserved(tokens[k - 1])
+                    {
+                        namePos = k - 1
+                    }
+                    depth += 1
+                case CToken.tag("["): depth += 1
+                case CToken.tag(")"), CToken.tag("]"): depth -= 1
+                case CToken.tag("{"):
+                    if depth == 0 { k = end }
+                case CToken.tag(";"), CToken.tag("="):
+                    if depth == 0 { return }
+                default: break
+                }
+            } else if t.kind == .ident, depth == 0,
+                isWord("class", t) || isWord("struct", t) || isWord("union", t) || isWord("enum", t) || isWord("namespace", t)
+            {
+                return
+            }
+            k += 1
+        }
+        guard namePos >= 0, end > 0, isOp("}", tokens[end - 1]) else { return }
+        let count = body.count, issueCount = issues.count, skipCount = skipped.count
+        pos = namePos + 1
+        do {
+            // Counted as a level of nesting: a salvaged body that fails inside salvages again.
+            try enter()
+            defer { leave() }
+            try parseFunctionRest(name: text(tokens[namePos]), into: &body, line: tokens[namePos].line)
+            if pos == end { return }
+        } catch {}
+        body.removeSubrange(count...)
+        issues.removeSubrange(issueCount...)
+        skipped.removeSubrange(skipCount...)
+        pos = end
     }
 
     private mutating func skipAnnotations() {
@@ -265,19 +514,31 @@ struct CFamilyParser {
             if isWord("func") { try parseGoFunc(into: &body, line: line); return }
         case .c, .cpp:
             if isWord("using") || isWord("typedef") || isWord("static_assert") || isWord("_Static_assert") {
-                if isWord("typedef"), isWord("struct", peek()) || isWord("enum", peek()) || isWord("union", peek()) {
-                    try skipToSemicolonOverBraces()
-                    return
-                }
-                try skipToSemicolon()
+                // A `;` inside braces (`typedef struct {...} T;`) does not end these.
+                try skipToSemicolonOverBraces()
                 return
             }
+            if isWord("extern"), isWord("template", peek()) { advance() }
             if isWord("template") {
                 advance()
+                // An explicit instantiation, `template class vector<int>;`, declares nothing new.
+                if !isOp("<") { try skipToSemicolonOverBraces(); return }
                 if !skipTemplateParameters() { throw fail("expected template parameters") }
+                if isWord("requires") { skipConstraint() }
                 return try parseMemberThrowing(into: &body, inClass: cls)
             }
+            if isWord("concept") {
+                // `concept C = constraint;`: nothing runs.
+                try skipToSemicolonOverBraces()
+                return
+            }
             if isWord("inline"), isWord("namespace", peek()) { advance() }
+            // `static const struct {...} table[] = {...};`: the qualifiers belong to the declarators.
+            while isWord("static") || isWord("const") || isWord("volatile"), isWord("struct", peek()) || isWord("union", peek()) || isWord("enum", peek()) || isWord("const", peek())
+                || (isWord("const") && isWord("class", peek()))
+            {
+                advance()
+            }
             if isWord("namespace") || (isWord("extern") && peek().kind == .string) {
                 advance()
                 while !isOp("{"), !isOp(";"), !atEnd { advance() }
@@ -300,7 +561,11 @@ struct CFamilyParser {
             try skipToStatementEnd()
             return
         }
-        while tok.kind == .ident && Self.modifiers.contains(tok) || (dialect == .java && isOp("@")) || isImplementationMacro() || (isWord("non") && isOp("-", peek()) && isWord("sealed", peek(2))) {
+        while true {
+            if skipAttributes() { continue }
+            guard tok.kind == .ident && Self.modifiers.contains(tok) || (dialect == .java && isOp("@")) || isImplementationMacro()
+                || (isWord("non") && isOp("-", peek()) && isWord("sealed", peek(2)))
+            else { break }
             if isOp("@") {
                 // `@interface` (an annotation type) and a stray `@` are not annotations: stop here
                 // rather than loop without moving.
@@ -311,6 +576,7 @@ struct CFamilyParser {
             }
             if isWord("non") { advance(); advance(); advance(); continue }
             advance()
+            if dialect == .cpp, isOp("("), isWord("explicit", peek(-1)) { skipGroup() }  // `explicit(cond)`
         }
         if dialect == .java || dialect == .cpp || dialect == .c || dialect == .javascript {
             if isWord("class") || isWord("interface") || isWord("enum") || isWord("record") || isWord("struct") || isWord("union")
@@ -327,13 +593,28 @@ struct CFamilyParser {
         }
         if dialect == .java, isOp("<") { _ = skipTypeArguments() }
         if dialect == .java || dialect == .c || dialect == .cpp {
-            if let cls, tok.kind == .ident, tok.tag == CToken.tag(text: cls), text(tok) == cls, isOp("(", peek()) || (dialect == .cpp && isOp("::", peek())) {
+            if let cls, tok.kind == .ident, tok.tag == CToken.tag(text: cls), text(tok) == cls,
+                isOp("(", peek()) || (dialect == .cpp && isOp("::", peek()) && (isOp("~", peek(2)) || text(peek(2)) == cls))
+            {
                 // Constructor: named after its class, so `new Foo(n)` costs it.
                 advance()
                 try parseFunctionRest(name: cls, into: &body, line: line)
                 return
             }
             if dialect == .cpp, isOp("~") { advance(); advance(); try parseFunctionRest(name: "~", into: &body, line: line); return }
+            if dialect == .cpp, cls != nil, tok.kind == .ident, isOp("(", peek()) {
+                // A constructor of a class whose name the header spelt qualified (`class path::iterator`):
+                // `iterator() noexcept : ...`, then a body.
+                let here = pos
+                advance()
+                if skipGroup(), isOp("{") || isOp(":") || isOp(";") || isOp("=") || isWord("noexcept") || isWord("throw") {
+                    let name = text(tokens[here])
+                    pos = here + 1
+                    try parseFunctionRest(name: name, into: &body, line: line)
+                    return
+                }
+                pos = here
+            }
             let save = pos
             if dialect == .cpp, tok.kind == .ident, isOp("::", peek()) || isOp("<", peek()), let name = qualifiedFunctionName() {
                 // An out-of-class constructor or destructor: `Foo<T>::Foo(...)`, `Foo::~Foo()`.
@@ -347,6 +628,8 @@ struct CFamilyParser {
                 try parseFunctionRest(name: "operator", into: &body, line: line)
                 return
             }
+            if dialect == .c || dialect == .cpp, try skipFunctionPointerOrGuide(guides: true) { return }
+            pos = save
             if let name = try declarationName(), isOp("(") || (dialect == .cpp && name == "operator") {
                 if dialect != .java, isWord("operator", peek(-1)) || name == "operator" {
                     // `operator()(...)`, `operator|(...)`, `operator new[](...)`: up to the parameters.
@@ -361,6 +644,26 @@ struct CFamilyParser {
         // Anything else is a statement (globals, JavaScript scripts, C++ at namespace scope).
         try parseStatement(into: &body)
     }
+
+    /// Skips C/C++ attributes, `[[nodiscard]]`, `__attribute__((x))`, `alignas(8)`,
+    /// `__declspec(x)`; returns whether there were any.
+    private mutating func skipAttributes() -> Bool {
+        guard dialect == .c || dialect == .cpp else { return false }
+        var any = false
+        while true {
+            if isOp("["), isOp("[", peek()) {
+                skipGroup()
+            } else if tok.kind == .ident, isOp("(", peek()), Self.attributeWords.contains(tok) {
+                advance()
+                skipGroup()
+            } else {
+                return any
+            }
+            any = true
+        }
+    }
+
+    private static let attributeWords = TagTable(words: ["__attribute__", "__attribute", "alignas", "_Alignas", "__declspec", "__extension__"])
 
     /// Skips a C/C++ macro used as a whole line (`_GLIBCXX_BEGIN_NAMESPACE_VERSION`, `STEP(a, b)`
     /// with no `;`): an upper-case name, with arguments or not, that ends its line. Macros are not
@@ -406,6 +709,35 @@ struct CFamilyParser {
         return nil
     }
 
+    /// Joins adjacent C string literals (`"a" "b"`) and the string macros between them
+    /// (`"%08" PRIx32 "\n"`, which the preprocessor would expand to a literal) into `s`.
+    private mutating func concatenateStrings(_ s: inout String) {
+        while true {
+            if tok.kind == .string {
+                s += text(tok)
+            } else if tok.kind == .ident, isMacroLike(tok), peek(-1).kind == .string || peek().kind == .string {
+                s += text(tok)
+            } else {
+                return
+            }
+            advance()
+        }
+    }
+
+    /// A name that may be a macro where the parser cannot see its expansion: one `#define`d in
+    /// this file, an upper-case name (`NOINLINE`, `MAXN`), or one of C99's `<inttypes.h>` format
+    /// macros (`PRIx32`, `SCNd64`).
+    private func isMacroLike(_ t: CToken) -> Bool {
+        guard t.kind == .ident, dialect == .c || dialect == .cpp else { return false }
+        if lexed.definedMacros.contains(t.tag) || (t.length >= 2 && isMacroName(t)) { return true }
+        // PRI/SCN, a conversion letter, then a width (`PRId64`, `PRIuPTR`, `SCNxMAX`, `PRIxFAST32`).
+        guard t.length >= 5, t.length <= 12 else { return false }
+        let b = lexed.bytes, o = t.offset
+        let prefix = (b[o], b[o + 1], b[o + 2])
+        guard prefix == (0x50, 0x52, 0x49) || prefix == (0x53, 0x43, 0x4E) else { return false }  // "PRI", "SCN"
+        return "diouxX".utf8.contains(b[o + 3])
+    }
+
     /// Upper-case letters, digits and underscores only, with at least one letter (`FOO_BAR2`).
     private func isMacroName(_ t: CToken) -> Bool {
         var letter = false
@@ -448,11 +780,16 @@ struct CFamilyParser {
         let isEnum = isWord("enum")
         advance()
         var name = "anonymous"
+        if dialect == .c || dialect == .cpp {
+            // `class [[nodiscard]] X`, `class _GLIBCXX_ABI_TAG X`: attributes and a macro before the name.
+            _ = skipAttributes()
+            if tok.kind == .ident, peek().kind == .ident, !isWord("final", peek()), mayBeMacro(tok) { advance() }
+        }
         if tok.kind == .ident { name = text(tok); advance() }
         // Headers: generics, `extends`, `implements`, bases, record components, C++ `final`.
         while !isOp("{"), !isOp(";"), !atEnd {
-            if isOp("<"), skipTypeArguments() { continue }
-            if isOp("(") || isOp("<") { skipGroup(); continue }
+            if isOp("<"), skipTypeArguments() || skipTemplateParameters() { continue }
+            if isOp("(") || isOp("[") { skipGroup(); continue }
             if tok.kind == .ident {
                 // Declarations like `struct P p;` or `struct P *next;` use the struct as a type.
                 if (dialect == .c || dialect == .cpp), tok.kind == .ident, isOp(";", peek()) || isOp("=", peek()) || isOp("[", peek()) {
@@ -489,9 +826,12 @@ struct CFamilyParser {
         let end = tok.line
         try expect("}")
         if dialect == .c || dialect == .cpp {
-            // `struct P {...} a, b;`
-            while !isOp(";"), !atEnd, !tok.newlineBefore || tok.kind == .ident { if isOp("}") { break }; advance() }
-            _ = accept(";")
+            // `struct P {...} a, b;`, `struct {...} tests[] = {{...}, ...};`
+            if tok.kind == .ident || isOp("*") || isOp("&") || isOp("=") || isOp("[") || isOp(",") {
+                try skipToSemicolonOverBraces()
+            } else {
+                _ = accept(";")
+            }
         }
         return Stmt(kind: .classDef(ClassDef(name: name, bases: [], body: members, decorators: [])), line: line, endLine: end)
     }
@@ -521,11 +861,28 @@ struct CFamilyParser {
     /// tokens here are not `Type name`. `Type` covers qualified names, generics, arrays, pointers.
     private mutating func declarationName() throws -> String? {
         guard skipType() else { return nil }
+        if dialect == .cpp, isOp("::", peek(-2)) {
+            // An out-of-class member read as one qualified type: `void deque<T, A>::clear(`,
+            // `bool Foo<T>::operator==(`. The last name is the function's.
+            if isOp("("), peek(-1).kind == .ident, !isReserved(peek(-1)) { return text(peek(-1)) }
+            if isWord("operator", peek(-1)) { return "operator" }
+        }
         guard tok.kind == .ident, !isReserved(tok) else { return nil }
         var name = text(tok)
         advance()
-        // C++ out-of-class definitions: `int Foo::bar(...)`.
-        while isOp("::"), peek().kind == .ident || isOp("~", peek()) { advance(); if accept("~") {}; name = text(tok); advance() }
+        // C++ out-of-class definitions: `int Foo::bar(...)`, `T* basic_ios<C, T>::rdbuf(...)`.
+        let save = pos
+        if dialect == .cpp, isOp("<"), !skipTypeArguments() || !isOp("::") { pos = save }
+        while isOp("::"), peek().kind == .ident || isOp("~", peek()) {
+            advance()
+            if accept("~") {}
+            name = text(tok)
+            advance()
+            if dialect == .cpp, isOp("<") {
+                let here = pos
+                if !skipTypeArguments() || !isOp("::") { pos = here }
+            }
+        }
         return name
     }
 
@@ -551,7 +908,7 @@ struct CFamilyParser {
     private static let primitiveWordList = [
         "int", "long", "short", "char", "unsigned", "signed", "double", "float", "bool", "boolean", "byte", "void",
         "const", "struct", "enum", "union", "auto", "size_t", "var", "final", "static", "volatile", "register",
-        "typename", "constexpr", "__int128", "wchar_t",
+        "typename", "constexpr", "__int128", "wchar_t", "thread_local", "_Thread_local",
     ]
     private static let primitiveWords = TagTable(words: primitiveWordList)
 
@@ -559,6 +916,9 @@ struct CFamilyParser {
     private static let javaTypeWords = TagTable(words: [
         "int", "long", "short", "char", "double", "float", "boolean", "byte", "void", "final", "var", "static", "volatile",
     ])
+
+    /// Java's type words that are plain names in C and C++ (`unsigned int byte`).
+    private static let javaOnlyTypeWords = TagTable(words: ["boolean", "byte", "var", "final"])
 
     /// Whether the token is a primitive type word (of any dialect).
     private static func isPrimitive(_ t: CToken) -> Bool { t.kind == .ident && primitiveWords.contains(t) }
@@ -569,7 +929,16 @@ struct CFamilyParser {
     private mutating func skipType() -> Bool {
         let start = pos
         var sawName = false
-        while tok.kind == .ident, Self.primitiveWords.contains(tok), dialect == .c || dialect == .cpp || Self.javaTypeWords.contains(tok) {
+        if dialect == .cpp, isWord("decltype"), isOp("(", peek()) {
+            // `decltype(auto) f()`, `decltype(n) i = 0`: a type, then the declarator.
+            advance()
+            skipGroup()
+            while isOp("*") || isOp("&") || isOp("&&") || isWord("const") { advance() }
+            return true
+        }
+        while tok.kind == .ident, Self.primitiveWords.contains(tok),
+            dialect == .c || dialect == .cpp ? !Self.javaOnlyTypeWords.contains(tok) : Self.javaTypeWords.contains(tok)
+        {
             sawName = true
             advance()
         }
@@ -617,6 +986,7 @@ struct CFamilyParser {
             }
             if isOp("(") || isOp("[") { skipGroup(); continue }
             if isOp("{") { break }
+            if dialect == .cpp, isWord("requires") { skipConstraint(); continue }
             if dialect == .cpp, isOp(":") {
                 // Constructor initializer list: `: a(x), b{y}`.
                 advance()
@@ -769,10 +1139,20 @@ struct CFamilyParser {
             body.append(contentsOf: one)
             hoistedArms = saved
         } catch let e as ParseError {
+            if wholeMacroCall(e, from: start) {
+                // `__glibcxx_requires_valid_range(a, b)` with no `;`: only the call is skipped.
+                skip(e, from: start)
+                pos = e.index
+                return
+            }
+            recover(from: start)
+            if macroCouldExplain(e, from: start, to: pos) {
+                skip(e, from: start)
+                return
+            }
             report(e)
             let line = tokens[start].line
             body.append(Stmt(kind: .error(e.message), line: line, endLine: line))
-            recover(from: start)
         } catch {}
     }
 
@@ -803,6 +1183,7 @@ struct CFamilyParser {
     mutating func parseStatement(into body: inout [Stmt]) throws {
         let line = tok.line
         if accept(";") { return }
+        if dialect == .c || dialect == .cpp { _ = skipAttributes() }
         if skipMacroLine() { return }
         if isOp("{") {
             body.append(contentsOf: try parseBlock())
@@ -872,6 +1253,7 @@ struct CFamilyParser {
                 return
             case CToken.tag("throw") where dialect != .go:
                 advance()
+                if dialect == .cpp, accept(";") { return }  // `throw;` rethrows
                 let e = try parseExpression()
                 try endStatement()
                 body.append(stmt(.raise(e, cause: nil), line))
@@ -932,7 +1314,7 @@ struct CFamilyParser {
                 return try parseStatement(into: &body)
             case CToken.tag("using") where dialect == .cpp || dialect == .c, CToken.tag("typedef") where dialect == .cpp || dialect == .c,
                 CToken.tag("static_assert") where dialect == .cpp || dialect == .c:
-                try skipToSemicolon()
+                try skipToSemicolonOverBraces()
                 return
             case CToken.tag("template") where dialect == .cpp:
                 return try parseMemberThrowing(into: &body, inClass: nil)
@@ -966,12 +1348,31 @@ struct CFamilyParser {
             try endStatement()
             return
         }
+        if dialect == .c || dialect == .cpp, tok.kind == .ident, isOp("(", peek()) || Self.isPrimitive(tok) || peek().kind == .ident {
+            // `void (*f)(int);` inside a function: a declaration, no work.
+            if try skipFunctionPointerOrGuide(guides: false) { return }
+        }
+        if dialect == .cpp, isWord("auto") || isWord("const") || isWord("static") {
+            // A structured binding, `const auto& [k, v] = *it;`: the names hold unknown values.
+            let save = pos
+            if skipType(), isWord("auto", peek(-1)) || isOp("&", peek(-1)) || isOp("&&", peek(-1)), isOp("[") {
+                skipGroup()
+                if accept("=") {
+                    body.append(stmt(.expr(try parseAssignmentExpression()), line))
+                } else if isOp("{") || isOp("(") {
+                    skipGroup()
+                }
+                try endStatement()
+                return
+            }
+            pos = save
+        }
         if dialect != .javascript, dialect != .go {
             let save = pos
             let typeStart = pos
-            if tok.kind == .ident, skipType(), tok.kind == .ident, !isReserved(tok),
+            if tok.kind == .ident, skipType(), definitionNameIsLast() || tok.kind == .ident, !isReserved(tok),
                 isOp("=", peek()) || isOp(";", peek()) || isOp(",", peek()) || isOp("[", peek()) || isOp(":", peek())
-                    || (dialect == .cpp && isOp("::", peek()))
+                    || (dialect == .cpp && (isOp("::", peek()) || isOp("<", peek())))
                     || ((dialect == .cpp) && (isOp("(", peek()) || isOp("{", peek())))
             {
                 let typeText = text(typeStart..<pos)
@@ -1013,8 +1414,17 @@ struct CFamilyParser {
             guard tok.kind == .ident else { throw fail("expected a variable name, found \(describe(tok))") }
             var name = text(tok)
             advance()
-            // A static member defined outside its class: `int Foo::count = 0;`.
-            while dialect == .cpp, isOp("::"), peek().kind == .ident { advance(); name = text(tok); advance() }
+            // A static member defined outside its class: `int Foo::count = 0;`, `const T X<T>::npos = 1;`,
+            // and a variable template's specialization: `bool enabled<vector<T>> = true;`.
+            while dialect == .cpp {
+                let here = pos
+                if isOp("<"), !skipTypeArguments() { pos = here; break }
+                guard isOp("::"), peek().kind == .ident else { break }
+                advance()
+                name = text(tok)
+                advance()
+            }
+            if dialect == .c || dialect == .cpp, accept(":") { _ = try parseConditional() }  // a bit-field, `unsigned f : 1`
             var dims: [Expr] = []
             while isOp("[") {
                 advance()
@@ -1035,6 +1445,7 @@ struct CFamilyParser {
                 var args: [Expr] = []
                 while !isOp(tag: close, tok), !atEnd {
                     args.append(try parseAssignmentExpression())
+                    _ = accept("...")  // a pack expansion, `T x(std::forward<A>(a)...)`
                     if !accept(",") { break }
                 }
                 try expect(tag: close)
@@ -1075,6 +1486,7 @@ struct CFamilyParser {
             if isOp(".") && peek().kind == .ident { advance(); advance(); try expect("=") }  // C designated initializer
             if isOp("[") { skipGroup(); try expect("=") }
             items.append(isOp("{") ? try parseBraceList() : try parseAssignmentExpression())
+            if dialect == .cpp { _ = accept("...") }  // `{ std::forward<Ts>(ts)... }`
             if !accept(",") { break }
         }
         try expect("}")
@@ -1138,6 +1550,18 @@ struct CFamilyParser {
             test = try parseGoHeader(pre: &pre)
         } else {
             _ = acceptWord("constexpr")
+            if dialect == .cpp, isWord("consteval") || (isOp("!") && isWord("consteval", peek())) {
+                // C++23 `if consteval { ... }`: no condition.
+                if isOp("!") { advance() }
+                advance()
+                let then = try parseBody()
+                var orElse: [Stmt] = []
+                if acceptWord("else") { orElse = try parseBody() }
+                body.append(stmt(.ifStmt(.constant("True"), body: then, orElse: orElse), line, lastLine))
+                return
+            }
+            // `if _GLIBCXX17_CONSTEXPR (c)`: a macro standing for `constexpr`.
+            if dialect == .c || dialect == .cpp, isMacroLike(tok), isOp("(", peek()) { advance() }
             test = try parseCondition()
         }
         let then = try parseBody()
@@ -1802,11 +2226,11 @@ struct CFamilyParser {
 
     private static let operatorNames = [
         "??", "||", "&&", "|", "^", "&", "==", "!=", "===", "!==", "<", ">", "<=", ">=", "instanceof", "in",
-        "<<", ">>", ">>>", "+", "-", "*", "/", "%", "**", "&^",
+        "<<", ">>", ">>>", "+", "-", "*", "/", "%", "**", "&^", "<=>",
     ]
     /// Binary operators by tag: precedence and spelling.
     private static let precedence = TagTable(
-        Array(zip(operatorNames, [1, 1, 2, 3, 4, 5, 6, 6, 6, 6, 7, 7, 7, 7, 7, 7, 8, 8, 8, 9, 9, 10, 10, 10, 11, 10]).map { ($0, ($1, $0)) }))
+        Array(zip(operatorNames, [1, 1, 2, 3, 4, 5, 6, 6, 6, 6, 7, 7, 7, 7, 7, 7, 8, 8, 8, 9, 9, 10, 10, 10, 11, 10, 7]).map { ($0, ($1, $0)) }))
 
     /// The binary operator here (by tag, joining adjacent `>` tokens) and how many tokens it spans.
     private func binaryOperator() -> (UInt64, Int)? {
@@ -1817,6 +2241,8 @@ struct CFamilyParser {
             return nil
         }
         guard t.kind == .op else { return nil }
+        // C++20's three-way comparison: `<=` then the lone `>` the tokenizer always emits.
+        if t.tag == CToken.tag("<="), dialect == .cpp, isOp(">", peek()), peek().offset == t.end { return (CToken.tag("<=>"), 2) }
         if t.tag == CToken.tag(">") {
             if isOp(">", peek()), adjacent(2) {
                 if isOp(">", peek(2)), adjacent(3) {
@@ -1890,6 +2316,8 @@ struct CFamilyParser {
             default: break
             }
         }
+        if dialect == .cpp, isOp("::"), isWord("new", peek()) || isWord("delete", peek()) { advance() }  // `::new (p) T`
+        if dialect == .cpp, isWord("typename"), peek().kind == .ident || isOp("::", peek()) { advance() }  // `typename T::type()`
         if tok.kind == .ident {
             switch tok.tag {
             case CToken.tag("typeof") where dialect == .javascript, CToken.tag("void") where dialect == .javascript,
@@ -1897,10 +2325,23 @@ struct CFamilyParser {
                 advance()
                 return try parseUnary()
             case CToken.tag("sizeof") where dialect == .c || dialect == .cpp, CToken.tag("alignof") where dialect == .c || dialect == .cpp,
-                CToken.tag("_Alignof") where dialect == .c || dialect == .cpp:
+                CToken.tag("_Alignof") where dialect == .c || dialect == .cpp, CToken.tag("__alignof__") where dialect == .c || dialect == .cpp:
                 advance()
+                _ = accept("...")  // `sizeof...(Ts)`
                 if isOp("(") { skipGroup() } else { _ = try parseUnary() }
                 return .number("8")
+            case CToken.tag("decltype") where dialect == .cpp && isOp("(", peek()):
+                // A type as a value: `decltype(x){v}`, `decltype(f)(a)`.
+                advance()
+                skipGroup()
+                if isOp("{") { _ = try parseBraceList() }
+                return try parsePostfix(.constant("None"))
+            case CToken.tag("requires") where dialect == .cpp:
+                // A requires-expression, `requires (T a) { a + a; }`: a compile-time test.
+                advance()
+                if isOp("(") { skipGroup() }
+                if isOp("{") { skipGroup() }
+                return .constant("True")
             case CToken.tag("new") where dialect != .go:
                 return try parsePostfix(try parseNew())
             case CToken.tag("delete") where dialect == .cpp:
@@ -2009,6 +2450,9 @@ struct CFamilyParser {
                 let t = try parseGoTypeOrComposite()
                 if isOp("...") { advance() }
                 args.append(Argument(keyword: nil, value: t))
+            } else if dialect == .c || dialect == .cpp, Self.isPrimitive(tok), typeArgumentHere() {
+                // A type given to a macro: `va_arg(ap, void *)`, `__glibcxx_digits(signed char)`.
+                args.append(Argument(keyword: nil, value: .constant("None")))
             } else {
                 var e = try parseAssignmentExpression()
                 if dialect == .go || dialect == .cpp, isOp("...") { advance() }  // spread / pack expansion
@@ -2094,12 +2538,19 @@ struct CFamilyParser {
         case .string:
             advance()
             var s = text(t)
-            while tok.kind == .string, dialect == .c || dialect == .cpp { s += text(tok); advance() }  // "a" "b"
+            if dialect == .c || dialect == .cpp { concatenateStrings(&s) }
             return .string(s)
         case .char:
             advance()
             return .number("1")
         case .ident:
+            if dialect == .c || dialect == .cpp, peek().kind == .string, isMacroLike(t) {
+                // `PRIx64 "\n"`: a macro that expands to a string, joined to the literal after it.
+                var s = text(t)
+                advance()
+                concatenateStrings(&s)
+                return .string(s)
+            }
             if dialect == .go, isWord("map", t) || isWord("chan", t) || isWord("struct", t) || isWord("interface", t) {
                 return try parseGoTypeOrComposite()
             }
@@ -2163,6 +2614,10 @@ struct CFamilyParser {
             }
         case .op:
             switch t.tag {
+            case CToken.tag("...") where dialect == .cpp:
+                // The pack in a fold expression: `(f(xs), ...)`, `(... && bs)`.
+                advance()
+                return .constant("None")
             case CToken.tag("("):
                 if dialect == .javascript || dialect == .java, let lambda = try parseLambdaIfHere() { return lambda }
                 advance()
@@ -2227,7 +2682,10 @@ struct CFamilyParser {
         let save = pos
         if skipTypeArguments(), isOp("(") || isOp("::") || isOp("{") { return .constant("None") }
         // A C++ variable template or template-id as a value: `if constexpr (is_same_v<A, B>)`.
-        if dialect == .cpp, pos > save, isOp(")") || isOp(";") || isOp(",") || isOp("&&") || isOp("||") || isOp(".") {
+        if dialect == .cpp, pos > save,
+            isOp(")") || isOp(";") || isOp(",") || isOp("&&") || isOp("||") || isOp(".") || isOp("==") || isOp("!=") || isOp("?") || isOp("]")
+                || isOp("|") || isOp("}")
+        {
             return .constant("None")
         }
         pos = save
@@ -2303,6 +2761,13 @@ struct CFamilyParser {
                 e = LibraryCalls.call(e, args, line: line, containers: containers, dialect: dialect)
                 continue
             }
+            if dialect == .cpp, isOp("->*") || (isOp(".") && isOp("*", peek())) {
+                // A pointer to member applied: `(obj.*pm)(x)`, `(this->*f)()`.
+                if isOp(".") { advance() }
+                advance()
+                e = .binary("*", e, try parseUnary())
+                continue
+            }
             if dialect == .java, isOp("["), isOp("]", peek()) {
                 advance(); advance()  // `Object[].class`
                 continue
@@ -2351,6 +2816,14 @@ struct CFamilyParser {
                 if dialect == .cpp, isWord("template") { advance() }
                 if isOp("~") { advance() }
                 if isOp("#") { advance() }
+                if dialect == .cpp, isWord("operator") {
+                    // An operator called by name: `x.operator->()`, `_Base::operator[](i)`.
+                    advance()
+                    if isOp("("), isOp(")", peek()) { advance(); advance() }
+                    while !isOp("("), !isOp(";"), !isOp(")"), !atEnd { advance() }
+                    e = .attribute(e, "operator")
+                    continue
+                }
                 guard tok.kind == .ident else {
                     if dialect == .java, isWord("class", peek(-1)) { continue }
                     throw fail("expected a member name after '\(text(sep))', found \(describe(tok))")

@@ -135,6 +135,12 @@ struct CTokens: Sendable {
     var tokens: [CToken]
     let bytes: [UInt8]
     var messages: [String]
+    /// Tags of the names this source `#define`s (C, C++): the parser may skip them where a
+    /// macro's expansion, which it cannot see, would make the code well formed.
+    var definedMacros: Set<UInt64> = []
+    /// A skipped `#if` branch had a brace in it: the branch read may then leave braces unbalanced
+    /// (`#if A  namespace x {  #else ... #endif`), which the parser does not count as an error.
+    var skippedBranchHadBraces = false
 
     /// The token's text (an error token's message).
     func text(_ t: CToken) -> String {
@@ -150,16 +156,21 @@ enum CFamilyTokenizer {
     static func tokenize(_ source: String, dialect: CFamily) -> CTokens {
         let bytes = Array(source.utf8)
         var messages: [String] = []
+        var macros: Set<UInt64> = []
+        var braces = false
         var tokens: [CToken] = []
         // Dense code (data tables) has a token every 3-4 bytes; growing the array copies it all.
         tokens.reserveCapacity(bytes.count / 3 + 16)
         bytes.withUnsafeBufferPointer { buffer in
-            scan(buffer, dialect: dialect, into: &tokens, messages: &messages)
+            scan(buffer, dialect: dialect, into: &tokens, messages: &messages, macros: &macros, skippedBraces: &braces)
         }
-        return CTokens(tokens: tokens, bytes: bytes, messages: messages)
+        return CTokens(tokens: tokens, bytes: bytes, messages: messages, definedMacros: macros, skippedBranchHadBraces: braces)
     }
 
-    private static func scan(_ bytes: UnsafeBufferPointer<UInt8>, dialect: CFamily, into tokens: inout [CToken], messages: inout [String]) {
+    private static func scan(
+        _ bytes: UnsafeBufferPointer<UInt8>, dialect: CFamily, into tokens: inout [CToken], messages: inout [String], macros: inout Set<UInt64>,
+        skippedBraces: inout Bool
+    ) {
         var i = 0
         var line = 1
         var newline = true
@@ -221,12 +232,27 @@ enum CFamilyTokenizer {
                 if !closed { error("unterminated /* comment", start, startLine) }
                 continue
             }
-            // Preprocessor lines (C, C++): skipped whole, with backslash continuations.
+            // Preprocessor lines (C, C++): skipped whole, with backslash continuations. There is no
+            // preprocessor, so of each `#if` group only one branch is read, as ctags does: the
+            // first, or the next one after `#if 0`; reading both would join code meant as
+            // alternatives (`#if X  = true; #else  = false; #endif`).
             if c == UInt8(ascii: "#"), isC, newline || tokens.isEmpty {
-                while i < n, bytes[i] != 0x0A {
-                    if bytes[i] == UInt8(ascii: "\\"), at(i + 1) == 0x0A { line += 1; i += 1 }
-                    i += 1
+                let directive = directiveWord(bytes, i + 1)
+                skipDirectiveLine(bytes, &i, &line)
+                switch directive.tag {
+                case CToken.tag("define"):
+                    let name = directive.argument
+                    if !name.isEmpty { macros.insert(CToken.tag(base + name.lowerBound, name.count)) }
+                case CToken.tag("if") where directive.argumentIsZero:
+                    // `#if 0`: a comment; read the branch after it, if any.
+                    skippedBraces = skipConditionalBranch(bytes, &i, &line, stopAtElse: true) || skippedBraces
+                case CToken.tag("else"), CToken.tag("elif"), CToken.tag("elifdef"), CToken.tag("elifndef"):
+                    // A branch was read already: the alternatives up to `#endif` are skipped.
+                    skippedBraces = skipConditionalBranch(bytes, &i, &line, stopAtElse: false) || skippedBraces
+                default:
+                    break
                 }
+                newline = true
                 continue
             }
             if c == UInt8(ascii: "#"), isJS, i == 0, at(i + 1) == UInt8(ascii: "!") {
@@ -370,6 +396,83 @@ enum CFamilyTokenizer {
             emit(.op, start, i, startLine)
         }
         tokens.append(CToken(kind: .end, tag: 0, start: n, end: n, line: line, newlineBefore: true))
+    }
+
+    /// The directive word after a `#` at `from` (`define`, `if`, ...), its tag, and its first
+    /// argument word's byte range; `argumentIsZero` for `#if 0`.
+    private static func directiveWord(_ bytes: UnsafeBufferPointer<UInt8>, _ from: Int) -> (tag: UInt64, argument: Range<Int>, argumentIsZero: Bool) {
+        let n = bytes.count
+        var j = from
+        while j < n, bytes[j] == 0x20 || bytes[j] == 0x09 { j += 1 }
+        let w = j
+        while j < n, isIdentPart(bytes[j]) { j += 1 }
+        guard let base = bytes.baseAddress, j > w else { return (0, 0..<0, false) }
+        let tag = CToken.tag(base + w, j - w)
+        while j < n, bytes[j] == 0x20 || bytes[j] == 0x09 { j += 1 }
+        let a = j
+        while j < n, isIdentPart(bytes[j]) { j += 1 }
+        var k = j
+        while k < n, bytes[k] == 0x20 || bytes[k] == 0x09 || bytes[k] == 0x0D { k += 1 }
+        let zero = j == a + 1 && bytes[a] == UInt8(ascii: "0") && (k >= n || bytes[k] == 0x0A || bytes[k] == UInt8(ascii: "/"))
+        return (tag, a..<j, zero)
+    }
+
+    /// Moves `i` to the newline ending the directive line at `i`, over backslash continuations
+    /// and comments that span lines.
+    private static func skipDirectiveLine(_ bytes: UnsafeBufferPointer<UInt8>, _ i: inout Int, _ line: inout Int) {
+        let n = bytes.count
+        while i < n, bytes[i] != 0x0A {
+            if bytes[i] == UInt8(ascii: "\\"), i + 1 < n, bytes[i + 1] == 0x0A { line += 1; i += 2; continue }
+            if bytes[i] == UInt8(ascii: "\\"), i + 2 < n, bytes[i + 1] == 0x0D, bytes[i + 2] == 0x0A { line += 1; i += 3; continue }
+            if bytes[i] == UInt8(ascii: "/"), i + 1 < n, bytes[i + 1] == UInt8(ascii: "*") {
+                i += 2
+                while i < n, !(bytes[i] == UInt8(ascii: "*") && i + 1 < n && bytes[i + 1] == UInt8(ascii: "/")) {
+                    if bytes[i] == 0x0A { line += 1 }
+                    i += 1
+                }
+                i = min(i + 2, n)
+                continue
+            }
+            i += 1
+        }
+    }
+
+    /// Skips lines up to and including the `#endif` closing the current conditional group (nested
+    /// groups inside are skipped whole), or with `stopAtElse` up to and including an `#else` or
+    /// `#elif` of this group, whose branch is then read. `i` is at the newline ending the
+    /// directive that started the skip; it is left at the newline ending the last line skipped.
+    /// Returns whether a skipped line had a brace.
+    private static func skipConditionalBranch(_ bytes: UnsafeBufferPointer<UInt8>, _ i: inout Int, _ line: inout Int, stopAtElse: Bool) -> Bool {
+        let n = bytes.count
+        var depth = 0
+        var braces = false
+        while i < n {
+            // At a newline: go to the next line's first non-blank byte.
+            if bytes[i] == 0x0A { line += 1 }
+            i += 1
+            while i < n, bytes[i] == 0x20 || bytes[i] == 0x09 || bytes[i] == 0x0D { i += 1 }
+            guard i < n else { return braces }
+            guard bytes[i] == UInt8(ascii: "#") else {
+                while i < n, bytes[i] != 0x0A {
+                    if bytes[i] == UInt8(ascii: "\\"), i + 1 < n, bytes[i + 1] == 0x0A { line += 1; i += 1 }
+                    if bytes[i] == UInt8(ascii: "{") || bytes[i] == UInt8(ascii: "}") { braces = true }
+                    i += 1
+                }
+                continue
+            }
+            let directive = directiveWord(bytes, i + 1).tag
+            skipDirectiveLine(bytes, &i, &line)
+            switch directive {
+            case CToken.tag("if"), CToken.tag("ifdef"), CToken.tag("ifndef"): depth += 1
+            case CToken.tag("endif"):
+                if depth == 0 { return braces }
+                depth -= 1
+            case CToken.tag("else"), CToken.tag("elif"), CToken.tag("elifdef"), CToken.tag("elifndef"):
+                if depth == 0, stopAtElse { return braces }
+            default: break
+            }
+        }
+        return braces
     }
 
     /// Words after which a `/` starts a regular expression in JavaScript.

@@ -40,11 +40,14 @@ public struct ComplexityReport: Codable, Equatable, Sendable {
     public var functions: [FunctionReport]
     /// Syntax errors; each cost only its own statement.
     public var errors: [SyntaxIssue]
+    /// C and C++ constructs left out because a macro, which is not expanded, could make them well
+    /// formed (`if _GLIBCXX17_CONSTEXPR (c)`); not errors, but their cost is not counted.
+    public var skipped: [SyntaxIssue]
 
     /// Creates a report.
     public init(
         language: String, analysed: Bool, message: String?, overall: FunctionReport?, functions: [FunctionReport],
-        errors: [SyntaxIssue]
+        errors: [SyntaxIssue], skipped: [SyntaxIssue] = []
     ) {
         self.language = language
         self.analysed = analysed
@@ -52,6 +55,7 @@ public struct ComplexityReport: Codable, Equatable, Sendable {
         self.overall = overall
         self.functions = functions
         self.errors = errors
+        self.skipped = skipped
     }
 }
 
@@ -89,7 +93,7 @@ public enum Analyzer {
         let (overall, functions) = model.run(lineCount: lineCount(source))
         return ComplexityReport(
             language: language, analysed: true, message: nil, overall: overall, functions: functions,
-            errors: module.issues)
+            errors: module.issues, skipped: module.skipped)
     }
 
     /// Lines in `source`: newlines, plus one for a last line without its newline (an empty source counts 1).

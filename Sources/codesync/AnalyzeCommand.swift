@@ -69,6 +69,8 @@ enum AnalyzeText {
             }
         }
         for e in report.errors { out += "  syntax error at line \(e.line): \(e.message)\n" }
+        // C/C++ constructs a macro could explain: not errors, but their cost is not counted.
+        for s in report.skipped { out += "  skipped at line \(s.line) (a macro could explain it): \(s.message)\n" }
         return out
     }
 }

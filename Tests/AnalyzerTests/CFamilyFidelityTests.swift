@@ -10,10 +10,11 @@ private final class ResultBox<T>: @unchecked Sendable {
 
 /// The Go, JavaScript, C and C++ front ends over large real corpora installed from packages (as
 /// `JavaFidelityTests` does for the JDK): the share of files parsed without a syntax error, with
-/// every rejection listed (file, line, message). The issue's bar is 99% of files accepted: Go and
-/// JavaScript meet it. C (libxcrypt: macros used as statements and types) and C++ (libstdc++'s
-/// headers: macros, templates) do not yet; their tests hold the level reached so far, so a
-/// regression fails, and docs/ANALYZER.md lists what is missing.
+/// every rejection listed (file, line, message). The issue's bar is 99% of files accepted: Go,
+/// JavaScript and C meet it. C++ (libstdc++'s headers: macros, every template form) does not yet;
+/// its test holds the level reached so far, so a regression fails, and docs/ANALYZER.md lists what
+/// is missing. C and C++ constructs skipped because a macro could explain them (`report.skipped`)
+/// do not reject a file; they are counted and listed too, so the tolerance stays visible.
 @Suite(.ownThreads) struct CFamilyFidelityTests {
     /// The issue's bar.
     static let issueBar = 99.0
@@ -49,12 +50,11 @@ private final class ResultBox<T>: @unchecked Sendable {
         accepts: { $0.hasSuffix(".js") && !$0.hasSuffix(".min.js") })
     static let c = Corpus(
         language: "c", roots: ["/usr/src/libxcrypt"], package: "libxcrypt-source", minimumFiles: 50,
-        minimumAccepted: 86.0,  // 71/82 measured; below the issue's bar (see the suite's comment)
         accepts: { $0.hasSuffix(".c") || $0.hasSuffix(".h") })
     static let cpp = Corpus(
         language: "cpp", roots: installed("/usr/include/c++", prefix: "", suffix: "").sorted(by: >),
         package: "libstdc++-12-dev", minimumFiles: 300,
-        minimumAccepted: 45.0,  // 356/783 measured; below the issue's bar (see the suite's comment)
+        minimumAccepted: 95.5,  // 751/783 measured; below the issue's bar (see the suite's comment)
         // libstdc++'s headers, every file: standard headers have no extension, the rest are .h and .tcc.
         accepts: { _ in true })
 
@@ -82,18 +82,28 @@ private final class ResultBox<T>: @unchecked Sendable {
         paths.sort()
         let files = paths
         let language = corpus.language
-        let rejected = onLargeStack {
+        let (rejected, skipped, skippedTotal) = onLargeStack {
             var rejected: [String] = []
+            var skipped: [String] = []
+            var skippedTotal = 0
             for relative in files {
                 guard let data = FileManager.default.contents(atPath: root + "/" + relative) else { continue }
                 let report = Analyzer.analyze(source: String(decoding: data, as: UTF8.self), language: language)
                 if let first = report.errors.first { rejected.append("\(relative):\(first.line): \(first.message)") }
+                if let first = report.skipped.first {
+                    skipped.append("\(relative):\(first.line): \(first.message) (\(report.skipped.count) in the file)")
+                    skippedTotal += report.skipped.count
+                }
             }
-            return rejected
+            return (rejected, skipped, skippedTotal)
         }
         let accepted = paths.count - rejected.count
         print("\(corpus.language) corpus \(root): \(accepted)/\(paths.count) files accepted")
         for r in rejected { print("  rejected \(r)") }
+        if !skipped.isEmpty {
+            print("\(corpus.language): \(skippedTotal) constructs a macro could explain were skipped, in \(skipped.count) files")
+            for s in skipped { print("  skipped \(s)") }
+        }
         return (accepted, paths.count, rejected)
     }
 
