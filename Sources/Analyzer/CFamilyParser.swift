@@ -23,7 +23,9 @@ struct CFamilyParser {
     /// What each declared variable holds (`TreeMap`, `priority_queue`, `HashSet`, ...), by name.
     var containers: [String: LibraryCalls.Container] = [:]
     private var nesting = 0
-    private static let maxNesting = 200
+    // 100, not 200: the C-family grammar grew (templates, requires, folds) and a debug build used
+    // some 45 KB of stack per level, so 199 nested braces overflowed an 8 MiB main thread.
+    private static let maxNesting = 100
     /// The parameters and body of the last function expression or lambda parsed: a name bound
     /// to one (`const f = (n) => {...}`) becomes a function of that name.
     private var lastLambda: (Parameters, [Stmt])?

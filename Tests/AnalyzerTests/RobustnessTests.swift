@@ -95,3 +95,19 @@ import Testing
         }
     }
 }
+
+/// Deep nesting in every C-family language: within the parser's limit it parses, beyond it it is an
+/// error, and neither crashes on an ordinary thread's 8 MiB stack (199 nested braces once did).
+@Suite(.ownThreads) struct CFamilyNestingTests {
+    @Test(arguments: ["c", "cpp", "java", "javascript", "go"])
+    func deepNestingIsParsedOrAnErrorNeverACrash(language: String) {
+        for depth in [99, 199, 5_000] {
+            let braces = "int g() { " + String(repeating: "{", count: depth) + String(repeating: "}", count: depth) + " }\n"
+            let calls = "int h() { return f(" + String(repeating: "f(", count: depth) + "1" + String(repeating: ")", count: depth) + "); }\n"
+            for source in [braces, calls] {
+                let report = Analyzer.analyze(source: source, language: language)
+                if depth > 100 { #expect(!report.errors.isEmpty, "\(language), depth \(depth): no error") }
+            }
+        }
+    }
+}
