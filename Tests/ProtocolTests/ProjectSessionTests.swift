@@ -136,10 +136,59 @@ import Testing
         await #expect(throws: SessionError.self) { try await vic.deleteFile("main.py") }
         try vic.insert("evil", at: 0, inFile: "main.py")
         #expect(await eventually { vic.poll().contains { if case .error(let text) = $0 { text.contains("doc.ops") } else { false } } })
+        // The refused edit does not stay in vic's copy, and once reloaded vic is synced (nothing of its own is waiting).
+        #expect(await eventually { vic.fileText("main.py") == "import helper\nprint(helper.f())\n" && vic.isSynced })
         await vic.close()
         try await session.shutdown(save: true)
         #expect(fixture.contents("main.py") == "import helper\nprint(helper.f())\n")
         #expect(fixture.contents("x.py") == nil)
+    }
+
+    @Test func aRefusedFileEditIsReloadedFromTheHostAndOtherFilesKeepTheirEdits() async throws {
+        let fixture = try makeFixture()
+        defer { fixture.remove() }
+        var options = HostSession.Options(file: fixture.root, name: "host")
+        options.port = 0
+        options.stateDirectory = fixture.base.appendingPathComponent("state")
+        options.limits = Self.limits()
+        // Small enough for one guest edit to breach: the host refuses it whole.
+        options.limits.document.maxScalars = 200
+        let session = try await HostSession.start(options)
+        let ann = try await guest(session, name: "ann")
+        let bob = try await guest(session, name: "bob")
+        let main = try await ann.openFile("main.py")
+        let helper = try await ann.openFile("helper.py")
+        #expect(try await bob.openFile("main.py") == main)
+
+        // Over the limit: refused. Right behind it (before the refusal can arrive) ann types in another file.
+        try ann.insert(String(repeating: "x", count: 300), at: 0, inFile: "main.py")
+        try ann.insert("# kept\n", at: 0, inFile: "helper.py")
+        var events: [PeerEvent] = []
+        var claimedStored = false
+        let reloaded = await eventually {
+            events += ann.poll()
+            // Read in this order: main.py's text only goes from holding the refused edit to not.
+            let synced = ann.isSynced
+            if synced && ann.fileText("main.py")?.contains("x") == true { claimedStored = true }
+            return synced && ann.fileText("main.py") == main
+        }
+        #expect(reloaded, "ann's copy of main.py is the host's again")
+        #expect(!claimedStored, "ann was synced while its copy held the refused edit")
+        let refusal = events.compactMap { if case .error(let text) = $0 { text } else { nil } }.filter { $0.contains("doc.ops") }
+        #expect(refusal.count == 1, "one refusal event, not one per refused message: \(refusal)")
+        #expect(refusal.first?.contains("main.py") == true && refusal.first?.contains("limit") == true)
+        // The edit of the other file was not lost.
+        #expect(await eventually { ann.fileText("helper.py") == "# kept\n" + helper && ann.isSynced })
+
+        // An honest edit of the same file afterwards is accepted and reaches bob and the disk.
+        try ann.insert("# ann\n", at: 0, inFile: "main.py")
+        #expect(await eventually { ann.isSynced && bob.fileText("main.py") == "# ann\n" + main })
+        #expect(ann.fileText("main.py") == "# ann\n" + main)
+        await ann.close()
+        await bob.close()
+        try await session.shutdown(save: true)
+        #expect(fixture.contents("main.py") == "# ann\n" + main)
+        #expect(fixture.contents("helper.py") == "# kept\n" + helper)
     }
 
     @Test func hostileProjectMessagesAreRefusedAndNothingLeavesTheTree() async throws {

@@ -98,7 +98,7 @@ public final class CollaborationPeer: @unchecked Sendable {
     var seq = 0
     /// The shared folder's side of this peer (files opened, requests waiting); guarded by the lock.
     var project = ProjectClientState()
-    private var acked = 0
+    var acked = 0
     private var unsent = false
     private var colour = 0
     /// What the host lets this peer do (from the welcome, then `roles` messages).
@@ -286,8 +286,10 @@ public final class CollaborationPeer: @unchecked Sendable {
     /// without a thread hand-off; after `close()` its jobs run on the global executor.
     public var taskExecutor: any TaskExecutor { executor }
 
-    /// True when connected and every local edit has been acknowledged (stored) by the server.
-    public var isSynced: Bool { withLock { link?.isWelcomed == true && !unsent && !resyncing && acked >= seq } }
+    /// True when connected and every local edit has been acknowledged (stored) by the server. An ack
+    /// covers every seq up to it, a refused one too: so a file whose edit was refused counts as
+    /// unsynced until its copy is the host's again (`ProjectClientState.reloading`).
+    public var isSynced: Bool { withLock { link?.isWelcomed == true && !unsent && !resyncing && acked >= seq && project.reloading.isEmpty } }
 
     /// The current connection state.
     public var isConnected: Bool { withLock { link?.isWelcomed == true } }
@@ -551,7 +553,7 @@ public final class CollaborationPeer: @unchecked Sendable {
         }
     }
 
-    private func push(_ item: Inbound) {
+    func push(_ item: Inbound) {
         inbox.append(item)
         let resumed = waiters.values
         waiters = [:]

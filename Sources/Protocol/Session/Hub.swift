@@ -316,16 +316,17 @@ final class Hub {
     /// Applies a member's edit to `replica` after the checks every edit passes, for the session's
     /// document (`ops`) and a shared folder's (`doc.ops`) alike: its role, an earlier refusal on this
     /// connection (`refusedBefore`: later edits may build on the refused one), authorship, then the
-    /// document's own dry run. A refusal (`what`, telling the peer to `reload`) or a fault leaves the
-    /// replica untouched, and nothing is forwarded, journaled or acknowledged. True when applied.
+    /// document's own dry run. A refusal (`what`, telling the peer to `reload`; `doc` and `seq` name a
+    /// folder's document and edit) or a fault leaves the replica untouched, and nothing is forwarded, journaled or
+    /// acknowledged. True when applied.
     func admitEdit(_ update: Update, to replica: Replica, what: String, refusedBefore: inout Bool, from connection: ServerConnection,
-               reload: String) -> Bool {
+               reload: String, doc: Int? = nil, seq: Int? = nil) -> Bool {
         guard connection.access.canEdit, !refusedBefore else {
             let message = connection.access.canEdit
                 ? "an earlier edit of yours was refused, so this one is too: \(reload)"
                 : "you may only watch this session: your edit was not applied"
             refusedBefore = true
-            connection.send(.refused(Refused(what: what, message: message)))
+            connection.send(.refused(Refused(what: what, message: message, doc: doc, seq: seq)))
             return false
         }
         // A guest types only in its own name: an op of another agent would be typing in someone
@@ -335,7 +336,7 @@ final class Hub {
         if connection.role == .guest || hostKey == nil, let foreign = foreignAuthor(in: update, sender: connection.peer) {
             logger.warning("\(connection.describe): refused \(what) authored by \(foreign)")
             refusedBefore = true
-            connection.send(.refused(Refused(what: what, message: "your edit contains operations by \(foreign); you may only send your own (\(connection.peer)): it was not applied")))
+            connection.send(.refused(Refused(what: what, message: "your edit contains operations by \(foreign); you may only send your own (\(connection.peer)): it was not applied", doc: doc, seq: seq)))
             return false
         }
         do {
@@ -345,7 +346,7 @@ final class Hub {
             // so an honest guest reloads the document instead of resending it forever. Nothing was applied.
             logger.warning("\(connection.describe): update refused: \(error)")
             refusedBefore = true
-            connection.send(.refused(Refused(what: what, message: "your edit was not applied: \(error)")))
+            connection.send(.refused(Refused(what: what, message: "your edit was not applied: \(error)", doc: doc, seq: seq)))
             return false
         } catch {
             // The document's own message says what is malformed ("malformed update: ...").

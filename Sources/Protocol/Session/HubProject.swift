@@ -63,6 +63,9 @@ extension Hub {
             return
         }
         connection.openedDocs.insert(document.id)
+        // A (re)open hands the peer the host's document to rebuild its copy from: its edits after
+        // this build on that, not on a refused one.
+        connection.docOpsRefused.remove(document.id)
         let state = FileState(req: open.req, doc: document.id, path: open.path,
                               update: document.replica.updates(since: open.known ?? VersionVector()), known: document.replica.version)
         guard let frame = try? MessageCodec.frame(.fileState(state), maxPayload: limits.maxPayload) else {
@@ -74,13 +77,13 @@ extension Hub {
 
     private func receiveDocOps(_ ops: DocOps, payload: ByteBuffer, in project: ProjectHost, from connection: ServerConnection) {
         guard connection.openedDocs.contains(ops.doc), let document = project.document(ops.doc) else {
-            connection.send(.refused(Refused(what: "doc.ops", message: "document \(ops.doc) is not open on this connection (open its file first): your edit was not applied")))
+            connection.send(.refused(Refused(what: "doc.ops", message: "document \(ops.doc) is not open on this connection (open its file first): your edit was not applied", doc: ops.doc, seq: ops.seq)))
             return
         }
-        var refused = connection.docOpsRefused
-        defer { connection.docOpsRefused = refused }
+        var refused = connection.docOpsRefused.contains(ops.doc)
+        defer { if refused { connection.docOpsRefused.insert(ops.doc) } }
         guard admitEdit(ops.update, to: document.replica, what: "doc.ops", refusedBefore: &refused, from: connection,
-                    reload: "reopen the file for the current document") else { return }
+                    reload: "reopen the file for the current document", doc: ops.doc, seq: ops.seq) else { return }
         let frame = FrameEncoder.frame(payload.readableBytesView)
         for peer in document.members where peer != connection.peer {
             if let member = members[peer], member.openedDocs.contains(document.id) { member.send(frame: frame) }

@@ -16,6 +16,9 @@ struct ProjectClientState {
     var pending: [Int: CheckedContinuation<WireMessage, any Error>] = [:]
     /// Opened files, by the path they were opened with.
     var files: [String: OpenProjectFile] = [:]
+    /// Files whose `doc.ops` the host refused, by path: their copy was dropped (it held an edit the
+    /// host's document never will) and reopened with `req`; `doc` is the refused document.
+    var reloading: [String: (req: Int, doc: Int)] = [:]
     /// File changes heard and not yet taken (`takeFileChanges`), at most `maxChanges`.
     var changes: [FileChanged] = []
     static let maxChanges = 10_000
@@ -68,7 +71,7 @@ extension CollaborationPeer {
     /// Inserts `text` at a scalar offset (clamped) of an opened file and sends it.
     public func insert(_ text: String, at offset: Int, inFile path: String) throws {
         try withLock {
-            guard let file = project.files[path] else { throw SessionError.rejected("\(path) is not open: open it first") }
+            let file = try openedFile(path)
             sendDocOps(file.replica.insert(text, at: offset), doc: file.doc)
         }
     }
@@ -76,7 +79,7 @@ extension CollaborationPeer {
     /// Deletes `count` scalars at `offset` (clamped) of an opened file and sends it.
     public func delete(at offset: Int, count: Int, inFile path: String) throws {
         try withLock {
-            guard let file = project.files[path] else { throw SessionError.rejected("\(path) is not open: open it first") }
+            let file = try openedFile(path)
             sendDocOps(file.replica.delete(at: offset, count: count), doc: file.doc)
         }
     }
@@ -105,6 +108,15 @@ extension CollaborationPeer {
     }
 
     // MARK: Internals
+
+    /// The open file at `path` (lock held); an error when it is not open or is being reloaded.
+    private func openedFile(_ path: String) throws -> OpenProjectFile {
+        if let file = project.files[path] { return file }
+        if project.reloading[path] != nil {
+            throw SessionError.rejected("\(path) is being reloaded from the host after a refused edit: try again in a moment")
+        }
+        throw SessionError.rejected("\(path) is not open: open it first")
+    }
 
     /// Sends a request numbered by this peer and waits for its answer (or refusal, as an error).
     private func request(_ make: @escaping (Int) -> WireMessage) async throws -> WireMessage {
@@ -160,6 +172,9 @@ extension CollaborationPeer {
         for (path, file) in project.files {
             handler.send(.fileOpen(FileOpen(req: nil, path: path, known: file.replica.version)))
         }
+        for (path, reload) in project.reloading {
+            handler.send(.fileOpen(FileOpen(req: reload.req, path: path)))
+        }
     }
 
     /// Handles a project message from the host; false for every other message.
@@ -181,7 +196,7 @@ extension CollaborationPeer {
         case .fileState(let state):
             let waiting = state.req.flatMap { project.pending.removeValue(forKey: $0) }
             // A document nobody asked for (neither a first open nor a reopen) is not taken.
-            guard waiting != nil || project.files[state.path] != nil else { return (true, nil) }
+            guard waiting != nil || project.files[state.path] != nil || project.reloading[state.path] != nil else { return (true, nil) }
             do {
                 try applyFileState(state, on: handler)
                 return (true, waiting.map { ($0, .success(message)) })
@@ -198,8 +213,10 @@ extension CollaborationPeer {
             switch changed.change {
             case .renamed:
                 if let to = changed.to, let file = project.files.removeValue(forKey: changed.path) { project.files[to] = file }
+                if let to = changed.to, let reload = project.reloading.removeValue(forKey: changed.path) { project.reloading[to] = reload }
             case .deleted:
                 project.files[changed.path] = nil
+                project.reloading[changed.path] = nil
             case .created:
                 break
             }
@@ -207,16 +224,48 @@ extension CollaborationPeer {
             guard let req = changed.req, let waiting = project.pending.removeValue(forKey: req) else { return (true, nil) }
             return (true, (waiting, .success(message)))
         case .refused(let refused):
-            guard let req = refused.req, let waiting = project.pending.removeValue(forKey: req) else { return (false, nil) }
-            return (true, (waiting, .failure(SessionError.rejected("the host refused your \(refused.what): \(refused.message)"))))
+            if let req = refused.req, let waiting = project.pending.removeValue(forKey: req) {
+                return (true, (waiting, .failure(SessionError.rejected("the host refused your \(refused.what): \(refused.message)"))))
+            }
+            if refused.what == "doc.ops", let doc = refused.doc {
+                // Answered and dropped: when every earlier seq is stored, the bookkeeping moves past it
+                // (the copy holding it is dropped below), so an idle watcher is synced again.
+                if let refusedSeq = refused.seq, acked == refusedSeq - 1 { acked = refusedSeq }
+                return (reloadRefused(doc, refused.message, on: handler), nil)
+            }
+            if refused.what == "file.open", let req = refused.req,
+               let path = project.reloading.first(where: { $0.value.req == req })?.key {
+                project.reloading[path] = nil
+                push(.error("\(path) could not be reloaded after your refused edit: \(refused.message); it is closed"))
+                return (true, nil)
+            }
+            return (false, nil)
         default:
             return (false, nil)
         }
     }
 
+    /// The host refused a `doc.ops` of document `doc` (lock held): this copy of the file holds an edit
+    /// the host's never will, and later edits may build on it (the host refuses them until a reopen).
+    /// So the copy is dropped and the file opened afresh, and the peer is told which file and why;
+    /// other files are untouched. False (shown as a plain refusal) for a document not open here.
+    private func reloadRefused(_ doc: Int, _ reason: String, on handler: ClientConnection) -> Bool {
+        // More refusals of the same document, sent before the reopen reached the host: already handled.
+        if project.reloading.values.contains(where: { $0.doc == doc }) { return true }
+        guard let path = project.files.first(where: { $0.value.doc == doc })?.key else { return false }
+        project.files[path] = nil
+        project.nextRequest += 1
+        project.reloading[path] = (req: project.nextRequest, doc: doc)
+        handler.send(.fileOpen(FileOpen(req: project.nextRequest, path: path)))
+        push(.error("the host refused your doc.ops for \(path): \(reason) (the file is reloaded with the host's text)"))
+        return true
+    }
+
     /// A file's document from the host (lock held): a first open makes the replica, a reopen catches
-    /// up both ways.
+    /// up both ways, a reload after a refusal replaces the dropped copy.
     private func applyFileState(_ state: FileState, on handler: ClientConnection) throws {
+        // Whichever answer comes first (the reload's or another open's) ends a reload: it is the host's document.
+        project.reloading[state.path] = nil
         if let file = project.files[state.path] {
             file.doc = state.doc
             _ = try file.replica.apply(state.update)
@@ -224,6 +273,8 @@ extension CollaborationPeer {
             if !missing.isEmpty { sendDocOps(missing, doc: state.doc) }
             return
         }
+        // Same agent id: the host stored none of this copy's edits from the refused one on, so new
+        // edits may reuse their numbers.
         let replica = Replica(agent: id)
         _ = try replica.apply(state.update)
         project.files[state.path] = OpenProjectFile(doc: state.doc, replica: replica)

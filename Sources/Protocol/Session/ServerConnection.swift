@@ -56,8 +56,9 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
     var opsRefused = false
     /// Documents of a shared folder this connection opened (`file.open`): the only ones it may edit or hear.
     var openedDocs: Set<Int> = []
-    /// A `doc.ops` of this connection was refused: later ones are too (they may build on it).
-    var docOpsRefused = false
+    /// Documents whose `doc.ops` from this connection were refused: later ones for the same document
+    /// are too (they may build on it) until the peer opens it again; other files stay editable.
+    var docOpsRefused: Set<Int> = []
     private(set) weak var hub: Hub?
     let remote: String
 

@@ -164,7 +164,13 @@ public struct Refused: Codable, Equatable, Sendable {
     public var message: String
     /// The refused request's `req` (project requests), so the peer knows which one.
     public var req: Int?
-    public init(what: String, message: String, req: Int? = nil) { self.what = what; self.message = message; self.req = req }
+    /// The document of a refused `doc.ops`, so the peer knows which file to reload.
+    public var doc: Int?
+    /// The refused `doc.ops`'s `seq`: answered, never stored (an `ack` past it does not cover it).
+    public var seq: Int?
+    public init(what: String, message: String, req: Int? = nil, doc: Int? = nil, seq: Int? = nil) {
+        self.what = what; self.message = message; self.req = req; self.doc = doc; self.seq = seq
+    }
 }
 
 /// Document operations from one peer.
