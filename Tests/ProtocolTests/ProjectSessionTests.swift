@@ -205,6 +205,9 @@ import Testing
             while let answer = await raw.read() {
                 switch answer {
                 case .refused(let refused): return refused
+                // A change with no request number is news (the disk watcher seeing the server's own
+                // rename), not the answer to this request.
+                case .fileChanged(let change) where change.req == nil: continue
                 case .fileState, .files, .fileChanged, .error: return nil
                 default: continue
                 }
