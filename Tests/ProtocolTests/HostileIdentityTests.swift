@@ -385,17 +385,7 @@ enum FakeRelay {
         let port: Int
 
         init() throws {
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-            let bound = withUnsafeMutablePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && listen(fd, 4) == 0 && getsockname(fd, $0, &length) == 0 }
-            }
-            guard fd >= 0, bound else { close(fd); throw RawError("cannot listen") }
-            self.fd = fd
-            port = Int(UInt16(bigEndian: address.sin_port))
+            (fd, port) = try loopbackListener(backlog: 4)
         }
 
         deinit { close(fd) }

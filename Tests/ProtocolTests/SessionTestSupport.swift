@@ -75,6 +75,23 @@ func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async thro
     try await onOwnThread(body)
 }
 
+/// A listening TCP socket on 127.0.0.1 with an ephemeral port: (descriptor, port).
+func loopbackListener(backlog: Int32 = 16) throws -> (fd: Int32, port: Int) {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && listen(fd, backlog) == 0 && getsockname(fd, $0, &length) == 0 }
+    }
+    guard fd >= 0, bound else {
+        if fd >= 0 { close(fd) }
+        throw RawError("cannot listen on 127.0.0.1")
+    }
+    return (fd, Int(UInt16(bigEndian: address.sin_port)))
+}
+
 /// A TCP client that speaks raw bytes, for sending what a well-behaved peer never would.
 /// Reads block a thread of their own (see `offPool`), never an async test's thread.
 ///
