@@ -52,7 +52,7 @@ func startRelayedHost(relay: SessionServer, hostSecret: String, secret: String =
 func join(_ server: SessionServer, name: String, secret: String = "s3cret", limits: SessionLimits = fastLimits(), session: String = "") async throws -> CollaborationPeer {
     var options = CollaborationPeer.Options(name: name, secret: secret)
     options.limits = limits
-    options.connectTimeout = 5
+    options.connectTimeout = 20  // generous: a join on a loaded 2-core machine
     return try await CollaborationPeer.join(SessionAddress(host: "127.0.0.1", port: server.port, session: session), options: options)
 }
 
