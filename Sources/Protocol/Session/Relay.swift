@@ -49,7 +49,7 @@ final class RelayCore {
     }
 
     /// Joiners of one session waiting for its host to take them (each for at most the handshake timeout).
-    static let maxWaitingPerSession = 16
+    static let maxWaitingPerSession = 32
 
     let limits: SessionLimits
     let logger: Logger

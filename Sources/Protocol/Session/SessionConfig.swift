@@ -37,7 +37,7 @@ public struct SessionLimits: Sendable {
     public var maxSessionsPerAddress = 16
     /// Joiners from one address waiting on a relay for one session's host: one address cannot take
     /// every waiting slot of a session and keep its real guests out.
-    public var maxRelayWaitingPerAddress = 4
+    public var maxRelayWaitingPerAddress = 16
     /// Peers in one session.
     public var maxPeersPerSession = 64
     /// What peers' edits may make of a session's document (size, history, runs waiting for missing
