@@ -39,7 +39,7 @@ import Testing
         let (entries, _) = try await peer.listFiles()
         #expect(entries.map(\.path) == [".codesyncignore", "a.py", "b.py", "sub/notes.txt"])
         #expect(try await peer.openFile("b.py") == "value = 1\n")
-        try peer.insert("4", at: 8, inFile: "b.py")
+        try peer.insert("4", at: 9, inFile: "b.py")
         #expect(await eventually(30) { peer.isSynced })
     }
 
