@@ -60,6 +60,8 @@ public enum SessionEvents {
             case .waiting: return [.connection(.reconnecting("waiting for the host to admit you"))]
             case .closed(let reason): return [.connection(.disconnected(TerminalSanitizer.line(reason)))]
             }
+        case .run(.config(let settings)):
+            return [.message("runs in this folder: " + TerminalSanitizer.line(settings.summary), isError: settings.problem != nil)]
         case .run(let run):
             guard let report = RunReport(run) else { return [] }
             return report.paneUpdates.map { .run($0) }

@@ -108,6 +108,8 @@ public final class CollaborationPeer: @unchecked Sendable {
     /// Host: what guests should be allowed; sent with each hello and by `setGuests`.
     private var wantedGuests: GuestAccess?
     private var welcomedFile: String?
+    /// A shared folder's run command as the server last said (welcome, then `run.config`).
+    private var runSettings: ProjectRunSettings?
     /// The token the server gave this peer's id in the first welcome; reconnects prove it (kept for
     /// the process's lifetime, so only this process can come back under this id).
     private var peerToken: [UInt8]?
@@ -187,6 +189,10 @@ public final class CollaborationPeer: @unchecked Sendable {
 
     /// The host's file name (no folders) from the welcome; nil when the host has not said.
     public var sessionFileName: String? { withLock { welcomedFile } }
+
+    /// A shared folder's own run command (`.codesync.json` on the host's disk), as the server last
+    /// said; nil when runs run the file asked for (or the session shares one file).
+    public var projectRunSettings: ProjectRunSettings? { withLock { runSettings } }
 
     /// What guests with the edit secret may do now, as the server last said (nil before roles).
     public var guests: GuestAccess? { withLock { wantedGuests ?? reportedGuests } }
@@ -349,9 +355,9 @@ public final class CollaborationPeer: @unchecked Sendable {
     /// again, when the host admits guests itself) until the host admits it again.
     public func remove(_ peer: String) { withLock { link?.send(.peerRemove(PeerChoice(peer: peer))) } }
 
-    /// Asks the host to run `source` (shared runs).
-    public func requestRun(language: String, source: String) {
-        withLock { link?.send(.runRequest(RunRequestMessage(peer: id, language: language, source: source))) }
+    /// Asks the host to run `source` (shared runs); in a shared folder, the file at `path` instead.
+    public func requestRun(language: String, source: String, path: String? = nil) {
+        withLock { link?.send(.runRequest(RunRequestMessage(peer: id, language: language, source: source, path: path))) }
     }
 
     /// Host only: reports run progress to every peer.
@@ -515,6 +521,7 @@ public final class CollaborationPeer: @unchecked Sendable {
             case .message(.runStarted(let m)): events.append(.run(.started(m)))
             case .message(.runOutput(let m)): events.append(.run(.output(m)))
             case .message(.runExited(let m)): events.append(.run(.exited(m)))
+            case .message(.runConfig(let m)): events.append(.run(.config(m)))
             case .message(.refused(let refused)): events.append(.error("the host refused your \(refused.what): \(refused.message)"))
             case .message(.roles(let roles)): events.append(.access(roles.access, guests: roles.guests))
             case .message(.lobby(let lobby)):
@@ -699,6 +706,7 @@ public final class CollaborationPeer: @unchecked Sendable {
             granted = welcome.access ?? .editRun
             reportedGuests = welcome.guests
             welcomedFile = welcome.file ?? welcomedFile
+            runSettings = welcome.run
             project.isProject = welcome.project == true
             push(.welcome(welcome, resync: resyncing))
             if everConnectedBefore && (previousAccess != granted || previousGuests != reportedGuests) {
@@ -747,6 +755,8 @@ public final class CollaborationPeer: @unchecked Sendable {
             case .roles(let roles):
                 granted = roles.access
                 reportedGuests = roles.guests
+            case .runConfig(let settings):
+                runSettings = settings.isEmpty ? nil : settings
             case .refused(let refused) where refused.what == "ops" && !resyncing && options.role == .guest:
                 // Our replica holds edits the document never will: reconnect asking for the whole
                 // document and replace ours with it (same agent: the server refuses every later op of

@@ -249,7 +249,8 @@ final class Hub {
         connection.sendWelcome(Welcome(
             version: hello.version, session: id, peer: hello.peer, colour: colour, proof: proof, peers: others,
             update: replica.updates(since: hello.known), known: replica.version, access: access, guests: guestAccess, file: fileName,
-            token: masked, project: project != nil ? true : nil))
+            token: masked, project: project != nil ? true : nil,
+            run: project.flatMap { $0.runSettings.isEmpty ? nil : $0.runSettings }))
         broadcast(.presence(info), except: hello.peer)
         if hello.role != .host, let runReplay {
             for message in runReplay.messages { connection.send(message) }

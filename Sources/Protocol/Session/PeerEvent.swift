@@ -36,6 +36,8 @@ public enum SessionRunEvent: Equatable, Sendable {
     case started(RunStartedMessage)
     case output(RunOutputMessage)
     case exited(RunExitedMessage)
+    /// A shared folder's run command changed (`.codesync.json` on the host's disk; empty: none).
+    case config(ProjectRunSettings)
 }
 
 /// Something that happened to a `CollaborationPeer`, returned by `poll()`.

@@ -50,12 +50,38 @@ final class ProjectHost {
     var watcher: ProjectWatcher?
     /// At most this many files open at once in a session (each holds a document and a journal).
     static let maxOpenFiles = 1024
+    /// The run settings peers were last told (`.codesync.json` on disk).
+    private(set) var runSettings: ProjectRunSettings
 
     init(tree: ProjectTree, identity: ProjectJournalIdentity, limits: SessionLimits, logger: Logger) {
         self.tree = tree
         self.identity = identity
         self.limits = limits
         self.logger = logger
+        runSettings = ProjectRunSettings.read(root: tree.root)
+    }
+
+    /// Reads `.codesync.json` from disk again; the new settings when they changed (to tell everyone).
+    func refreshRunSettings() -> ProjectRunSettings? {
+        let now = ProjectRunSettings.read(root: tree.root)
+        guard now != runSettings else { return nil }
+        runSettings = now
+        logger.notice("\(ProjectRunSettings.fileName) changed: \(now.summary)")
+        return now
+    }
+
+    /// What a run in the folder needs from the session, checked: the file to run (its real path,
+    /// through the one gate for peers' paths, as for `file.open`), the session's text of every open
+    /// document (unsaved edits included), and the run settings from disk (peers told if changed).
+    func runSources(file: String?) throws(ProjectError) -> ProjectRunSources {
+        var real: String?
+        if let file {
+            let checked = try tree.check(file)
+            real = try tree.inspect(checked).real.string
+        }
+        var texts: [String: String] = [:]
+        for document in documents.values { texts[document.path] = document.replica.text }
+        return ProjectRunSources(root: tree.root, file: real, texts: texts, settings: runSettings)
     }
 
     var openCount: Int { documents.count }
