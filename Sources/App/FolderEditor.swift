@@ -113,8 +113,12 @@ final class FolderSession: @unchecked Sendable {
         case done(String)
     }
 
-    init(peer: CollaborationPeer) {
+    /// The host's own editor (its peers list also gives the status bar's count).
+    private let isHost: Bool
+
+    init(peer: CollaborationPeer, isHost: Bool) {
         self.peer = peer
+        self.isHost = isHost
         document = FolderDocument(peer: peer)
     }
 
@@ -200,7 +204,11 @@ final class FolderSession: @unchecked Sendable {
         lock.unlock()
         var events: [EditorEvent] = []
         // The file shown first catches up with its remote edits, before any switch.
-        if let change = document.catchUp() { events.append(.remoteChanges([change])) }
+        var peersMoved = false
+        if let change = document.catchUp() {
+            events.append(.remoteChanges([change]))
+            peersMoved = true
+        }
         for error in document.takeErrors() { events.append(.message(error, isError: true)) }
         var listChanged = false
         for change in peer.takeFileChanges() {
@@ -221,6 +229,7 @@ final class FolderSession: @unchecked Sendable {
                 document.show(path, text: text)
                 shownName.value = path
                 events.append(.fileOpened(path: path, text: text))
+                peersMoved = true
             case .failed(let path?, let reason):
                 events.append(.fileOpenFailed(path: path, reason: reason))
             case .failed(nil, let reason):
@@ -235,6 +244,11 @@ final class FolderSession: @unchecked Sendable {
         if listChanged {
             // Before the events that refer to the new list (a rename shown, a file opened).
             events.insert(.projectFiles(entries.map(Self.file)), at: 0)
+        }
+        if peersMoved {
+            // Peers' cursors in a file are resolved in this peer's copy of it: anew once it is shown
+            // (anchors heard before it was open), and after its remote edits.
+            events += SessionEvents.editorEvents(for: .peersChanged(peer.presences), isHost: isHost)
         }
         return events
     }

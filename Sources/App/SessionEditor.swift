@@ -62,7 +62,7 @@ public enum SessionEditor {
         runs: SharedRunHost?, appBox: AppBox, hostSession: HostSession? = nil, save: (() throws -> String)?
     ) async throws -> Int32 {
         // A shared folder: the editor shows one of its files at a time (FolderEditor.swift).
-        let folder = peer.isProject ? FolderSession(peer: peer) : nil
+        let folder = peer.isProject ? FolderSession(peer: peer, isHost: isHost) : nil
         let document: EditorDocument = folder?.document ?? PeerDocument(peer: peer)
         // The first poll brings the text the peer starts with; the model starts from it unmodified.
         let initial = peer.poll()

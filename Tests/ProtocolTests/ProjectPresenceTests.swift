@@ -30,8 +30,8 @@ import Testing
         let bob = try await guest(session, name: "bob")
         try await ann.openFile("a.py")
         try await bob.openFile("b.py")
-        // Bob's cursor after "beta": ann does not have b.py open, so she sees his file but offset 0.
-        bob.setPresence(cursor: 4, selection: 0..<4, inFile: "b.py")
+        // Bob selects "= 2" (cursor after the 2): ann does not have b.py open, so she sees his file, offset 0.
+        bob.setPresence(cursor: 8, selection: 5..<8, inFile: "b.py")
         #expect(await eventually(peers: [ann]) { ann.presences.first { $0.name == "bob" }?.file == "b.py" })
         #expect(ann.presences.first { $0.name == "bob" }?.cursor == 0)
         // Once she opens it, the anchors resolve in b.py's document, and follow its edits.
@@ -39,7 +39,7 @@ import Testing
         try ann.insert("# x\n", at: 0, inFile: "b.py")
         #expect(await eventually(peers: [ann]) {
             let seen = ann.presences.first { $0.name == "bob" }
-            return seen?.cursor == 8 && seen?.selection == 4..<8
+            return seen?.cursor == 12 && seen?.selection == 9..<12
         })
         // A peer back in a single-file presence says no file.
         bob.setPresence(cursor: 0, selection: nil)
