@@ -148,6 +148,15 @@ final class FolderSession: @unchecked Sendable {
 
     /// Carries out a command of the model (editor thread); the outcome comes back through `poll`.
     func handle(_ command: FileCommand, host: HostSession?) {
+        if case .saveAll = command, let host {
+            // Waited for here, like Ctrl-S: it comes right before a quit, which must not outrun it.
+            do {
+                try blockingAwait { try await host.save() }
+            } catch {
+                deliver(.failed(path: nil, reason: "save failed: \(error)"))
+            }
+            return
+        }
         let peer = self.peer
         Task {
             switch command {
@@ -180,11 +189,7 @@ final class FolderSession: @unchecked Sendable {
                     self.deliver(.failed(path: nil, reason: "cannot delete \(path): \(error)"))
                 }
             case .saveAll:
-                do {
-                    try await host?.save()
-                } catch {
-                    self.deliver(.failed(path: nil, reason: "save failed: \(error)"))
-                }
+                break
             }
         }
     }

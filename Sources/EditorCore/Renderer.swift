@@ -314,7 +314,10 @@ enum StatusBar {
         case .quitConfirm:
             let files = model.modifiedFiles
             let what = model.project != nil ? (files.count == 1 ? files[0] : "\(files.count) files") : model.fileName
-            grid.write(" Save changes to \(what)? y: save and quit · n: quit without saving · other key: stay",
+            // A shared folder keeps an unsaved file's journal (ProjectHost.close): the next host of the
+            // folder writes those edits into the file, so "without saving" would not be true.
+            let no = model.project != nil ? "n: quit, edits kept in the journal" : "n: quit without saving"
+            grid.write(" Save changes to \(what)? y: save and quit · \(no) · other key: stay",
                        row: row, column: 0, role: .prompt)
             return
         case .filePath(let renaming, let input):

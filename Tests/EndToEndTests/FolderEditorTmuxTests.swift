@@ -82,7 +82,13 @@ import Testing
         // A guest does not save: the host does.
         try pair.guest.send("C-s")
         try pair.guest.waitFor("only the host saves")
-        try Self.quit(pair)
+        // Quitting asks about the one file still unsaved (README.md, not the one shown), and saves it.
+        try pair.guest.send("C-q")
+        try pair.host.send("C-q")
+        try pair.host.waitFor("Save changes to README.md?")
+        try pair.host.send("y")
+        try pair.host.waitUntil("the host exits") { _ in (try? pair.host.paneIsDead()) == true }
+        #expect(try String(contentsOf: pair.folder.appendingPathComponent("README.md"), encoding: .utf8) == "# Demo project by alice\n")
     }
 
     @Test func followModeSwitchesFilesWithThePeerItFollows() throws {
