@@ -8,6 +8,9 @@ import Testing
         var host: TmuxFixture
         var guest: TmuxFixture
         var folder: URL
+        /// The host's command line and environment, to start it again.
+        var hostCommand: String
+        var hostEnvironment: [String: String]
     }
 
     /// A folder with README.md, a.py and src/b.py, hosted by alice and joined by bob; both show README.md.
@@ -23,9 +26,8 @@ import Testing
                            "XDG_CONFIG_HOME": base.appendingPathComponent("config").path]
         var hostEnvironment = environment
         hostEnvironment["CODESYNC_NAME"] = "alice"
-        guard let host = try TmuxFixture.start(
-            "cd \(TmuxFixture.shellQuote(folder.path)) && \(TmuxFixture.shellQuote(binary)) host --port 0",
-            columns: 110, rows: 30, environment: hostEnvironment) else { return nil }
+        let hostCommand = "cd \(TmuxFixture.shellQuote(folder.path)) && \(TmuxFixture.shellQuote(binary)) host --port 0"
+        guard let host = try TmuxFixture.start(hostCommand, columns: 110, rows: 30, environment: hostEnvironment) else { return nil }
         let screen = try host.waitFor("CODESYNC_SECRET=", timeout: 20)
         let range = try #require(
             screen.range(of: #"CODESYNC_SECRET=[0-9a-f]+ codesync join \S+"#, options: .regularExpression),
@@ -37,7 +39,7 @@ import Testing
         try guest.waitFor("# Demo project", timeout: 20)
         try host.waitFor("# Demo project", timeout: 20)
         try host.waitFor("● bob", timeout: 20)
-        return Pair(host: host, guest: guest, folder: folder)
+        return Pair(host: host, guest: guest, folder: folder, hostCommand: hostCommand, hostEnvironment: hostEnvironment)
     }
 
     /// Opens `query`'s best match with Ctrl-O and waits for `expected` (a line of its text).
@@ -142,6 +144,37 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: renamed.path))
         try pair.host.waitFor("Files (3)", timeout: 20)
         try Self.quit(pair)
+    }
+
+    @Test func killingTheHostLosesNoEditInEitherOpenFile() throws {
+        guard let pair = try Self.startPair() else { return }
+        // Bob edits a.py; alice opens it and sees his edit (the host stored it before passing it on).
+        try Self.open(pair.guest, "a.py", expecting: "alpha = 1")
+        try pair.guest.type("# bob")
+        try pair.guest.send("Enter")
+        try Self.open(pair.host, "a.py", expecting: "# bob")
+        // Alice edits README.md; bob opens it and sees her edit.
+        try Self.open(pair.host, "READ", expecting: "# Demo project")
+        try pair.host.send("End")
+        try pair.host.type(" by alice")
+        try Self.open(pair.guest, "READ", expecting: "# Demo project by alice")
+        // Neither file is saved: kill -9 the host.
+        #expect(try String(contentsOf: pair.folder.appendingPathComponent("a.py"), encoding: .utf8) == "alpha = 1\n")
+        let shell = try Command.run(["tmux", "-L", pair.host.socketName, "display-message", "-p", "-t", pair.host.sessionName, "#{pane_pid}"],
+                                    timeout: 20).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let child = try Command.run(["pgrep", "-P", shell], timeout: 10).stdout.split(separator: "\n").first.map(String.init)
+        let pid = try #require(Int32(child ?? shell), "no host process under the pane \(shell)")
+        kill(pid, SIGKILL)
+        #expect(waitForDeath(of: pid))
+        try pair.guest.send("C-q")
+        // The next host of the folder writes both files' journaled edits into them before serving.
+        guard let again = try TmuxFixture.start(pair.hostCommand, columns: 110, rows: 30, environment: pair.hostEnvironment) else { return }
+        try again.waitFor("# Demo project by alice", timeout: 20)
+        #expect(try String(contentsOf: pair.folder.appendingPathComponent("README.md"), encoding: .utf8) == "# Demo project by alice\n")
+        #expect(try String(contentsOf: pair.folder.appendingPathComponent("a.py"), encoding: .utf8) == "# bob\nalpha = 1\n")
+        try again.send("C-q")
+        if (try? again.waitFor("Save changes to", timeout: 2)) != nil { try again.send("n") }
+        try again.waitUntil("the host exits") { _ in (try? again.paneIsDead()) == true }
     }
 
     /// Quits both editors; the host may ask about unsaved changes (answered: do not save).
