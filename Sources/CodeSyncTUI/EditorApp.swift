@@ -155,17 +155,24 @@ public final class EditorApp: @unchecked Sendable {
                 resized = true
                 process(.resize(terminal.refreshSize()))
             }
+            // A wake by the poll interval alone (nothing read, nothing polled) leaves the screen as it is.
+            var handled = pollFDs.contains { $0.revents != 0 } || resized
             for event in terminal.readEvents() {
                 if case .resize = event { resized = true }
                 process(event)
+                handled = true
             }
             if let poll = hooks.pollEvents {
-                for event in poll() { process(event) }
+                for event in poll() {
+                    process(event)
+                    handled = true
+                }
             }
             lock.lock()
             let pending = inbox
             inbox.removeAll()
             lock.unlock()
+            if !pending.isEmpty { handled = true }
             for item in pending {
                 switch item {
                 case .event(let event): process(event)
@@ -179,6 +186,7 @@ public final class EditorApp: @unchecked Sendable {
             }
             if let due = analysisDue, Self.now() >= due, !analysisRunning { startAnalysis() }
             if resized { terminal.invalidate() }
+            guard handled else { continue }
             Renderer.render(driver.model, into: &grid)
             terminal.flush(grid)
         }

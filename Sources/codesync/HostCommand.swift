@@ -22,10 +22,11 @@ struct Host: AsyncParsableCommand {
             journaled like FILE's; `codesync ls` and `codesync cat ADDRESS PATH` read it. The editor \
             shows one file of the folder at a time, a README at its top first (else the first text file): \
             Ctrl-O opens another by name, Ctrl-B shows the files pane (n new, r rename, d delete), \
-            Ctrl-N goes to the next open file; every peer opens whichever files it likes.
+            Ctrl-N goes to the next open file; every peer opens whichever files it likes. Quitting a \
+            folder without saving keeps the unsaved files' journals: the next host of the folder writes them in.
             """)
 
-    @Argument(help: "The file to share (created if missing), or a folder to share as a project (default: the current directory).")
+    @Argument(help: "The file to share (created if missing), or a folder to share as a project.")
     var file = "."
 
     @Option(help: "TCP port to listen on (0: any free port). Default: 7878, or the port of a recovered session.")
