@@ -48,7 +48,8 @@ public enum SessionEvents {
             return [.remoteChanges(changes)]
         case .peersChanged(let list):
             let peers = list.map {
-                RemotePeer(id: $0.id, name: TerminalSanitizer.line($0.name), colour: UInt8(clamping: max(0, $0.colour)), cursor: $0.cursor, selection: $0.selection)
+                RemotePeer(id: $0.id, name: TerminalSanitizer.line($0.name), colour: UInt8(clamping: max(0, $0.colour)), cursor: $0.cursor,
+                           selection: $0.selection, file: $0.file.map { TerminalSanitizer.line($0) })
             }
             var events: [EditorEvent] = [.peers(peers)]
             if isHost { events.append(.connection(.hosting(peers: peers.count))) }

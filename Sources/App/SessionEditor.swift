@@ -61,10 +61,17 @@ public enum SessionEditor {
         peer: CollaborationPeer, fileName: String, isHost: Bool, userName: String, banner: [String],
         runs: SharedRunHost?, appBox: AppBox, hostSession: HostSession? = nil, save: (() throws -> String)?
     ) async throws -> Int32 {
-        let document = PeerDocument(peer: peer)
+        // A shared folder: the editor shows one of its files at a time (FolderEditor.swift).
+        let folder = peer.isProject ? FolderSession(peer: peer, isHost: isHost) : nil
+        let document: EditorDocument = folder?.document ?? PeerDocument(peer: peer)
         // The first poll brings the text the peer starts with; the model starts from it unmodified.
         let initial = peer.poll()
-        var model = EditorModel(text: peer.text, fileName: fileName, size: TerminalSize(columns: 80, rows: 24), canSave: isHost)
+        var model = EditorModel(text: folder == nil ? peer.text : "", fileName: folder == nil ? fileName : "",
+                                size: TerminalSize(columns: 80, rows: 24), canSave: isHost)
+        if folder != nil {
+            _ = model.handle(.projectFiles([]))
+            model.output.note("a shared folder: Ctrl-O opens a file by name, Ctrl-B shows the files, Ctrl-N the next open file")
+        }
         _ = model.handle(.connection(isHost ? .hosting(peers: 0) : .connected(latencyMs: nil)))
         for line in banner { model.output.note(line) }
         if !isHost && !peer.access.canEdit { _ = model.handle(.readOnly(true)) }
@@ -79,6 +86,24 @@ public enum SessionEditor {
         hooks.save = save.map { save in { _ in try save() } }
         hooks.presence = { cursor, selection in peer.setPresence(cursor: cursor, selection: selection) }
         hooks.analyze = { ComplexityView.analyze($0, path: fileName) }
+        if let folder {
+            let files = folder.document
+            hooks.presence = { cursor, selection in
+                if let path = files.path { peer.setPresence(cursor: cursor, selection: selection, inFile: path) }
+            }
+            let name = folder.shownName
+            hooks.analyze = { ComplexityView.analyze($0, path: name.value) }
+            hooks.file = { folder.handle($0, host: hostSession) }
+            // A file's remote edits arrive without waking the editor: it looks for them this often.
+            hooks.pollIntervalMs = 50
+            if let hostSession {
+                hooks.save = { _ in
+                    guard let path = files.path else { throw SessionError.file("no file is open") }
+                    try blockingAwait { try await hostSession.saveFile(path) }
+                    return "saved \(path)"
+                }
+            }
+        }
         if let runs {
             hooks.run = { source, app in
                 guard runs.canRun else {
@@ -111,6 +136,11 @@ public enum SessionEditor {
             }
             hooks.cancelRun = { guest.cancel() }
         }
+        if folder != nil {
+            // Runs in a shared folder (the project mounted in the sandbox) are not part of this editor yet.
+            hooks.run = { _, app in app.post(.message("runs in a shared folder are not available yet: run the file with `codesync run` meanwhile", isError: true)) }
+            hooks.cancelRun = nil
+        }
         hooks.pollEvents = {
             var events: [EditorEvent] = []
             for event in peer.poll() {
@@ -128,11 +158,13 @@ public enum SessionEditor {
                 shown.latencyMs = latency
                 events.append(.connection(.connected(latencyMs: latency)))
             }
+            if let folder { events += folder.poll() }
             return events
         }
         let app = EditorApp(model: model, document: document, hooks: hooks)
         appBox.app = app
         peer.onActivity = { [weak app] in app?.wake() }
+        folder?.start { [weak app] in app?.wake() }
         let outcome: Result<Int32, Error> = await withCheckedContinuation { continuation in
             let thread = Thread {
                 do {

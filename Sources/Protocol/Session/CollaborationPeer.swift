@@ -121,6 +121,8 @@ public final class CollaborationPeer: @unchecked Sendable {
     private var order: [String] = []
     private var myCursor: Anchor?
     private var myMark: Anchor?
+    /// A shared folder: the file `myCursor` and `myMark` are in (`setPresence(cursor:selection:inFile:)`).
+    var myFile: String?
     private var latencies: [Double] = []
     private var journal: Journal?
     private var saveURL: URL?
@@ -240,6 +242,7 @@ public final class CollaborationPeer: @unchecked Sendable {
     /// Shares this peer's caret (and selection); anchors keep them on their characters.
     public func setPresence(cursor: Int, selection: Range<Int>?) {
         withLock {
+            myFile = nil
             myCursor = replica.anchor(at: cursor, bias: .left)
             if let selection {
                 let other = cursor == selection.lowerBound ? selection.upperBound : selection.lowerBound
@@ -444,7 +447,7 @@ public final class CollaborationPeer: @unchecked Sendable {
 
     private func sendPresence() {
         guard let link, link.isWelcomed else { return }
-        link.send(.presence(PresenceInfo(peer: id, name: options.name, colour: colour, cursor: myCursor, mark: myMark)))
+        link.send(.presence(PresenceInfo(peer: id, name: options.name, colour: colour, cursor: myCursor, mark: myMark, file: myFile)))
     }
 
     private func drainInbox() -> [PeerEvent] {
@@ -551,13 +554,28 @@ public final class CollaborationPeer: @unchecked Sendable {
 
     private func resolvedPeers() -> [PeerPresence] {
         order.compactMap { peers[$0] }.map { info in
-            let cursor = info.cursor.map { replica.offset(of: $0) } ?? 0
-            let selection = info.mark.map { mark -> Range<Int> in
-                let other = replica.offset(of: mark)
+            // In a shared folder the anchors are in the peer's file: resolved there when it is open here.
+            let document: Replica? = info.file.map { project.files[$0]?.replica } ?? replica
+            let cursor = document.flatMap { document in info.cursor.map { document.offset(of: $0) } } ?? 0
+            let selection = document.flatMap { document in info.mark.map { mark -> Range<Int> in
+                let other = document.offset(of: mark)
                 return min(cursor, other)..<max(cursor, other)
-            }
-            return PeerPresence(id: info.peer, name: info.name, colour: info.colour, cursor: cursor, selection: selection)
+            } }
+            return PeerPresence(id: info.peer, name: info.name, colour: info.colour, cursor: cursor, selection: selection, file: info.file)
         }
+    }
+
+    /// Shares this peer's caret in an opened file of a shared folder (anchors in that file's document).
+    func setFilePresence(cursor: Int, selection: Range<Int>?, file path: String, in document: Replica) {
+        myFile = path
+        myCursor = document.anchor(at: cursor, bias: .left)
+        if let selection {
+            let other = cursor == selection.lowerBound ? selection.upperBound : selection.lowerBound
+            myMark = document.anchor(at: other, bias: .left)
+        } else {
+            myMark = nil
+        }
+        sendPresence()
     }
 
     func push(_ item: Inbound) {

@@ -157,7 +157,7 @@ extension CollaborationPeer {
     }
 
     /// Sends one file's update as `doc.ops` (lock held); cut in parts like `ops` when large.
-    private func sendDocOps(_ update: Update, doc: Int) {
+    func sendDocOps(_ update: Update, doc: Int) {
         guard !update.isEmpty, let link, link.isWelcomed else { return }
         let budget = min(options.limits.maxPayload, Update.partBudget) - Update.partEnvelope
         for part in update.split(maxBytes: budget) {

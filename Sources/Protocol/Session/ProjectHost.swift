@@ -256,11 +256,22 @@ final class ProjectHost {
 
     // MARK: Saving and housekeeping
 
-    /// Saves every edited document to its file (atomically); returns the failures' messages.
+    /// Saves every edited document to its file (atomically), or only the one at `only` (a path as a
+    /// peer opened it); returns the failures' messages.
     @discardableResult
-    func saveAll() -> [String] {
+    func saveAll(only: String? = nil) -> [String] {
         var failures: [String] = []
-        for document in documents.values where document.dirty {
+        var chosen: Int?
+        if let only {
+            do {
+                chosen = byPath[try tree.inspect(try tree.check(only)).real.string]
+            } catch {
+                return ["cannot save \(ProjectPath.shown(only)): \(error)"]
+            }
+            // Not open in the session (never edited): nothing to save.
+            if chosen == nil { return [] }
+        }
+        for document in documents.values where document.dirty && (chosen == nil || document.id == chosen) {
             document.journal.sync()
             let text = document.replica.text
             do {

@@ -398,12 +398,13 @@ public final class SessionServer: Sendable {
         }.get()
     }
 
-    /// Host mode, a shared folder: saves every edited file (atomically); returns the failures.
-    public func saveProject() async -> [String] {
+    /// Host mode, a shared folder: saves every edited file (atomically), or only `path` (as listed);
+    /// returns the failures.
+    public func saveProject(only path: String? = nil) async -> [String] {
         let core = self.core
         return (try? await core.eventLoop.submit { () -> [String] in
             guard case .host(let hub) = core.mode, let project = hub.project else { return [] }
-            return project.saveAll()
+            return project.saveAll(only: path)
         }.get()) ?? []
     }
 

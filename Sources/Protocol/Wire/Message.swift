@@ -87,8 +87,11 @@ public struct PresenceInfo: Codable, Equatable, Sendable {
     public var cursor: Anchor?
     /// The other end of the selection, nil when nothing is selected.
     public var mark: Anchor?
-    public init(peer: String, name: String, colour: Int, cursor: Anchor? = nil, mark: Anchor? = nil) {
-        self.peer = peer; self.name = name; self.colour = colour; self.cursor = cursor; self.mark = mark
+    /// A shared folder: the file (as listed by `files`) whose document the anchors are in; absent in
+    /// a single-file session, or when the peer has no file open.
+    public var file: String?
+    public init(peer: String, name: String, colour: Int, cursor: Anchor? = nil, mark: Anchor? = nil, file: String? = nil) {
+        self.peer = peer; self.name = name; self.colour = colour; self.cursor = cursor; self.mark = mark; self.file = file
     }
 }
 
