@@ -13,11 +13,16 @@ public enum SessionEditor {
     public static func host(_ session: HostSession, userName: String) async throws -> Int32 {
         let appBox = AppBox()
         // The host's own runs are not echoed back by the session: its pane taps the typed reports.
-        let runs = SharedRunHost.forSession(peer: session.peer, path: session.file.path) { report in
+        let runs = SharedRunHost.forSession(peer: session.peer, path: session.file.path,
+                                            project: session.isProject ? session.server : nil) { report in
             for update in report.paneUpdates { appBox.app?.post(.run(update)) }
         }
-        let banner = session.joinLines.map { "share: \($0)" } + (session.watchLine.map { ["watch only: \($0)"] } ?? [])
+        var banner = session.joinLines.map { "share: \($0)" } + (session.watchLine.map { ["watch only: \($0)"] } ?? [])
             + (session.approves ? ["you admit each guest: they wait until you press Ctrl-W, then a (admit) or r (refuse)"] : [])
+        if session.isProject, runs.canRun {
+            // What guests see in their welcome: the host sees it too, before anyone runs anything.
+            banner.append("runs: " + TerminalSanitizer.line(ProjectRunSettings.read(root: session.file.path).summary))
+        }
         let signal = try await open(peer: session.peer, fileName: session.file.lastPathComponent, isHost: true,
                                     userName: userName, banner: banner, runs: runs, appBox: appBox, hostSession: session) {
             try blockingAwait { try await session.save() }
@@ -136,10 +141,23 @@ public enum SessionEditor {
             }
             hooks.cancelRun = { guest.cancel() }
         }
-        if folder != nil {
-            // Runs in a shared folder (the project mounted in the sandbox) are not part of this editor yet.
-            hooks.run = { _, app in app.post(.message("runs in a shared folder are not available yet: run the file with `codesync run` meanwhile", isError: true)) }
-            hooks.cancelRun = nil
+        if let folder {
+            // A shared folder runs the file shown (or the project's own command, from .codesync.json)
+            // with the session's files mounted read-only: the host in its sandbox, a guest by asking.
+            let files = folder.document
+            if let runs {
+                hooks.run = { source, app in
+                    guard runs.canRun else {
+                        app.post(.run(.failed("runs unavailable: no sandbox configuration could be loaded")))
+                        return
+                    }
+                    runs.start(source: source, by: peer.id, path: files.path)
+                }
+            } else {
+                hooks.run = { source, app in
+                    if let refusal = guest.run(source, path: files.path) { app.post(.message(refusal, isError: true)) }
+                }
+            }
         }
         hooks.pollEvents = {
             var events: [EditorEvent] = []
