@@ -13,7 +13,8 @@ public enum SessionEditor {
     public static func host(_ session: HostSession, userName: String) async throws -> Int32 {
         let appBox = AppBox()
         // The host's own runs are not echoed back by the session: its pane taps the typed reports.
-        let runs = SharedRunHost.forSession(peer: session.peer, path: session.file.path) { report in
+        let runs = SharedRunHost.forSession(peer: session.peer, path: session.file.path,
+                                            project: session.isProject ? session.server : nil) { report in
             for update in report.paneUpdates { appBox.app?.post(.run(update)) }
         }
         let banner = session.joinLines.map { "share: \($0)" } + (session.watchLine.map { ["watch only: \($0)"] } ?? [])
