@@ -14,7 +14,7 @@ import Testing
     }
 
     /// A folder with README.md, a.py and src/b.py, hosted by alice and joined by bob; both show README.md.
-    static func startPair() throws -> Pair? {
+    static func startPair(files: [String: String] = [:], extraEnvironment: [String: String] = [:]) throws -> Pair? {
         let binary = try TestEnvironment.codesyncBinary().path
         let base = FileManager.default.temporaryDirectory.appendingPathComponent("codesync-folder-\(UUID().uuidString)")
         let folder = base.appendingPathComponent("project")
@@ -22,8 +22,9 @@ import Testing
         try "# Demo project\n".write(to: folder.appendingPathComponent("README.md"), atomically: true, encoding: .utf8)
         try "alpha = 1\n".write(to: folder.appendingPathComponent("a.py"), atomically: true, encoding: .utf8)
         try "beta = 2\n".write(to: folder.appendingPathComponent("src/b.py"), atomically: true, encoding: .utf8)
+        for (path, text) in files { try text.write(to: folder.appendingPathComponent(path), atomically: true, encoding: .utf8) }
         let environment = ["XDG_STATE_HOME": base.appendingPathComponent("state").path,
-                           "XDG_CONFIG_HOME": base.appendingPathComponent("config").path]
+                           "XDG_CONFIG_HOME": base.appendingPathComponent("config").path].merging(extraEnvironment) { $1 }
         var hostEnvironment = environment
         hostEnvironment["CODESYNC_NAME"] = "alice"
         let hostCommand = "cd \(TmuxFixture.shellQuote(folder.path)) && \(TmuxFixture.shellQuote(binary)) host --port 0"
@@ -175,6 +176,31 @@ import Testing
         try again.send("C-q")
         if (try? again.waitFor("Save changes to", timeout: 2)) != nil { try again.send("n") }
         try again.waitUntil("the host exits") { _ in (try? again.paneIsDead()) == true }
+    }
+
+    /// Ctrl-R in a folder runs the file shown with the project mounted: a guest's unsaved edit of
+    /// main.py runs, and main.py imports a sibling module; both editors show the output.
+    @Test func aGuestsRunOfTheFileShownImportsASiblingModule() throws {
+        guard let (_, image) = try DockerFixture.withImage("python") else { return }
+        guard let pair = try Self.startPair(files: ["main.py": "from src.b import beta\nprint('beta is', beta)\n"],
+                                            extraEnvironment: ["CODESYNC_IMAGE_PYTHON": image]) else { return }
+        // The host was told what a run does before anyone ran anything.
+        #expect(try pair.host.capture().contains("runs:"))
+        try Self.open(pair.guest, "main.py", expecting: "from src.b import beta")
+        try pair.guest.type("print('unsaved edit')")
+        try pair.guest.send("Enter")
+        try pair.host.waitFor("bob (main.py)", timeout: 20)
+        try pair.guest.send("C-r")
+        for peer in [pair.guest, pair.host] {
+            let screen = try peer.waitFor("exited with code 0", timeout: 90)
+            #expect(screen.contains("unsaved edit"))
+            #expect(screen.contains("beta is 2"))
+            #expect(screen.contains("run by bob"))
+        }
+        // The run read the session's text; the file on disk is as it was.
+        #expect(try String(contentsOf: pair.folder.appendingPathComponent("main.py"), encoding: .utf8)
+                == "from src.b import beta\nprint('beta is', beta)\n")
+        try Self.quit(pair)
     }
 
     /// Quits both editors; the host may ask about unsaved changes (answered: do not save).
