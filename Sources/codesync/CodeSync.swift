@@ -25,6 +25,7 @@ struct CodeSync: AsyncParsableCommand {
               codesync edit FILE
               codesync run FILE
               codesync run HOST:PORT
+              codesync run HOST:PORT main.py
               codesync analyze FILE [--json]
               codesync doctor
               codesync bench …
