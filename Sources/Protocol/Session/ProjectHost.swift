@@ -86,6 +86,19 @@ final class ProjectHost {
 
     var openCount: Int { documents.count }
 
+    /// Files only the host changes: the ignore files decide what a guest may read (a guest's
+    /// `!key.secret` would share what the host kept out) and `.codesync.json` what every run runs.
+    /// Guests may still open and read them.
+    static func isHostOnly(_ path: String) -> Bool {
+        let name = path.split(separator: "/").last.map(String.init) ?? path
+        return name == ".gitignore" || name == ".codesyncignore" || path == ProjectRunSettings.fileName
+    }
+
+    /// A guest's refused change of a host-only file.
+    static func hostOnlyRefusal(_ path: String) -> String {
+        "only the host changes \(ProjectPath.shown(path)) (ignore files decide what is shared, \(ProjectRunSettings.fileName) what runs)"
+    }
+
     func document(_ id: Int) -> ProjectDocument? { documents[id] }
 
     // MARK: Requests
