@@ -172,6 +172,30 @@ import Testing
         #expect(fixture.contents("notes.txt") == "!*.secret\n")
     }
 
+    /// A guest's rename never replaces a file (rename(2) would: the link + unlink does not), and no
+    /// create or rename reaches `.git` or climbs out with `..`.
+    @Test func aRenameNeverOverwritesAndNothingReachesGitOrClimbsOut() async throws {
+        let fixture = try makeFixture()
+        defer { fixture.remove() }
+        try fixture.write(".git/config", "[core]\n")
+        let session = try await host(fixture)
+        let ann = try await guest(session, name: "ann")
+        for (from, to) in [("helper.py", "main.py"), ("helper.py", ".git/hooks/pre-commit"), ("helper.py", "a/../../x.py"),
+                           ("helper.py", "docs"), ("helper.py", ".git")] {
+            await #expect(throws: SessionError.self, "\(from) → \(to)") { try await ann.renameFile(from, to: to) }
+        }
+        for path in [".git/hooks/post-checkout", "x/../../../evil.py", ".git/config"] {
+            await #expect(throws: SessionError.self, "\(path)") { try await ann.createFile(path, text: "#!/bin/sh\n") }
+        }
+        #expect(fixture.contents("main.py") == "import helper\nprint(helper.f())\n")
+        #expect(fixture.contents("helper.py") == "def f():\n    return 1\n")
+        #expect(fixture.contents(".git/config") == "[core]\n")
+        #expect(!FileManager.default.fileExists(atPath: fixture.root.appendingPathComponent(".git/hooks").path))
+        #expect(!FileManager.default.fileExists(atPath: fixture.base.appendingPathComponent("evil.py").path))
+        await ann.close()
+        try await session.shutdown(save: true)
+    }
+
     @Test func watchersReadButNeitherEditNorChangeFiles() async throws {
         let fixture = try makeFixture()
         defer { fixture.remove() }
