@@ -163,6 +163,13 @@ public final class SharedRunHost: @unchecked Sendable {
     /// A run in a shared folder: checks the path and copies the session's files (off the server's
     /// loop), runs, then removes the copy once the container is gone.
     private func executeInFolder(path: String?, by: String, id: String, from source: any ProjectRunSource, on engine: any RunEngine) async {
+        if isSuperseded(id) {
+            // Cancelled while it waited for its turn: answered without copying the folder (a guest
+            // holding Ctrl-R would otherwise have the host copy the whole tree once per request).
+            report(.started(RunStartedMessage(run: id, by: by, language: "", byName: name(of: by), path: path)))
+            finish(id: id, outcome: .cancelled, code: nil, durationMs: 0)
+            return
+        }
         let plan: ProjectRunPlan
         do {
             plan = try await ProjectRunPlan.make(file: path, from: source, catalog: catalog, limits: snapshotLimits)

@@ -118,6 +118,37 @@ import CodeSyncTestSupport
         #expect(engine.runCount == 0)
     }
 
+    /// A source that records each time the session is asked for a run's files (each ask is a copy).
+    struct CountingSource: ProjectRunSource {
+        var inner: FakeSource
+        let asked = Collector<String>()
+        func projectRunSources(file: String?) async throws -> ProjectRunSources {
+            asked.add(file ?? "")
+            return try await inner.projectRunSources(file: file)
+        }
+    }
+
+    /// A guest holding Ctrl-R: each request cancels the one before, and a request superseded while it
+    /// waited for its turn must not copy the folder (up to 512 MiB each) only to be cancelled.
+    @Test func aBurstOfRunRequestsCopiesTheFolderOnlyForTheRunsThatRun() async throws {
+        let folder = try Folder()
+        let source = CountingSource(inner: FakeSource(root: folder.root.path))
+        let runs = SharedRunHost(link: link, setup: RunSetup(engine: engine, language: .python, limits: .standard), project: source)
+        runs.handle(.requested(RunRequestMessage(peer: "bob-2", language: "", source: "", path: "main.py")))
+        _ = try await engine.waitRun(0)
+        let burst = 40
+        for _ in 0..<burst { runs.handle(.requested(RunRequestMessage(peer: "bob-2", language: "", source: "", path: "main.py"))) }
+        // Every request is answered (none left waiting), the last one runs.
+        let last = try await engine.waitRun(1)
+        #expect(await link.wait { $0.exited.count == burst })
+        engine.exit(last.id, .exited(code: 0))
+        #expect(await link.wait { $0.exited.count == burst + 1 })
+        #expect(link.started.count == burst + 1)
+        #expect(link.exited.filter { $0.outcome == .cancelled }.count == burst)
+        #expect(engine.runCount == 2)
+        #expect(source.asked.all.count == 2, "the folder was copied \(source.asked.all.count) times for 2 runs")
+    }
+
     @Test func runsAreRefusedWhileTheFoldersSettingsHaveAProblemOrNoFileIsNamed() async throws {
         let folder = try Folder()
         for (settings, path, reason) in [(ProjectRunSettings(problem: "bad"), "main.py", "until the host fixes"),

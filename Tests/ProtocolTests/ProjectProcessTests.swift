@@ -83,4 +83,48 @@ import Testing
         #expect(catAgain.stdout == "# one\na = 1\n")
         #expect(await again.stop() == 0)
     }
+
+    /// A guest opening every file of a big tree: each open file holds descriptors (its journal and
+    /// the journal's lock). On a host with the usual soft limit of descriptors, that must not leave the
+    /// host unable to take new peers or to save: opens past what the limit allows are refused with a
+    /// message that says so. The host here runs under `ulimit -n 256`.
+    @Test func openingEveryFileCannotRunTheHostOutOfDescriptors() async throws {
+        guard let binary = try binary() else { return }
+        let fixture = try ProjectFixture()
+        defer { fixture.remove() }
+        for index in 0..<300 { try fixture.write(String(format: "f%03d.py", index), "x = \(index)\n") }
+        let environment = ["XDG_STATE_HOME": fixture.base.appendingPathComponent("state").path, "CODESYNC_NAME": "tester"]
+        let command = "ulimit -n 256 && exec '\(binary.path)' host '\(fixture.root.path)' --headless --name host --port 0"
+        let host = try CodesyncProcess(URL(fileURLWithPath: "/bin/sh"), ["-c", command], environment: environment)
+        defer { host.kill9() }
+        let line = try #require(await host.line(prefix: "CODESYNC_SECRET="), "\(host.stderr)")
+        let (address, secret) = try #require(HostSession.parseJoinLine(line))
+        var options = CollaborationPeer.Options(name: "ann", secret: secret)
+        options.reconnect = false
+        let ann = try await CollaborationPeer.join(try SessionAddress(parsing: address), options: options)
+        var opened = 0
+        var refusal: String?
+        for index in 0..<300 {
+            do {
+                try await ann.openFile(String(format: "f%03d.py", index))
+                opened += 1
+            } catch {
+                refusal = "\(error)"
+                break
+            }
+        }
+        #expect(opened >= 32, "too few files open before the cap: \(opened)")
+        #expect(refusal?.contains("no more can be opened") == true, "\(refusal ?? "all 300 opened")")
+        // The host still takes a new peer, serves it, and saves ann's edit when it stops.
+        try ann.insert("# ann\n", at: 0, inFile: "f000.py")
+        #expect(await eventually { ann.isSynced })
+        var bobOptions = CollaborationPeer.Options(name: "bob", secret: secret)
+        bobOptions.reconnect = false
+        let bob = try await CollaborationPeer.join(try SessionAddress(parsing: address), options: bobOptions)
+        #expect(try await bob.openFile("f000.py") == "# ann\nx = 0\n")
+        await bob.close()
+        await ann.close()
+        #expect(await host.stop() == 0, "\(host.stderr.suffix(2000))")
+        #expect(fixture.contents("f000.py") == "# ann\nx = 0\n")
+    }
 }

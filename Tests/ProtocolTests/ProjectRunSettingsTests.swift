@@ -30,6 +30,29 @@ import Testing
         #expect(settings.problem?.unicodeScalars.allSatisfy { $0.value >= 0x20 && $0 != "\u{202E}" } == true)
     }
 
+    /// Odd JSON within the 16 KiB a `.codesync.json` may hold (a `git pull` can bring any): nesting
+    /// as deep as it fits, numbers past a Double, invalid UTF-8, a key holding escape codes. Each is
+    /// a one-line problem, never a crash (the watcher reads the file as soon as it changes).
+    @Test func oddJSONIsAProblemNotACrash() {
+        let depth = (ProjectRunSettings.maxFileBytes - 40) / 2
+        let nested = #"{"run": "ls", "x": "# + String(repeating: "[", count: depth) + String(repeating: "]", count: depth) + "}"
+        let nestedObjects = String(repeating: #"{"a":"#, count: depth / 5) + "1" + String(repeating: "}", count: depth / 5)
+        let cases: [[UInt8]] = [
+            Array(nested.utf8), Array(nestedObjects.utf8),
+            Array(#"{"run": "ls", "language": 1e999999}"#.utf8), Array(#"{"run": 123456789012345678901234567890}"#.utf8),
+            Array(#"{"run": "ls"#.utf8) + [0xFF, 0xFE] + Array(#""}"#.utf8),
+            Array("{\"\u{1B}]52;c;aGk=\u{07}\": \"x\", \"run\": \"ls\"}".utf8),
+            Array(#"{"run": "ls\u0000rm"}"#.utf8),
+        ]
+        for bytes in cases {
+            let settings = ProjectRunSettings.parse(bytes)
+            #expect(settings.command == nil, "\(String(decoding: bytes.prefix(60), as: UTF8.self).debugDescription)")
+            let problem = settings.problem ?? ""
+            #expect(!problem.isEmpty && problem.utf8.count < 300)
+            #expect(problem.unicodeScalars.allSatisfy { $0.value >= 0x20 && !(0x7F...0x9F).contains($0.value) })
+        }
+    }
+
     @Test func aHugeCommandOrFileIsRefused() throws {
         let long = parse("{\"run\": \"\(String(repeating: "a", count: ProjectRunSettings.maxCommandBytes + 1))\"}")
         #expect(long.problem?.contains("at most 1024") == true)

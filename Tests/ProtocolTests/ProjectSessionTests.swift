@@ -126,6 +126,76 @@ import Testing
         #expect(fixture.contents("lib/helper.py") == "# moved\ndef f():\n    return 1\n")
     }
 
+    /// The ignore files decide what a guest may read, and `.codesync.json` what every run runs: a
+    /// guest who could write them would share the host's ignored secrets with itself (`!key.secret`)
+    /// or pick the host's run command. Only the host changes them; guests still read them.
+    @Test func guestsCannotChangeTheFilesThatDecideWhatIsSharedOrRun() async throws {
+        let fixture = try makeFixture()
+        defer { fixture.remove() }
+        try fixture.write("docs/.codesyncignore", "draft.md\n")
+        let session = try await host(fixture)
+        let ann = try await guest(session, name: "ann")
+        try await ann.createFile("unignore.txt", text: "!*.secret\n")
+        // Each of these would make key.secret (or docs/draft.md) shareable, or set the run command.
+        let attempts: [(String, () async throws -> Void)] = [
+            ("create .codesyncignore", { try await ann.createFile(".codesyncignore", text: "!key.secret\n") }),
+            ("create sub/.gitignore", { try await ann.createFile("sub/.gitignore", text: "!*\n") }),
+            ("delete .gitignore", { try await ann.deleteFile(".gitignore") }),
+            ("rename onto .codesyncignore", { try await ann.renameFile("unignore.txt", to: ".codesyncignore") }),
+            ("rename .gitignore away", { try await ann.renameFile(".gitignore", to: "old-gitignore") }),
+            ("delete docs/.codesyncignore", { try await ann.deleteFile("docs/.codesyncignore") }),
+            ("create .codesync.json", { try await ann.createFile(".codesync.json", text: #"{"run": "cat /etc/hostname"}"#) }),
+        ]
+        for (what, attempt) in attempts {
+            do {
+                try await attempt()
+                Issue.record("\(what) was allowed")
+            } catch let error as SessionError {
+                #expect("\(error)".contains("only the host"), "\(what): \(error)")
+            }
+        }
+        #expect(fixture.contents(".gitignore") == "*.secret\n" && fixture.contents("docs/.codesyncignore") == "draft.md\n")
+        #expect(fixture.contents(".codesyncignore") == nil && fixture.contents("sub/.gitignore") == nil && fixture.contents(".codesync.json") == nil)
+        await #expect(throws: SessionError.self) { try await ann.openFile("key.secret") }
+
+        // An edit of an ignore file is refused (and reloaded), so the host's save-all cannot write it.
+        #expect(try await ann.openFile(".gitignore") == "*.secret\n")
+        try ann.insert("!key.secret\n", at: 0, inFile: ".gitignore")
+        #expect(await eventually { ann.poll().contains { if case .error(let text) = $0 { text.contains("only the host") } else { false } } })
+        #expect(await eventually { ann.fileText(".gitignore") == "*.secret\n" && ann.isSynced })
+        await #expect(throws: SessionError.self) { try await ann.openFile("key.secret") }
+        // Other files stay ann's to change.
+        try await ann.renameFile("unignore.txt", to: "notes.txt")
+        await ann.close()
+        try await session.shutdown(save: true)
+        #expect(fixture.contents(".gitignore") == "*.secret\n")
+        #expect(fixture.contents("notes.txt") == "!*.secret\n")
+    }
+
+    /// A guest's rename never replaces a file (rename(2) would: the link + unlink does not), and no
+    /// create or rename reaches `.git` or climbs out with `..`.
+    @Test func aRenameNeverOverwritesAndNothingReachesGitOrClimbsOut() async throws {
+        let fixture = try makeFixture()
+        defer { fixture.remove() }
+        try fixture.write(".git/config", "[core]\n")
+        let session = try await host(fixture)
+        let ann = try await guest(session, name: "ann")
+        for (from, to) in [("helper.py", "main.py"), ("helper.py", ".git/hooks/pre-commit"), ("helper.py", "a/../../x.py"),
+                           ("helper.py", "docs"), ("helper.py", ".git")] {
+            await #expect(throws: SessionError.self, "\(from) → \(to)") { try await ann.renameFile(from, to: to) }
+        }
+        for path in [".git/hooks/post-checkout", "x/../../../evil.py", ".git/config"] {
+            await #expect(throws: SessionError.self, "\(path)") { try await ann.createFile(path, text: "#!/bin/sh\n") }
+        }
+        #expect(fixture.contents("main.py") == "import helper\nprint(helper.f())\n")
+        #expect(fixture.contents("helper.py") == "def f():\n    return 1\n")
+        #expect(fixture.contents(".git/config") == "[core]\n")
+        #expect(!FileManager.default.fileExists(atPath: fixture.root.appendingPathComponent(".git/hooks").path))
+        #expect(!FileManager.default.fileExists(atPath: fixture.base.appendingPathComponent("evil.py").path))
+        await ann.close()
+        try await session.shutdown(save: true)
+    }
+
     @Test func watchersReadButNeitherEditNorChangeFiles() async throws {
         let fixture = try makeFixture()
         defer { fixture.remove() }

@@ -90,6 +90,12 @@ extension Hub {
         }
         var refused = connection.docOpsRefused.contains(ops.doc)
         defer { if refused { connection.docOpsRefused.insert(ops.doc) } }
+        if connection.role == .guest, ProjectHost.isHostOnly(document.path) {
+            refused = true
+            connection.send(.refused(Refused(what: "doc.ops", message: ProjectHost.hostOnlyRefusal(document.path) + ": your edit was not applied",
+                                             doc: ops.doc, seq: ops.seq)))
+            return
+        }
         guard admitEdit(ops.update, to: document.replica, what: "doc.ops", refusedBefore: &refused, from: connection,
                     reload: "reopen the file for the current document", doc: ops.doc, seq: ops.seq) else { return }
         let frame = FrameEncoder.frame(payload.readableBytesView)
@@ -111,6 +117,10 @@ extension Hub {
     private func changeFile(_ what: String, _ request: FileRequest, in project: ProjectHost, from connection: ServerConnection) {
         guard connection.access.canEdit else {
             connection.send(.refused(Refused(what: what, message: "you may only watch this session: files are not changed for you", req: request.req)))
+            return
+        }
+        if connection.role == .guest, let path = [request.path, request.to].compactMap({ $0 }).first(where: ProjectHost.isHostOnly) {
+            connection.send(.refused(Refused(what: what, message: ProjectHost.hostOnlyRefusal(path), req: request.req)))
             return
         }
         let result: FileChanged

@@ -49,7 +49,16 @@ final class ProjectHost {
     /// Watches the folder for changes by other programs (nil: not watching).
     var watcher: ProjectWatcher?
     /// At most this many files open at once in a session (each holds a document and a journal).
-    static let maxOpenFiles = 1024
+    /// Each also holds two descriptors (its journal and the journal's lock): under the usual soft
+    /// limit of 1024, a guest opening every file of a big tree would otherwise leave the host
+    /// unable to accept a peer or save a file. A quarter of the process's descriptors (at least 128)
+    /// stays for connections, saves, runs and the watcher.
+    static let maxOpenFiles: Int = {
+        var limit = rlimit()
+        guard getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return 256 }
+        let soft = Int(clamping: limit.rlim_cur)
+        return min(1024, max(8, (soft - max(128, soft / 4)) / 2))
+    }()
     /// The run settings peers were last told (`.codesync.json` on disk).
     private(set) var runSettings: ProjectRunSettings
 
@@ -85,6 +94,19 @@ final class ProjectHost {
     }
 
     var openCount: Int { documents.count }
+
+    /// Files only the host changes: the ignore files decide what a guest may read (a guest's
+    /// `!key.secret` would share what the host kept out) and `.codesync.json` what every run runs.
+    /// Guests may still open and read them.
+    static func isHostOnly(_ path: String) -> Bool {
+        let name = path.split(separator: "/").last.map(String.init) ?? path
+        return name == ".gitignore" || name == ".codesyncignore" || path == ProjectRunSettings.fileName
+    }
+
+    /// A guest's refused change of a host-only file.
+    static func hostOnlyRefusal(_ path: String) -> String {
+        "only the host changes \(ProjectPath.shown(path)) (ignore files decide what is shared, \(ProjectRunSettings.fileName) what runs)"
+    }
 
     func document(_ id: Int) -> ProjectDocument? { documents[id] }
 
