@@ -23,16 +23,35 @@ public struct ProjectSnapshot: Sendable {
 
     /// Where snapshots go: `$TMPDIR/codesync-runs-UID`, a 0700 folder of this user's (checked, so
     /// another account cannot plant a symlink or read the copies).
-    static func parent() throws -> URL {
-        let base = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("codesync-runs-\(getuid())")
+    static func parent(temporary: String = NSTemporaryDirectory()) throws -> URL {
+        let base = URL(fileURLWithPath: temporary).appendingPathComponent("codesync-runs-\(getuid())")
         if mkdir(base.path, 0o700) != 0 && errno != EEXIST {
             throw SnapshotError("cannot make \(base.path): \(String(cString: strerror(errno)))")
         }
         var info = stat()
         guard lstat(base.path, &info) == 0, info.st_mode & S_IFMT == S_IFDIR, info.st_uid == getuid(), info.st_mode & 0o077 == 0 else {
-            throw SnapshotError("\(base.path) is not a private folder of this user (mode 0700, not a symlink): remove it")
+            // Another account made that name first, and a sticky /tmp lets us neither use nor remove
+            // it: this process takes a private folder of an unguessable name instead, made once.
+            return try fallbackParent(instead: base)
         }
         return base
+    }
+
+    private static let fallbackLock = NSLock()
+    nonisolated(unsafe) private static var fallback: URL?
+
+    /// A 0700 folder from `mkdtemp` beside `base` (atomic, ours, not a symlink), kept for the process.
+    static func fallbackParent(instead base: URL) throws -> URL {
+        fallbackLock.lock()
+        defer { fallbackLock.unlock() }
+        if let fallback { return fallback }
+        var template = Array((base.path + "-XXXXXX").utf8CString)
+        guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
+            throw SnapshotError("\(base.path) is not a private folder of this user, and no other could be made: \(String(cString: strerror(errno)))")
+        }
+        let url = URL(fileURLWithPath: String(cString: made))
+        fallback = url
+        return url
     }
 
     /// Copies the folder `sources.root` as the session holds it.

@@ -1,4 +1,4 @@
-import CodeSyncApp
+@testable import CodeSyncApp
 import CodeSyncProtocol
 import CodeSyncRunner
 import CodeSyncTUI
@@ -47,6 +47,28 @@ import CodeSyncTestSupport
 
     private func files(under directory: String) -> [String] {
         (FileManager.default.enumerator(atPath: directory)?.allObjects as? [String] ?? []).sorted()
+    }
+
+    /// Another account can make `codesync-runs-UID` first in a shared /tmp (sticky: we cannot remove
+    /// it): runs then use a private folder of an unguessable name, never the foreign one.
+    @Test func aForeignRunsFolderIsNotUsedAndRunsGoOnInAPrivateOne() throws {
+        let temporary = FileManager.default.temporaryDirectory.appendingPathComponent("codesync-tmp-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: temporary, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: temporary) }
+        // Not private (0755): what a name planted by someone else looks like to us.
+        let planted = temporary.appendingPathComponent("codesync-runs-\(getuid())")
+        try FileManager.default.createDirectory(at: planted, withIntermediateDirectories: false)
+        chmod(planted.path, 0o755)
+        let parent = try ProjectSnapshot.parent(temporary: temporary.path)
+        #expect(parent.path != planted.path)
+        var info = stat()
+        #expect(lstat(parent.path, &info) == 0)
+        #expect(info.st_mode & S_IFMT == S_IFDIR && info.st_uid == getuid() && info.st_mode & 0o777 == 0o700)
+        // The same folder for the rest of the process; a private base is still used as it is.
+        #expect(try ProjectSnapshot.parent(temporary: temporary.path) == parent)
+        try? FileManager.default.removeItem(at: parent)
+        chmod(planted.path, 0o700)
+        #expect(try ProjectSnapshot.parent(temporary: temporary.path).path == planted.path)
     }
 
     @Test func theRunGetsAReadableCopyWithTheSessionsTextsAndNothingHiddenThenItGoes() async throws {
