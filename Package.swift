@@ -1,6 +1,11 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+/// The two pure, compute-heavy modules (the CRDT and the analyzer) are optimised in debug builds too,
+/// with assertions kept: the tests replay real editing traces and parse whole corpora through them,
+/// which unoptimised took minutes of the test run (docs/DECISIONS.md, "Test build").
+var optimizedInDebug: [SwiftSetting] { [.unsafeFlags(["-O", "-assert-config", "Debug"], .when(configuration: .debug))] }
+
 let package = Package(
     name: "CodeSync",
     platforms: [.macOS(.v13)],
@@ -23,7 +28,7 @@ let package = Package(
         .target(name: "CodeSyncBase", path: "Sources/Base"),
 
         // The replicated document: pure Swift, no Foundation, so a lean process can measure it.
-        .target(name: "CodeSyncDocument", dependencies: ["CZlib"], path: "Sources/Protocol/Document"),
+        .target(name: "CodeSyncDocument", dependencies: ["CZlib"], path: "Sources/Protocol/Document", swiftSettings: optimizedInDebug),
         .target(
             name: "CodeSyncProtocol",
             dependencies: [
@@ -36,7 +41,7 @@ let package = Package(
             path: "Sources/Protocol",
             exclude: ["Document"]
         ),
-        .target(name: "CodeSyncAnalyzer", path: "Sources/Analyzer"),
+        .target(name: "CodeSyncAnalyzer", path: "Sources/Analyzer", swiftSettings: optimizedInDebug),
         .target(
             name: "CodeSyncRunner",
             dependencies: [
@@ -126,3 +131,4 @@ let package = Package(
         ),
     ]
 )
+

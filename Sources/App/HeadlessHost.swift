@@ -17,8 +17,13 @@ public struct HeadlessHost {
     public func serve() async throws {
         let peer = session.peer
         stop.whenStopped { peer.interruptWait() }
-        let runs = SharedRunHost.forSession(peer: peer, path: session.file.path)
+        let runs = SharedRunHost.forSession(peer: peer, path: session.file.path, project: session.isProject ? session.server : nil,
+                                            log: { note($0) })
         if let reason = runs.unavailableReason { note("runs unavailable: \(reason)") }
+        if session.isProject, runs.canRun {
+            // What guests see in their welcome: the host sees it too, before anyone runs anything.
+            note("runs: \(ProjectRunSettings.read(root: session.file.path).summary)")
+        }
         // End of input only stops reading commands: a host started from a script keeps serving. A
         // terminal is read only when the host admits guests: a headless host put in the background
         // of an interactive shell would otherwise be stopped (SIGTTIN) by its first read.

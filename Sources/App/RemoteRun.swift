@@ -11,6 +11,8 @@ public struct RemoteRun {
     public let name: String
     /// How long the host may take to start the run before we give up.
     public var startTimeout = 30.0
+    /// In a session that shares a folder: the file to run, relative to the folder.
+    public var path: String?
 
     /// Why a remote run could not be had (one line, sanitised).
     public struct Failure: Error, CustomStringConvertible {
@@ -39,10 +41,19 @@ public struct RemoteRun {
             await peer.close()
             throw Failure(description: "the host at \(address) does not let this secret run code (access: \(peer.access.rawValue))")
         }
+        if peer.isProject {
+            // What will run, before it is asked for: the folder's own command if it has one.
+            if let settings = peer.projectRunSettings {
+                note("runs in this folder: \(TerminalSanitizer.line(settings.summary))")
+            }
+        } else if let path {
+            await peer.close()
+            throw Failure(description: "the session at \(address) shares one file, not a folder: drop '\(TerminalSanitizer.line(path))' to run its file")
+        }
         let stop = StopSignal()
         stop.whenStopped { peer.interruptWait() }
         // The language is the host's choice (from its file); the request carries none.
-        peer.requestRun(language: "", source: peer.text)
+        peer.requestRun(language: "", source: peer.isProject ? "" : peer.text, path: path)
         let asked = Date()
         var runID: String?
         var cancelSent = false
@@ -61,6 +72,7 @@ public struct RemoteRun {
                 switch event {
                 case .run(.started(let started)) where runID == nil && started.by == peer.id:
                     runID = started.run
+                    if let command = started.command { note("running $ \(TerminalSanitizer.line(command))") }
                 case .run(.output(let output)) where output.run == runID:
                     // A peer wrote the program: its output is neutralised before it reaches this terminal.
                     let isError = output.stream == .stderr

@@ -22,11 +22,14 @@ public struct RunSetup: Sendable {
     public var engine: any RunEngine
     public var language: Language
     public var limits: RunLimits
+    /// The languages a shared folder's runs choose from (by the file's extension).
+    public var catalog: LanguageCatalog
 
-    public init(engine: any RunEngine, language: Language, limits: RunLimits) {
+    public init(engine: any RunEngine, language: Language, limits: RunLimits, catalog: LanguageCatalog = LanguageCatalog()) {
         self.engine = engine
         self.language = language
         self.limits = limits
+        self.catalog = catalog
     }
 
     /// The Docker sandbox from the runner config, for the file at `path` (language from its
@@ -37,7 +40,7 @@ public struct RunSetup: Sendable {
         let sandbox = Sandbox(config: config)
         // Containers a crashed codesync left go now, not at the first run.
         sandbox.removeLeftoversInBackground()
-        return RunSetup(engine: sandbox, language: config.catalog.forFile(path) ?? .python, limits: config.limits)
+        return RunSetup(engine: sandbox, language: config.catalog.forFile(path) ?? .python, limits: config.limits, catalog: config.catalog)
     }
 }
 

@@ -13,7 +13,7 @@ public enum RunReport: Equatable, Sendable {
     /// The progress a session event carries; nil for requests and cancels (the host's business).
     public init?(_ event: SessionRunEvent) {
         switch event {
-        case .requested, .cancelRequested: return nil
+        case .requested, .cancelRequested, .config: return nil
         case .started(let message): self = .started(message)
         case .output(let message): self = .output(message)
         case .exited(let message): self = .exited(message)
@@ -32,12 +32,22 @@ public enum RunReport: Equatable, Sendable {
     }
 }
 
+extension RunStartedMessage {
+    /// What the output pane's header names: the language, and in a shared folder the file or the
+    /// project's command that runs (shown as the host sent it; the pane sanitises it).
+    public var title: String {
+        if let command { return "\(language): $ \(command)" }
+        if let path { return language.isEmpty ? path : "\(language): \(path)" }
+        return language
+    }
+}
+
 extension RunUpdate {
     /// What the output pane shows for one run report (routes post `RunReport.paneUpdates`).
     public init(_ report: RunReport) {
         switch report {
         case .started(let started):
-            self = .started(by: started.byName ?? started.by, language: started.language)
+            self = .started(by: started.byName ?? started.by, language: started.title)
         case .output(let output):
             self = .output(output.text, isError: output.stream == .stderr)
         case .exited(let exited):

@@ -49,7 +49,8 @@ public enum SessionEvents {
             return [.remoteChanges(changes)]
         case .peersChanged(let list):
             let peers = list.map {
-                RemotePeer(id: $0.id, name: TerminalSanitizer.line($0.name), colour: UInt8(clamping: max(0, $0.colour)), cursor: $0.cursor, selection: $0.selection)
+                RemotePeer(id: $0.id, name: TerminalSanitizer.line($0.name), colour: UInt8(clamping: max(0, $0.colour)), cursor: $0.cursor,
+                           selection: $0.selection, file: $0.file.map { TerminalSanitizer.line($0) })
             }
             var events: [EditorEvent] = [.peers(peers)]
             if isHost { events.append(.connection(.hosting(peers: peers.count))) }
@@ -61,6 +62,8 @@ public enum SessionEvents {
             case .waiting: return [.connection(.reconnecting("waiting for the host to admit you"))]
             case .closed(let reason): return [.connection(.disconnected(TerminalSanitizer.line(reason)))]
             }
+        case .run(.config(let settings)):
+            return [.message("runs in this folder: " + TerminalSanitizer.line(settings.summary), isError: settings.problem != nil)]
         case .run(let run):
             guard let report = RunReport(run) else { return [] }
             return report.paneUpdates.map { .run($0) }

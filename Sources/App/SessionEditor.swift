@@ -14,11 +14,16 @@ public enum SessionEditor {
     public static func host(_ session: HostSession, userName: String) async throws -> Int32 {
         let appBox = AppBox()
         // The host's own runs are not echoed back by the session: its pane taps the typed reports.
-        let runs = SharedRunHost.forSession(peer: session.peer, path: session.file.path) { report in
+        let runs = SharedRunHost.forSession(peer: session.peer, path: session.file.path,
+                                            project: session.isProject ? session.server : nil) { report in
             for update in report.paneUpdates { appBox.app?.post(.run(update)) }
         }
-        let banner = session.joinLines.map { "share: \($0)" } + (session.watchLine.map { ["watch only: \($0)"] } ?? [])
+        var banner = session.joinLines.map { "share: \($0)" } + (session.watchLine.map { ["watch only: \($0)"] } ?? [])
             + (session.approves ? ["you admit each guest: they wait until you press Ctrl-W, then a (admit) or r (refuse)"] : [])
+        if session.isProject, runs.canRun {
+            // What guests see in their welcome: the host sees it too, before anyone runs anything.
+            banner.append("runs: " + TerminalSanitizer.line(ProjectRunSettings.read(root: session.file.path).summary))
+        }
         let signal = try await open(peer: session.peer, fileName: session.file.lastPathComponent, isHost: true,
                                     userName: userName, banner: banner, runs: runs, appBox: appBox, hostSession: session) {
             try blockingAwait { try await session.save() }
@@ -62,10 +67,17 @@ public enum SessionEditor {
         peer: CollaborationPeer, fileName: String, isHost: Bool, userName: String, banner: [String],
         runs: SharedRunHost?, appBox: AppBox, hostSession: HostSession? = nil, save: (() throws -> String)?
     ) async throws -> Int32 {
-        let document = PeerDocument(peer: peer)
+        // A shared folder: the editor shows one of its files at a time (FolderEditor.swift).
+        let folder = peer.isProject ? FolderSession(peer: peer, isHost: isHost) : nil
+        let document: EditorDocument = folder?.document ?? PeerDocument(peer: peer)
         // The first poll brings the text the peer starts with; the model starts from it unmodified.
         let initial = peer.poll()
-        var model = EditorModel(text: peer.text, fileName: fileName, size: TerminalSize(columns: 80, rows: 24), canSave: isHost)
+        var model = EditorModel(text: folder == nil ? peer.text : "", fileName: folder == nil ? fileName : "",
+                                size: TerminalSize(columns: 80, rows: 24), canSave: isHost)
+        if folder != nil {
+            _ = model.handle(.projectFiles([]))
+            model.output.note("a shared folder: Ctrl-O opens a file by name, Ctrl-B shows the files, Ctrl-N the next open file")
+        }
         _ = model.handle(.connection(isHost ? .hosting(peers: 0) : .connected(latencyMs: nil)))
         for line in banner { model.output.note(line) }
         if !isHost && !peer.access.canEdit { _ = model.handle(.readOnly(true)) }
@@ -80,6 +92,24 @@ public enum SessionEditor {
         hooks.save = save.map { save in { _ in try save() } }
         hooks.presence = { cursor, selection in peer.setPresence(cursor: cursor, selection: selection) }
         hooks.analyze = { ComplexityView.analyze($0, path: fileName) }
+        if let folder {
+            let files = folder.document
+            hooks.presence = { cursor, selection in
+                if let path = files.path { peer.setPresence(cursor: cursor, selection: selection, inFile: path) }
+            }
+            let name = folder.shownName
+            hooks.analyze = { ComplexityView.analyze($0, path: name.value) }
+            hooks.file = { folder.handle($0, host: hostSession) }
+            // A file's remote edits arrive without waking the editor: it looks for them this often.
+            hooks.pollIntervalMs = 50
+            if let hostSession {
+                hooks.save = { _ in
+                    guard let path = files.path else { throw SessionError.file("no file is open") }
+                    try blockingAwait { try await hostSession.saveFile(path) }
+                    return "saved \(path)"
+                }
+            }
+        }
         if let runs {
             hooks.run = { source, app in
                 guard runs.canRun else {
@@ -112,6 +142,24 @@ public enum SessionEditor {
             }
             hooks.cancelRun = { guest.cancel() }
         }
+        if let folder {
+            // A shared folder runs the file shown (or the project's own command, from .codesync.json)
+            // with the session's files mounted read-only: the host in its sandbox, a guest by asking.
+            let files = folder.document
+            if let runs {
+                hooks.run = { source, app in
+                    guard runs.canRun else {
+                        app.post(.run(.failed("runs unavailable: no sandbox configuration could be loaded")))
+                        return
+                    }
+                    runs.start(source: source, by: peer.id, path: files.path)
+                }
+            } else {
+                hooks.run = { source, app in
+                    if let refusal = guest.run(source, path: files.path) { app.post(.message(refusal, isError: true)) }
+                }
+            }
+        }
         hooks.pollEvents = {
             var events: [EditorEvent] = []
             for event in peer.poll() {
@@ -129,11 +177,13 @@ public enum SessionEditor {
                 shown.latencyMs = latency
                 events.append(.connection(.connected(latencyMs: latency)))
             }
+            if let folder { events += folder.poll() }
             return events
         }
         let app = EditorApp(model: model, document: document, hooks: hooks)
         appBox.app = app
         peer.onActivity = { [weak app] in app?.wake() }
+        folder?.start { [weak app] in app?.wake() }
         let outcome: Result<Int32, Error> = await withCheckedContinuation { continuation in
             let thread = Thread {
                 do {

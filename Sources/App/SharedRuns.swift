@@ -15,8 +15,8 @@ public protocol RunSessionLink: AnyObject, Sendable {
     func reportRun(_ message: WireMessage)
     /// What the host lets this peer do.
     var access: GuestAccess { get }
-    /// Asks the host to run `source` (a guest).
-    func requestRun(language: String, source: String)
+    /// Asks the host to run `source` (a guest); in a shared folder, the file at `path`.
+    func requestRun(language: String, source: String, path: String?)
 }
 
 extension CollaborationPeer: RunSessionLink {
@@ -25,6 +25,14 @@ extension CollaborationPeer: RunSessionLink {
         return presences.first { $0.id == peer }?.name
     }
 }
+
+/// Where a shared folder's runs get the session's files from: the host's server.
+public protocol ProjectRunSource: Sendable {
+    /// The checked file, the session's open texts and `.codesync.json` (see `SessionServer`).
+    func projectRunSources(file: String?) async throws -> ProjectRunSources
+}
+
+extension SessionServer: ProjectRunSource {}
 
 /// The host's side of shared runs: runs the buffer for any peer on the host's own engine, one run
 /// per session (a new run cancels the previous one), and reports `run.started/output/exited` to
@@ -43,26 +51,40 @@ public final class SharedRunHost: @unchecked Sendable {
     private var tail: Task<Void, Never>?
     private var cancelledBy: [String: String] = [:]
     private let observer: (@Sendable (RunReport) -> Void)?
+    /// A shared folder: runs copy its files from the session and run one of them (or its command).
+    private let project: (any ProjectRunSource)?
+    private let catalog: LanguageCatalog
+    /// Bounds on a folder run's copy of the files.
+    public var snapshotLimits = ProjectSnapshot.Limits()
+    /// The host's own log (what a guest must not see: the host's paths and errors).
+    private let log: (@Sendable (String) -> Void)?
 
-    /// Shared runs on `setup`'s engine; nil `setup` refuses every run for `unavailable`.
-    public init(link: any RunSessionLink, setup: RunSetup?, unavailable: String? = nil,
-                onReport: (@Sendable (RunReport) -> Void)? = nil) {
+    /// Shared runs on `setup`'s engine; nil `setup` refuses every run for `unavailable`. With
+    /// `project`, the session shares a folder and each run runs a file of it (or its command).
+    public init(link: any RunSessionLink, setup: RunSetup?, unavailable: String? = nil, project: (any ProjectRunSource)? = nil,
+                onReport: (@Sendable (RunReport) -> Void)? = nil, log: (@Sendable (String) -> Void)? = nil) {
         self.link = link
         engine = setup?.engine
         language = setup?.language ?? .python
         limits = setup?.limits ?? .standard
+        catalog = setup?.catalog ?? LanguageCatalog()
         unavailableReason = setup == nil ? (unavailable ?? "no sandbox is configured") : nil
         observer = onReport
+        self.project = project
+        self.log = log
+        if project != nil && setup != nil { ProjectSnapshot.removeLeftovers() }
     }
 
     /// Shared runs for the session's file on the Docker sandbox (language from its extension, Python
-    /// when unknown); when no runner config loads, a host that refuses runs and says why.
-    public static func forSession(peer: CollaborationPeer, path: String,
-                                  onReport: (@Sendable (RunReport) -> Void)? = nil) -> SharedRunHost {
+    /// when unknown), or for the shared folder `project`; when no runner config loads, a host that
+    /// refuses runs and says why.
+    public static func forSession(peer: CollaborationPeer, path: String, project: (any ProjectRunSource)? = nil,
+                                  onReport: (@Sendable (RunReport) -> Void)? = nil,
+                                  log: (@Sendable (String) -> Void)? = nil) -> SharedRunHost {
         do {
-            return SharedRunHost(link: peer, setup: try RunSetup.sandbox(forFile: path), onReport: onReport)
+            return SharedRunHost(link: peer, setup: try RunSetup.sandbox(forFile: path), project: project, onReport: onReport, log: log)
         } catch {
-            return SharedRunHost(link: peer, setup: nil, unavailable: "\(error)", onReport: onReport)
+            return SharedRunHost(link: peer, setup: nil, unavailable: "\(error)", project: project, onReport: onReport, log: log)
         }
     }
 
@@ -77,17 +99,20 @@ public final class SharedRunHost: @unchecked Sendable {
     public func handle(_ event: SessionRunEvent) {
         switch event {
         case .requested(let request):
-            if canRun { start(source: request.source, by: request.peer) } else { refuse(request) }
+            if canRun { start(source: request.source, by: request.peer, path: request.path) } else { refuse(request) }
         case .cancelRequested(let request): cancel(run: request.run, by: request.peer)
-        case .started, .output, .exited: break
+        case .started, .output, .exited, .config: break
         }
     }
 
-    /// Starts a run of `source` for `by`, cancelling the run in progress first.
-    public func start(source: String, by: String) {
+    /// Starts a run of `source` for `by`, cancelling the run in progress first. In a shared folder,
+    /// the run is of the file at `path` (the session's texts of the whole folder), or the folder's
+    /// own command; `source` is then unused.
+    public func start(source: String, by: String, path: String? = nil) {
         guard let engine else { return }
         let id = String(UUID().uuidString.prefix(8)).lowercased()
         let request = RunRequest(source: source, language: language, limits: limits, startedBy: by)
+        let project = self.project
         lock.lock()
         if let previous = current { cancelledBy[previous] = by }
         current = id
@@ -97,7 +122,11 @@ public final class SharedRunHost: @unchecked Sendable {
         engine.cancel()
         let task = Task { [self] in
             await previousTask?.value
-            await execute(request, id: id, on: engine)
+            if let project {
+                await executeInFolder(path: path, by: by, id: id, from: project, on: engine)
+            } else {
+                await execute(request, id: id, on: engine)
+            }
         }
         tail = task
         lock.unlock()
@@ -131,9 +160,32 @@ public final class SharedRunHost: @unchecked Sendable {
         lock.withLock { current != id || cancelledBy[id] != nil }
     }
 
-    private func execute(_ request: RunRequest, id: String, on engine: any RunEngine) async {
-        let started = RunStartedMessage(run: id, by: request.startedBy, language: language.name, byName: name(of: request.startedBy),
-                                        version: RunVersion.of(request.source))
+    /// A run in a shared folder: checks the path and copies the session's files (off the server's
+    /// loop), runs, then removes the copy once the container is gone.
+    private func executeInFolder(path: String?, by: String, id: String, from source: any ProjectRunSource, on engine: any RunEngine) async {
+        let plan: ProjectRunPlan
+        do {
+            plan = try await ProjectRunPlan.make(file: path, from: source, catalog: catalog, limits: snapshotLimits)
+        } catch {
+            let (forPeers, forHost) = ProjectRunPlan.describe(error)
+            log?("run by \(name(of: by)) refused: \(forHost)")
+            report(.started(RunStartedMessage(run: id, by: by, language: "", byName: name(of: by), path: path)))
+            report(.output(RunOutputMessage(run: id, stream: .stderr, text: "codesync: \(forPeers)\n")))
+            finish(id: id, outcome: .failed, code: nil, durationMs: 0)
+            return
+        }
+        defer { plan.snapshot.remove() }
+        log?("run by \(name(of: by)): \(plan.command.map { "\($0) (from \(ProjectRunSettings.fileName))" } ?? plan.file ?? "")"
+             + " in \(plan.language.name), \(plan.snapshot.files) files (\(plan.snapshot.bytes >> 10) KiB) mounted read-only")
+        let request = RunRequest(source: "", language: plan.language, limits: limits, startedBy: by, project: plan.mount)
+        await execute(request, id: id, on: engine, path: plan.file, command: plan.command, version: plan.version)
+    }
+
+    private func execute(_ request: RunRequest, id: String, on engine: any RunEngine,
+                         path: String? = nil, command: String? = nil, version: String? = nil) async {
+        let started = RunStartedMessage(run: id, by: request.startedBy, language: request.language.name, byName: name(of: request.startedBy),
+                                        version: request.project == nil ? RunVersion.of(request.source) : version,
+                                        path: path, command: command)
         if isSuperseded(id) {
             // Cancelled before it started: say so, so that its requester is not left waiting.
             report(.started(started))
@@ -218,11 +270,11 @@ public final class GuestRuns: @unchecked Sendable {
         link.access.canRun ? nil : "the host does not let you run code in this session"
     }
 
-    /// Asks the host to run `source` (the language is the host's choice, from its file); returns the
-    /// refusal instead when this guest may not run.
-    public func run(_ source: String) -> String? {
+    /// Asks the host to run `source` (the language is the host's choice, from its file), or in a
+    /// shared folder the file at `path`; returns the refusal instead when this guest may not run.
+    public func run(_ source: String, path: String? = nil) -> String? {
         if let refusal { return refusal }
-        link.requestRun(language: "", source: source)
+        link.requestRun(language: "", source: source, path: path)
         return nil
     }
 

@@ -16,6 +16,11 @@ public struct EditorHooks {
     public var decide: ((String, PeopleDecision) -> Void)?
     /// The local cursor or selection moved (scalar offsets).
     public var presence: ((Int, Range<Int>?) -> Void)?
+    /// A shared folder: open, create, rename or delete a file; outcomes come back through `pollEvents`.
+    public var file: ((FileCommand) -> Void)?
+    /// Wakes the loop this often (ms) to call `pollEvents` even when nothing else woke it (a shared
+    /// folder's files take remote edits on the network thread, which does not wake the editor); nil: never.
+    public var pollIntervalMs: Int?
     /// Analyzes a text off the input thread.
     public var analyze: (@Sendable (String) -> ComplexityView)?
     /// Called on the editor thread each time the loop wakes, to collect events that must be applied
@@ -68,7 +73,8 @@ public final class EditorApp: @unchecked Sendable {
         driver.actions = EditorActions(
             save: hooks.save,
             run: hooks.run.map { run in { [weak self] text in if let self { run(text, self) } } },
-            cancelRun: hooks.cancelRun, cycleGuestRoles: hooks.cycleGuestRoles, presence: hooks.presence, decide: hooks.decide)
+            cancelRun: hooks.cancelRun, cycleGuestRoles: hooks.cycleGuestRoles, presence: hooks.presence, decide: hooks.decide,
+            file: hooks.file)
     }
 
     /// Queues an event from any thread and wakes the loop.
@@ -130,8 +136,11 @@ public final class EditorApp: @unchecked Sendable {
         scheduleAnalysis(now: 0)
 
         while !driver.quitRequested && caughtSignal == 0 {
-            var timeout: Int32 = -1
-            if let due = analysisDue { timeout = Int32(max(0, (due - Self.now()) * 1000).rounded(.up)) }
+            var timeout: Int32 = hooks.pollIntervalMs.map { Int32($0) } ?? -1
+            if let due = analysisDue {
+                let untilDue = Int32(max(0, (due - Self.now()) * 1000).rounded(.up))
+                timeout = timeout < 0 ? untilDue : min(timeout, untilDue)
+            }
             var pollFDs = [pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0),
                            pollfd(fd: fds[0], events: Int16(POLLIN), revents: 0)]
             _ = poll(&pollFDs, 2, timeout)
@@ -146,17 +155,24 @@ public final class EditorApp: @unchecked Sendable {
                 resized = true
                 process(.resize(terminal.refreshSize()))
             }
+            // A wake by the poll interval alone (nothing read, nothing polled) leaves the screen as it is.
+            var handled = pollFDs.contains { $0.revents != 0 } || resized
             for event in terminal.readEvents() {
                 if case .resize = event { resized = true }
                 process(event)
+                handled = true
             }
             if let poll = hooks.pollEvents {
-                for event in poll() { process(event) }
+                for event in poll() {
+                    process(event)
+                    handled = true
+                }
             }
             lock.lock()
             let pending = inbox
             inbox.removeAll()
             lock.unlock()
+            if !pending.isEmpty { handled = true }
             for item in pending {
                 switch item {
                 case .event(let event): process(event)
@@ -170,6 +186,7 @@ public final class EditorApp: @unchecked Sendable {
             }
             if let due = analysisDue, Self.now() >= due, !analysisRunning { startAnalysis() }
             if resized { terminal.invalidate() }
+            guard handled else { continue }
             Renderer.render(driver.model, into: &grid)
             terminal.flush(grid)
         }

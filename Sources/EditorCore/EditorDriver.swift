@@ -13,13 +13,16 @@ public struct EditorActions {
     public var presence: ((Int, Range<Int>?) -> Void)?
     /// Host: admit, refuse or remove a peer (by id); the lobby and peer list come back as events.
     public var decide: ((String, PeopleDecision) -> Void)?
+    /// A shared folder: open, create, rename or delete a file; the outcome comes back as events.
+    public var file: ((FileCommand) -> Void)?
 
     public init(
         save: ((String) throws -> String)? = nil, run: ((String) -> Void)? = nil, cancelRun: (() -> Void)? = nil,
         cycleGuestRoles: (() -> Void)? = nil, presence: ((Int, Range<Int>?) -> Void)? = nil,
-        decide: ((String, PeopleDecision) -> Void)? = nil
+        decide: ((String, PeopleDecision) -> Void)? = nil, file: ((FileCommand) -> Void)? = nil
     ) {
         self.decide = decide
+        self.file = file
         self.save = save
         self.run = run
         self.cancelRun = cancelRun
@@ -101,6 +104,8 @@ public final class EditorDriver {
                 actions.decide?(peer, decision)
             case .presence(let cursor, let selection):
                 actions.presence?(cursor, selection)
+            case .file(let command):
+                actions.file?(command)
             }
         }
     }

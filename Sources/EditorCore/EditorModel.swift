@@ -44,6 +44,8 @@ public struct EditorModel: Sendable {
     /// error location in a run's output is found in the text as it is now.
     private var editLog = EditLog()
     private var runTexts: [RunText] = []
+    /// A shared folder's files, open files and pane; nil in a single-file session or local editing.
+    public private(set) var project: ProjectState?
     /// The text at this user's last Ctrl-R, used for the run it starts.
     private var pendingRunText: RunText?
     /// The text when the last run's start arrived, kept (until the next run event) in case the
@@ -85,6 +87,12 @@ public struct EditorModel: Sendable {
             message = nil
             if case .find(let q) = mode {
                 mode = .find(query: q + text.filter { $0 != "\n" && $0 != "\r" })
+            } else if case .openFile(let q, _) = mode {
+                let query = q + text.filter { $0 != "\n" && $0 != "\r" }
+                updateMatches(query)
+                mode = .openFile(query: query, selection: 0)
+            } else if case .filePath(let renaming, let input) = mode {
+                mode = .filePath(renaming: renaming, input: input + text.filter { $0 != "\n" && $0 != "\r" })
             } else if mode == .normal {
                 focus = .editor
                 let normalized = text.replacingLineEndings()
@@ -97,7 +105,7 @@ public struct EditorModel: Sendable {
             handleMouse(mouse, &effects)
         case .resize(let newSize):
             size = newSize
-            layout = EditorLayout(size: newSize)
+            layout = EditorLayout(size: newSize, filesPane: project?.showFiles == true)
             scrollToCursor()
         case .remoteChanges(let changes):
             for change in changes { applyExternal(change, moveCursor: false) }
@@ -141,7 +149,19 @@ public struct EditorModel: Sendable {
         case .notice(let text):
             message = (text, false)
             output.note(text)
+        case .projectFiles(let files):
+            setProjectFiles(files)
+        case .fileOpened(let path, let text):
+            showFile(path, text: text)
+        case .fileOpenFailed(let path, let reason):
+            if project?.opening == path { project?.opening = nil }
+            message = ("cannot open \(path): \(reason)", true)
+        case .fileMoved(let from, let to, let notice):
+            fileMoved(from: from, to: to, &effects)
+            message = (notice, false)
+            output.note(notice)
         }
+        followFileEffect(&effects)
         presenceEffect(&effects)
         return effects
     }
@@ -155,7 +175,7 @@ public struct EditorModel: Sendable {
             mode = .normal
             switch key {
             case .character("y"), .character("Y"):
-                effects.append(.save)
+                effects.append(project != nil ? .file(.saveAll) : .save)
                 effects.append(.quit)
             case .character("n"), .character("N"), .control("q"):
                 effects.append(.quit)
@@ -171,6 +191,24 @@ public struct EditorModel: Sendable {
             return
         case .people(let selection):
             handlePeopleKey(key, selection: selection, &effects)
+            return
+        case .openFile(let query, let selection):
+            handlePickerKey(key, query: query, selection: selection, &effects)
+            return
+        case .files(let selection):
+            handleFilesPaneKey(key, selection: selection, &effects)
+            return
+        case .filePath(let renaming, let input):
+            handleFilePathKey(key, renaming: renaming, input: input, &effects)
+            return
+        case .confirmDelete(let path):
+            mode = .normal
+            if key == .character("y") || key == .character("Y") {
+                effects.append(.file(.delete(path)))
+                message = ("deleting \(path)…", false)
+            } else {
+                message = ("\(path) kept", false)
+            }
             return
         case .normal:
             break
@@ -189,7 +227,7 @@ public struct EditorModel: Sendable {
         case .control("s"):
             if canSave { effects.append(.save) } else { message = ("only the host saves; your edits are already shared", false) }
         case .control("q"):
-            if modified && canSave {
+            if anyModified && canSave {
                 mode = .quitConfirm
             } else {
                 effects.append(.quit)
@@ -221,6 +259,12 @@ public struct EditorModel: Sendable {
             } else {
                 message = ("only the host admits or removes people", false)
             }
+        case .control("o"):
+            openPicker()
+        case .control("b"):
+            toggleFilesPane()
+        case .control("n"):
+            nextOpenFile(&effects)
         case .function(1):
             mode = .help
         case .tab:
@@ -452,6 +496,10 @@ public struct EditorModel: Sendable {
             message = ("read-only: this session lets you watch, not edit", true)
             return
         }
+        guard !noFileOpen else {
+            message = ("no file is open: Ctrl-O opens one", true)
+            return
+        }
         if lastEdit != kind || kind == .other || text.contains(" ") { effects.append(.closeUndoGroup) }
         if let sel = selection {
             let offset = buffer.offset(of: sel.start)
@@ -472,6 +520,10 @@ public struct EditorModel: Sendable {
     private mutating func delete(from start: TextPosition, to end: TextPosition, _ effects: inout [EditorEffect]) {
         guard !readOnly else {
             message = ("read-only: this session lets you watch, not edit", true)
+            return
+        }
+        guard !noFileOpen else {
+            message = ("no file is open: Ctrl-O opens one", true)
             return
         }
         if lastEdit != .deleting { effects.append(.closeUndoGroup) }
@@ -531,7 +583,7 @@ public struct EditorModel: Sendable {
     }
 
     private mutating func shiftPeers(at: Int, deleted: Int, inserted: Int) {
-        for i in peers.indices {
+        for i in peers.indices where isHere(peers[i]) {
             peers[i].cursor = Self.transform(peers[i].cursor, at, deleted, inserted)
             if let sel = peers[i].selection {
                 let lo = Self.transform(sel.lowerBound, at, deleted, inserted)
@@ -669,16 +721,17 @@ public struct EditorModel: Sendable {
             following = peers[0].id
         }
         if let id = following, let peer = peers.first(where: { $0.id == id }) {
-            message = ("following \(peer.name) (Esc stops)", false)
+            message = ("following \(peer.name)" + (project != nil ? peer.file.map { " in \($0)" } ?? "" : "") + " (Esc stops)", false)
         } else {
             message = ("follow off", false)
         }
         followPeer()
     }
 
-    /// In follow mode, keeps the followed peer's cursor on screen.
+    /// In follow mode, keeps the followed peer's cursor on screen (in a shared folder, once its file
+    /// is the one shown: `followFileEffect` asks for the file first).
     private mutating func followPeer() {
-        guard let id = following, let peer = peers.first(where: { $0.id == id }) else { return }
+        guard let id = following, let peer = peers.first(where: { $0.id == id }), isHere(peer) else { return }
         let p = buffer.position(of: peer.cursor)
         let rows = max(1, layout.editor.height)
         if p.line < top || p.line >= top + rows { top = max(0, p.line - rows / 2) }
@@ -774,6 +827,300 @@ public struct EditorModel: Sendable {
             lastPresence = (c, sel)
             effects.append(.presence(cursor: c, selection: sel))
         }
+    }
+}
+
+/// A shared folder as the editor holds it: the index, the open files and where each was left.
+public struct ProjectState: Equatable, Sendable {
+    /// Every file of the folder, in path order (the shell keeps it current).
+    public internal(set) var files: [ProjectFile] = []
+    /// The files opened here, in the order they were first opened.
+    public internal(set) var open: [String] = []
+    /// The file shown; nil before the first open (or after it was deleted).
+    public internal(set) var current: String?
+    /// The files pane is shown (Ctrl-B).
+    public internal(set) var showFiles = false
+    /// A file asked for and not shown yet (the picker, Ctrl-N, follow mode).
+    public internal(set) var opening: String?
+    /// The picker's matches for its query: indices into `files`, best first.
+    public internal(set) var matches: [Int] = []
+    /// The files pane's rows: open files first (in the order opened), then every other file in path order.
+    public internal(set) var rows: [String] = []
+    /// Where each open file other than the shown one was left.
+    var views: [String: FileView] = [:]
+}
+
+/// Where the user left an open file: restored when it is shown again.
+struct FileView: Equatable, Sendable {
+    var cursor: TextPosition
+    var anchor: TextPosition?
+    var top: Int
+    var left: Int
+    var modified: Bool
+}
+
+extension EditorModel {
+    /// True in a shared folder with no file open: there is nothing to edit.
+    var noFileOpen: Bool { project != nil && project?.current == nil }
+
+    /// Unsaved changes in the file shown or (in a shared folder) in another open file.
+    public var anyModified: Bool { modified || (project?.views.values.contains { $0.modified } ?? false) }
+
+    /// The files with unsaved changes, the shown one first.
+    public var modifiedFiles: [String] {
+        (modified ? [fileName] : []) + (project?.views.filter { $0.value.modified }.map(\.key).sorted() ?? [])
+    }
+
+    /// Whether `peer`'s cursor is in the file shown (always, outside a shared folder).
+    func isHere(_ peer: RemotePeer) -> Bool { project == nil || (peer.file != nil && peer.file == project?.current) }
+
+    /// The peers whose cursors are in the file shown: only these are drawn in the text.
+    public var peersHere: [RemotePeer] { peers.filter { isHere($0) } }
+
+    /// The peers in `path` (a shared folder's files pane shows them beside the file).
+    public func peers(inFile path: String) -> [RemotePeer] { peers.filter { $0.file == path } }
+
+    mutating func setProjectFiles(_ files: [ProjectFile]) {
+        if project == nil { project = ProjectState() }
+        project?.files = files
+        refreshProjectRows()
+        if case .openFile(let query, let selection) = mode {
+            updateMatches(query)
+            mode = .openFile(query: query, selection: min(selection, max(0, (project?.matches.count ?? 0) - 1)))
+        }
+        if case .files(let selection) = mode { mode = .files(selection: min(selection, max(0, (project?.rows.count ?? 0) - 1))) }
+    }
+
+    /// Shows `path` with `text`: the file shown so far keeps its cursor and scroll for when it comes back.
+    mutating func showFile(_ path: String, text: String) {
+        if project == nil { project = ProjectState() }
+        let here = FileView(cursor: cursor, anchor: anchor, top: top, left: left, modified: modified)
+        var view: FileView?
+        if let current = project?.current, current != path {
+            project?.views[current] = here
+            view = project?.views.removeValue(forKey: path)
+        } else if project?.current == path {
+            view = here
+        }
+        buffer = TextBuffer(text, lexer: SyntaxLexer(fileName: path))
+        fileName = path
+        cursor = buffer.clamp(view?.cursor ?? TextPosition(line: 0, column: 0))
+        anchor = view?.anchor.map { buffer.clamp($0) }
+        top = min(view?.top ?? 0, max(0, buffer.lineCount - 1))
+        left = view?.left ?? 0
+        modified = view?.modified ?? false
+        goalColumn = nil
+        lastEdit = nil
+        // A run's error locations belong to the text it ran: another file's lines are not this one's.
+        pendingRunText = nil
+        arrivalRunText = nil
+        runTexts = []
+        editLog = EditLog()
+        project?.current = path
+        if project?.open.contains(path) == false { project?.open.append(path) }
+        if project?.opening == path { project?.opening = nil }
+        textGeneration += 1
+        // The new file's cursor is shared even when its offset equals the old file's.
+        lastPresence = nil
+        if case .openFile = mode { mode = .normal }
+        refreshProjectRows()
+        scrollToCursor()
+        followPeer()
+    }
+
+    /// A file was renamed or deleted by anyone: the open list, the file shown and follow mode keep up.
+    mutating func fileMoved(from: String, to: String?, _ effects: inout [EditorEffect]) {
+        guard project != nil else { return }
+        if let to {
+            let open = project?.open.map { $0 == from ? to : $0 } ?? []
+            project?.open = open
+            if let view = project?.views.removeValue(forKey: from) { project?.views[to] = view }
+            if project?.opening == from { project?.opening = to }
+            if project?.current == from {
+                project?.current = to
+                fileName = to
+                lastPresence = nil
+            }
+        } else {
+            project?.open.removeAll { $0 == from }
+            project?.views[from] = nil
+            if project?.opening == from { project?.opening = nil }
+            if project?.current == from {
+                project?.current = nil
+                buffer = TextBuffer("", lexer: SyntaxLexer(fileName: ""))
+                fileName = ""
+                cursor = TextPosition(line: 0, column: 0)
+                anchor = nil
+                top = 0
+                left = 0
+                modified = false
+                textGeneration += 1
+                if let next = project?.open.last {
+                    project?.opening = next
+                    effects.append(.file(.open(next)))
+                }
+            }
+        }
+        refreshProjectRows()
+    }
+
+    mutating func refreshProjectRows() {
+        guard let project else { return }
+        let open = Set(project.open)
+        self.project?.rows = project.open + project.files.map(\.path).filter { !open.contains($0) }
+    }
+
+    mutating func updateMatches(_ query: String) {
+        guard let files = project?.files else { return }
+        project?.matches = FuzzyMatch.rank(query, files.map(\.path))
+    }
+
+    mutating func openPicker() {
+        guard project != nil else {
+            message = ("Ctrl-O opens a file of a shared folder (codesync host DIR)", false)
+            return
+        }
+        updateMatches("")
+        mode = .openFile(query: "", selection: 0)
+    }
+
+    /// Asks the shell for `path`, unless it is shown already or cannot be opened (binary, too large).
+    mutating func requestFile(_ path: String, _ effects: inout [EditorEffect]) {
+        guard project != nil else { return }
+        if let file = project?.files.first(where: { $0.path == path }), let refusal = file.refusal {
+            message = ("\(path): \(refusal): listed but not opened", true)
+            return
+        }
+        guard path != project?.current else { return }
+        project?.opening = path
+        effects.append(.file(.open(path)))
+        message = ("opening \(path)…", false)
+    }
+
+    mutating func handlePickerKey(_ key: Key, query: String, selection: Int, _ effects: inout [EditorEffect]) {
+        let count = project?.matches.count ?? 0
+        switch key {
+        case .escape, .control("o"), .control("q"):
+            mode = .normal
+        case .character(let c):
+            updateMatches(query + String(Character(c)))
+            mode = .openFile(query: query + String(Character(c)), selection: 0)
+        case .backspace:
+            updateMatches(String(query.dropLast()))
+            mode = .openFile(query: String(query.dropLast()), selection: 0)
+        case .up: mode = .openFile(query: query, selection: max(0, selection - 1))
+        case .down: mode = .openFile(query: query, selection: min(max(0, count - 1), selection + 1))
+        case .pageUp: mode = .openFile(query: query, selection: max(0, selection - 10))
+        case .pageDown: mode = .openFile(query: query, selection: min(max(0, count - 1), selection + 10))
+        case .enter:
+            guard let project, selection < project.matches.count else {
+                message = ("no file matches \"\(query)\"", true)
+                return
+            }
+            mode = .normal
+            requestFile(project.files[project.matches[selection]].path, &effects)
+        default:
+            break
+        }
+    }
+
+    mutating func toggleFilesPane() {
+        guard let project else {
+            message = ("Ctrl-B shows a shared folder's files (codesync host DIR)", false)
+            return
+        }
+        if project.showFiles, case .files = mode {
+            self.project?.showFiles = false
+            mode = .normal
+        } else {
+            self.project?.showFiles = true
+            let index = project.current.flatMap { project.rows.firstIndex(of: $0) } ?? 0
+            mode = .files(selection: index)
+        }
+        layout = EditorLayout(size: size, filesPane: self.project?.showFiles == true)
+        scrollToCursor()
+    }
+
+    /// The files pane: Up/Down pick, Enter opens, n new file, r rename, d delete, Esc back to the text.
+    mutating func handleFilesPaneKey(_ key: Key, selection: Int, _ effects: inout [EditorEffect]) {
+        let rows = project?.rows ?? []
+        let picked = selection < rows.count ? rows[selection] : nil
+        let page = max(1, layout.files.height - 2)
+        switch key {
+        case .escape: mode = .normal
+        case .control("b"): toggleFilesPane()
+        case .up: mode = .files(selection: max(0, selection - 1))
+        case .down: mode = .files(selection: min(max(0, rows.count - 1), selection + 1))
+        case .pageUp: mode = .files(selection: max(0, selection - page))
+        case .pageDown: mode = .files(selection: min(max(0, rows.count - 1), selection + page))
+        case .home: mode = .files(selection: 0)
+        case .end: mode = .files(selection: max(0, rows.count - 1))
+        case .enter:
+            guard let picked else { return }
+            mode = .normal
+            requestFile(picked, &effects)
+        case .character("n"), .character("r"), .character("d"):
+            guard !readOnly else {
+                message = ("read-only: this session lets you watch, not change files", true)
+                return
+            }
+            if key == .character("n") {
+                // A new file starts in the picked file's folder.
+                let folder = picked.map { path in path.contains("/") ? String(path[...path.lastIndex(of: "/")!]) : "" } ?? ""
+                mode = .filePath(renaming: nil, input: folder)
+            } else if let picked {
+                mode = key == .character("r") ? .filePath(renaming: picked, input: picked) : .confirmDelete(picked)
+            }
+        default:
+            _ = handleGlobalKey(key, &effects)
+        }
+    }
+
+    mutating func handleFilePathKey(_ key: Key, renaming: String?, input: String, _ effects: inout [EditorEffect]) {
+        switch key {
+        case .escape, .control("q"):
+            mode = .normal
+        case .character(let c):
+            if input.unicodeScalars.count < 4096 { mode = .filePath(renaming: renaming, input: input + String(Character(c))) }
+        case .backspace:
+            mode = .filePath(renaming: renaming, input: String(input.dropLast()))
+        case .enter:
+            mode = .normal
+            let path = input
+            guard !path.isEmpty, !path.hasSuffix("/") else {
+                message = ("type a file's path in the shared folder, e.g. src/new.py", true)
+                return
+            }
+            if let from = renaming {
+                guard path != from else { return }
+                effects.append(.file(.rename(from, to: path)))
+                message = ("renaming \(from) to \(path)…", false)
+            } else {
+                effects.append(.file(.create(path)))
+                message = ("creating \(path)…", false)
+            }
+        default:
+            break
+        }
+    }
+
+    /// Ctrl-N: the next open file, in the order they were opened.
+    mutating func nextOpenFile(_ effects: inout [EditorEffect]) {
+        guard let project, project.open.count > 1 || (project.current == nil && !project.open.isEmpty) else {
+            message = (project == nil ? "Ctrl-N switches between a shared folder's open files" : "one file open: Ctrl-O opens another", false)
+            return
+        }
+        let index = project.current.flatMap { project.open.firstIndex(of: $0) } ?? -1
+        requestFile(project.open[(index + 1) % project.open.count], &effects)
+    }
+
+    /// In follow mode, a followed peer in another file takes this editor there (asked once per file).
+    mutating func followFileEffect(_ effects: inout [EditorEffect]) {
+        guard let project, let id = following, let peer = peers.first(where: { $0.id == id }),
+              let file = peer.file, file != project.current, file != project.opening,
+              project.files.contains(where: { $0.path == file && $0.refusal == nil }) else { return }
+        self.project?.opening = file
+        effects.append(.file(.open(file)))
     }
 }
 

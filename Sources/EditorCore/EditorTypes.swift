@@ -13,6 +13,38 @@ public enum EditorMode: Equatable, Sendable {
     /// Host: the people dialog (Ctrl-W): those waiting to join, then the peers; `selection` indexes
     /// that list.
     case people(selection: Int)
+    /// A shared folder: the open-file picker (Ctrl-O); `selection` indexes the files matching `query`.
+    case openFile(query: String, selection: Int)
+    /// A shared folder: the files pane has the keyboard; `selection` indexes `EditorModel.filesPaneRows`.
+    case files(selection: Int)
+    /// A shared folder: typing a path for a new file, or the new path of `renaming`.
+    case filePath(renaming: String?, input: String)
+    /// A shared folder: asks whether to delete this file (y deletes).
+    case confirmDelete(String)
+}
+
+/// A file of a shared folder as the editor lists it.
+public struct ProjectFile: Equatable, Sendable {
+    /// The path relative to the shared folder (sanitized by the shell: the host chose it).
+    public var path: String
+    /// Why it cannot be opened ("binary", "too large"), nil when it can.
+    public var refusal: String?
+
+    public init(path: String, refusal: String? = nil) {
+        self.path = path
+        self.refusal = refusal
+    }
+}
+
+/// What the shell must do with a shared folder's files for the model.
+public enum FileCommand: Equatable, Sendable {
+    /// Open `path` (the shell answers `.fileOpened` or `.fileOpenFailed`).
+    case open(String)
+    case create(String)
+    case rename(String, to: String)
+    case delete(String)
+    /// Host: save every edited file (quitting with "save").
+    case saveAll
 }
 
 /// Someone waiting to join a session whose host admits guests itself, as the host's editor shows it.
@@ -67,13 +99,17 @@ public struct RemotePeer: Equatable, Sendable {
     public var colour: UInt8
     public var cursor: Int
     public var selection: Range<Int>?
+    /// A shared folder: the file the peer is in (its cursor is an offset in that file); nil when it
+    /// has said none (a single-file session, or a peer with no file open).
+    public var file: String?
 
-    public init(id: String, name: String, colour: UInt8, cursor: Int, selection: Range<Int>? = nil) {
+    public init(id: String, name: String, colour: UInt8, cursor: Int, selection: Range<Int>? = nil, file: String? = nil) {
         self.id = id
         self.name = name
         self.colour = colour % 8
         self.cursor = cursor
         self.selection = selection
+        self.file = file
     }
 }
 
@@ -184,6 +220,14 @@ public enum EditorEvent: Equatable, Sendable {
     case lobby([WaitingGuest])
     /// Something everyone should see once (who joined or left): the status line and the output pane.
     case notice(String)
+    /// A shared folder: its files, in path order (the model becomes a folder editor on the first).
+    case projectFiles([ProjectFile])
+    /// A shared folder: `path` is open with `text`; the editor now shows it.
+    case fileOpened(path: String, text: String)
+    /// A shared folder: opening `path` failed, for `reason`.
+    case fileOpenFailed(path: String, reason: String)
+    /// A shared folder: a file was renamed (`to`) or deleted (`to` nil) by anyone; `notice` says by whom.
+    case fileMoved(from: String, to: String?, notice: String)
 }
 
 /// Something the shell must do for the model: edits go to the document, the rest to the session,
@@ -200,4 +244,6 @@ public enum EditorEffect: Equatable, Sendable {
     case decide(String, PeopleDecision)
     /// The local cursor (and selection) moved, as scalar offsets.
     case presence(cursor: Int, selection: Range<Int>?)
+    /// A shared folder: open, create, rename or delete a file.
+    case file(FileCommand)
 }

@@ -27,6 +27,8 @@ public struct EditorLayout: Equatable, Sendable {
     /// Below 40x12 nothing but a notice is drawn.
     public var tooSmall: Bool
     public var editor: Rect
+    /// A shared folder's files pane, left of the editor (zero width when hidden).
+    public var files: Rect
     public var separatorColumn: Int
     public var complexity: Rect
     /// The output pane's title row.
@@ -34,16 +36,20 @@ public struct EditorLayout: Equatable, Sendable {
     public var output: Rect
     public var statusRow: Int
 
-    public init(size: TerminalSize) {
+    public init(size: TerminalSize, filesPane: Bool = false) {
         self.size = size
         tooSmall = size.columns < TerminalSize.minimum.columns || size.rows < TerminalSize.minimum.rows
         let outputTotal = max(3, (size.rows - 1) / 4)
         let editorRows = max(0, size.rows - 1 - outputTotal)
         let complexityWidth = min(36, max(14, size.columns * 3 / 10))
-        let editorWidth = max(0, size.columns - complexityWidth - 1)
-        editor = Rect(x: 0, y: 0, width: editorWidth, height: editorRows)
-        separatorColumn = editorWidth
-        complexity = Rect(x: editorWidth + 1, y: 0, width: complexityWidth, height: editorRows)
+        // The files pane takes a quarter of the width (at most 32 columns) and its own border column.
+        let filesWidth = filesPane ? min(32, max(12, size.columns / 4)) : 0
+        let filesTotal = filesPane ? filesWidth + 1 : 0
+        files = Rect(x: 0, y: 0, width: filesWidth, height: editorRows)
+        let editorWidth = max(0, size.columns - complexityWidth - 1 - filesTotal)
+        editor = Rect(x: filesTotal, y: 0, width: editorWidth, height: editorRows)
+        separatorColumn = filesTotal + editorWidth
+        complexity = Rect(x: filesTotal + editorWidth + 1, y: 0, width: complexityWidth, height: editorRows)
         outputTitleRow = editorRows
         output = Rect(x: 0, y: editorRows + 1, width: size.columns, height: outputTotal - 1)
         statusRow = size.rows - 1

@@ -20,11 +20,18 @@ public enum Renderer {
         for row in 0..<layout.editor.height {
             grid.put("│", width: 1, role: .border, row: row, column: layout.separatorColumn)
         }
+        if layout.files.width > 0 {
+            FilesPane.draw(model, &grid)
+            for row in 0..<layout.files.height {
+                grid.put("│", width: 1, role: .border, row: row, column: layout.files.x + layout.files.width)
+            }
+        }
         ComplexityPane.draw(model, &grid)
         OutputPane.draw(model, &grid)
         StatusBar.draw(model, &grid)
         if model.mode == .help { HelpOverlay.draw(&grid) }
         if case .people(let selection) = model.mode { PeopleOverlay.draw(model, selection: selection, &grid) }
+        if case .openFile(let query, let selection) = model.mode { PickerOverlay.draw(model, query: query, selection: selection, &grid) }
     }
 
     private static func drawTooSmall(_ size: TerminalSize, _ grid: inout ScreenGrid) {
@@ -50,7 +57,7 @@ enum EditorPane {
         let textX = area.x + gutter
         let width = max(0, area.width - gutter)
         let selection = model.selection
-        let peerSelections: [(start: TextPosition, end: TextPosition, colour: UInt8)] = model.peers.compactMap { peer in
+        let peerSelections: [(start: TextPosition, end: TextPosition, colour: UInt8)] = model.peersHere.compactMap { peer in
             guard let sel = peer.selection, !sel.isEmpty else { return nil }
             return (buffer.position(of: sel.lowerBound), buffer.position(of: sel.upperBound), peer.colour)
         }
@@ -64,6 +71,13 @@ enum EditorPane {
             drawLine(index, model: model, row: y, x: textX, width: width, selection: selection, peerSelections: peerSelections, &grid)
         }
         drawPeers(model, textX: textX, width: width, &grid)
+        if model.project != nil, model.project?.current == nil {
+            let lines = model.project?.opening.map { ["opening \($0)…"] }
+                ?? ["No file open.", "Ctrl-O: open a file by name", "Ctrl-B: the files pane"]
+            for (i, line) in lines.enumerated() {
+                grid.write(line, row: area.y + 1 + i, column: area.x + 2, role: .notice, limit: area.x + area.width)
+            }
+        }
         if model.focus == .editor, model.mode == .normal {
             let row = model.cursor.line - model.top
             let column = model.displayColumn(of: model.cursor) - model.left
@@ -137,7 +151,7 @@ enum EditorPane {
     private static func drawPeers(_ model: EditorModel, textX: Int, width: Int, _ grid: inout ScreenGrid) {
         let area = model.layout.editor
         var nextFlagColumn: [Int: Int] = [:]
-        for peer in model.peers {
+        for peer in model.peersHere {
             let p = model.buffer.position(of: peer.cursor)
             let row = p.line - model.top
             guard row >= 0, row < area.height else { continue }
@@ -298,13 +312,28 @@ enum StatusBar {
             writeRight("1-\(model.buffer.lineCount) · Enter jump · Esc cancel ", row: row, from: end + 2, &grid)
             return
         case .quitConfirm:
-            grid.write(" Save changes to \(model.fileName)? y: save and quit · n: quit without saving · other key: stay",
+            let files = model.modifiedFiles
+            let what = model.project != nil ? (files.count == 1 ? files[0] : "\(files.count) files") : model.fileName
+            // A shared folder keeps an unsaved file's journal (ProjectHost.close): the next host of the
+            // folder writes those edits into the file, so "without saving" would not be true.
+            let no = model.project != nil ? "n: quit, edits kept in the journal" : "n: quit without saving"
+            grid.write(" Save changes to \(what)? y: save and quit · \(no) · other key: stay",
                        row: row, column: 0, role: .prompt)
             return
-        case .normal, .help, .people:
+        case .filePath(let renaming, let input):
+            let x = grid.write(renaming.map { " Rename \($0) to: " } ?? " New file: ", row: row, column: 0, role: .prompt)
+            let end = grid.write(input, row: row, column: x, role: .prompt)
+            grid.cursor = (row, min(end, width - 1))
+            writeRight("Enter \(renaming == nil ? "create" : "rename") · Esc cancel ", row: row, from: end + 2, &grid)
+            return
+        case .confirmDelete(let path):
+            grid.write(" Delete \(path) for everyone? y: delete · other key: keep", row: row, column: 0, role: .prompt)
+            return
+        case .normal, .help, .people, .openFile, .files:
             break
         }
-        var x = grid.write(" " + model.fileName, row: row, column: 0, role: .status)
+        let shownName = model.project != nil && model.project?.current == nil ? "no file open" : model.fileName
+        var x = grid.write(" " + shownName, row: row, column: 0, role: .status)
         if model.modified && model.canSave { x = grid.write(" [+]", row: row, column: x, role: .statusModified) }
         if model.readOnly { x = grid.write(" [read-only]", row: row, column: x, role: .statusModified) }
         if let roles = model.guestRoles { x = grid.write(" [guests: \(roles)]", row: row, column: x, role: .status) }
@@ -312,13 +341,23 @@ enum StatusBar {
         for peer in model.peers {
             x = grid.write(" ●", row: row, column: x, role: .peerName(peer.colour))
             x = grid.write(" " + peer.name, row: row, column: x, role: .status)
+            // A shared folder: who is in which file (the name only when it is another file than this one).
+            if model.project != nil, let file = peer.file, file != model.project?.current {
+                x = grid.write(" (" + Self.baseName(file) + ")", row: row, column: x, role: .status)
+            }
         }
         x = grid.write(" · " + model.connection.label, row: row, column: x, role: .status)
         if let message = model.message {
             writeRight(message.text + " ", row: row, from: x + 2, role: message.isError ? .statusError : .status, &grid)
         } else {
-            writeRight("F1 help  ^S save  ^Q quit  ^R run ", row: row, from: x + 2, role: .hint, &grid)
+            let hints = model.project != nil ? "F1 help  ^O open  ^B files  ^S save  ^Q quit " : "F1 help  ^S save  ^Q quit  ^R run "
+            writeRight(hints, row: row, from: x + 2, role: .hint, &grid)
         }
+    }
+
+    /// The last component of a path.
+    static func baseName(_ path: String) -> String {
+        path.split(separator: "/").last.map(String.init) ?? path
     }
 
     /// Writes `text` right-aligned, starting no further left than `from` (clipped at the right).
@@ -335,7 +374,7 @@ enum PeopleOverlay {
         var rows: [String] = model.waiting.map { guest in
             "waiting  \(guest.name) · \(guest.from) · \(guest.access)" + (guest.removedBefore ? " · removed before" : "")
         }
-        rows += model.peers.map { "joined   \($0.name)" }
+        rows += model.peers.map { "joined   \($0.name)" + ($0.file.map { " · in \($0)" } ?? "") }
         if rows.isEmpty { rows = ["nobody is waiting or joined"] }
         let footer = "a admit · r refuse · x remove · Esc close"
         let width = min(grid.columns - 2, max(DisplayWidth.of(footer), rows.map { DisplayWidth.of($0) }.max() ?? 0) + 6)
@@ -373,9 +412,9 @@ enum HelpOverlay {
         ("Ctrl-P", "follow the next peer; Esc stops"),
         ("Ctrl-E", "host: what guests may do (edit+run, edit, view)"),
         ("Ctrl-W", "host: people: admit (a) or refuse (r) who waits, remove (x) a peer"),
+        ("Ctrl-O Ctrl-B Ctrl-N", "shared folder: open by name / files pane (n r d) / next open file"),
         ("Tab  Shift-Tab", "next / previous pane"),
-        ("Up Down Enter", "complexity pane: pick, jump"),
-        ("Up Down Enter", "output pane: pick a line, jump to its file:line"),
+        ("Up Down Enter", "complexity / output pane: pick, jump (to its file:line)"),
         ("PgUp PgDn", "output pane: scroll back through runs"),
         ("Mouse", "click places the cursor; wheel scrolls"),
         ("F1", "this help; any key closes it"),
@@ -395,5 +434,61 @@ enum HelpOverlay {
             grid.write(" " + entry.0, row: row, column: x0, role: .dialogTitle, limit: x0 + width)
             grid.write(entry.1, row: row, column: x0 + keyWidth + 3, role: .dialog, limit: x0 + width)
         }
+    }
+}
+
+/// A shared folder's files pane (Ctrl-B): open files first, then the rest in path order; each with
+/// the peers in it. The picked row is marked while the pane has the keyboard.
+enum FilesPane {
+    static func draw(_ model: EditorModel, _ grid: inout ScreenGrid) {
+        let area = model.layout.files
+        guard let project = model.project, area.width > 0, area.height > 1 else { return }
+        let focused: Int? = { if case .files(let selection) = model.mode { return selection } else { return nil } }()
+        grid.write(" Files (\(project.files.count))", row: area.y, column: area.x, role: focused != nil ? .titleFocused : .title, limit: area.x + area.width)
+        let visible = area.height - 1
+        let selection = focused ?? project.current.flatMap { project.rows.firstIndex(of: $0) } ?? 0
+        let first = max(0, min(selection - visible + 1, project.rows.count - visible))
+        let open = Set(project.open)
+        for (i, path) in project.rows.dropFirst(first).prefix(visible).enumerated() {
+            let row = area.y + 1 + i
+            let index = first + i
+            let marker = path == project.current ? "›" : open.contains(path) ? "•" : " "
+            let refused = project.files.first(where: { $0.path == path })?.refusal
+            let role: Role = focused == index ? .dialogTitle : refused != nil ? .lineNumber : .plain
+            if focused == index { grid.fill(row: row, from: area.x, to: area.x + area.width, role: .dialogTitle) }
+            var x = grid.write(marker + path, row: row, column: area.x, role: role, limit: area.x + area.width)
+            for peer in model.peers(inFile: path) {
+                x = grid.write(" ●", row: row, column: x, role: .peerName(peer.colour), limit: area.x + area.width)
+                x = grid.write(peer.name, row: row, column: x, role: role, limit: area.x + area.width)
+            }
+        }
+    }
+}
+
+/// The open-file picker (Ctrl-O): the query, then the matching files best first, the picked one marked.
+enum PickerOverlay {
+    static func draw(_ model: EditorModel, query: String, selection: Int, _ grid: inout ScreenGrid) {
+        guard let project = model.project else { return }
+        let width = min(grid.columns - 2, 72)
+        let visible = max(1, min(12, grid.rows - 6))
+        let height = visible + 3
+        let x0 = max(0, (grid.columns - width) / 2), y0 = max(0, (grid.rows - height) / 3)
+        for row in y0..<(y0 + height) { grid.fill(row: row, from: x0, to: x0 + width, role: .dialog) }
+        grid.fill(row: y0, from: x0, to: x0 + width, role: .dialogTitle)
+        let end = grid.write(" Open file: " + query, row: y0, column: x0, role: .dialogTitle, limit: x0 + width)
+        grid.cursor = (y0, min(end, x0 + width - 1))
+        let matches = project.matches
+        if matches.isEmpty {
+            grid.write("   no file matches", row: y0 + 1, column: x0, role: .dialog, limit: x0 + width)
+        }
+        let first = max(0, min(selection - visible + 1, matches.count - visible))
+        for (i, index) in matches.dropFirst(first).prefix(visible).enumerated() {
+            let file = project.files[index]
+            let picked = first + i == selection
+            let text = (picked ? " › " : "   ") + file.path + (file.refusal.map { "  (\($0))" } ?? "")
+            grid.write(text, row: y0 + 1 + i, column: x0, role: picked ? .dialogTitle : .dialog, limit: x0 + width)
+        }
+        let footer = " \(matches.count) of \(project.files.count) · Enter open · ↑↓ pick · Esc cancel"
+        grid.write(footer, row: y0 + height - 1, column: x0, role: .dialogTitle, limit: x0 + width)
     }
 }

@@ -45,9 +45,9 @@ enum ContainerSpec {
     static let lifetimeSlackSeconds = 5
 
     /// Wall-clock seconds a container may live: waiting for its code, then the build and the run.
-    static func lifetimeSeconds(language: Language, limits: RunLimits, pooled: Bool) -> Int {
+    static func lifetimeSeconds(language: Language, limits: RunLimits, pooled: Bool, hasBuild: Bool? = nil) -> Int {
         let waiting = pooled ? poolMaxAgeSeconds : startAllowanceSeconds
-        let work = limits.timeoutSeconds + (language.isCompiled ? limits.buildTimeoutSeconds : 0)
+        let work = limits.timeoutSeconds + ((hasBuild ?? language.isCompiled) ? limits.buildTimeoutSeconds : 0)
         return waiting + Int(work.rounded(.up)) + lifetimeSlackSeconds
     }
 
@@ -64,18 +64,30 @@ enum ContainerSpec {
         return ["/bin/sh", "-c", script, "codesync-deadline"] + command
     }
 
+    /// The create request; with `project`, the project folder is bind-mounted read-only at
+    /// /project (the working directory) and the container runs the file or command there instead
+    /// of waiting for a program on stdin.
     static func createBody(language: Language, limits: RunLimits, instance: String, pid: Int32, host: String,
-                           lifetimeSeconds: Int? = nil) -> [String: Any] {
-        let lifetime = lifetimeSeconds ?? Self.lifetimeSeconds(language: language, limits: limits, pooled: false)
+                           lifetimeSeconds: Int? = nil, project: ProjectMount? = nil) -> [String: Any] {
+        let hasBuild = project.map { $0.hasBuild(language) } ?? language.isCompiled
+        let lifetime = lifetimeSeconds ?? Self.lifetimeSeconds(language: language, limits: limits, pooled: false, hasBuild: hasBuild)
         var environment = ["PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1", "LANG": "C.UTF-8", "HOME": "/tmp"]
         for (key, value) in language.environment { environment[key] = value }
+        if let project {
+            // The path travels in the environment, never inside the script (see ProjectMount.commands).
+            environment["CODESYNC_FILE"] = project.file ?? ""
+            // A Go package with a go.mod builds as a module, one without in GOPATH mode.
+            if environment["GO111MODULE"] != nil { environment["GO111MODULE"] = "auto" }
+        }
         let tmpfsSize = max(1, limits.tmpfsBytes / 1024)
-        // Compiled programs are written to /tmp and executed from there, so only they get exec.
-        let tmpfsOptions = "rw,\(language.isCompiled ? "exec" : "noexec"),nosuid,nodev,size=\(tmpfsSize)k,mode=1777"
+        // Compiled programs are written to /tmp and executed from there, so only they get exec; a
+        // project's own command may build there too.
+        let executableTmp = hasBuild || project?.command != nil
+        let tmpfsOptions = "rw,\(executableTmp ? "exec" : "noexec"),nosuid,nodev,size=\(tmpfsSize)k,mode=1777"
         // CPU-seconds backstop in the kernel: if codesync itself dies mid-run, nobody is left to enforce
         // the wall-clock limit, but a busy loop still ends. Generous, so ordinary timeouts share a pool.
         let cpuSeconds = max(Self.minimumCPUSeconds, Int(limits.timeoutSeconds + limits.buildTimeoutSeconds) + 5)
-        let hostConfig: [String: Any] = [
+        var hostConfig: [String: Any] = [
             "NetworkMode": "none",
             "Memory": limits.memoryBytes,
             "MemorySwap": limits.memoryBytes,
@@ -96,11 +108,22 @@ enum ContainerSpec {
             "IpcMode": "private",
             "AutoRemove": false,
         ]
+        let command: [String]
+        if let project {
+            // Read-only, and non-recursive: only the snapshot folder itself, never a mount under it.
+            hostConfig["Mounts"] = [[
+                "Type": "bind", "Source": project.hostPath, "Target": ProjectMount.target, "ReadOnly": true,
+                "BindOptions": ["NonRecursive": true, "Propagation": "rprivate"],
+            ] as [String: Any]]
+            command = ["/bin/sh", "-c", project.script(for: language)]
+        } else {
+            command = Loader.command(for: language)
+        }
         return [
             "Image": language.image,
-            "Cmd": deadlineCommand(Loader.command(for: language), lifetimeSeconds: lifetime),
+            "Cmd": deadlineCommand(command, lifetimeSeconds: lifetime),
             "Entrypoint": [String](),
-            "WorkingDir": "/tmp",
+            "WorkingDir": project == nil ? "/tmp" : ProjectMount.target,
             "User": "65534:65534",
             "Env": environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" },
             "AttachStdin": true,

@@ -24,13 +24,13 @@ final class RunController: Sendable {
     private let continuation: AsyncThrowingStream<RunEvent, any Error>.Continuation
     private let state: Locked<State>
 
-    init(runID: String, language: Language, limits: RunLimits, client: DockerClient,
+    init(runID: String, hasBuild: Bool, limits: RunLimits, client: DockerClient,
          continuation: AsyncThrowingStream<RunEvent, any Error>.Continuation) {
         self.runID = runID
         self.limits = limits
         self.client = client
         self.continuation = continuation
-        let phase: Phase = language.isCompiled ? .building : .running
+        let phase: Phase = hasBuild ? .building : .running
         let seconds = phase == .building ? limits.buildTimeoutSeconds : limits.timeoutSeconds
         state = Locked(State(phase: phase, deadline: .now + .milliseconds(Int64(seconds * 1000))))
     }

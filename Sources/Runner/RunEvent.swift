@@ -141,12 +141,19 @@ public struct RunRequest: Sendable {
     public var stdin: [UInt8]?
     public var limits: RunLimits
     public var startedBy: String
+    /// A run inside a shared folder: the project mounted read-only at /project (`source` unused).
+    public var project: ProjectMount?
 
-    public init(source: String, language: Language, stdin: [UInt8]? = nil, limits: RunLimits = .standard, startedBy: String) {
+    public init(source: String, language: Language, stdin: [UInt8]? = nil, limits: RunLimits = .standard, startedBy: String,
+                project: ProjectMount? = nil) {
+        self.project = project
         self.source = source
         self.language = language
         self.stdin = stdin
         self.limits = limits
         self.startedBy = startedBy
     }
+
+    /// Whether the run has a build step with its own time limit.
+    public var hasBuild: Bool { project.map { $0.hasBuild(language) } ?? language.isCompiled }
 }

@@ -78,7 +78,7 @@ public final class Sandbox: Sendable {
     public func run(_ request: RunRequest) -> AsyncThrowingStream<RunEvent, any Error> {
         let runID = String(UUID().uuidString.prefix(8)).lowercased()
         let (stream, continuation) = AsyncThrowingStream<RunEvent, any Error>.makeStream()
-        let controller = RunController(runID: runID, language: request.language, limits: request.limits,
+        let controller = RunController(runID: runID, hasBuild: request.hasBuild, limits: request.limits,
                                        client: client, continuation: continuation)
         let accepted = state.withLock { s -> Bool in
             guard !s.shut else { return false }
@@ -129,13 +129,16 @@ public final class Sandbox: Sendable {
             if let problem = request.limits.problem { throw RunnerError.invalidConfiguration(problem) }
             try await removeLeftoversOnce()
             let key = PoolKey(language: language, limits: Self.poolLimits(request.limits))
-            var container = takeFromPool(key)
+            // A project run needs its own mount: never a pooled container, and it does not fill the pool.
+            var container = request.project == nil ? takeFromPool(key) : nil
             let pooled = container != nil
             // A pooled run refills when it ends: creating containers meanwhile would compete with this
             // run's first output for the engine and the CPU. A cold run means the pool is empty: refill now.
-            if config.poolSize > 0 && !pooled { refill(key) }
+            if config.poolSize > 0 && !pooled && request.project == nil { refill(key) }
             defer { if config.poolSize > 0 && pooled { refill(key) } }
-            if container == nil { container = try await launch(language: language, limits: request.limits, pooled: false) }
+            if container == nil {
+                container = try await launch(language: language, limits: request.limits, pooled: false, project: request.project)
+            }
             guard let container else { throw RunnerError.shutDown }
             containerID = container.id
             controller.bind(containerID: container.id)
@@ -150,7 +153,9 @@ public final class Sandbox: Sendable {
             let watchdog = Task { await controller.watchDeadline() }
             defer { watchdog.cancel() }
             // A program that exits without reading its stdin closes the pipe under us: not an error.
-            try? await container.attach.write(Loader.payload(source: request.source, stdin: request.stdin, language: language))
+            let input = request.project == nil
+                ? Loader.payload(source: request.source, stdin: request.stdin, language: language) : request.stdin ?? []
+            if !input.isEmpty { try? await container.attach.write(input) }
             await container.attach.closeInput()
             await controller.waitForStreamEnd()
             let remaining = controller.deadline - ContinuousClock.now
@@ -174,10 +179,12 @@ public final class Sandbox: Sendable {
     }
 
     /// Creates, attaches and starts a hardened container for `language` (for the pool: it may wait longer for its code).
-    private func launch(language: Language, limits: RunLimits, pooled: Bool) async throws -> ReadyContainer {
+    private func launch(language: Language, limits: RunLimits, pooled: Bool, project: ProjectMount? = nil) async throws -> ReadyContainer {
+        let hasBuild = project.map { $0.hasBuild(language) } ?? language.isCompiled
         let body = ContainerSpec.createBody(
             language: language, limits: limits, instance: instance, pid: getpid(), host: Self.hostName,
-            lifetimeSeconds: ContainerSpec.lifetimeSeconds(language: language, limits: limits, pooled: pooled))
+            lifetimeSeconds: ContainerSpec.lifetimeSeconds(language: language, limits: limits, pooled: pooled, hasBuild: hasBuild),
+            project: project)
         let id = try await client.create(body, image: language.image)
         let open = state.withLock { s -> Bool in
             s.containers.insert(id)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CodeSyncApp
 import CodeSyncProtocol
 import Foundation
 import Logging
@@ -12,7 +13,9 @@ struct BenchProject: AsyncParsableCommand {
             Generates the tree once in a temporary folder (or uses --dir), then per run: starts a host of \
             it in this process (index walk, journal, server, the host's own join) and times it until \
             ready; a joiner then joins over TCP on 127.0.0.1, lists every file and opens one. Prints JSON \
-            on stdout (medians and p90 in milliseconds) and a table on stderr.
+            on stdout (medians and p90 in milliseconds) and a table on stderr. It also times what a run in \
+            the folder costs before its container starts: checking the file and copying the session's \
+            files for the read-only mount (`runCopy`), and removing the copy.
             """)
 
     @Option(help: "Files to generate.")
@@ -50,6 +53,7 @@ struct BenchProject: AsyncParsableCommand {
         var logger = Logger(label: "codesync.bench")
         logger.logLevel = .error
         var ready: [Double] = [], join: [Double] = [], list: [Double] = [], open: [Double] = [], first: [Double] = []
+        var copy: [Double] = [], removal: [Double] = []
         var listed = 0
         for _ in 0..<runs {
             var options = HostSession.Options(file: root, name: "bench")
@@ -78,6 +82,14 @@ struct BenchProject: AsyncParsableCommand {
             list.append(BenchRun.milliseconds(gotList - joined))
             open.append(BenchRun.milliseconds(opened - gotList))
             first.append(BenchRun.milliseconds(opened - joinBegan))
+            if let server = session.server {
+                let copyBegan = clock.now
+                let snapshot = try ProjectSnapshot.make(try await server.projectRunSources(file: target.path))
+                let copied = clock.now
+                snapshot.remove()
+                copy.append(BenchRun.milliseconds(copied - copyBegan))
+                removal.append(BenchRun.milliseconds(clock.now - copied))
+            }
             await peer.close()
             try await session.shutdown(save: false, discardJournal: true)
         }
@@ -85,7 +97,7 @@ struct BenchProject: AsyncParsableCommand {
         var report: [String: Any] = [
             "benchmark": "project", "files": listed, "runs": runs, "unit": "ms",
             "hostReady": stats(ready), "join": stats(join), "list": stats(list), "open": stats(open),
-            "joinerFirstListingAndOpen": stats(first),
+            "joinerFirstListingAndOpen": stats(first), "runCopy": stats(copy), "runCopyRemove": stats(removal),
         ]
         if dir == nil {
             report["generatedFiles"] = files
@@ -96,7 +108,7 @@ struct BenchProject: AsyncParsableCommand {
         FileHandle.standardOutput.write(json + Data("\n".utf8))
         var table = "step                         median / p90 (ms), \(listed) files, \(runs) runs\n"
         for (name, values) in [("host ready", ready), ("join", join), ("list every file", list), ("open one file", open),
-                               ("join + list + open", first)] {
+                               ("join + list + open", first), ("run: check + copy", copy), ("run: remove the copy", removal)] {
             table += String(format: "%@ %9.1f / %.1f\n", name.padding(toLength: 28, withPad: " ", startingAt: 0), BenchRun.median(values),
                             BenchRun.percentile(values, 0.9))
         }

@@ -20,12 +20,13 @@ struct CodeSync: AsyncParsableCommand {
               codesync join ssh://me@box/~/src/app.py
               codesync relay --port 7900
               codesync cat HOST:PORT --secret-file F
-              codesync host DIR --headless
+              codesync host [DIR]
               codesync ls HOST:PORT
               codesync cat HOST:PORT src/app.py
               codesync edit FILE
               codesync run FILE
               codesync run HOST:PORT
+              codesync run HOST:PORT main.py
               codesync analyze FILE [--json]
               codesync doctor
               codesync bench …

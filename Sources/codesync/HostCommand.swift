@@ -6,7 +6,7 @@ import Foundation
 /// `codesync host FILE|DIR`: shares FILE (or the folder DIR) in a session and prints the line others join with.
 struct Host: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Share FILE (or a folder: --headless) in a session; prints a join line with a fresh secret.",
+        abstract: "Share FILE, or the folder DIR (default: the current directory), in a session; prints a join line with a fresh secret.",
         discussion: """
             Listens on 127.0.0.1 by default (pair over SSH with a shared box or `ssh -L`); \
             `--bind 0.0.0.0` listens on every interface. Unsaved edits are journaled under \
@@ -19,11 +19,15 @@ struct Host: AsyncParsableCommand {
             machine's Docker sandbox, one run at a time. A folder (DIR) is shared as a project: \
             .gitignore and .codesyncignore are honoured, binary and large files are listed but not opened, \
             symlinks leaving DIR are never followed; each file opened by anyone is its own document, \
-            journaled like FILE's; `codesync ls` and `codesync cat ADDRESS PATH` read it.
+            journaled like FILE's; `codesync ls` and `codesync cat ADDRESS PATH` read it. The editor \
+            shows one file of the folder at a time, a README at its top first (else the first text file): \
+            Ctrl-O opens another by name, Ctrl-B shows the files pane (n new, r rename, d delete), \
+            Ctrl-N goes to the next open file; every peer opens whichever files it likes. Quitting a \
+            folder without saving keeps the unsaved files' journals: the next host of the folder writes them in.
             """)
 
-    @Argument(help: "The file to share (created if missing), or a folder to share as a project (with --headless for now).")
-    var file: String
+    @Argument(help: "The file to share (created if missing), or a folder to share as a project.")
+    var file = "."
 
     @Option(help: "TCP port to listen on (0: any free port). Default: 7878, or the port of a recovered session.")
     var port: Int?
@@ -56,10 +60,6 @@ struct Host: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: file, isDirectory: &isDirectory), isDirectory.boolValue, !headless {
-            throw ValidationError("the editor does not show a shared folder yet: host it with --headless, and read or list its files with `codesync cat ADDRESS PATH` / `codesync ls ADDRESS`")
-        }
         var options = HostSession.Options(file: URL(fileURLWithPath: file), name: name ?? defaultName())
         options.bind = bind
         options.port = port

@@ -18,11 +18,18 @@ struct Run: AsyncParsableCommand {
             and streams that run's output the same way; the secret comes from --secret-file, else \
             CODESYNC_SECRET, else a prompt on the terminal (--secret shows it to every user in `ps`). \
             The program's output is written raw, as a local run writes it; a session's run output, \
-            which a peer's program produced, has terminal escape sequences neutralised.
+            which a peer's program produced, has terminal escape sequences neutralised. In a session \
+            that shares a folder (`codesync host DIR`), PATH names the file to run (relative to the \
+            folder): the host runs it with the session's files (unsaved edits included) mounted \
+            read-only as the working directory, or runs the folder's own command from its \
+            .codesync.json (printed before the run is asked for).
             """)
 
     @Argument(help: "The source file to run, or HOST:PORT of a session.")
     var file: String
+
+    @Argument(help: "With HOST:PORT of a session that shares a folder: the file to run, relative to the folder.")
+    var path: String?
 
     @OptionGroup var secrets: SecretOptions
 
@@ -60,7 +67,9 @@ struct Run: AsyncParsableCommand {
             do { secret = try secrets.resolve() } catch { throw Self.fail("\(error)") }
             let status: Int32
             do {
-                status = try await RemoteRun(address: address, secret: secret, name: name ?? defaultName()).run()
+                var remote = RemoteRun(address: address, secret: secret, name: name ?? defaultName())
+                remote.path = path
+                status = try await remote.run()
             } catch let failure as RemoteRun.Failure {
                 throw Self.fail(failure.description)
             }
@@ -110,6 +119,7 @@ struct Run: AsyncParsableCommand {
             if secrets.givenOnCommandLine {
                 throw Self.fail("--secret and --secret-file are for a session address HOST:PORT, but \(file) is a local file; drop them to run it here")
             }
+            if let path { throw Self.fail("'\(path)': a PATH is for a session that shares a folder (HOST:PORT PATH), not for a local file") }
             return nil
         }
         guard let address = try? SessionAddress(parsing: file) else {

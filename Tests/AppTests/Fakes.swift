@@ -103,8 +103,8 @@ final class FakeLink: RunSessionLink, @unchecked Sendable {
         get { state.withLock { $0.access } }
         set { state.withLock { $0.access = newValue } }
     }
-    func requestRun(language: String, source: String) {
-        state.withLock { $0.requests.append(RunRequestMessage(peer: id, language: language, source: source)) }
+    func requestRun(language: String, source: String, path: String?) {
+        state.withLock { $0.requests.append(RunRequestMessage(peer: id, language: language, source: source, path: path)) }
     }
 
     var sent: [WireMessage] { state.withLock { $0.sent } }

@@ -71,8 +71,10 @@ import Testing
             default:
                 let cursor = Bool.random(using: &random) ? anchorSource.anchor(at: Int.random(in: 0...9, using: &random), bias: .left) : nil
                 let mark = Bool.random(using: &random) ? anchorSource.anchor(at: Int.random(in: 0...9, using: &random), bias: .right) : nil
+                // A shared folder's presence names its file (any text: the codecs must agree on it all the same).
+                let file = Bool.random(using: &random) ? randomText(&random) : nil
                 messages.append(.presence(PresenceInfo(peer: peer, name: randomText(&random), colour: Int.random(in: 0...7, using: &random),
-                                                       cursor: cursor, mark: mark)))
+                                                       cursor: cursor, mark: mark, file: file)))
             }
         }
         return messages

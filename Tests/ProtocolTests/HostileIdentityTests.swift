@@ -403,14 +403,8 @@ enum FakeRelay {
                 _ = frame.readableBytesView.withUnsafeBytes { Glibc.send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
             }
             func read(_ count: Int) throws -> [UInt8] {
-                var out = [UInt8](repeating: 0, count: count)
-                var got = 0
-                while got < count {
-                    let n = out[got...].withUnsafeMutableBytes { recv(client, $0.baseAddress, $0.count, 0) }
-                    guard n > 0 else { throw RawError("the hello never came") }
-                    got += n
-                }
-                return out
+                guard let bytes = receiveExactly(client, count) else { throw RawError("the hello never came") }
+                return bytes
             }
             try send(.challenge(Challenge(versions: WireProtocol.supportedVersions, nonce: nonce, server: "fake relay")))
             let prefix = try read(4)

@@ -34,7 +34,7 @@ import Testing
             #expect(String(decoding: try MessageCodec.encode(message), as: UTF8.self) == block)
         }
         for type in ["challenge", "ack", "presence", "left", "ping", "pong", "error", "bye",
-                     "run.request", "run.cancel", "run.started", "run.output", "run.exited",
+                     "run.request", "run.cancel", "run.started", "run.output", "run.exited", "run.config",
                      "lobby.wait", "lobby", "lobby.admit", "lobby.refuse", "peer.remove",
                      "files.list", "files", "file.open", "file.create", "file.rename", "file.delete", "file.changed"] {
             #expect(types.contains(type), "no golden frame for \(type)")

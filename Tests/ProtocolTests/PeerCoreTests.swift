@@ -421,4 +421,78 @@ import CodeSyncTestSupport
                                          update: Update(), known: VersionVector(), project: true))
         #expect(third.send == [.fileOpen(FileOpen(req: nil, path: "a.py", known: host.version))])
     }
+
+    /// A core in a shared folder with `a.py` open, holding `host`'s document of it (doc 7).
+    private static func folderCore(_ id: AgentID, opening host: Replica?) throws -> PeerCore {
+        let core = Self.core(id)
+        _ = core.welcomed(Welcome(version: WireProtocol.version, session: "x", peer: id, colour: 0, proof: "", peers: [],
+                                  update: Update(), known: VersionVector(), project: true))
+        _ = core.poll()
+        guard let host else { return core }
+        let (req, _) = try #require(core.request { .fileOpen(FileOpen(req: $0, path: "a.py")) })
+        _ = core.receive(.fileState(FileState(req: req, doc: 7, path: "a.py", update: host.updates(since: VersionVector()), known: host.version)))
+        return core
+    }
+
+    @Test func presenceInAFileIsResolvedInThatFilesReplicaAndEditsCatchUpWithTheEditorsCopy() throws {
+        let host = Replica(agent: "host")
+        host.insert("print(1)\n", at: 0)
+        let ann = try Self.folderCore("ann", opening: host)
+        let bob = try Self.folderCore("bob", opening: host)
+        let carol = try Self.folderCore("carol", opening: nil)
+
+        // Ann's caret in a.py: the presence names the file, anchors in the file's replica.
+        let out = ann.setPresence(cursor: 6, selection: 2..<6, inFile: "a.py")
+        guard case .presence(let info) = try #require(out.send.first) else { Issue.record("\(out.send)"); return }
+        #expect(info.file == "a.py" && ann.presenceFile == "a.py")
+        // Bob has the file open: offsets in his copy; Carol has not: the file only.
+        for core in [bob, carol] { _ = core.receive(.presence(info)) }
+        let seenByBob = bob.poll().compactMap { event -> [PeerPresence]? in if case .peersChanged(let list) = event { list } else { nil } }
+        #expect(seenByBob.last == [PeerPresence(id: "ann", name: "ann", colour: 0, cursor: 6, selection: 2..<6, file: "a.py")])
+        _ = carol.poll()
+        #expect(carol.presences == [PeerPresence(id: "ann", name: "ann", colour: 0, cursor: 0, selection: nil, file: "a.py")])
+        // A remote edit of the file before her caret moves it in Bob's view (the anchors hold their characters).
+        let remote = Replica(agent: "dan")
+        _ = try remote.apply(host.updates(since: VersionVector()))
+        let insert = remote.insert("# ", at: 0)
+        _ = bob.receive(.docOps(DocOps(doc: 7, peer: "dan", seq: 1, update: insert)))
+        #expect(bob.presences.first?.cursor == 8 && bob.presences.first?.selection == 4..<8)
+        // A caret in a file not open sends nothing; one in the session's document names no file.
+        #expect(carol.setPresence(cursor: 1, selection: nil, inFile: "a.py").send.isEmpty)
+        guard case .presence(let plain) = try #require(ann.setPresence(cursor: 0, selection: nil).send.first) else { return }
+        #expect(plain.file == nil && ann.presenceFile == nil)
+
+        // Bob's editor still shows the text before Dan's edit: its offset 6 is carried over it.
+        let edit = try bob.editFile("a.py", seen: "print(1)\n", offset: 6, delete: 1, insert: "2")
+        #expect(edit.send.count == 2 && bob.fileText("a.py") == "# print(2)\n")
+        // Undo and redo are per file and per peer; a file not open has neither, and is refused for edits.
+        #expect(bob.undoFile("a.py").done && bob.fileText("a.py") == "# print(1)\n")
+        #expect(bob.redoFile("a.py").done && bob.fileText("a.py") == "# print(2)\n")
+        #expect(!carol.undoFile("a.py").done && !carol.redoFile("a.py").done)
+        #expect(throws: SessionError.self) { try carol.editFile("a.py", seen: "", offset: 0, delete: 0, insert: "x") }
+    }
+
+    @Test func aFoldersRunSettingsComeWithTheWelcomeAndChangeWithRunConfig() throws {
+        let ann = Self.core("ann")
+        let pytest = ProjectRunSettings(command: "python -m pytest -q", language: "python")
+        _ = ann.welcomed(Welcome(version: WireProtocol.version, session: "x", peer: "ann", colour: 0, proof: "", peers: [],
+                                 update: Update(), known: VersionVector(), project: true, run: pytest))
+        _ = ann.poll()
+        #expect(ann.runSettings == pytest)
+        // A change on the host's disk: kept, and the owner hears it.
+        let broken = ProjectRunSettings(problem: ".codesync.json: not JSON")
+        #expect(ann.receive(.runConfig(broken)).wake)
+        #expect(ann.runSettings == broken)
+        #expect(ann.poll().contains(.run(.config(broken))))
+        // Empty: the file was removed, runs run the file asked for again.
+        _ = ann.receive(.runConfig(ProjectRunSettings()))
+        #expect(ann.runSettings == nil)
+        // The next welcome is the truth (a host restarted without the file).
+        _ = ann.linkLost(reason: "x", fatal: false, reconnect: true)
+        _ = ann.receive(.runConfig(pytest))
+        #expect(ann.runSettings == nil)
+        _ = ann.welcomed(Welcome(version: WireProtocol.version, session: "x", peer: "ann", colour: 0, proof: "", peers: [],
+                                 update: Update(), known: VersionVector(), project: true))
+        #expect(ann.runSettings == nil)
+    }
 }

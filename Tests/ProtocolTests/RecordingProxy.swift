@@ -106,9 +106,9 @@ final class RecordingProxy: @unchecked Sendable {
     /// Forwards unit by unit; the first two units each way are the prelude and handshake.
     private func pump(from: Int32, to: Int32, toClient: Bool) {
         var index = 0
-        while let prefix = read(from, 4) {
+        while let prefix = receiveExactly(from, 4) {
             let length = Int(prefix[0]) << 24 | Int(prefix[1]) << 16 | Int(prefix[2]) << 8 | Int(prefix[3])
-            guard length <= 1 << 24, let body = read(from, length) else { break }
+            guard length <= 1 << 24, let body = receiveExactly(from, length) else { break }
             index += 1
             var unit = prefix + body
             let tamper: Tamper? = lock.withLock {
@@ -121,41 +121,21 @@ final class RecordingProxy: @unchecked Sendable {
             switch tamper {
             case .flipBit:
                 unit[4 + body.count / 2] ^= 0x10
-                write(to, unit)
+                sendAll(to, unit)
             case .replay:
-                write(to, unit)
-                write(to, unit)
+                sendAll(to, unit)
+                sendAll(to, unit)
             case .drop:
                 continue
             case .truncate:
-                write(to, Array(unit.prefix(4 + body.count / 2)))
+                sendAll(to, Array(unit.prefix(4 + body.count / 2)))
                 shutdown(to, Int32(SHUT_RDWR))
                 shutdown(from, Int32(SHUT_RDWR))
                 return
             case nil:
-                write(to, unit)
+                sendAll(to, unit)
             }
         }
         shutdown(to, Int32(SHUT_WR))
-    }
-
-    private func read(_ fd: Int32, _ count: Int) -> [UInt8]? {
-        var out = [UInt8](repeating: 0, count: count)
-        var got = 0
-        while got < count {
-            let n = out[got...].withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if n <= 0 { return nil }
-            got += n
-        }
-        return out
-    }
-
-    private func write(_ fd: Int32, _ bytes: [UInt8]) {
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes[offset...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            if n <= 0 { return }
-            offset += n
-        }
     }
 }

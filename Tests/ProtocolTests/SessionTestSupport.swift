@@ -75,6 +75,28 @@ func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async thro
     try await onOwnThread(body)
 }
 
+/// Reads exactly `count` bytes from `fd`; nil at end of stream, on error or on the socket's timeout.
+func receiveExactly(_ fd: Int32, _ count: Int) -> [UInt8]? {
+    var out = [UInt8](repeating: 0, count: count)
+    var got = 0
+    while got < count {
+        let n = out[got...].withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+        if n <= 0 { return nil }
+        got += n
+    }
+    return out
+}
+
+/// Writes all of `bytes` to `fd`, stopping quietly when the peer has gone (no SIGPIPE).
+func sendAll(_ fd: Int32, _ bytes: [UInt8]) {
+    var offset = 0
+    while offset < bytes.count {
+        let n = bytes[offset...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        if n <= 0 { return }
+        offset += n
+    }
+}
+
 /// A listening TCP socket on 127.0.0.1 with an ephemeral port: (descriptor, port).
 func loopbackListener(backlog: Int32 = 16) throws -> (fd: Int32, port: Int) {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -184,14 +206,7 @@ final class RawClient: @unchecked Sendable {
     }
 
     /// Writes bytes on the socket as they are (after the channel: a forged record).
-    func writeRaw(_ bytes: [UInt8]) {
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes[offset...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            if n <= 0 { return }
-            offset += n
-        }
-    }
+    func writeRaw(_ bytes: [UInt8]) { sendAll(fd, bytes) }
 
     func write(_ message: WireMessage) throws {
         write(frame(try MessageCodec.encode(message)))
@@ -241,16 +256,7 @@ final class RawClient: @unchecked Sendable {
         return Array(plaintext[plainStart..<plainStart + count])
     }
 
-    private func readSocket(_ count: Int) -> [UInt8]? {
-        var out = [UInt8](repeating: 0, count: count)
-        var got = 0
-        while got < count {
-            let n = out[got...].withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if n <= 0 { return nil }
-            got += n
-        }
-        return out
-    }
+    private func readSocket(_ count: Int) -> [UInt8]? { receiveExactly(fd, count) }
 
     /// The next frame's payload as it is (a relay's routing frames are not wire messages).
     func readPayload() async -> [UInt8]? { (try? await offPool { self.readRawFrame() }) ?? nil }

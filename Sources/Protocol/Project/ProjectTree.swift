@@ -349,6 +349,18 @@ public final class ProjectTree {
         return (text, real)
     }
 
+    /// Opens the shared file at `path` for reading, whatever its size or content (a run's copy of the
+    /// folder): checked exactly as `read` checks it (the gate, then descriptors only). Returns the
+    /// descriptor (the caller closes it) and the file's real path relative to the root.
+    public func openForCopy(_ string: String) throws(ProjectError) -> (fd: Int32, real: String) {
+        let path = try check(string)
+        let (pathFD, _, real) = try openChecked(path)
+        defer { close(pathFD) }
+        let fd = open("/proc/self/fd/\(pathFD)", O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else { throw .io("cannot read \(ProjectPath.shown(path.string)): \(String(cString: strerror(errno)))") }
+        return (fd, real.string)
+    }
+
     /// Writes `text` to `path` atomically (a temporary file in the same verified folder, fsync,
     /// rename over the name). `mustCreate`: refused if the name exists (and missing folders are made).
     public func write(_ text: String, to string: String, mustCreate: Bool = false) throws(ProjectError) {

@@ -153,6 +153,10 @@ public final class CollaborationPeer: @unchecked Sendable {
     /// The host's file name (no folders) from the welcome; nil when the host has not said.
     public var sessionFileName: String? { withLock { core.fileName } }
 
+    /// A shared folder's own run command (`.codesync.json` on the host's disk), as the server last
+    /// said; nil when runs run the file asked for (or the session shares one file).
+    public var projectRunSettings: ProjectRunSettings? { withLock { core.runSettings } }
+
     /// What guests with the edit secret may do now, as the server last said (nil before roles).
     public var guests: GuestAccess? { withLock { core.guests } }
 
@@ -283,9 +287,9 @@ public final class CollaborationPeer: @unchecked Sendable {
     /// again, when the host admits guests itself) until the host admits it again.
     public func remove(_ peer: String) { withLock { link?.send(.peerRemove(PeerChoice(peer: peer))) } }
 
-    /// Asks the host to run `source` (shared runs).
-    public func requestRun(language: String, source: String) {
-        withLock { link?.send(.runRequest(RunRequestMessage(peer: id, language: language, source: source))) }
+    /// Asks the host to run `source` (shared runs); in a shared folder, the file at `path` instead.
+    public func requestRun(language: String, source: String, path: String? = nil) {
+        withLock { link?.send(.runRequest(RunRequestMessage(peer: id, language: language, source: source, path: path))) }
     }
 
     /// Host only: reports run progress to every peer.

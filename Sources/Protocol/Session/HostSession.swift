@@ -244,6 +244,13 @@ public final class HostSession: Sendable {
         }
     }
 
+    /// A shared folder: writes one file (`path` as listed) atomically, if the session edited it.
+    public func saveFile(_ path: String) async throws {
+        guard isProject, let server else { throw SessionError.file("this session shares one file, not a folder") }
+        let failures = await server.saveProject(only: path)
+        if !failures.isEmpty { throw SessionError.file(failures.joined(separator: "; ")) }
+    }
+
     /// Stops hosting. With `save`, writes the file first. The journal is deleted after a save, or
     /// when `discardJournal` says the user quit on purpose (the editor's Ctrl-Q, having answered
     /// whether to save); otherwise it stays for the next start to recover. Then releases the lock.

@@ -230,7 +230,8 @@ final class Hub {
         emptySince = nil
         order.removeAll { $0 == hello.peer }
         order.append(hello.peer)
-        let info = PresenceInfo(peer: hello.peer, name: hello.name, colour: colour, cursor: presence[hello.peer]?.cursor, mark: presence[hello.peer]?.mark)
+        let info = PresenceInfo(peer: hello.peer, name: hello.name, colour: colour, cursor: presence[hello.peer]?.cursor, mark: presence[hello.peer]?.mark,
+                                file: presence[hello.peer]?.file)
         presence[hello.peer] = info
         if hello.role == .host, let file = hello.file, !file.isEmpty, file.count <= 255, !file.contains("/") { fileName = file }
         let access: GuestAccess = hello.role != .guest ? .editRun : viewOnly ? .view : guestAccess
@@ -249,7 +250,8 @@ final class Hub {
         connection.sendWelcome(Welcome(
             version: hello.version, session: id, peer: hello.peer, colour: colour, proof: proof, peers: others,
             update: replica.updates(since: hello.known), known: replica.version, access: access, guests: guestAccess, file: fileName,
-            token: masked, project: project != nil ? true : nil))
+            token: masked, project: project != nil ? true : nil,
+            run: project.flatMap { $0.runSettings.isEmpty ? nil : $0.runSettings }))
         broadcast(.presence(info), except: hello.peer)
         if hello.role != .host, let runReplay {
             for message in runReplay.messages { connection.send(message) }
@@ -395,6 +397,8 @@ final class Hub {
         guard var info = presence[connection.peer] else { return }
         info.cursor = sent.cursor
         info.mark = sent.mark
+        // A file that is not a path of the shared folder's form (absolute, `..`, too long) is not passed on.
+        info.file = sent.file.flatMap { project != nil && $0.utf8.count <= ProjectPath.maxBytes && (try? ProjectPath($0)) != nil ? $0 : nil }
         presence[connection.peer] = info
         broadcast(.presence(info), except: connection.peer)
     }

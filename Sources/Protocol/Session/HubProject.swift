@@ -40,6 +40,14 @@ extension Hub {
             logger.info("\(document.path) changed on disk: the session took the new text")
         }
         for change in outcome.changes { broadcast(.fileChanged(change), except: nil) }
+        if paths.contains(ProjectRunSettings.fileName) { announceRunSettings() }
+    }
+
+    /// Reads `.codesync.json` again and tells everyone if it changed: a guest sees the command a
+    /// run will use before it asks for one.
+    func announceRunSettings() {
+        guard let project, let settings = project.refreshRunSettings() else { return }
+        broadcast(.runConfig(settings), except: nil)
     }
 
     private func refuse(_ what: String, _ error: ProjectError, req: Int?, to connection: ServerConnection) {

@@ -97,6 +97,9 @@ public final class PeerCore {
     private var wantedGuests: GuestAccess?
     /// The host's file name (no folders) from the welcome.
     public private(set) var fileName: String?
+    /// A shared folder's run command as the server last said (welcome, then `run.config`); nil when
+    /// runs run the file asked for (or the session shares one file).
+    public private(set) var runSettings: ProjectRunSettings?
     /// The server refused ops of ours: nothing is sent until the replica is replaced by the server's.
     public private(set) var resyncing = false
     /// The reconnection that reloads the document is owed even where reconnecting is off (once).
@@ -107,6 +110,9 @@ public final class PeerCore {
     private var reportedPeers: [PeerPresence]?
     private var myCursor: Anchor?
     private var myMark: Anchor?
+    /// A shared folder: the file `myCursor` and `myMark` are in (`setPresence(cursor:selection:inFile:)`);
+    /// nil when they are in the session's own document.
+    var myFile: String?
     private var latencies: [Double] = []
     /// Host: who waits in the lobby, as the server last said.
     public private(set) var lobby: [LobbyEntry] = []
@@ -193,10 +199,17 @@ public final class PeerCore {
 
     /// Shares this peer's caret (and selection); anchors keep them on their characters.
     public func setPresence(cursor: Int, selection: Range<Int>?) -> Output {
-        myCursor = replica.anchor(at: cursor, bias: .left)
+        setPresence(cursor: cursor, selection: selection, file: nil, in: replica)
+    }
+
+    /// The caret (and selection) as anchors in `document`, the session's own (`file` nil) or a
+    /// shared folder's file; other peers resolve them in their replica of that document.
+    func setPresence(cursor: Int, selection: Range<Int>?, file: String?, in document: Replica) -> Output {
+        myFile = file
+        myCursor = document.anchor(at: cursor, bias: .left)
         if let selection {
             let other = cursor == selection.lowerBound ? selection.upperBound : selection.lowerBound
-            myMark = replica.anchor(at: other, bias: .left)
+            myMark = document.anchor(at: other, bias: .left)
         } else {
             myMark = nil
         }
@@ -243,7 +256,7 @@ public final class PeerCore {
 
     private func presenceMessage() -> WireMessage? {
         guard isLinked else { return nil }
-        return .presence(PresenceInfo(peer: id, name: config.name, colour: colour, cursor: myCursor, mark: myMark))
+        return .presence(PresenceInfo(peer: id, name: config.name, colour: colour, cursor: myCursor, mark: myMark, file: myFile))
     }
 
     /// Queues something for `poll` from outside the protocol (a project refusal, say).
@@ -301,6 +314,7 @@ public final class PeerCore {
         access = welcome.access ?? .editRun
         reportedGuests = welcome.guests
         fileName = welcome.file ?? fileName
+        runSettings = welcome.run
         project.isProject = welcome.project == true
         inbox.append(.welcome(welcome, resync: resyncing))
         if everConnectedBefore && (previousAccess != access || previousGuests != reportedGuests) {
@@ -342,6 +356,8 @@ public final class PeerCore {
         case .roles(let roles):
             access = roles.access
             reportedGuests = roles.guests
+        case .runConfig(let settings):
+            runSettings = settings.isEmpty ? nil : settings
         case .refused(let refused) where refused.what == "ops" && !resyncing && config.role == .guest:
             // Our replica holds edits the document never will: reconnect asking for the whole
             // document and replace ours with it (same agent: the server refuses every later op of
@@ -429,8 +445,11 @@ public final class PeerCore {
                     // The server refused some of our ops: its document, not ours, is the truth.
                     let before = replica.scalarCount
                     replica = Replica(agent: id)
-                    myCursor = nil
-                    myMark = nil
+                    if myFile == nil {
+                        // Anchors in the dropped replica; a caret in a shared folder's file is not in it.
+                        myCursor = nil
+                        myMark = nil
+                    }
                     resyncing = false
                     do {
                         _ = try replica.apply(welcome.update)
@@ -468,6 +487,7 @@ public final class PeerCore {
             case .message(.runStarted(let m)): events.append(.run(.started(m)))
             case .message(.runOutput(let m)): events.append(.run(.output(m)))
             case .message(.runExited(let m)): events.append(.run(.exited(m)))
+            case .message(.runConfig(let m)): events.append(.run(.config(m)))
             case .message(.refused(let refused)): events.append(.error("the host refused your \(refused.what): \(refused.message)"))
             case .message(.roles(let roles)): events.append(.access(roles.access, guests: roles.guests))
             case .message(.lobby(let list)):
@@ -497,12 +517,14 @@ public final class PeerCore {
 
     private func resolvedPeers() -> [PeerPresence] {
         order.compactMap { peers[$0] }.map { info in
-            let cursor = info.cursor.map { replica.offset(of: $0) } ?? 0
-            let selection = info.mark.map { mark -> Range<Int> in
-                let other = replica.offset(of: mark)
+            // In a shared folder the anchors are in the peer's file: resolved there when it is open here.
+            let document: Replica? = info.file.map { project.files[$0]?.replica } ?? replica
+            let cursor = document.flatMap { document in info.cursor.map { document.offset(of: $0) } } ?? 0
+            let selection = document.flatMap { document in info.mark.map { mark -> Range<Int> in
+                let other = document.offset(of: mark)
                 return min(cursor, other)..<max(cursor, other)
-            }
-            return PeerPresence(id: info.peer, name: info.name, colour: info.colour, cursor: cursor, selection: selection)
+            } }
+            return PeerPresence(id: info.peer, name: info.name, colour: info.colour, cursor: cursor, selection: selection, file: info.file)
         }
     }
 

@@ -55,6 +55,47 @@ extension PeerCore {
         return Output(send: docOpsMessages(file.replica.delete(at: offset, count: count), doc: file.doc))
     }
 
+    /// Deletes `count` scalars at `offset`, then inserts `text` there, in the opened file `path`,
+    /// where the offsets are in `seen` (an editor's own copy of the text, which may be a few remote
+    /// edits behind the file's replica): they are carried over those edits first (`TextDiff`).
+    public func editFile(_ path: String, seen: String, offset: Int, delete count: Int, insert text: String) throws -> Output {
+        let file = try openedFile(path)
+        var start = offset, end = offset + max(0, count)
+        if let change = TextDiff.change(from: seen, to: file.replica.text) {
+            start = TextDiff.transform(start, through: change)
+            end = max(start, TextDiff.transform(end, through: change))
+        }
+        var out = Output()
+        if end > start { out.send += docOpsMessages(file.replica.delete(at: start, count: end - start), doc: file.doc) }
+        if !text.isEmpty { out.send += docOpsMessages(file.replica.insert(text, at: start), doc: file.doc) }
+        return out
+    }
+
+    /// Shares this peer's caret (and selection) in the opened file `path`, offsets in its text now;
+    /// other peers see which file this peer is in. Nothing changes when the file is not open.
+    public func setPresence(cursor: Int, selection: Range<Int>?, inFile path: String) -> Output {
+        guard let file = project.files[path] else { return Output() }
+        return setPresence(cursor: cursor, selection: selection, file: path, in: file.replica)
+    }
+
+    /// The file this peer's caret is in (nil: the session's own document).
+    public var presenceFile: String? { myFile }
+
+    /// Undoes this peer's last edit group in the opened file `path`; false when there was none.
+    public func undoFile(_ path: String) -> (done: Bool, output: Output) {
+        guard let file = project.files[path], let (update, _) = file.replica.undo() else { return (false, Output()) }
+        return (true, Output(send: docOpsMessages(update, doc: file.doc)))
+    }
+
+    /// Redoes the last undone group in the opened file `path`; false when there was none.
+    public func redoFile(_ path: String) -> (done: Bool, output: Output) {
+        guard let file = project.files[path], let (update, _) = file.replica.redo() else { return (false, Output()) }
+        return (true, Output(send: docOpsMessages(update, doc: file.doc)))
+    }
+
+    /// Ends the current undo group of the opened file `path`.
+    public func closeUndoGroup(inFile path: String) { project.files[path]?.replica.closeUndoGroup() }
+
     /// The file changes (created, renamed, deleted, by anyone) heard since the last call.
     public func takeFileChanges() -> [FileChanged] {
         defer { project.changes = [] }

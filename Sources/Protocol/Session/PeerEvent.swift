@@ -8,9 +8,12 @@ public struct PeerPresence: Equatable, Sendable {
     public var cursor: Int
     /// Selected range in Unicode scalars, nil when nothing is selected.
     public var selection: Range<Int>?
+    /// A shared folder: the file the peer is in; its cursor and selection are offsets in that file
+    /// when this peer has it open (else 0 and nil). Nil when the peer is in no file.
+    public var file: String?
 
-    public init(id: String, name: String, colour: Int, cursor: Int, selection: Range<Int>?) {
-        self.id = id; self.name = name; self.colour = colour; self.cursor = cursor; self.selection = selection
+    public init(id: String, name: String, colour: Int, cursor: Int, selection: Range<Int>?, file: String? = nil) {
+        self.id = id; self.name = name; self.colour = colour; self.cursor = cursor; self.selection = selection; self.file = file
     }
 }
 
@@ -36,6 +39,8 @@ public enum SessionRunEvent: Equatable, Sendable {
     case started(RunStartedMessage)
     case output(RunOutputMessage)
     case exited(RunExitedMessage)
+    /// A shared folder's run command changed (`.codesync.json` on the host's disk; empty: none).
+    case config(ProjectRunSettings)
 }
 
 /// Something that happened to a `CollaborationPeer`, returned by `poll()`.

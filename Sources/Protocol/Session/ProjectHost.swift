@@ -50,12 +50,38 @@ final class ProjectHost {
     var watcher: ProjectWatcher?
     /// At most this many files open at once in a session (each holds a document and a journal).
     static let maxOpenFiles = 1024
+    /// The run settings peers were last told (`.codesync.json` on disk).
+    private(set) var runSettings: ProjectRunSettings
 
     init(tree: ProjectTree, identity: ProjectJournalIdentity, limits: SessionLimits, logger: Logger) {
         self.tree = tree
         self.identity = identity
         self.limits = limits
         self.logger = logger
+        runSettings = ProjectRunSettings.read(root: tree.root)
+    }
+
+    /// Reads `.codesync.json` from disk again; the new settings when they changed (to tell everyone).
+    func refreshRunSettings() -> ProjectRunSettings? {
+        let now = ProjectRunSettings.read(root: tree.root)
+        guard now != runSettings else { return nil }
+        runSettings = now
+        logger.notice("\(ProjectRunSettings.fileName) changed: \(now.summary)")
+        return now
+    }
+
+    /// What a run in the folder needs from the session, checked: the file to run (its real path,
+    /// through the one gate for peers' paths, as for `file.open`), the session's text of every open
+    /// document (unsaved edits included), and the run settings from disk (peers told if changed).
+    func runSources(file: String?) throws(ProjectError) -> ProjectRunSources {
+        var real: String?
+        if let file {
+            let checked = try tree.check(file)
+            real = try tree.inspect(checked).real.string
+        }
+        var texts: [String: String] = [:]
+        for document in documents.values { texts[document.path] = document.replica.text }
+        return ProjectRunSources(root: tree.root, file: real, texts: texts, settings: runSettings)
     }
 
     var openCount: Int { documents.count }
@@ -230,11 +256,22 @@ final class ProjectHost {
 
     // MARK: Saving and housekeeping
 
-    /// Saves every edited document to its file (atomically); returns the failures' messages.
+    /// Saves every edited document to its file (atomically), or only the one at `only` (a path as a
+    /// peer opened it); returns the failures' messages.
     @discardableResult
-    func saveAll() -> [String] {
+    func saveAll(only: String? = nil) -> [String] {
         var failures: [String] = []
-        for document in documents.values where document.dirty {
+        var chosen: Int?
+        if let only {
+            do {
+                chosen = byPath[try tree.inspect(try tree.check(only)).real.string]
+            } catch {
+                return ["cannot save \(ProjectPath.shown(only)): \(error)"]
+            }
+            // Not open in the session (never edited): nothing to save.
+            if chosen == nil { return [] }
+        }
+        for document in documents.values where document.dirty && (chosen == nil || document.id == chosen) {
             document.journal.sync()
             let text = document.replica.text
             do {

@@ -253,7 +253,7 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
             logger.info("\(describe): ignored a \(message.type) message (only a server sends those)")
         case .unknown(let type):
             logger.info("\(describe): ignored message of unknown type '\(type)'")
-        case .refused, .roles, .lobby, .lobbyWait:
+        case .refused, .roles, .lobby, .lobbyWait, .runConfig:
             logger.info("\(describe): ignored a \(message.type) message (only a server sends those)")
         case .error(let error):
             logger.info("\(describe): peer reported \(error.code.rawValue): \(error.message)")

@@ -383,12 +383,28 @@ public final class SessionServer: Sendable {
         }.get()
     }
 
-    /// Host mode, a shared folder: saves every edited file (atomically); returns the failures.
-    public func saveProject() async -> [String] {
+    /// Host mode, a shared folder: what a run of `file` (nil: the project's command) needs — the
+    /// file checked as a peer's path, the session's text of every open file, and the run settings
+    /// read again from disk (peers are told first if they changed). Throws when the session shares
+    /// one file, or the path is refused (the refusal says why, in the peer's own words).
+    public func projectRunSources(file: String?) async throws -> ProjectRunSources {
+        let core = self.core
+        return try await core.eventLoop.submit { () throws -> ProjectRunSources in
+            guard case .host(let hub) = core.mode, let project = hub.project else {
+                throw ProjectError.refused("this session shares one file, not a folder")
+            }
+            hub.announceRunSettings()
+            return try project.runSources(file: file)
+        }.get()
+    }
+
+    /// Host mode, a shared folder: saves every edited file (atomically), or only `path` (as listed);
+    /// returns the failures.
+    public func saveProject(only path: String? = nil) async -> [String] {
         let core = self.core
         return (try? await core.eventLoop.submit { () -> [String] in
             guard case .host(let hub) = core.mode, let project = hub.project else { return [] }
-            return project.saveAll()
+            return project.saveAll(only: path)
         }.get()) ?? []
     }
 

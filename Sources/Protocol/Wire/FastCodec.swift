@@ -73,7 +73,13 @@ enum FastCodec {
                 let cursor = Anchor.fastOptional(fields.value(of: "cursor")),
                 let mark = Anchor.fastOptional(fields.value(of: "mark"))
             else { return nil }
-            return Decoded(message: .presence(PresenceInfo(peer: peer, name: name, colour: colour, cursor: cursor, mark: mark)))
+            var file: String?
+            switch fields.value(of: "file") {
+            case nil, .null?: file = nil
+            case .string(let path)?: file = path
+            default: return nil
+            }
+            return Decoded(message: .presence(PresenceInfo(peer: peer, name: name, colour: colour, cursor: cursor, mark: mark, file: file)))
         default:
             return nil
         }
@@ -110,6 +116,10 @@ enum FastCodec {
             if let cursor = info.cursor {
                 out.raw(",\"cursor\":")
                 out.anchor(cursor)
+            }
+            if let file = info.file {
+                out.raw(",\"file\":")
+                out.string(file)
             }
             if let mark = info.mark {
                 out.raw(",\"mark\":")

@@ -87,8 +87,11 @@ public struct PresenceInfo: Codable, Equatable, Sendable {
     public var cursor: Anchor?
     /// The other end of the selection, nil when nothing is selected.
     public var mark: Anchor?
-    public init(peer: String, name: String, colour: Int, cursor: Anchor? = nil, mark: Anchor? = nil) {
-        self.peer = peer; self.name = name; self.colour = colour; self.cursor = cursor; self.mark = mark
+    /// A shared folder: the file (as listed by `files`) whose document the anchors are in; absent in
+    /// a single-file session, or when the peer has no file open.
+    public var file: String?
+    public init(peer: String, name: String, colour: Int, cursor: Anchor? = nil, mark: Anchor? = nil, file: String? = nil) {
+        self.peer = peer; self.name = name; self.colour = colour; self.cursor = cursor; self.mark = mark; self.file = file
     }
 }
 
@@ -118,11 +121,15 @@ public struct Welcome: Codable, Equatable, Sendable {
     /// True when the session shares a folder (`codesync host DIR`): its files are listed with
     /// `files.list` and opened with `file.open`; the welcome's own document is then empty.
     public var project: Bool?
+    /// A shared folder's own run command (`.codesync.json` on the host's disk), so the joiner sees
+    /// what a run will do before it asks for one; absent: runs run the file asked for.
+    public var run: ProjectRunSettings?
     public init(
         version: Int, session: String, peer: String, colour: Int, proof: String, peers: [PresenceInfo],
         update: Update, known: VersionVector, access: GuestAccess? = nil, guests: GuestAccess? = nil, file: String? = nil,
-        parts: Int? = nil, token: String? = nil, project: Bool? = nil
+        parts: Int? = nil, token: String? = nil, project: Bool? = nil, run: ProjectRunSettings? = nil
     ) {
+        self.run = run
         self.version = version; self.session = session; self.peer = peer; self.colour = colour
         self.proof = proof; self.peers = peers; self.update = update; self.known = known; self.access = access
         self.guests = guests; self.file = file; self.parts = parts; self.token = token; self.project = project
@@ -273,8 +280,11 @@ public struct RunRequestMessage: Codable, Equatable, Sendable {
     public var peer: String
     public var language: String
     public var source: String
-    public init(peer: String, language: String, source: String) {
-        self.peer = peer; self.language = language; self.source = source
+    /// In a shared folder: the file to run, relative to the folder (checked by the host like any
+    /// peer's path); the host then runs the session's text of every file, and `source` is unused.
+    public var path: String?
+    public init(peer: String, language: String, source: String, path: String? = nil) {
+        self.peer = peer; self.language = language; self.source = source; self.path = path
     }
 }
 
@@ -296,8 +306,14 @@ public struct RunStartedMessage: Codable, Equatable, Sendable {
     /// Which version of the text ran: 16 hex digits of a content hash (absent from older hosts;
     /// receivers accept only that exact form).
     public var version: String?
-    public init(run: String, by: String, language: String, byName: String? = nil, version: String? = nil) {
+    /// In a shared folder: the file that runs (absent with a project command that names none).
+    public var path: String?
+    /// In a shared folder: the project's own command that runs (`.codesync.json`), if it has one.
+    public var command: String?
+    public init(run: String, by: String, language: String, byName: String? = nil, version: String? = nil,
+                path: String? = nil, command: String? = nil) {
         self.run = run; self.by = by; self.language = language; self.byName = byName; self.version = version
+        self.path = path; self.command = command
     }
 }
 
@@ -386,6 +402,8 @@ public enum WireMessage: Equatable, Sendable {
     case runStarted(RunStartedMessage)
     case runOutput(RunOutputMessage)
     case runExited(RunExitedMessage)
+    /// A shared folder's run command changed (server → peers; see `Welcome.run`).
+    case runConfig(ProjectRunSettings)
     case refused(Refused)
     case rolesSet(RolesSet)
     case roles(Roles)
@@ -425,6 +443,7 @@ public enum WireMessage: Equatable, Sendable {
         case .runStarted: "run.started"
         case .runOutput: "run.output"
         case .runExited: "run.exited"
+        case .runConfig: "run.config"
         case .refused: "refused"
         case .rolesSet: "roles.set"
         case .roles: "roles"
@@ -478,6 +497,7 @@ extension WireMessage: Codable {
         case "run.started": self = .runStarted(try RunStartedMessage(from: decoder))
         case "run.output": self = .runOutput(try RunOutputMessage(from: decoder))
         case "run.exited": self = .runExited(try RunExitedMessage(from: decoder))
+        case "run.config": self = .runConfig(try ProjectRunSettings(from: decoder))
         case "refused": self = .refused(try Refused(from: decoder))
         case "roles.set": self = .rolesSet(try RolesSet(from: decoder))
         case "roles": self = .roles(try Roles(from: decoder))
@@ -518,6 +538,7 @@ extension WireMessage: Codable {
         case .runStarted(let m): try m.encode(to: encoder)
         case .runOutput(let m): try m.encode(to: encoder)
         case .runExited(let m): try m.encode(to: encoder)
+        case .runConfig(let m): try m.encode(to: encoder)
         case .refused(let m): try m.encode(to: encoder)
         case .rolesSet(let m): try m.encode(to: encoder)
         case .roles(let m): try m.encode(to: encoder)
