@@ -112,7 +112,7 @@ public final class PeerCore {
     private var myMark: Anchor?
     /// A shared folder: the file `myCursor` and `myMark` are in (`setPresence(cursor:selection:inFile:)`);
     /// nil when they are in the session's own document.
-    var myFile: String?
+    private(set) var myFile: String?
     private var latencies: [Double] = []
     /// Host: who waits in the lobby, as the server last said.
     public private(set) var lobby: [LobbyEntry] = []
