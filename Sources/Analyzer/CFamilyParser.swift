@@ -134,14 +134,27 @@ struct CFamilyParser {
         guard isOp("<") else { return false }
         let start = pos
         var depth = 0
+        // Arguments that can only be template arguments, so constant expressions with `&&`, `==`
+        // and `?:` may appear in them: in a declaration's type at namespace or class scope
+        // (`enable_if_t<A<T> && B<T>, int> f();`), or when a type word opens them
+        // (`span<const byte, N == 0 ? 1 : N>`, `integral_constant < bool, a && b > ()`).
+        let certain = dialect == .cpp
+            && (inDeclarationType || isWord("const", peek()) || isWord("typename", peek())
+                || (Self.isPrimitive(peek()) && !isOp("(", peek(2))))
         while !atEnd {
+            // Nested arguments (`f<g<a || b>>`) are template arguments too: a comparison chained
+            // inside a comparison is not C++ anyone writes.
+            if certain || (dialect == .cpp && depth >= 2), depth > 0, tok.kind == .op, Self.constantExpressionOperators.contains(tok) {
+                advance()
+                continue
+            }
             if tok.kind == .op {
                 switch tok.tag {
                 case CToken.tag("<"): depth += 1
                 case CToken.tag(">"):
                     depth -= 1
                     if depth == 0 { advance(); return true }
-                case CToken.tag("(") where dialect == .cpp && depth > 0 && pos > start + 1:
+                case CToken.tag("(") where dialect == .cpp && depth > 0:
                     // A call or `decltype(...)` inside C++ template arguments: `f<X::g()>()`.
                     if !skipGroup() { pos = start; return false }
                     continue
@@ -167,19 +180,56 @@ struct CFamilyParser {
         return false
     }
 
+    /// Operators of constant expressions that `skipTypeArguments` otherwise takes as a sign of a comparison.
+    private static let constantExpressionOperators = TagTable(words: ["&&", "||", "==", "!="])
+
+    /// Set while reading the type of a declaration at namespace or class scope, where `<` after a
+    /// name always opens template arguments (no expression statements stand there).
+    private var inDeclarationType = false
+
     /// Skips `<...>` after `template`: parameters may have defaults (`class A = allocator<T>`,
     /// `int N = (1 > 0)`), so only a brace or `;` before the closing `>` means it is not one.
     private mutating func skipTemplateParameters() -> Bool {
         guard isOp("<") else { return false }
         let start = pos
         var depth = 0
+        // Names of the non-type parameters declared so far (`size_t __w`): in a later default,
+        // `__w < x` is a comparison, since a non-type parameter cannot name a template.
+        var valueNames: [UInt64] = []
+        var parameterStart = false, typeParameter = false, inDefault = false
+        var lastName: UInt64?
+        func endParameter() {
+            if !typeParameter, !inDefault, let lastName { valueNames.append(lastName) }
+            lastName = nil
+        }
         while !atEnd {
-            if isOp("(") || isOp("[") { skipGroup(); continue }
-            if isOp("<") { depth += 1 } else if isOp(">") {
+            if isOp("(") || isOp("[") { skipGroup(); parameterStart = false; continue }
+            if depth == 1, parameterStart {
+                typeParameter = isWord("typename") || isWord("class") || isWord("template")
+                inDefault = false
+                parameterStart = false
+            }
+            if isOp("<") {
+                if depth == 1, dialect == .cpp, peek(-1).kind == .ident, valueNames.contains(peek(-1).tag) {
+                    advance()  // a comparison
+                    continue
+                }
+                depth += 1
+                if depth == 1 { parameterStart = true }
+            } else if isOp(">") {
+                if depth == 1 { endParameter() }
                 depth -= 1
                 if depth == 0 { advance(); return true }
             } else if isOp("{") || isOp(";") || isOp("}") {
                 break
+            } else if depth == 1, isOp(",") {
+                endParameter()
+                parameterStart = true
+            } else if depth == 1, isOp("=") {
+                endParameter()
+                inDefault = true
+            } else if depth == 1, tok.kind == .ident, !inDefault {
+                lastName = tok.tag
             }
             advance()
         }
@@ -345,6 +395,11 @@ struct CFamilyParser {
                 pos = e.index
                 return
             }
+            if skipMacroArguments(e, from: start, inBody: false) {
+                body.removeSubrange(count...)
+                skip(e, from: start)
+                return
+            }
             recover(from: start)
             if macroCouldExplain(e, from: start, to: pos) {
                 body.removeSubrange(count...)
@@ -378,7 +433,9 @@ struct CFamilyParser {
         guard dialect == .c || dialect == .cpp, e.index >= start, e.index < tokens.count, end > start else { return false }
         // Only one branch of each `#if` group is read; when a skipped one had braces, the file
         // may end inside a block that another branch closes.
-        if lexed.skippedBranchHadBraces, tokens[e.index].kind == .end { return true }
+        // A fragment meant to be included (see `CTokens.includedFragment`) may end inside a
+        // construct that the including file completes.
+        if lexed.skippedBranchHadBraces || lexed.includedFragment, tokens[e.index].kind == .end { return true }
         var parens = 0, squares = 0, braces = 0
         for k in start..<min(end, tokens.count) where tokens[k].kind == .op {
             switch tokens[k].tag {
@@ -394,6 +451,11 @@ struct CFamilyParser {
         }
         guard parens == 0, squares == 0, braces == 0 else { return false }
         if mayBeMacro(tokens[e.index]) { return true }
+        // Inside the arguments of a macro, which may be operators or statements:
+        // `DEFINE_OP(==, Equal);`, `_GLIBCXX_DEBUG_ONLY(check(x);)`.
+        if let open = innermostOpenParenthesis(before: e.index, from: start), open > start, mayBeMacro(tokens[open - 1]) {
+            return true
+        }
         // The name before the failure, over one argument list: `M(x) }`, `M(x) int y;`.
         var k = e.index - 1
         if k > start, isOp(")", tokens[k]) {
@@ -408,6 +470,38 @@ struct CFamilyParser {
             k -= 1
         }
         return k >= start && mayBeMacro(tokens[k])
+    }
+
+    /// Parsing failed inside the argument list of a name that may be a macro, whose arguments may be
+    /// operators or statements (`_GLIBCXX_DEBUG_ONLY(check(x);)`, `DEFINE_OP(==, Eq)`): skips the
+    /// statement up to its `;`, or only the call when it ends its line (a macro used as a
+    /// statement). False, with the position unchanged, if the list does not close.
+    private mutating func skipMacroArguments(_ e: ParseError, from start: Int, inBody: Bool) -> Bool {
+        guard dialect == .c || dialect == .cpp, e.index > start, e.index < tokens.count,
+            let open = innermostOpenParenthesis(before: e.index, from: start), open > start, mayBeMacro(tokens[open - 1])
+        else { return false }
+        let save = pos
+        pos = open
+        // Outside function bodies, a function definition's head (`__f(const ::T& a) {`) is left to
+        // the salvage that follows; inside one, `M(x;)` then a block is a statement and a block.
+        guard skipGroup(), inBody || !isOp("{") else { pos = save; return false }
+        if accept(";") || tok.newlineBefore || isOp("}") || atEnd { return true }
+        recover(from: pos)
+        return true
+    }
+
+    /// The `(` in `start..<index` that is still open at `index`, if any.
+    private func innermostOpenParenthesis(before index: Int, from start: Int) -> Int? {
+        var depth = 0
+        var k = index - 1
+        while k >= start {
+            if isOp(")", tokens[k]) { depth += 1 } else if isOp("(", tokens[k]) {
+                if depth == 0 { return k }
+                depth -= 1
+            }
+            k -= 1
+        }
+        return nil
     }
 
     /// The statement that failed is exactly `M(args)` with a name that may be a macro, and parsing
@@ -515,6 +609,7 @@ struct CFamilyParser {
             if isWord("type") { try skipGoType(); return }
             if isWord("func") { try parseGoFunc(into: &body, line: line); return }
         case .c, .cpp:
+            while isWord("__extension__") { advance() }  // GCC's marker for extensions: `__extension__ union {...};`
             if isWord("using") || isWord("typedef") || isWord("static_assert") || isWord("_Static_assert") {
                 // A `;` inside braces (`typedef struct {...} T;`) does not end these.
                 try skipToSemicolonOverBraces()
@@ -632,7 +727,11 @@ struct CFamilyParser {
             }
             if dialect == .c || dialect == .cpp, try skipFunctionPointerOrGuide(guides: true) { return }
             pos = save
-            if let name = try declarationName(), isOp("(") || (dialect == .cpp && name == "operator") {
+            inDeclarationType = dialect == .cpp
+            let declared: String?
+            do { declared = try declarationName() } catch { inDeclarationType = false; throw error }
+            inDeclarationType = false
+            if let name = declared, isOp("(") || (dialect == .cpp && name == "operator") {
                 if dialect != .java, isWord("operator", peek(-1)) || name == "operator" {
                     // `operator()(...)`, `operator|(...)`, `operator new[](...)`: up to the parameters.
                     if isOp("("), isOp(")", peek()) { advance(); advance() }
@@ -675,9 +774,33 @@ struct CFamilyParser {
         let save = pos
         advance()
         if isOp("("), !tok.newlineBefore { skipGroup() }
-        if (tok.newlineBefore && !isOp("{") && !isOp(";")) || atEnd { return true }
+        // (Nor a constructor named in capitals with its initializers on the next line: `_NFA(int f)\n: _B(f)`.)
+        if (tok.newlineBefore && !isOp("{") && !isOp(";") && !isOp(":") && !functionHeadHere()) || atEnd { return true }
         pos = save
         return false
+    }
+
+    /// `name(...)` then `{`, `const`, `noexcept` or `override`: the head of a function definition,
+    /// which no statement looks like, so a macro on the line before it is its return type.
+    private func functionHeadHere() -> Bool {
+        guard tok.kind == .ident, isOp("(", peek()), !isMacroName(tok), !Self.notFunctionNames.contains(tok), !Self.notNames.contains(tok)
+        else { return false }
+        var k = pos + 1, depth = 0
+        while k < tokens.count - 1 {
+            if isOp("(", tokens[k]) { depth += 1 } else if isOp(")", tokens[k]) {
+                depth -= 1
+                if depth == 0 { break }
+            } else if isOp(";", tokens[k]) || isOp("{", tokens[k]) || isOp("}", tokens[k]) {
+                return false
+            }
+            k += 1
+        }
+        let next = tokens[min(k + 1, tokens.count - 1)], after = tokens[min(k + 2, tokens.count - 1)]
+        if isWord("const", next) {
+            // `f() const {`, `f() const noexcept`; not `f(x)` then `const int y = ...;`.
+            return isOp("{", after) || isWord("noexcept", after) || isWord("override", after) || isOp("&", after) || isOp("->", after)
+        }
+        return isOp("{", next) || isWord("noexcept", next) || isWord("override", next)
     }
 
     /// A C/C++ library's attribute macro before a declaration (`_GLIBCXX14_CONSTEXPR inline void f()`):
@@ -869,12 +992,15 @@ struct CFamilyParser {
             if isOp("("), peek(-1).kind == .ident, !isReserved(peek(-1)) { return text(peek(-1)) }
             if isWord("operator", peek(-1)) { return "operator" }
         }
+        // A function of the global namespace: `friend void ::f(int);`.
+        if dialect == .cpp, isOp("::"), peek().kind == .ident { advance() }
         guard tok.kind == .ident, !isReserved(tok) else { return nil }
         var name = text(tok)
         advance()
-        // C++ out-of-class definitions: `int Foo::bar(...)`, `T* basic_ios<C, T>::rdbuf(...)`.
+        // C++ out-of-class definitions: `int Foo::bar(...)`, `T* basic_ios<C, T>::rdbuf(...)`;
+        // a specialization named with its arguments: `friend T f<>(int);`.
         let save = pos
-        if dialect == .cpp, isOp("<"), !skipTypeArguments() || !isOp("::") { pos = save }
+        if dialect == .cpp, isOp("<"), name == "operator" || !skipTypeArguments() || !(isOp("::") || isOp("(")) { pos = save }
         while isOp("::"), peek().kind == .ident || isOp("~", peek()) {
             advance()
             if accept("~") {}
@@ -956,7 +1082,8 @@ struct CFamilyParser {
                 if isReserved(tok) { pos = start; return false }
                 advance()
                 sawName = true
-                while isOp(".") || isOp("::"), peek().kind == .ident {
+                // C and C++ qualify type names with `::` only: `g.template operator()<T>()` is a call.
+                while isOp(".") && dialect != .c && dialect != .cpp || isOp("::"), peek().kind == .ident {
                     advance()
                     advance()
                     if isOp("<"), dialect != .javascript { _ = skipTypeArguments() }
@@ -1147,6 +1274,10 @@ struct CFamilyParser {
                 pos = e.index
                 return
             }
+            if skipMacroArguments(e, from: start, inBody: true) {
+                skip(e, from: start)
+                return
+            }
             recover(from: start)
             if macroCouldExplain(e, from: start, to: pos) {
                 skip(e, from: start)
@@ -1189,6 +1320,14 @@ struct CFamilyParser {
         if skipMacroLine() { return }
         if isOp("{") {
             body.append(contentsOf: try parseBlock())
+            return
+        }
+        if dialect == .c || dialect == .cpp, isWord("asm") || isWord("__asm__") || isWord("__asm") {
+            // GNU inline assembly, `asm volatile ("..." : "=r"(x) : "r"(y));`: operands, no work to price.
+            advance()
+            while isWord("volatile") || isWord("__volatile__") || isWord("goto") || isWord("inline") { advance() }
+            guard isOp("("), skipGroup() else { throw fail("expected '(' after 'asm'") }
+            try endStatement()
             return
         }
         if dialect == .java {
@@ -1289,7 +1428,20 @@ struct CFamilyParser {
                     if let c = try parseClass(line: line) { body.append(c) }
                     return
                 }
-                guard dialect == .c || dialect == .cpp, peek().kind == .ident && isOp("{", peek(2)) || isOp("{", peek()) else { break }
+                guard dialect == .c || dialect == .cpp, peek().kind == .ident && isOp("{", peek(2)) || isOp("{", peek())
+                    || localClassWithBases()
+                else { break }
+                if let c = try parseClass(line: line) { body.append(c) }
+                return
+            case CToken.tag("constexpr") where dialect == .cpp, CToken.tag("static") where dialect == .c || dialect == .cpp,
+                CToken.tag("const") where dialect == .c || dialect == .cpp:
+                // `constexpr struct { ... } __f = {...};`: a local type defined with its variables.
+                var k = 1
+                while isWord("constexpr", peek(k)) || isWord("static", peek(k)) || isWord("const", peek(k)) { k += 1 }
+                guard isWord("struct", peek(k)) || isWord("union", peek(k)) || isWord("class", peek(k)) && dialect == .cpp,
+                    isOp("{", peek(k + 1)) || peek(k + 1).kind == .ident && isOp("{", peek(k + 2))
+                else { break }
+                for _ in 0..<k { advance() }
                 if let c = try parseClass(line: line) { body.append(c) }
                 return
             
@@ -1390,6 +1542,13 @@ struct CFamilyParser {
         try endStatement()
     }
 
+    /// At `struct`/`class` in a C++ function body: `struct Name : Base {` or `struct Name final {`,
+    /// a local class with bases (a declaration `struct Name x;` is a variable instead).
+    private func localClassWithBases() -> Bool {
+        guard dialect == .cpp, peek().kind == .ident else { return false }
+        return isOp(":", peek(2)) && !isOp("::", peek(2)) || isWord("final", peek(2))
+    }
+
     private mutating func skipToStatementEnd() throws {
         while !atEnd, !isOp(";"), !isOp("}") {
             if isOp("{") { skipGroup(); continue }
@@ -1426,6 +1585,7 @@ struct CFamilyParser {
                 name = text(tok)
                 advance()
             }
+            if dialect == .c || dialect == .cpp { _ = skipAttributes() }  // `const size_type __n2 [[maybe_unused]] = __n;`
             if dialect == .c || dialect == .cpp, accept(":") { _ = try parseConditional() }  // a bit-field, `unsigned f : 1`
             var dims: [Expr] = []
             while isOp("[") {
@@ -2240,6 +2400,7 @@ struct CFamilyParser {
         if t.kind == .ident {
             if t.tag == CToken.tag("instanceof"), dialect == .java || dialect == .javascript { return (t.tag, 1) }
             if t.tag == CToken.tag("in"), dialect == .javascript, noInOperator == 0 { return (t.tag, 1) }
+            if dialect == .cpp, let spelled = Self.alternativeTokens.value(t.tag) { return (spelled, 1) }
             return nil
         }
         guard t.kind == .op else { return nil }
@@ -2261,6 +2422,13 @@ struct CFamilyParser {
     }
 
     private var noInOperator = 0
+
+    /// C++'s alternative spellings of binary operators (`a and b` is `a && b`); in C they are
+    /// `<iso646.h>` macros of the same meaning, but there they are also ordinary names.
+    private static let alternativeTokens = TagTable<UInt64>([
+        ("and", CToken.tag("&&")), ("or", CToken.tag("||")), ("bitand", CToken.tag("&")), ("bitor", CToken.tag("|")),
+        ("xor", CToken.tag("^")), ("not_eq", CToken.tag("!=")),
+    ])
 
     private mutating func parseBinary(_ minPrec: Int) throws -> Expr {
         var lhs = try parseUnary()
@@ -2317,6 +2485,11 @@ struct CFamilyParser {
                 if let cast = try castIfHere() { return cast }
             default: break
             }
+        }
+        if dialect == .cpp, isWord("not"), peek().kind == .ident || peek().kind == .number || isOp("(", peek()) || isOp("!", peek()) {
+            // `not x`, C++'s alternative spelling of `!x`.
+            advance()
+            return .unary("not", try parseUnary())
         }
         if dialect == .cpp, isOp("::"), isWord("new", peek()) || isWord("delete", peek()) { advance() }  // `::new (p) T`
         if dialect == .cpp, isWord("typename"), peek().kind == .ident || isOp("::", peek()) { advance() }  // `typename T::type()`
@@ -2686,7 +2859,7 @@ struct CFamilyParser {
         // A C++ variable template or template-id as a value: `if constexpr (is_same_v<A, B>)`.
         if dialect == .cpp, pos > save,
             isOp(")") || isOp(";") || isOp(",") || isOp("&&") || isOp("||") || isOp(".") || isOp("==") || isOp("!=") || isOp("?") || isOp("]")
-                || isOp("|") || isOp("}")
+                || isOp("|") || isOp("}") || isOp(":") || isOp("/") || isOp("%") || isOp("<=")
         {
             return .constant("None")
         }
@@ -2846,7 +3019,8 @@ struct CFamilyParser {
                 e = .unary(op, e)
                 continue
             }
-            if dialect == .cpp, isOp("{"), !tok.newlineBefore, Self.looksLikeType(e) {
+            // (A `{` on the next line continues only a template-id: `return subrange<I, I>\n{a, b};`.)
+            if dialect == .cpp, isOp("{"), !tok.newlineBefore || isOp(">", peek(-1)), Self.looksLikeType(e) {
                 // Brace initialisation as a value: `return Point{x, y}`, `throw bad_cast{}`.
                 var items: [Expr] = []
                 if case .list(let parsed) = try parseBraceList() { items = parsed }

@@ -141,6 +141,10 @@ struct CTokens: Sendable {
     /// A skipped `#if` branch had a brace in it: the branch read may then leave braces unbalanced
     /// (`#if A  namespace x {  #else ... #endif`), which the parser does not count as an error.
     var skippedBranchHadBraces = false
+    /// The file opens with `#ifdef NAME` (or `#if defined(NAME)`) before any code, for a NAME it
+    /// never defines: a fragment meant to be `#include`d where NAME is defined (libstdc++'s pb_ds
+    /// `*_imps.hpp` files are pieces of a class template), not a translation unit by itself.
+    var includedFragment = false
 
     /// The token's text (an error token's message).
     func text(_ t: CToken) -> String {
@@ -158,19 +162,23 @@ enum CFamilyTokenizer {
         var messages: [String] = []
         var macros: Set<UInt64> = []
         var braces = false
+        var guardName: UInt64?
         var tokens: [CToken] = []
         // Dense code (data tables) has a token every 3-4 bytes; growing the array copies it all.
         tokens.reserveCapacity(bytes.count / 3 + 16)
         bytes.withUnsafeBufferPointer { buffer in
-            scan(buffer, dialect: dialect, into: &tokens, messages: &messages, macros: &macros, skippedBraces: &braces)
+            scan(buffer, dialect: dialect, into: &tokens, messages: &messages, macros: &macros, skippedBraces: &braces, guardName: &guardName)
         }
-        return CTokens(tokens: tokens, bytes: bytes, messages: messages, definedMacros: macros, skippedBranchHadBraces: braces)
+        var lexed = CTokens(tokens: tokens, bytes: bytes, messages: messages, definedMacros: macros, skippedBranchHadBraces: braces)
+        lexed.includedFragment = guardName.map { !macros.contains($0) } ?? false
+        return lexed
     }
 
     private static func scan(
         _ bytes: UnsafeBufferPointer<UInt8>, dialect: CFamily, into tokens: inout [CToken], messages: inout [String], macros: inout Set<UInt64>,
-        skippedBraces: inout Bool
+        skippedBraces: inout Bool, guardName: inout UInt64?
     ) {
+        var sawConditional = false
         var i = 0
         var line = 1
         var newline = true
@@ -239,6 +247,12 @@ enum CFamilyTokenizer {
             if c == UInt8(ascii: "#"), isC, newline || tokens.isEmpty {
                 let directive = directiveWord(bytes, i + 1)
                 skipDirectiveLine(bytes, &i, &line)
+                if !sawConditional, directive.tag == CToken.tag("if") || directive.tag == CToken.tag("ifdef") || directive.tag == CToken.tag("ifndef") {
+                    sawConditional = true
+                    if tokens.isEmpty, directive.tag == CToken.tag("ifdef"), !directive.argument.isEmpty {
+                        guardName = CToken.tag(base + directive.argument.lowerBound, directive.argument.count)
+                    }
+                }
                 switch directive.tag {
                 case CToken.tag("define"):
                     let name = directive.argument

@@ -43,6 +43,8 @@ final class CostModel {
     private var solved: [String: SolvedFunction] = [:]
     private var inProgress: Set<String> = []
     var globals: [String: VarInfo] = [:]
+    /// The rules in force (all, except when measuring what each contributes).
+    var rules: AnalyzerRules = .all
 
     /// How often a name is read anywhere in the file, counted per name on first use: only loops
     /// over a count read from input ask, for one or two names per file.

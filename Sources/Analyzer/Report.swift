@@ -74,7 +74,9 @@ public enum Analyzer {
     }
 
     /// Analyses `source` and returns a report; never throws and never does I/O.
-    public static func analyze(source: String, language: String = "python") -> ComplexityReport {
+    ///
+    /// `rules` switches cost-model rules off for measurement (see `AnalyzerRules`); normal use keeps them all.
+    public static func analyze(source: String, language: String = "python", rules: AnalyzerRules = .all) -> ComplexityReport {
         let lang = language.lowercased()
         guard supportedLanguages.contains(lang) else {
             return ComplexityReport(
@@ -82,14 +84,15 @@ public enum Analyzer {
                 overall: nil, functions: [], errors: [])
         }
         if let dialect = CFamily(language: lang) {
-            return report(for: CFamilyParser.parse(source, dialect: dialect), source: source, language: dialect.rawValue)
+            return report(for: CFamilyParser.parse(source, dialect: dialect), source: source, language: dialect.rawValue, rules: rules)
         }
-        return report(for: Parser.parse(source), source: source)
+        return report(for: Parser.parse(source), source: source, rules: rules)
     }
 
     /// The report for a parsed module of `source` (Python's tree, or a C-family program lowered into it).
-    static func report(for module: Module, source: String, language: String = "python") -> ComplexityReport {
+    static func report(for module: Module, source: String, language: String = "python", rules: AnalyzerRules = .all) -> ComplexityReport {
         let model = CostModel(module: module)
+        model.rules = rules
         let (overall, functions) = model.run(lineCount: lineCount(source))
         return ComplexityReport(
             language: language, analysed: true, message: nil, overall: overall, functions: functions,

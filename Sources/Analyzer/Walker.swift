@@ -78,7 +78,7 @@ final class Walker {
     private func solveRecurrence(_ rec: RecursionScan, work: Bound, entry: FunctionEntry) -> Bound {
         let line = rec.firstLine ?? entry.line
         let name = entry.def.name
-        let memoised = entry.def.decorators.contains { Self.isCacheDecorator($0) } || rec.memoised
+        let memoised = model.rules.contains(.memoisedStates) && (entry.def.decorators.contains { Self.isCacheDecorator($0) } || rec.memoised)
         if memoised {
             let dims = max(1, min(3, rec.varyingParameters.count))
             let states = Cost(halfPowers: 2 * dims)
@@ -86,7 +86,7 @@ final class Walker {
             return Bound(cost: states.times(work.cost), line: work.cost.isConstant ? line : work.line)
         }
         if rec.inInputLoop {
-            if rec.backtracking && rec.loopOverAll {
+            if model.rules.contains(.permutationBacktracking), rec.backtracking && rec.loopOverAll {
                 note("backtracking over all choices at each level: factorial")
                 return Bound(cost: .factorial, line: line)
             }
@@ -327,13 +327,13 @@ final class Walker {
         let setup = cost(iterable, line)
         var iterations = iterationCount(of: iterable)
         // Harmonic inner loop: range(start, n, i) with i an enclosing loop variable sums to n log n.
-        if case .call(.name("range"), let args, _) = iterable, args.count == 3, case .name(let step) = args[2].value,
+        if model.rules.contains(.harmonicSteps), case .call(.name("range"), let args, _) = iterable, args.count == 3, case .name(let step) = args[2].value,
             loopVariables.contains(where: { $0.contains(step) })
         {
             iterations = .log
             note("harmonic inner loop at line \(line): steps by the outer variable, log n on average")
         }
-        if worklistDepth > 0, Self.isAdjacencyLookup(iterable) {
+        if model.rules.contains(.amortisedAdjacency), worklistDepth > 0, Self.isAdjacencyLookup(iterable) {
             // Adjacency lists walked from a worklist: every edge once over the whole traversal.
             iterations = .one
         }
@@ -343,8 +343,8 @@ final class Walker {
         if case .call(.name("range"), _, _) = iterable, case .name(let n) = target {
             env[n] = VarInfo(kind: .number, size: iterations)
         }
-        let caseCount = countsTestCases(iterable: iterable, body: body)
-        let testCaseLoop = caseCount || isTestCaseLoop(iterations: iterations, body: body)
+        let caseCount = model.rules.contains(.testCaseCount) && countsTestCases(iterable: iterable, body: body)
+        let testCaseLoop = caseCount || (model.rules.contains(.freshInputPerIteration) && isTestCaseLoop(iterations: iterations, body: body))
         enterLoop(testCaseLoop ? .one : iterations, variables: Set(names))
         let inner = walkBlock(body)
         leaveLoop()
@@ -529,6 +529,7 @@ final class Walker {
     private func whileIterations(test: Expr, body: [Stmt]) -> (Cost, LoopKind) {
         var testVars = Self.names(inExpr: test)
         if Self.isConstantTrue(test) {
+            if !model.rules.contains(.breakConditions) { return (.n, .linear) }
             // `while True`: the variables tested before each `break` control the loop.
             testVars = []
             Self.visitBreakTests(body) { testVars.formUnion(Self.names(inExpr: $0)) }
@@ -539,18 +540,18 @@ final class Walker {
         Self.scanUpdates(body, into: &updates, midNames: &midNames)
         let relevant = testVars.compactMap { v in updates[v].map { (v, $0) } }
         let bound = testMagnitude(test)
-        if relevant.filter({ $0.1 == .midpoint }).count >= 1 && testVars.count >= 2 {
+        if model.rules.contains(.binarySearch), relevant.filter({ $0.1 == .midpoint }).count >= 1 && testVars.count >= 2 {
             return (.log, .binarySearch)
         }
-        if relevant.contains(where: { $0.1 == .halving }) {
+        if model.rules.contains(.halvingLoops), relevant.contains(where: { $0.1 == .halving }) {
             let c = bound.logarithm
             return (c, c.isConstant ? .constant : .logarithmic)
         }
-        if relevant.contains(where: { $0.1 == .popping }) || (relevant.isEmpty && isCollectionTest(test)) {
+        if model.rules.contains(.worklistLoops), relevant.contains(where: { $0.1 == .popping }) || (relevant.isEmpty && isCollectionTest(test)) {
             return (.n, .worklist)
         }
         if relevant.contains(where: { $0.1 == .stepping }) {
-            if Self.hasSquareOf(test, names: Set(relevant.map(\.0))) { return (bound.squareRoot, .linear) }
+            if model.rules.contains(.squareRootBound), Self.hasSquareOf(test, names: Set(relevant.map(\.0))) { return (bound.squareRoot, .linear) }
             return (bound, bound.isConstant ? .constant : .linear)
         }
         return (bound.isConstant && !relevant.isEmpty ? .one : .n, .linear)
@@ -947,6 +948,7 @@ final class Walker {
         case "find", "rfind", "replace", "lower", "upper", "strip", "rstrip", "lstrip", "isdigit", "isalpha", "rindex",
             "swapcase", "title":
             // Only strings known to be input-sized cost their length; words and tokens are short.
+            if !model.rules.contains(.shortStrings) { return recv.size }
             return isNamed && recv.kind == .string ? recv.size : .one
         case "split":
             return isNamed ? recv.size : .one

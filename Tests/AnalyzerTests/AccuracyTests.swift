@@ -51,3 +51,61 @@ import Testing
         #expect(table.percent >= 90)
     }
 }
+
+/// The rule switches behind `codesync bench accuracy`'s leave-one-rule-out and cross-validated
+/// figures: each switch changes the textbook case its rule exists for, and the estimates are
+/// deterministic and add up.
+@Suite(.ownThreads) struct RuleAblationTests {
+    private func classOf(_ source: String, _ function: String, rules: AnalyzerRules = .all) -> ComplexityClass? {
+        Analyzer.analyze(source: source, language: "python", rules: rules).functions.first { $0.name == function }?.class
+    }
+
+    @Test func eachSwitchTurnsOffItsRule() {
+        let halving = "def bits(n):\n    c = 0\n    while n > 0:\n        n //= 2\n        c += 1\n    return c\n"
+        #expect(classOf(halving, "bits") == .logarithmic)
+        #expect(classOf(halving, "bits", rules: AnalyzerRules.all.subtracting(.halvingLoops)) != .logarithmic)
+        let search = """
+            def find(a, x):
+                lo, hi = 0, len(a) - 1
+                while lo <= hi:
+                    mid = (lo + hi) // 2
+                    if a[mid] < x:
+                        lo = mid + 1
+                    else:
+                        hi = mid - 1
+                return lo
+            """
+        #expect(classOf(search, "find") == .logarithmic)
+        #expect(classOf(search, "find", rules: AnalyzerRules.all.subtracting(.binarySearch)) == .linear)
+        let sieve = "def harm(n):\n    s = 0\n    for i in range(1, n):\n        for j in range(i, n, i):\n            s += 1\n    return s\n"
+        #expect(classOf(sieve, "harm") == .linearithmic)
+        #expect(classOf(sieve, "harm", rules: AnalyzerRules.all.subtracting(.harmonicSteps)) == .quadratic)
+        let root = "def isprime(n):\n    i = 2\n    while i * i <= n:\n        if n % i == 0:\n            return False\n        i += 1\n    return True\n"
+        #expect(classOf(root, "isprime") == .squareRoot)
+        #expect(classOf(root, "isprime", rules: AnalyzerRules.all.subtracting(.squareRootBound)) == .linear)
+        // Every named rule is in `all`, and the names are distinct.
+        #expect(Set(AnalyzerRules.named.map(\.name)).count == AnalyzerRules.named.count)
+        for (_, rule) in AnalyzerRules.named { #expect(AnalyzerRules.all.contains(rule)) }
+    }
+
+    @Test func ablationFiguresAddUpAndRepeat() {
+        let programs: [(String, String)] = [
+            ("n = int(input())\nc = 0\nwhile n > 0:\n    n //= 2\n    c += 1\nprint(c)\n", "O(log n)"),
+            ("n = int(input())\ns = 0\nfor i in range(n):\n    s += i\nprint(s)\n", "O(n)"),
+            ("n = int(input())\na = sorted(map(int, input().split()))\nprint(a[0])\n", "O(n log n)"),
+            ("a, b = map(int, input().split())\nprint(a + b)\n", "O(1)"),
+            ("n = int(input())\ns = 0\nfor i in range(n):\n    for j in range(n):\n        s += i * j\nprint(s)\n", "O(n^2)"),
+            ("n = int(input())\ni = 2\nwhile i * i <= n:\n    i += 1\nprint(i)\n", "O(sqrt n)"),
+        ]
+        let samples = programs.enumerated().map { AccuracySample(id: "t\($0.offset)", language: "python", label: $0.element.1, source: $0.element.0) }
+        let a = RuleAblation(samples, folds: 3, seed: 7)
+        let b = RuleAblation(samples, folds: 3, seed: 7)
+        #expect(a.correct == AccuracyTable(samples).correct)
+        #expect(a.folds.reduce(0) { $0 + $1.total } == samples.count)
+        #expect(a.folds.map(\.correct) == b.folds.map(\.correct))
+        #expect(a.leftOut.count == AnalyzerRules.named.count)
+        let halving = a.leftOut.first { $0.rule == "halving-loops" }
+        #expect(halving?.gained == 1 && halving?.lost == 0, "\(String(describing: halving))")
+        #expect(halving?.correct == a.correct - 1)
+    }
+}

@@ -121,6 +121,73 @@ import CodeSyncTestSupport
             """, "cpp", functions: ["clamp", "make", "emplace", "Foo"])
     }
 
+    /// Template parameters and arguments from libstdc++ that the C++ fidelity corpus rejected: a
+    /// comparison on an earlier non-type parameter in a default, constant expressions (`&&`, `==`,
+    /// `?:`, a leading parenthesis) inside arguments that can only be template arguments, and
+    /// template-ids used as values before `:`, `/` and `<=`.
+    @Test func cppTemplateArgumentsWithConstantExpressions() {
+        accepts(
+            """
+            template<typename _UIntType, size_t __w, bool = __w < static_cast<size_t>(numeric_limits<_UIntType>::digits)>
+              struct _Shift { static const _UIntType __value = 0; };
+            template<typename _Tp>
+              enable_if_t<!is_floating_point_v<_Tp> && is_signed_v<_Tp>, simd<_Tp>>
+              abs(const simd<_Tp>& __x) { return __x; }
+            template<typename _Type, size_t _Extent>
+              span<const byte, _Extent == dynamic_extent ? dynamic_extent : _Extent * sizeof(_Type)>
+              as_bytes(span<_Type, _Extent> __sp) { return {}; }
+            template<typename _Tuple>
+              _Safe_tuple_element_t<(is_placeholder<_Arg>::value - 1), _Tuple>&&
+              pick(_Tuple& __tuple) { return get<0>(__tuple); }
+            int g(int n) {
+              auto a = std::integral_constant < bool, std::is_trivial<A>::value && std::is_trivial<B>::value > ();
+              auto b = make_index_sequence<(sizeof...(xs) == 1 ? 2 : 3)>();
+              auto c = __convert_all<__vector_type16_t<conditional_t<is_signed_v<F> || is_floating_point_v<T>, int, unsigned int>>>(v);
+              constexpr size_t parts = _S_full_size<_Tp> / n;
+              constexpr size_t bytes = n < __min_vector_size<_Tp> ? __min_vector_size<_Tp> : n;
+              if constexpr (_S_size<_Tp> <= 16) return parts;
+              return subrange<_Iter, _Iter, subrange_kind::sized>
+                {a, b, c};
+            }
+            """, "cpp", functions: ["abs", "as_bytes", "pick", "g"])
+        // Inside a function body, `a < b && c > d` is still a comparison, not template arguments.
+        let r = Analyzer.analyze(source: "int f(int a, int b, int c, int d) { return a < b && c > d; }\n", language: "cpp")
+        #expect(r.errors.isEmpty, "\(r.errors)")
+    }
+
+    /// Declarations and statements from libstdc++ that the C++ fidelity corpus rejected.
+    @Test func cppDeclarationsFromTheStandardLibrary() {
+        accepts(
+            """
+            struct S {
+              friend void ::_txnal_c_str(const void* that);
+              friend streamsize __copy_streambufs_eof<>(basic_streambuf*, basic_streambuf*, bool&);
+              __extension__ union { struct { void* _M_file; } _M_a; };
+              _NFA(const typename _TraitsT::locale_type& __loc, _FlagT __flags)
+              : _NFA_base(__flags)
+              { _M_traits.imbue(__loc); }
+            };
+            __extension__ template<typename _Tp> concept __is_signed_int128 = true;
+            template<typename Gn> void call(Gn& g) { g.template operator()<int>(); }
+            void local(int n) {
+              struct __cat : error_category { const char* name() const noexcept { return "stream"; } };
+              constexpr struct { int a; } table = {1};
+              const size_t n2 [[maybe_unused]] = n;
+              for (size_t i = 0; i < n2 and i != 7; ++i) { if (not (i or n)) break; }
+              asm volatile ("" : "+m"(n));
+            }
+            struct It {
+              PB_DS_TREE_CONST_NODE_ITERATOR_CLASS_C_DEC
+              get_l_child() const
+              { return PB_DS_TREE_CONST_NODE_ITERATOR_CLASS_C_DEC(m_p_nd->m_p_left); }
+            };
+            """, "cpp", functions: ["call", "local", "get_l_child", "name"])
+        // The alternative spellings are operators: a loop bounded with `and` is still counted.
+        let loop = Analyzer.analyze(source: "int f(int n) { int s = 0; for (int i = 0; i < n and s >= 0; i++) s += i; return s; }\n", language: "cpp")
+        #expect(loop.errors.isEmpty, "\(loop.errors)")
+        #expect(loop.functions.first { $0.name == "f" }?.class == .linear)
+    }
+
     /// Token soups built from each dialect's keywords and punctuation (including `@interface`,
     /// `template<`, `export {`, macros): the parser must finish and report lines that exist.
     @Test func keywordSoupsTerminate() {

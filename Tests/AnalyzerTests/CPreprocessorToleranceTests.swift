@@ -206,4 +206,51 @@ import Testing
         #expect(classOf("bit", r) == .constant)
         #expect(classOf("total", r) == .linear)
     }
+
+    /// Macro arguments may be operators or statements (`DEFINE_OP(==, Eq);`,
+    /// `_GLIBCXX_DEBUG_ONLY(check(x);)`): a construct failing inside the arguments of a name that
+    /// may be a macro is skipped and listed; the same inside an ordinary call is a syntax error.
+    @Test func macroArgumentsMayBeOperatorsOrStatements() {
+        let src = """
+            _GLIBCXX_DEFINE_BINARY_PREDICATE_OP_CONSTRAINT(==, _EqualOpConcept);
+            MERGE_3_CASE(0, 1, 2, <=, < );
+            int f(int n) {
+              _GLIBCXX_DEBUG_ONLY(debug_base::erase_existing(n);)
+              {
+                int s = 0;
+                for (int i = 0; i < n; i++) s += i;
+                return s;
+              }
+            }
+            """
+        let r = report(src)
+        #expect(r.errors.isEmpty, "\(r.errors)")
+        #expect(r.skipped.count == 3, "\(r.skipped)")
+        #expect(classOf("f", r) == .linear)
+        #expect(!report("int f(int n) { g(==, n); return n; }\n").errors.isEmpty)
+        #expect(!report("int f(int n) { check(n;) return n; }\n").errors.isEmpty)
+        #expect(!report("int f(int n) { return CHECK(n, ; }\n").errors.isEmpty)  // the list never closes
+    }
+
+    /// A file that opens with `#ifdef NAME` for a NAME it never defines is a fragment meant to be
+    /// included (libstdc++'s pb_ds `*_imps.hpp`): it may end inside a declaration that the including
+    /// file completes. Without that guard, or when the file defines NAME, the same end is an error.
+    @Test func includedFragmentsMayEndInsideADeclaration() {
+        let body = """
+            PB_DS_CLASS_T_DEC
+            inline typename PB_DS_CLASS_C_DEC::pointer
+            PB_DS_CLASS_C_DEC::
+            find_key_pointer(key_const_reference r_key, false_type)
+
+            """
+        let fragment = report("// a piece of gp_ht_map_\n#ifdef PB_DS_CLASS_C_DEC\n" + body)
+        #expect(fragment.errors.isEmpty, "\(fragment.errors)")
+        #expect(fragment.skipped.count == 1)
+        #expect(!report(body).errors.isEmpty)
+        #expect(!report("#ifdef PB_DS_CLASS_C_DEC\n#define PB_DS_CLASS_C_DEC x\n" + body).errors.isEmpty)
+        #expect(!report("#ifndef PB_DS_CLASS_C_DEC\n" + body).errors.isEmpty)
+        #expect(!report("int x;\n#ifdef PB_DS_CLASS_C_DEC\n" + body).errors.isEmpty)
+        // An ordinary syntax error inside a fragment is still an error.
+        #expect(!report("#ifdef PB_DS_CLASS_C_DEC\nint f(int n) { return n n; }\n").errors.isEmpty)
+    }
 }
