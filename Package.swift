@@ -51,11 +51,12 @@ let package = Package(
             ],
             path: "Sources/Runner"
         ),
-        // The editor's functional core: no Foundation, no curses, no locale. MemberImportVisibility keeps
-        // Foundation's extension members (reachable through CodeSyncRunner) out of its sources too.
+        // The editor's functional core: no Foundation, no curses, no locale, and nothing that brings
+        // them (EditorCoreTests/PurityTests reads this target and its dependencies' sources to keep it so).
+        // It owns the terminal sanitizer, which the runner's callers (app, CLI) import from here.
         .target(
             name: "EditorCore",
-            dependencies: ["CodeSyncDocument", "CodeSyncRunner"],
+            dependencies: ["CodeSyncDocument", "CodeSyncAnalyzer"],
             path: "Sources/EditorCore",
             swiftSettings: [.enableUpcomingFeature("MemberImportVisibility")]
         ),
@@ -68,13 +69,13 @@ let package = Package(
         // The use cases (editing alone, hosting, joining, shared runs, headless peers) over the modules above.
         .target(
             name: "CodeSyncApp",
-            dependencies: ["CodeSyncProtocol", "CodeSyncAnalyzer", "CodeSyncRunner", "CodeSyncTUI"],
+            dependencies: ["CodeSyncProtocol", "CodeSyncAnalyzer", "CodeSyncRunner", "EditorCore", "CodeSyncTUI"],
             path: "Sources/App"
         ),
         .executableTarget(
             name: "codesync",
             dependencies: [
-                "CodeSyncApp", "CodeSyncProtocol", "CodeSyncAnalyzer", "CodeSyncRunner", "CodeSyncTUI",
+                "CodeSyncApp", "CodeSyncProtocol", "CodeSyncAnalyzer", "CodeSyncRunner", "EditorCore", "CodeSyncTUI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 // Imported directly: every log line goes through the terminal sanitizer (SanitizedLog.swift).
                 .product(name: "Logging", package: "swift-log"),

@@ -1,5 +1,6 @@
 import CodeSyncProtocol
 import CodeSyncRunner
+import EditorCore
 import Foundation
 
 /// `codesync run HOST:PORT --secret S`: joins the session as a guest, asks its host to run the

@@ -1,5 +1,6 @@
 import CodeSyncProtocol
 import CodeSyncRunner
+import EditorCore
 import CodeSyncTUI
 
 /// The editor's document on a session peer. Remote edits enter the peer only when it is polled on

@@ -1,5 +1,6 @@
 import CodeSyncProtocol
 import CodeSyncRunner
+import EditorCore
 import CodeSyncTUI
 import Foundation
 

@@ -1,5 +1,6 @@
 import CodeSyncProtocol
 import CodeSyncRunner
+import EditorCore
 import Foundation
 
 /// Turns SIGINT/SIGTERM into a flag the serving loops poll, so they can save and say goodbye.

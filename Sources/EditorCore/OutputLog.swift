@@ -1,4 +1,3 @@
-import CodeSyncRunner
 
 /// What kind of text an output line holds, which decides its colour.
 public enum OutputKind: Equatable, Sendable {
@@ -74,6 +73,14 @@ public struct OutputRun: Equatable, Sendable {
     public var version: String?
     /// The name the sandbox gives the source file in this language (`main.py`), if it is a known one.
     public var sandboxFileName: String?
+
+    /// The file the sandbox runs for each built-in language (`python` → `main.py`), so a traceback
+    /// naming it jumps into the buffer. The runner's `Language.builtIn` is the source of this data;
+    /// the core keeps its own copy rather than import the runner, and AppTests checks they agree.
+    public static let sandboxFileNames = ["python": "main.py", "node": "main.js", "go": "main.go", "c": "main.c", "cpp": "main.cpp"]
+
+    /// `sandboxFileNames[language]`; nil for a language the core does not know (a configured one).
+    public static func sandboxFileName(language: String) -> String? { sandboxFileNames[language] }
 }
 
 /// The output pane's content: run output split into lines as it streams in, bounded in size, with
@@ -130,7 +137,7 @@ public struct OutputLog: Equatable, Sendable {
             running = true
             scrollBack = 0
             let number = (runs.last?.number ?? 0) + 1
-            let sandboxName = Language.builtIn.first { $0.name == rawLanguage }?.fileName
+            let sandboxName = OutputRun.sandboxFileName(language: rawLanguage)
             runs.append(OutputRun(number: number, by: by, language: language, version: nil, sandboxFileName: sandboxName))
             dropOldRuns()
             append(line: OutputLine(text: "▶ \(by) started a \(language) run", kind: .info, run: number))

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CodeSyncProtocol
 import CodeSyncRunner
+import EditorCore
 import Logging
 
 /// The `codesync` command: a terminal collaborative code editor.

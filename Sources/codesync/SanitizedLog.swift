@@ -1,4 +1,4 @@
-import CodeSyncRunner
+import EditorCore
 import Logging
 
 /// The standard-error log handler with every message and metadata value passed through

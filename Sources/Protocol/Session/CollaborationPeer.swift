@@ -55,14 +55,6 @@ public final class CollaborationPeer: @unchecked Sendable {
         }
     }
 
-    enum Inbound {
-        /// `resync`: the welcome carries the whole document, to replace a replica the server refused.
-        case welcome(Welcome, resync: Bool)
-        case message(WireMessage)
-        case state(ConnectionState)
-        case error(String)
-    }
-
     /// The address joined.
     public let address: SessionAddress
     public let options: Options
@@ -77,69 +69,38 @@ public final class CollaborationPeer: @unchecked Sendable {
     let key: SymmetricKey
     let group: MultiThreadedEventLoopGroup
     let condition = NSCondition()
-    /// Replaced (same agent) only when the server refused this peer's ops, by the whole server document.
-    private var replica: Replica
+    /// The replica, presence, seq/ack, roles and resync decisions (socket-free); guarded by the lock.
+    let core: PeerCore
     private var activity: (@Sendable () -> Void)?
-    private var inbox: [Inbound] = []
+    /// What the welcome reported before the caller saw the peer, for its first poll.
     private var carried: [PeerEvent] = []
     private var waiters: [Int: Waiter] = [:]
     private var nextWaiter = 0
     /// One timer for every waiter's timeout, set for the earliest deadline (not one task per wait).
     private var timer: Scheduled<Void>?
     private var timerDeadline: NIODeadline?
-    /// The list last reported by `peersChanged`, to report cursor moves only when they happened.
-    private var reportedPeers: [PeerPresence]?
     private let executor: LoopTaskExecutor
     var link: ClientConnection?
     private var measuredLatencyMs: Int?
-    private var everConnected = false
-    private var closed = false
-    private var attempt = 0
-    var seq = 0
-    /// The shared folder's side of this peer (files opened, requests waiting); guarded by the lock.
-    var project = ProjectClientState()
-    var acked = 0
-    private var unsent = false
-    private var colour = 0
-    /// What the host lets this peer do (from the welcome, then `roles` messages).
-    private var granted = GuestAccess.editRun
-    /// What guests may do in the session, as the server last said; nil from servers before live roles.
-    private var reportedGuests: GuestAccess?
-    /// Host: what guests should be allowed; sent with each hello and by `setGuests`.
-    private var wantedGuests: GuestAccess?
-    private var welcomedFile: String?
-    /// A shared folder's run command as the server last said (welcome, then `run.config`).
-    private var runSettings: ProjectRunSettings?
     /// The token the server gave this peer's id in the first welcome; reconnects prove it (kept for
     /// the process's lifetime, so only this process can come back under this id).
     private var peerToken: [UInt8]?
-    /// The server refused ops of ours: nothing is sent until the replica is replaced by the server's.
-    private var resyncing = false
-    /// The reconnection that reloads the document is owed even where reconnecting is off (once).
-    private var reloadOwed = false
-    private var peers: [String: PresenceInfo] = [:]
-    private var order: [String] = []
-    private var myCursor: Anchor?
-    private var myMark: Anchor?
-    /// A shared folder: the file `myCursor` and `myMark` are in (`setPresence(cursor:selection:inFile:)`).
-    var myFile: String?
-    private var latencies: [Double] = []
-    private var journal: Journal?
-    private var saveURL: URL?
+    /// Who waits for the answer to each numbered project request; guarded by the lock.
+    var pendingRequests: [Int: CheckedContinuation<WireMessage, any Error>] = [:]
     private var firstResult: EventLoopPromise<Void>?
     /// Fails the first connection after `connectTimeout`, unless the host's lobby took it in.
     private var firstTimer: Scheduled<Void>?
-    /// Host: who waits in the lobby, as the server last said.
-    private var waitingGuests: [LobbyEntry] = []
 
     private init(address: SessionAddress, options: Options, replica: Replica) {
         self.address = address
         self.options = options
-        self.replica = replica
         self.id = replica.agent
+        self.core = PeerCore(
+            config: .init(id: replica.agent, name: options.name, role: options.role, maxPayload: options.limits.maxPayload,
+                          recordLatency: options.recordLatency, guests: options.guests),
+            replica: replica)
         self.key = Auth.sessionKey(secret: options.secret)
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        self.wantedGuests = options.guests
         self.executor = LoopTaskExecutor(loop: group.next())
     }
 
@@ -165,7 +126,7 @@ public final class CollaborationPeer: @unchecked Sendable {
         }
         // The welcome is applied before the caller sees the peer, so `text` is the document at once;
         // what it reported waits for the first poll.
-        peer.withLock { peer.carried = peer.drainInbox() }
+        peer.withLock { peer.carried = peer.core.poll(now: peer.now) }
         return peer
     }
 
@@ -178,54 +139,51 @@ public final class CollaborationPeer: @unchecked Sendable {
     // MARK: Document API (owner thread)
 
     /// The text as this peer sees it now.
-    public var text: String { withLock { replica.text } }
+    public var text: String { withLock { core.text } }
 
     /// Length of the text in Unicode scalars.
-    public var scalarCount: Int { withLock { replica.scalarCount } }
+    public var scalarCount: Int { withLock { core.scalarCount } }
 
     /// This peer's colour index, from the welcome.
-    public var colourIndex: Int { withLock { colour } }
+    public var colourIndex: Int { withLock { core.colour } }
 
     /// What the host lets this peer do (`edit+run` until welcomed, and with hosts before roles).
-    public var access: GuestAccess { withLock { granted } }
+    public var access: GuestAccess { withLock { core.access } }
 
     /// The host's file name (no folders) from the welcome; nil when the host has not said.
-    public var sessionFileName: String? { withLock { welcomedFile } }
+    public var sessionFileName: String? { withLock { core.fileName } }
 
     /// A shared folder's own run command (`.codesync.json` on the host's disk), as the server last
     /// said; nil when runs run the file asked for (or the session shares one file).
-    public var projectRunSettings: ProjectRunSettings? { withLock { runSettings } }
+    public var projectRunSettings: ProjectRunSettings? { withLock { core.runSettings } }
 
     /// What guests with the edit secret may do now, as the server last said (nil before roles).
-    public var guests: GuestAccess? { withLock { wantedGuests ?? reportedGuests } }
+    public var guests: GuestAccess? { withLock { core.guests } }
 
     /// Host only: changes what guests with the edit secret may do, at once for everyone connected;
     /// remembered across reconnections. The server answers every member with `roles`.
     public func setGuests(_ guests: GuestAccess) {
-        withLock {
-            wantedGuests = guests
-            if let link, link.isWelcomed { link.send(.rolesSet(RolesSet(guests: guests))) }
-        }
+        withLock { perform(core.setGuests(guests)) }
     }
 
     /// Inserts `text` at a scalar offset (clamped) and sends it.
     public func insert(_ text: String, at offset: Int) {
-        withLock { send(replica.insert(text, at: offset)) }
+        withLock { perform(core.insert(text, at: offset, now: now)) }
     }
 
     /// Deletes `count` scalars at `offset` (clamped) and sends it.
     public func delete(at offset: Int, count: Int) {
-        withLock { send(replica.delete(at: offset, count: count)) }
+        withLock { perform(core.delete(at: offset, count: count, now: now)) }
     }
 
     /// Ends the current undo group.
-    public func closeUndoGroup() { withLock { replica.closeUndoGroup() } }
+    public func closeUndoGroup() { withLock { core.closeUndoGroup() } }
 
     /// Undoes this peer's last edit group; returns the local text changes.
     @discardableResult public func undo() -> [TextChange] {
         withLock {
-            guard let (update, changes) = replica.undo() else { return [] }
-            send(update)
+            let (changes, out) = core.undo(now: now)
+            perform(out)
             return changes
         }
     }
@@ -233,25 +191,15 @@ public final class CollaborationPeer: @unchecked Sendable {
     /// Redoes the last undone group; returns the local text changes.
     @discardableResult public func redo() -> [TextChange] {
         withLock {
-            guard let (update, changes) = replica.redo() else { return [] }
-            send(update)
+            let (changes, out) = core.redo(now: now)
+            perform(out)
             return changes
         }
     }
 
     /// Shares this peer's caret (and selection); anchors keep them on their characters.
     public func setPresence(cursor: Int, selection: Range<Int>?) {
-        withLock {
-            myFile = nil
-            myCursor = replica.anchor(at: cursor, bias: .left)
-            if let selection {
-                let other = cursor == selection.lowerBound ? selection.upperBound : selection.lowerBound
-                myMark = replica.anchor(at: other, bias: .left)
-            } else {
-                myMark = nil
-            }
-            sendPresence()
-        }
+        withLock { perform(core.setPresence(cursor: cursor, selection: selection)) }
     }
 
     /// Applies what arrived from the network and returns what happened, in order.
@@ -259,9 +207,9 @@ public final class CollaborationPeer: @unchecked Sendable {
         withLock {
             guard carried.isEmpty else {
                 defer { carried = [] }
-                return carried + drainInbox()
+                return carried + core.poll(now: now)
             }
-            return drainInbox()
+            return core.poll(now: now)
         }
     }
 
@@ -269,14 +217,14 @@ public final class CollaborationPeer: @unchecked Sendable {
     public func nextEvents(timeout: Duration) async -> [PeerEvent] {
         let (token, ready) = withLock {
             nextWaiter += 1
-            return (nextWaiter, !inbox.isEmpty || !carried.isEmpty || closed)
+            return (nextWaiter, core.hasInbox || !carried.isEmpty || core.isClosed)
         }
         if !ready {
             let nanoseconds = timeout.components.seconds * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000
             let deadline = NIODeadline.now() + .nanoseconds(max(0, nanoseconds))
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 condition.lock()
-                if !inbox.isEmpty || closed {
+                if core.hasInbox || core.isClosed {
                     condition.unlock()
                     continuation.resume()
                     return
@@ -297,8 +245,8 @@ public final class CollaborationPeer: @unchecked Sendable {
 
     /// True when connected and every local edit has been acknowledged (stored) by the server. An ack
     /// covers every seq up to it, a refused one too: so a file whose edit was refused counts as
-    /// unsynced until its copy is the host's again (`ProjectClientState.reloading`).
-    public var isSynced: Bool { withLock { link?.isWelcomed == true && !unsent && !resyncing && acked >= seq && project.reloading.isEmpty } }
+    /// unsynced until its copy is the host's again (`PeerCore.isSynced`).
+    public var isSynced: Bool { withLock { link?.isWelcomed == true && core.isSynced } }
 
     /// The current connection state.
     public var isConnected: Bool { withLock { link?.isWelcomed == true } }
@@ -316,37 +264,18 @@ public final class CollaborationPeer: @unchecked Sendable {
     }
 
     /// The other peers, cursors resolved against the current text.
-    public var presences: [PeerPresence] { withLock { resolvedPeers() } }
+    public var presences: [PeerPresence] { withLock { core.presences } }
 
     /// Edit-to-apply latencies (ms) of remote ops applied so far, emptied on read.
     public func takeLatencies() -> [Double] {
-        withLock {
-            defer { latencies = [] }
-            return latencies
-        }
+        withLock { core.takeLatencies() }
     }
 
     /// A compact full-state encoding of the local replica.
-    public func encodeState() -> [UInt8] { withLock { replica.encodeState() } }
-
-    /// Host only: where `save()` writes, and the journal kept of every edit this peer applies.
-    public func attachHostFile(_ url: URL, journal: Journal?) {
-        withLock {
-            saveURL = url
-            self.journal = journal
-        }
-    }
-
-    /// Host only: writes the text atomically to the served file.
-    public func save() throws {
-        let (url, text) = withLock { (saveURL, replica.text) }
-        guard let url else { throw SessionError.file("only the host can save: this peer serves no file") }
-        try AtomicFile.write(text, to: url)
-        try withLock { try journal?.recordSaved(text) }
-    }
+    public func encodeState() -> [UInt8] { withLock { core.encodeState() } }
 
     /// Host: who waits in the lobby for a decision now, oldest first.
-    public var lobby: [LobbyEntry] { withLock { waitingGuests } }
+    public var lobby: [LobbyEntry] { withLock { core.lobby } }
 
     /// Host only: lets a guest waiting in the lobby in (its id's earlier removal is taken back).
     public func admit(_ peer: String) { withLock { link?.send(.lobbyAdmit(PeerChoice(peer: peer))) } }
@@ -371,10 +300,9 @@ public final class CollaborationPeer: @unchecked Sendable {
     /// Leaves the session: sends bye, closes the link and stops the network thread.
     public func close() async {
         let current: ClientConnection? = withLock {
-            closed = true
+            core.close()
             let current = link
             link = nil
-            journal?.close()
             timer?.cancel()
             timer = nil
             timerDeadline = nil
@@ -390,20 +318,17 @@ public final class CollaborationPeer: @unchecked Sendable {
     public func interruptWait() { wakeAll() }
 
     /// Welcomed at least once (a later refusal of the session is then a host away for a moment).
-    var hasBeenConnected: Bool { withLock { everConnected } }
+    var hasBeenConnected: Bool { withLock { core.everConnected } }
 
     /// The local replica's version vector.
-    var version: VersionVector { withLock { replica.version } }
+    var version: VersionVector { withLock { core.version } }
 
     /// What a replica at `version` lacks from this one.
-    func updates(since version: VersionVector) -> Update { withLock { replica.updates(since: version) } }
+    func updates(since version: VersionVector) -> Update { withLock { core.updates(since: version) } }
 
     /// Applies an update that came from elsewhere (a bridge) and sends it on as this peer's ops.
     func absorb(_ update: Update) throws {
-        try withLock {
-            _ = try replica.apply(update)
-            send(update)
-        }
+        try withLock { perform(try core.absorb(update)) }
     }
 
     /// Drops the link without a goodbye, as a network failure would (tests).
@@ -414,172 +339,29 @@ public final class CollaborationPeer: @unchecked Sendable {
 
     // MARK: Internals (called with the lock held unless noted)
 
+    @discardableResult
     func withLock<T>(_ body: () throws -> T) rethrows -> T {
         condition.lock()
         defer { condition.unlock() }
         return try body()
     }
 
-    private func send(_ update: Update) {
-        if let journal { try? journal.append(update) }
-        // The replica is about to be replaced by the server's document: this edit cannot be sent.
-        guard !update.isEmpty, !resyncing else { return }
-        guard let link, link.isWelcomed else {
-            unsent = true
-            return
+    /// Does what the core asked (lock held): sends on the welcomed link, wakes the owner. A link to
+    /// drop is returned, for the caller to drop outside the lock.
+    @discardableResult
+    func perform(_ out: PeerCore.Output) -> Int? {
+        if !out.send.isEmpty, let link, link.isWelcomed {
+            for message in out.send { link.send(message) }
         }
-        let sentAt = options.recordLatency ? Date().timeIntervalSince1970 * 1000 : nil
-        sendOps(update, on: link, sentAt: sentAt)
+        if out.wake { wake() } else if out.notify { activity?() }
+        return out.dropLinkAfterMs
     }
 
-    /// Sends `update` as one `ops`, or as several when its JSON is over `Update.partBudget` (a big
-    /// paste, a long offline session): no frame goes over the receiver's limit or parse caps.
-    private func sendOps(_ update: Update, on link: ClientConnection, sentAt: Double? = nil) {
-        let budget = min(options.limits.maxPayload, Update.partBudget) - Update.partEnvelope
-        // Cheap bound first: a typical edit is far below the budget and is not measured.
-        let parts = update.ops.count < 64 && update.operationCount * 6 + update.ops.count * 200 < budget
-            ? [update] : update.split(maxBytes: budget)
-        for part in parts {
-            seq += 1
-            link.send(.ops(Ops(peer: id, seq: seq, update: part, sentAt: sentAt)))
-        }
-    }
+    /// Milliseconds since 1970, the only clock the core sees (latency stamps); read only when measuring.
+    private var now: Double { options.recordLatency ? Date().timeIntervalSince1970 * 1000 : 0 }
 
-    private func sendPresence() {
-        guard let link, link.isWelcomed else { return }
-        link.send(.presence(PresenceInfo(peer: id, name: options.name, colour: colour, cursor: myCursor, mark: myMark, file: myFile)))
-    }
-
-    private func drainInbox() -> [PeerEvent] {
-        guard !inbox.isEmpty else { return [] }
-        let items = inbox
-        inbox = []
-        var events: [PeerEvent] = []
-        var peersDirty = false
-        var textDirty = false
-        func apply(_ update: Update, sentAt: Double?) {
-            do {
-                let changes = try replica.apply(update)
-                if let journal { try? journal.append(update) }
-                if let sentAt, options.recordLatency {
-                    latencies.append(Date().timeIntervalSince1970 * 1000 - sentAt)
-                }
-                if !changes.isEmpty {
-                    events.append(.textChanged(changes))
-                    textDirty = true
-                }
-            } catch {
-                events.append(.error("could not apply an update from the session: \(error)"))
-            }
-        }
-        for item in items {
-            switch item {
-            case .welcome(let welcome, let resync):
-                colour = welcome.colour
-                peers = [:]
-                order = []
-                for var info in welcome.peers {
-                    info.name = NameRules.displayable(info.name)
-                    peers[info.peer] = info
-                    order.append(info.peer)
-                }
-                peersDirty = true
-                if resync {
-                    // The server refused some of our ops: its document, not ours, is the truth.
-                    let before = replica.scalarCount
-                    replica = Replica(agent: id)
-                    myCursor = nil
-                    myMark = nil
-                    resyncing = false
-                    do {
-                        _ = try replica.apply(welcome.update)
-                    } catch {
-                        events.append(.error("could not load the session's document: \(error)"))
-                    }
-                    events.append(.textChanged([TextChange(offset: 0, deleted: before, inserted: replica.text)]))
-                    textDirty = true
-                } else {
-                    apply(welcome.update, sentAt: nil)
-                }
-            case .message(.ops(let ops)):
-                apply(ops.update, sentAt: ops.sentAt)
-            case .message(.presence(var info)):
-                // Servers refuse bad names; one from an older server is made displayable, not trusted.
-                info.name = NameRules.displayable(info.name)
-                if peers[info.peer] == nil {
-                    order.append(info.peer)
-                    events.append(.membership(.joined(id: info.peer, name: info.name)))
-                }
-                peers[info.peer] = info
-                peersDirty = true
-            case .message(.left(let left)):
-                if let gone = peers[left.peer] {
-                    events.append(.membership(.left(id: left.peer, name: gone.name, reason: left.reason.map { String($0.prefix(200)) })))
-                }
-                peers[left.peer] = nil
-                order.removeAll { $0 == left.peer }
-                peersDirty = true
-            case .message(.runRequest(let m)): events.append(.run(.requested(m)))
-            case .message(.runCancel(let m)): events.append(.run(.cancelRequested(m)))
-            case .message(.runStarted(let m)): events.append(.run(.started(m)))
-            case .message(.runOutput(let m)): events.append(.run(.output(m)))
-            case .message(.runExited(let m)): events.append(.run(.exited(m)))
-            case .message(.runConfig(let m)): events.append(.run(.config(m)))
-            case .message(.refused(let refused)): events.append(.error("the host refused your \(refused.what): \(refused.message)"))
-            case .message(.roles(let roles)): events.append(.access(roles.access, guests: roles.guests))
-            case .message(.lobby(let lobby)):
-                // At most the server's lobby cap; more from a broken server are not shown.
-                waitingGuests = Array(lobby.waiting.prefix(64)).map { entry in
-                    var entry = entry
-                    entry.name = NameRules.displayable(entry.name)
-                    entry.from = String(entry.from.prefix(128))
-                    return entry
-                }
-                events.append(.lobby(waitingGuests))
-            case .message: break
-            case .state(let state): events.append(.connection(state))
-            case .error(let text): events.append(.error(text))
-            }
-        }
-        // Text changes move the others' cursors: report the list again when an offset really moved.
-        if peersDirty || (textDirty && !peers.isEmpty) {
-            let list = resolvedPeers()
-            if peersDirty || list != reportedPeers {
-                reportedPeers = list
-                events.append(.peersChanged(list))
-            }
-        }
-        return events
-    }
-
-    private func resolvedPeers() -> [PeerPresence] {
-        order.compactMap { peers[$0] }.map { info in
-            // In a shared folder the anchors are in the peer's file: resolved there when it is open here.
-            let document: Replica? = info.file.map { project.files[$0]?.replica } ?? replica
-            let cursor = document.flatMap { document in info.cursor.map { document.offset(of: $0) } } ?? 0
-            let selection = document.flatMap { document in info.mark.map { mark -> Range<Int> in
-                let other = document.offset(of: mark)
-                return min(cursor, other)..<max(cursor, other)
-            } }
-            return PeerPresence(id: info.peer, name: info.name, colour: info.colour, cursor: cursor, selection: selection, file: info.file)
-        }
-    }
-
-    /// Shares this peer's caret in an opened file of a shared folder (anchors in that file's document).
-    func setFilePresence(cursor: Int, selection: Range<Int>?, file path: String, in document: Replica) {
-        myFile = path
-        myCursor = document.anchor(at: cursor, bias: .left)
-        if let selection {
-            let other = cursor == selection.lowerBound ? selection.upperBound : selection.lowerBound
-            myMark = document.anchor(at: other, bias: .left)
-        } else {
-            myMark = nil
-        }
-        sendPresence()
-    }
-
-    func push(_ item: Inbound) {
-        inbox.append(item)
+    /// Wakes the owner: its waits end, and `onActivity` says there is something to poll (lock held).
+    func wake() {
         let resumed = waiters.values
         waiters = [:]
         for waiter in resumed { waiter.continuation.resume() }
@@ -638,7 +420,7 @@ public final class CollaborationPeer: @unchecked Sendable {
             try await promise.futureResult.get()
         } catch {
             let current: ClientConnection? = withLock {
-                closed = true
+                core.close()
                 defer { link = nil }
                 return link
             }
@@ -650,7 +432,7 @@ public final class CollaborationPeer: @unchecked Sendable {
     private func startConnection() {
         let handler = ClientConnection(peer: self)
         if let transport = options.transport {
-            handler.connect(through: transport, attempt: withLock { attempt }, limits: options.limits, secret: options.secret, group: group)
+            handler.connect(through: transport, attempt: withLock { core.attempt }, limits: options.limits, secret: options.secret, group: group)
         } else {
             handler.connect(to: address, limits: options.limits, secret: options.secret, group: group)
         }
@@ -678,67 +460,28 @@ public final class CollaborationPeer: @unchecked Sendable {
                               key: registering ? Auth.keyHex(key) : nil,
                               relayKey: registering ? hostKey.map(Auth.keyHex) : nil,
                               viewKey: registering ? options.viewSecret.map { Auth.keyHex(Auth.sessionKey(secret: $0)) } : nil,
-                              guests: role == .host ? wantedGuests : nil, file: role == .host ? options.fileName : nil,
+                              guests: role == .host ? core.guests : nil, file: role == .host ? options.fileName : nil,
                               token: tokenProof, lobby: lobby)
-            // After a refusal: ask for the whole document, which replaces ours.
-            if !resyncing {
-                let base = (try? MessageCodec.encode(.hello(hello)).count) ?? FrameLimits.helloMaxPayload
-                hello.known = Self.known(replica.version, fitting: FrameLimits.helloMaxPayload - base)
-            }
+            let base = (try? MessageCodec.encode(.hello(hello)).count) ?? FrameLimits.helloMaxPayload
+            hello.known = core.helloKnown(fitting: FrameLimits.helloMaxPayload - base)
             return hello
         }
     }
 
-    /// As much of `version` as fits `room` bytes of JSON, the agents with most operations first, so
-    /// that a hello always fits a server's limit before authentication. An agent left out costs
-    /// only a longer welcome: the server then sends all of that agent's operations, which apply idempotently.
+    /// As much of `version` as fits `room` bytes of JSON (see `PeerCore.known`).
     static func known(_ version: VersionVector, fitting room: Int) -> VersionVector {
-        var kept: [AgentID: Int] = [:]
-        var used = 0
-        for (agent, count) in version.counts.sorted(by: { $0.value > $1.value }) {
-            var writer = JSONWriter()
-            writer.string(agent)
-            let cost = writer.bytes.count + String(count).utf8.count + 2
-            if used + cost > room { continue }
-            used += cost
-            kept[agent] = count
-        }
-        return VersionVector(kept)
+        PeerCore.known(version, fitting: room)
     }
 
     /// The handshake finished on `handler` (nonces: the handshake's, to unmask the peer token).
     func welcomed(_ welcome: Welcome, on handler: ClientConnection, serverNonce: String, clientNonce: String) {
         let promise: EventLoopPromise<Void>? = withLock {
-            guard !closed else { return nil }
+            guard !core.isClosed else { return nil }
             if peerToken == nil, let masked = welcome.token {
                 peerToken = Auth.unmaskToken(masked, key: key, serverNonce: serverNonce, clientNonce: clientNonce, peer: id)
             }
             link = handler
-            attempt = 0
-            seq = 0
-            acked = 0
-            let everConnectedBefore = everConnected
-            everConnected = true
-            colour = welcome.colour
-            let previousAccess = granted, previousGuests = reportedGuests
-            granted = welcome.access ?? .editRun
-            reportedGuests = welcome.guests
-            welcomedFile = welcome.file ?? welcomedFile
-            runSettings = welcome.run
-            project.isProject = welcome.project == true
-            push(.welcome(welcome, resync: resyncing))
-            if everConnectedBefore && (previousAccess != granted || previousGuests != reportedGuests) {
-                // Roles changed while we were away (or after a refusal): the editor must hear it.
-                push(.message(.roles(Roles(guests: reportedGuests ?? granted, access: granted))))
-            }
-            push(.state(.connected))
-            // Whatever the server lacks: offline edits, or the host's document on first registration
-            // (nothing while resyncing: what the server lacks is what it refused).
-            let missing = resyncing ? Update() : replica.updates(since: welcome.known)
-            unsent = false
-            if !missing.isEmpty { sendOps(missing, on: handler) }
-            if myCursor != nil { sendPresence() }
-            reopenFiles(on: handler)
+            perform(core.welcomed(welcome))
             defer { firstResult = nil }
             return firstResult
         }
@@ -749,78 +492,43 @@ public final class CollaborationPeer: @unchecked Sendable {
     /// timeout (the server bounds the wait); a reconnect shows the wait as the connection state.
     func waitingForHost(on handler: ClientConnection) {
         let notify: (@Sendable () -> Void)? = withLock {
-            guard !closed, link == nil else { return nil }
+            guard !core.isClosed, link == nil else { return nil }
             if firstResult != nil {
                 firstTimer?.cancel()
                 firstTimer = nil
                 return options.onWaiting
             }
-            push(.state(.waiting))
+            perform(core.waiting())
             return nil
         }
         notify?()
     }
 
     func received(_ message: WireMessage, on handler: ClientConnection) {
-        if receivedProject(message, on: handler) { return }
-        let reload: Bool = withLock {
-            guard link === handler else { return false }
-            switch message {
-            case .ack(let ack):
-                acked = max(acked, ack.seq)
-                activity?()
-                return false
-            case .roles(let roles):
-                granted = roles.access
-                reportedGuests = roles.guests
-            case .runConfig(let settings):
-                runSettings = settings.isEmpty ? nil : settings
-            case .refused(let refused) where refused.what == "ops" && !resyncing && options.role == .guest:
-                // Our replica holds edits the document never will: reconnect asking for the whole
-                // document and replace ours with it (same agent: the server refuses every later op of
-                // the refused connection, so it never holds our seqs past the first refused one).
-                resyncing = true
-                reloadOwed = true
-                push(.message(message))
-                if granted.canEdit {
-                    // Lock the editor until the welcome says what we may do.
-                    granted = .view
-                    push(.message(.roles(Roles(guests: reportedGuests ?? .view, access: .view))))
-                }
-                return true
-            default:
-                break
-            }
-            push(.message(message))
-            return false
+        let (drop, answered): (Int?, [Resumption]) = withLock {
+            guard link === handler else { return (nil, []) }
+            let out = core.receive(message)
+            return (perform(out), takeWaiting(out.answers))
         }
-        // Outside the lock: closing may report the link's end synchronously. A moment later, so
-        // that answers already on their way (another refusal, say) are still read and shown.
-        if reload { handler.abort(after: .milliseconds(200)) }
+        // Outside the lock: a waiting request resumes its task; closing may report the link's end synchronously.
+        for (continuation, result) in answered { continuation.resume(with: result) }
+        if let drop { handler.abort(after: .milliseconds(Int64(drop))) }
     }
 
     /// The link ended or never came up; `fatal` errors (wrong secret, version) stop reconnecting.
     func linkFailed(_ handler: ClientConnection, error: SessionError, fatal: Bool) {
         let (promise, retry, attemptNumber): (EventLoopPromise<Void>?, Bool, Int) = withLock {
             let wasCurrent = link === handler || link == nil
-            guard wasCurrent, !closed else { return (nil, false, 0) }
+            guard wasCurrent, !core.isClosed else { return (nil, false, 0) }
             link = nil
             if let first = firstResult {
                 firstResult = nil
-                closed = true
+                core.close()
                 return (first, false, 0)
             }
-            // A refusal's reload reconnects (once) even where reconnecting is off: it is not a lost link.
-            let reload = reloadOwed
-            reloadOwed = false
-            if fatal || (!options.reconnect && !reload) {
-                closed = true
-                push(.error(error.description))
-                push(.state(.closed(reason: error.description)))
-                return (nil, false, 0)
-            }
-            attempt += 1
-            push(.state(.reconnecting(attempt: attempt, reason: resyncing ? "reloading the document after a refused edit" : error.description)))
+            let decision = core.linkLost(reason: error.description, fatal: fatal, reconnect: options.reconnect)
+            wake()
+            guard case .reconnect(let attempt) = decision else { return (nil, false, 0) }
             return (nil, true, attempt)
         }
         promise?.fail(error)
@@ -831,7 +539,7 @@ public final class CollaborationPeer: @unchecked Sendable {
         let base = min(0.05 * pow(2, Double(min(attemptNumber - 1, 10))), ceiling)
         let delay = base * Double.random(in: 0.5...1.0)
         group.next().scheduleTask(in: .milliseconds(Int64(delay * 1000))) { [weak self] in
-            guard let self, !self.withLock({ self.closed }) else { return }
+            guard let self, !self.withLock({ self.core.isClosed }) else { return }
             self.startConnection()
         }
     }

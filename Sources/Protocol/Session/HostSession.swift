@@ -195,7 +195,6 @@ public final class HostSession: Sendable {
             await server.shutdown()
             throw error
         }
-        if !isProject { peer.attachHostFile(file, journal: nil) }
         let localDescriptor = await listenLocally(server: server, session: header.session, secret: header.secret, file: file, logger: options.logger)
         let shown = SessionAddress(host: isWildcardBind(bind) ? "127.0.0.1" : bind, port: server.port)
         var relayAddress: SessionAddress?
@@ -240,7 +239,8 @@ public final class HostSession: Sendable {
         } else if let server {
             try await server.save(to: file)
         } else {
-            try peer.save()
+            // The host's duty, not the peer's: a guest's peer has no file code.
+            try AtomicFile.write(peer.text, to: file)
         }
     }
 

@@ -39,56 +39,41 @@ public enum TextDiff {
 
 /// A shared folder's files edited by an editor that holds its own copy of the text (`seen`): the
 /// file's remote edits are applied on the network thread as they arrive, so the offsets an editor
-/// computed may be a few edits behind. These calls carry them over those edits under the peer's lock.
+/// computed may be a few edits behind. The core (`PeerCoreProject.swift`) carries them over those
+/// edits; these calls run it under the peer's lock and send what it says.
 extension CollaborationPeer {
     /// Deletes `count` scalars at `offset`, then inserts `text` there, in the opened file `path`,
     /// where the offsets are in `seen` (the caller's copy). Throws when the file is not open here.
     public func editFile(_ path: String, seen: String, offset: Int, delete count: Int, insert text: String) throws {
-        try withLock {
-            guard let file = project.files[path] else {
-                throw SessionError.rejected(project.reloading[path] != nil
-                    ? "\(path) is being reloaded from the host after a refused edit: try again in a moment"
-                    : "\(path) is not open: open it first")
-            }
-            var start = offset, end = offset + max(0, count)
-            if let change = TextDiff.change(from: seen, to: file.replica.text) {
-                start = TextDiff.transform(start, through: change)
-                end = max(start, TextDiff.transform(end, through: change))
-            }
-            if end > start { sendDocOps(file.replica.delete(at: start, count: end - start), doc: file.doc) }
-            if !text.isEmpty { sendDocOps(file.replica.insert(text, at: start), doc: file.doc) }
-        }
+        try withLock { perform(try core.editFile(path, seen: seen, offset: offset, delete: count, insert: text)) }
     }
 
     /// Shares this peer's caret (and selection) in the opened file `path`, offsets in its text now;
     /// other peers see which file this peer is in. Nothing is sent when the file is not open.
     public func setPresence(cursor: Int, selection: Range<Int>?, inFile path: String) {
-        withLock {
-            guard let file = project.files[path] else { return }
-            setFilePresence(cursor: cursor, selection: selection, file: path, in: file.replica)
-        }
+        withLock { perform(core.setPresence(cursor: cursor, selection: selection, inFile: path)) }
     }
 
     /// Undoes this peer's last edit group in the opened file `path`; false when there was none.
     public func undoFile(_ path: String) -> Bool {
         withLock {
-            guard let file = project.files[path], let (update, _) = file.replica.undo() else { return false }
-            sendDocOps(update, doc: file.doc)
-            return true
+            let (done, out) = core.undoFile(path)
+            perform(out)
+            return done
         }
     }
 
     /// Redoes the last undone group in the opened file `path`; false when there was none.
     public func redoFile(_ path: String) -> Bool {
         withLock {
-            guard let file = project.files[path], let (update, _) = file.replica.redo() else { return false }
-            sendDocOps(update, doc: file.doc)
-            return true
+            let (done, out) = core.redoFile(path)
+            perform(out)
+            return done
         }
     }
 
     /// Ends the current undo group of the opened file `path`.
     public func closeUndoGroup(inFile path: String) {
-        withLock { project.files[path]?.replica.closeUndoGroup() }
+        withLock { core.closeUndoGroup(inFile: path) }
     }
 }

@@ -48,7 +48,15 @@ public struct TerminalSanitizer: Sendable, Equatable {
     /// Sanitises text that must stay on one line (a peer's name, a file name, a reason in a log
     /// line): like `sanitize`, and a newline or tab becomes visible too, so nobody forges a line.
     public static func line(_ text: String) -> String {
-        sanitize(text).replacingOccurrences(of: "\n", with: "\u{240A}").replacingOccurrences(of: "\t", with: " ")
+        var out = String.UnicodeScalarView()
+        for scalar in sanitize(text).unicodeScalars {
+            switch scalar {
+            case "\n": out.append("\u{240A}")
+            case "\t": out.append(" ")
+            default: out.append(scalar)
+            }
+        }
+        return String(out)
     }
 
     /// Sanitises a whole byte buffer at once (pure); invalid UTF-8 becomes U+FFFD.

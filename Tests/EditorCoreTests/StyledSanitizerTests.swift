@@ -1,4 +1,4 @@
-import CodeSyncRunner
+import EditorCore
 import CodeSyncTestSupport
 import Testing
 
