@@ -135,6 +135,19 @@ import Glibc
         #expect(line.fix?.contains("scripts/build-test-images python") == true)
     }
 
+    @Test func anAbsentImageNamesTheLocallyBuiltOneWhenItIsPresent() throws {
+        guard let (docker, local) = try DockerFixture.withImage("python") else { return }
+        guard local == "codesync-test/python:latest" else { return }  // only that name is known to doctor
+        let home = try Home()
+        let image = "codesync-test/absent-\(UInt32.random(in: 0...UInt32.max)):never"
+        let outcome = try doctor(["--lang", "python"], home: home,
+                                 environment: ["DOCKER_HOST": "unix://\(docker.socketPath)", "CODESYNC_IMAGE_PYTHON": image])
+        let line = try outcome.check("image python")
+        #expect(!line.ok)
+        #expect(line.fix?.contains("use the one built here from Debian packages: export CODESYNC_IMAGE_PYTHON=\(local)") == true,
+                "fix: \(line.fix ?? "none")")
+    }
+
     @Test func aNonUTF8LocaleFailsWithTheFixAndAUTF8OnePasses() throws {
         let home = try Home()
         let bad = try doctor(["--lang", "python"], home: home, environment: ["LANG": "C", "LC_ALL": "C"])
