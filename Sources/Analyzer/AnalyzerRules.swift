@@ -30,6 +30,11 @@ public struct AnalyzerRules: OptionSet, Sendable, Hashable {
     public static let halvingLoops = AnalyzerRules(rawValue: 1 << 10)
     /// A loop over a collection emptied by `pop`/`popleft`/`heappop` runs n times (a worklist).
     public static let worklistLoops = AnalyzerRules(rawValue: 1 << 11)
+    /// A while loop nested in another loop that pops a stack or moves a pointer forward, neither
+    /// reset by the enclosing loop, is amortised over it (two pointers, monotonic stack).
+    public static let amortisedPointers = AnalyzerRules(rawValue: 1 << 12)
+    /// A union-find `find` that compresses the path it walks is O(log n) amortised.
+    public static let pathCompression = AnalyzerRules(rawValue: 1 << 13)
 
     /// Every rule, with a short name for reports.
     public static let named: [(name: String, rule: AnalyzerRules)] = [
@@ -38,6 +43,7 @@ public struct AnalyzerRules: OptionSet, Sendable, Hashable {
         ("break-conditions", .breakConditions), ("binary-search", .binarySearch), ("square-root-bound", .squareRootBound),
         ("memoised-states", .memoisedStates), ("permutation-backtracking", .permutationBacktracking),
         ("short-strings", .shortStrings), ("halving-loops", .halvingLoops), ("worklist-loops", .worklistLoops),
+        ("amortised-pointers", .amortisedPointers), ("path-compression", .pathCompression),
     ]
 
     /// All rules on: the analyzer as it normally runs.

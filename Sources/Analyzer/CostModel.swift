@@ -52,9 +52,89 @@ final class CostModel {
     /// Names assigned straight from an input read (`t = int(input())`).
     private(set) var readFromInput: Set<String> = []
 
+    /// Lists of buckets (`adj = [[] for _ in range(n)]`, `defaultdict(list)`) that the file fills
+    /// with `adj[u].append(v)`: adjacency lists, whose buckets together hold one entry per append.
+    private(set) var bucketLists: Set<String> = []
+
     init(module: Module) {
         self.module = module
         collectFunctions(module.body)
+        collectBucketLists(module.body)
+    }
+
+    private func collectBucketLists(_ body: [Stmt]) {
+        var made: Set<String> = []
+        var filled: Set<String> = []
+        func scan(_ block: [Stmt]) {
+            for stmt in block {
+                switch stmt.kind {
+                case .assign(let targets, let value):
+                    var buckets = false
+                    switch value {
+                    case .comprehension(.list, .list(let items), _, _, _) where items.isEmpty: buckets = true
+                    case .call(.name("defaultdict"), let args, _):
+                        if case .name("list")? = args.first?.value { buckets = true }
+                    default: break
+                    }
+                    if buckets { for t in targets { if case .name(let n) = t { made.insert(n) } } }
+                case .expr(.call(.attribute(.index(.name(let n), _), "append"), _, _)):
+                    filled.insert(n)
+                default:
+                    break
+                }
+                Walker.forEachChildBlock(stmt, scan)
+            }
+        }
+        scan(body)
+        bucketLists = made.intersection(filled)
+    }
+
+    /// Per name: statements that add to it, and times it is handed whole to output; one pass over
+    /// the file, made the first time a loop asks.
+    private var outputUses: (adds: [String: Int], printed: [String: Int])?
+
+    /// True when every read of `name` in the file adds to it (`ans.append(x)`) or prints it
+    /// (`print("\n".join(ans))`, `print(*ans)`, `sys.stdout.write(...)`): a buffer of answers.
+    func isOutputBuffer(_ name: String) -> Bool {
+        let uses = outputUses ?? collectOutputUses()
+        outputUses = uses
+        guard let printed = uses.printed[name] else { return false }
+        return (uses.adds[name] ?? 0) + printed == useCount(of: name)
+    }
+
+    private func collectOutputUses() -> (adds: [String: Int], printed: [String: Int]) {
+        var adds: [String: Int] = [:]
+        var printed: [String: Int] = [:]
+        // The buffer itself handed to output: `print(*ans)`, `"\n".join(ans)`,
+        // `" ".join(map(str, ans))`; `print(len(ans))` reads it for something else.
+        func buffer(_ e: Expr) -> String? {
+            switch e {
+            case .name(let n), .starred(.name(let n)): return n
+            case .call(.name("map"), let args, _): return args.count == 2 ? buffer(args[1].value) : nil
+            default: return nil
+            }
+        }
+        func visit(_ e: Expr) {
+            if case .call(let callee, let args, _) = e {
+                switch callee {
+                case .name("print"), .attribute(_, "join"), .attribute(_, "write"):
+                    for a in args { if let n = buffer(a.value) { printed[n, default: 0] += 1 } }
+                default: break
+                }
+            }
+            Walker.children(e, visit)
+        }
+        func scan(_ body: [Stmt]) {
+            for stmt in body {
+                if case .expr(.call(.attribute(.name(let n), let m), _, _)) = stmt.kind, m == "append" || m == "extend" {
+                    adds[n, default: 0] += 1
+                }
+                for e in RecursionScan.expressions(of: stmt) { visit(e) }
+                Walker.forEachChildBlock(stmt, scan)
+            }
+        }
+        scan(module.body)
+        return (adds, printed)
     }
 
     func useCount(of name: String) -> Int {

@@ -40,6 +40,8 @@ final class Walker {
     private var loopVariables: [Set<String>] = []
     /// Inside a worklist loop (`while queue:`) a loop over `adj[u]` is amortised over the whole run.
     private var worklistDepth = 0
+    /// Bodies of the enclosing loops, innermost last (empty for a comprehension).
+    private var loopBodies: [[Stmt]] = []
 
     init(model: CostModel, function: FunctionEntry?) {
         self.model = model
@@ -78,6 +80,11 @@ final class Walker {
     private func solveRecurrence(_ rec: RecursionScan, work: Bound, entry: FunctionEntry) -> Bound {
         let line = rec.firstLine ?? entry.line
         let name = entry.def.name
+        // Before memoisation: `p[x] = find(p[x])` stores results too, but in the parent array.
+        if model.rules.contains(.pathCompression), Self.compressesPath(recursive: name, body: entry.def.body) {
+            note("union-find find with path compression at line \(line): O(log n) amortised")
+            return Bound(cost: Cost.log.times(work.cost), line: line)
+        }
         let memoised = model.rules.contains(.memoisedStates) && (entry.def.decorators.contains { Self.isCacheDecorator($0) } || rec.memoised)
         if memoised {
             let dims = max(1, min(3, rec.varyingParameters.count))
@@ -310,16 +317,46 @@ final class Walker {
 
     // MARK: - Loops
 
-    private func enterLoop(_ iterations: Cost, variables: Set<String>) {
+    private func enterLoop(_ iterations: Cost, variables: Set<String>, body: [Stmt] = []) {
         loops.append(iterations)
         loopVariables.append(variables)
+        loopBodies.append(body)
         depth += 1
         maxDepth = max(maxDepth, depth)
+    }
+
+    /// Sizes every collection the loop body adds to (`res.append(x)`) by the iterations so far, before
+    /// the body is priced: `x in res` before `res.append(x)` scans a list that the earlier
+    /// iterations filled, not the empty list it was before the loop.
+    /// A collection the body also empties (`s.clear()`, `s = []`) is left as it is: its size
+    /// between emptyings is not the iteration count.
+    private func growCollections(addedToIn body: [Stmt]) {
+        var added: Set<String> = []
+        var emptied: Set<String> = []
+        func scan(_ block: [Stmt]) {
+            for stmt in block {
+                switch stmt.kind {
+                case .expr(.call(.attribute(.name(let r), let m), _, _)):
+                    if ["append", "appendleft", "add", "insert", "extend"].contains(m) { added.insert(r) }
+                    if m == "clear" { emptied.insert(r) }
+                case .assign(let targets, _):
+                    for t in targets { if case .name(let n) = t { emptied.insert(n) } }
+                case .function, .classDef:
+                    continue
+                default:
+                    break
+                }
+                Walker.forEachChildBlock(stmt, scan)
+            }
+        }
+        scan(body)
+        for r in added.subtracting(emptied) { grow(r, by: loopProduct) }
     }
 
     private func leaveLoop() {
         loops.removeLast()
         loopVariables.removeLast()
+        loopBodies.removeLast()
         depth -= 1
     }
 
@@ -336,6 +373,13 @@ final class Walker {
         if model.rules.contains(.amortisedAdjacency), worklistDepth > 0, Self.isAdjacencyLookup(iterable) {
             // Adjacency lists walked from a worklist: every edge once over the whole traversal.
             iterations = .one
+        } else if model.rules.contains(.amortisedAdjacency), case .index(.name(let lists), let idx) = iterable, idx.count == 1,
+            case .name(let u) = idx[0], model.bucketLists.contains(lists), loopVariables.last?.contains(u) == true
+        {
+            // `for u in order: for v in children[u]`: each bucket once per pass of the enclosing
+            // loop, so the pass walks every entry once.
+            iterations = .one
+            note("adjacency lists at line \(line): every entry once per pass over the vertices")
         }
         let element = elementInfo(of: iterable)
         let names = Self.names(in: target)
@@ -345,7 +389,8 @@ final class Walker {
         }
         let caseCount = model.rules.contains(.testCaseCount) && countsTestCases(iterable: iterable, body: body)
         let testCaseLoop = caseCount || (model.rules.contains(.freshInputPerIteration) && isTestCaseLoop(iterations: iterations, body: body))
-        enterLoop(testCaseLoop ? .one : iterations, variables: Set(names))
+        enterLoop(testCaseLoop ? .one : iterations, variables: Set(names), body: body)
+        growCollections(addedToIn: body)
         let inner = walkBlock(body)
         leaveLoop()
         var result: Bound
@@ -377,7 +422,12 @@ final class Walker {
         var reads = false
         for stmt in body {
             if case .assign(let targets, let value) = stmt.kind, readsInputExpr(value),
-                targets.contains(where: { if case .name = $0 { return true } else { return false } })
+                targets.contains(where: {
+                    switch $0 {
+                    case .name, .tuple, .list: return true  // `n = int(input())`, `a, b = map(int, input().split())`
+                    default: return false
+                    }
+                })
             {
                 reads = true
             }
@@ -389,11 +439,12 @@ final class Walker {
         }
         // Cases are independent: a body that adds to a collection made before the loop is reading
         // one input of t items (`for _ in range(n): a.append(int(input()))`), not t test cases.
-        return reads && !Self.accumulatesOutside(body)
+        return reads && !Self.accumulatesOutside(body, outputBuffers: model.isOutputBuffer)
     }
 
-    /// True when `body` appends, adds or stores into a collection it does not itself create.
-    static func accumulatesOutside(_ body: [Stmt]) -> Bool {
+    /// True when `body` appends, adds or stores into a collection it does not itself create. An
+    /// output buffer (a list only ever printed or joined) holds answers, not input, and is ignored.
+    static func accumulatesOutside(_ body: [Stmt], outputBuffers: (String) -> Bool = { _ in false }) -> Bool {
         var created: Set<String> = []
         func visit(_ block: [Stmt]) -> Bool {
             for stmt in block {
@@ -404,7 +455,9 @@ final class Walker {
                         if case .index(.name(let n), _) = t, !created.contains(n) { return true }
                     }
                 case .expr(.call(.attribute(.name(let n), let m), _, _)):
-                    if ["append", "add", "appendleft", "insert", "extend"].contains(m), !created.contains(n) { return true }
+                    if ["append", "add", "appendleft", "insert", "extend"].contains(m), !created.contains(n), !outputBuffers(n) {
+                        return true
+                    }
                 case .expr(.call(.name("heappush"), let args, _)):
                     if case .name(let n)? = args.first?.value, !created.contains(n) { return true }
                 case .function, .classDef:
@@ -444,7 +497,7 @@ final class Walker {
                 break
             }
         }
-        if Self.accumulatesOutside(body) { return false }
+        if Self.accumulatesOutside(body, outputBuffers: model.isOutputBuffer) { return false }
         if callsReader { return true }
         if defined.isEmpty { return false }
         // Only when the freshly read values drive the work inside: a loop bound, an iterated
@@ -507,26 +560,29 @@ final class Walker {
     }
 
     private func walkWhile(test: Expr, body: [Stmt], line: Int) -> Bound {
-        let (iterations, kind) = whileIterations(test: test, body: body)
+        let (iterations, kind) = whileIterations(test: test, body: body, line: line)
         switch kind {
         case .logarithmic: note("halving/doubling loop at line \(line): \(iterations.complexityClass.rawValue) iterations")
         case .binarySearch: note("binary search loop at line \(line): log n iterations")
+        case .pathCompression: note("union-find find with path compression at line \(line): O(log n) amortised")
+        case .amortised: note("amortised loop at line \(line): what it pops or moves forward is never reset by the enclosing loop, so it runs n times in all")
         default: break
         }
         if kind == .worklist { worklistDepth += 1 }
-        enterLoop(iterations, variables: Self.names(inExpr: test))
+        enterLoop(iterations, variables: Self.names(inExpr: test), body: body)
+        growCollections(addedToIn: body)
         let inner = walkBlock(body).maxed(cost(test, line))
         leaveLoop()
         if kind == .worklist { worklistDepth -= 1 }
         return Bound(cost: iterations.times(inner.cost), line: inner.cost.isConstant ? line : inner.line)
     }
 
-    enum LoopKind { case linear, logarithmic, binarySearch, worklist, constant }
+    enum LoopKind { case linear, logarithmic, binarySearch, worklist, constant, amortised, pathCompression }
 
     private enum Update { case halving, stepping, midpoint, popping, other }
 
     /// How many times a while loop runs, from how the variables of its condition change in its body.
-    private func whileIterations(test: Expr, body: [Stmt]) -> (Cost, LoopKind) {
+    private func whileIterations(test: Expr, body: [Stmt], line: Int) -> (Cost, LoopKind) {
         var testVars = Self.names(inExpr: test)
         if Self.isConstantTrue(test) {
             if !model.rules.contains(.breakConditions) { return (.n, .linear) }
@@ -540,12 +596,24 @@ final class Walker {
         Self.scanUpdates(body, into: &updates, midNames: &midNames)
         let relevant = testVars.compactMap { v in updates[v].map { (v, $0) } }
         let bound = testMagnitude(test)
+        if model.rules.contains(.pathCompression), Self.compressesPath(test: test, body: body) {
+            return (.log, .pathCompression)
+        }
         if model.rules.contains(.binarySearch), relevant.filter({ $0.1 == .midpoint }).count >= 1 && testVars.count >= 2 {
             return (.log, .binarySearch)
         }
         if model.rules.contains(.halvingLoops), relevant.contains(where: { $0.1 == .halving }) {
-            let c = bound.logarithm
+            // The log of what is halved, not only of the test: `while n % 2 == 0: n //= 2` compares
+            // a remainder with 0, yet runs up to log n times.
+            var halved = bound
+            for (v, u) in relevant where u == .halving { halved = max(halved, magnitude(.name(v))) }
+            let c = halved.logarithm
             return (c, c.isConstant ? .constant : .logarithmic)
+        }
+        if model.rules.contains(.amortisedPointers), let outer = loopBodies.last, !outer.isEmpty,
+            Self.isAmortised(test: test, body: body, line: line, updates: updates, outerBody: outer)
+        {
+            return (.one, .amortised)
         }
         if model.rules.contains(.worklistLoops), relevant.contains(where: { $0.1 == .popping }) || (relevant.isEmpty && isCollectionTest(test)) {
             return (.n, .worklist)
@@ -555,6 +623,112 @@ final class Walker {
             return (bound, bound.isConstant ? .constant : .linear)
         }
         return (bound.isConstant && !relevant.isEmpty ? .one : .n, .linear)
+    }
+
+    /// True for a while loop, nested in another loop, whose every iteration pops a stack or moves a
+    /// pointer forward that the enclosing loop never resets: its iterations add up to the pushes
+    /// or the pointer's range over the whole enclosing loop (two pointers, a monotonic stack,
+    /// CLRS's multipop), so each pass of the enclosing loop pays O(1) amortised.
+    private static func isAmortised(test: Expr, body: [Stmt], line: Int, updates: [String: Update], outerBody: [Stmt]) -> Bool {
+        let popped = Set(updates.compactMap { $0.value == .popping ? $0.key : nil })
+        var stepped: [String: String] = [:]  // pointer -> "+" or "-"
+        var indexNames: Set<String> = []
+        func scanBody(_ block: [Stmt]) {
+            for stmt in block {
+                if case .augAssign(.name(let p), let op, let v) = stmt.kind, op == "+" || op == "-", isConstantish(v) {
+                    stepped[p] = stepped[p] == nil || stepped[p] == op ? op : "±"
+                }
+                if case .function = stmt.kind { continue }
+                for e in RecursionScan.expressions(of: stmt) {
+                    visit(e) { x in
+                        if case .index(_, let idx) = x { for i in idx { if case .name(let n) = i { indexNames.insert(n) } } }
+                    }
+                }
+                Walker.forEachChildBlock(stmt, scanBody)
+            }
+        }
+        scanBody(body)
+        let testNames = names(inExpr: test)
+        // A pointer counts only when something bounds it: the test, or indexing a sequence with it.
+        let pointers = stepped.filter { $0.value != "±" && (testNames.contains($0.key) || indexNames.contains($0.key)) }
+        if popped.isEmpty && pointers.isEmpty { return false }
+
+        // What the enclosing loop does to them, outside this while loop.
+        var assigned: Set<String> = []
+        var pushesInNestedLoops: Set<String> = []
+        var pushedInsideThisLoop: Set<String> = []
+        var steppedOtherwise: Set<String> = []
+        func scanOuter(_ block: [Stmt], nestedLoop: Bool, insideThis: Bool) {
+            for stmt in block {
+                switch stmt.kind {
+                case .assign(let targets, _):
+                    for t in targets { assigned.formUnion(names(in: t).filter { _ in if case .index = t { return false } else { return true } }) }
+                case .augAssign(.name(let p), let op, _):
+                    if let dir = pointers[p], !insideThis, op != dir { steppedOtherwise.insert(p) }
+                case .expr(.call(.attribute(.name(let c), let m), _, _)):
+                    if ["append", "appendleft", "add", "insert", "extend"].contains(m) {
+                        if insideThis { pushedInsideThisLoop.insert(c) } else if nestedLoop { pushesInNestedLoops.insert(c) }
+                    }
+                    if m == "clear" { assigned.insert(c) }
+                case .function, .classDef:
+                    continue
+                default:
+                    break
+                }
+                let isThis: Bool
+                if case .whileStmt = stmt.kind { isThis = stmt.line == line } else { isThis = false }
+                let isLoop: Bool
+                switch stmt.kind {
+                case .forStmt, .whileStmt: isLoop = true
+                default: isLoop = false
+                }
+                Walker.forEachChildBlock(stmt) {
+                    scanOuter($0, nestedLoop: nestedLoop || (isLoop && !isThis), insideThis: insideThis || isThis)
+                }
+            }
+        }
+        scanOuter(outerBody, nestedLoop: false, insideThis: false)
+        for c in popped where assigned.contains(c) || pushesInNestedLoops.contains(c) || pushedInsideThisLoop.contains(c) {
+            return false
+        }
+        for p in pointers.keys where assigned.contains(p) || steppedOtherwise.contains(p) { return false }
+        return true
+    }
+
+    /// `while parent[x] != x:` that also writes into `parent` (`parent[x] = parent[parent[x]]`): a
+    /// union-find `find` with path compression (halving or splitting), O(log n) amortised per
+    /// call (Tarjan and van Leeuwen); without the write, a chain can be n long.
+    private static func compressesPath(test: Expr, body: [Stmt]) -> Bool {
+        guard case .compare(let l, let rest) = test, rest.count == 1, rest[0].0 == "!=" else { return false }
+        let r = rest[0].1
+        var parent: String?
+        if case .index(.name(let p), let idx) = l, idx.count == 1, case .name(let x) = idx[0], case .name(x) = r { parent = p }
+        if case .index(.name(let p), let idx) = r, idx.count == 1, case .name(let x) = idx[0], case .name(x) = l { parent = p }
+        guard let parent else { return false }
+        return body.contains { stmt in
+            if case .assign(let targets, _) = stmt.kind {
+                return targets.contains { if case .index(.name(parent), _) = $0 { return true } else { return false } }
+            }
+            return false
+        }
+    }
+
+    /// `parent[x] = find(parent[x])` in `find` itself: the recursive form of path compression.
+    private static func compressesPath(recursive name: String, body: [Stmt]) -> Bool {
+        func visit(_ block: [Stmt]) -> Bool {
+            for stmt in block {
+                if case .assign(let targets, .call(.name(name), let args, _)) = stmt.kind, args.count == 1,
+                    case .index(.name(let p), _) = args[0].value,
+                    targets.contains(where: { if case .index(.name(p), _) = $0 { return true } else { return false } })
+                {
+                    return true
+                }
+                if case .function = stmt.kind { continue }
+                if Walker.anyChildBlock(stmt, visit) { return true }
+            }
+            return false
+        }
+        return visit(body)
     }
 
     private func isCollectionTest(_ test: Expr) -> Bool {
@@ -604,7 +778,11 @@ final class Walker {
             switch stmt.kind {
             case .augAssign(.name(let n), let op, let value):
                 switch op {
-                case "//", "/", ">>", "*", "<<", "%":
+                case "//", ">>":
+                    // A loop that divides by a variable ends only if it divides by 2 or more each
+                    // time (`n //= base` in a digit loop): geometric, like a constant divisor.
+                    record(n, .halving)
+                case "/", "*", "<<", "%":
                     record(n, isConstantish(value) || op == "%" ? .halving : .other)
                 case "+", "-":
                     if case .name(let v) = value, v == n { record(n, .halving) } else { record(n, .stepping) }
@@ -637,15 +815,16 @@ final class Walker {
                 break
             }
             Walker.forEachChildBlock(stmt) { scanUpdates($0, into: &updates, midNames: &midNames) }
-            // Assignments whose value pops (`u = q.popleft()`) shrink the collection too.
-            if case .assign(_, let value) = stmt.kind {
-                visitCalls(value) { callee, args in
+            // Assignments whose value or target pops (`u = q.popleft()`, `res[st.pop()] = i`)
+            // shrink the collection too.
+            if case .assign(let targets, let value) = stmt.kind {
+                for e in targets + [value] { visitCalls(e) { callee, args in
                     if case .attribute(.name(let n), let m) = callee, ["pop", "popleft", "popitem"].contains(m) {
                         record(n, .popping)
                     }
                     if case .attribute(_, "heappop") = callee, case .name(let n)? = args.first?.value { record(n, .popping) }
                     if case .name("heappop") = callee, case .name(let n)? = args.first?.value { record(n, .popping) }
-                }
+                } }
             }
         }
     }
@@ -659,10 +838,14 @@ final class Walker {
             case "//", "/", ">>", "*", "<<":
                 if mentionsSelf && (isConstantish(r) || isConstantish(l)) { return .halving }
                 if case .name(let a) = l, case .name(let b) = r, a == n, b == n { return .halving }
+                // `n = n // b`: see the augmented form in `scanUpdates`.
+                if op == "//" || op == ">>", case .name(let a) = l, a == n { return .halving }
             case "%":
                 if tupleSwap || mentionsSelf { return .halving }
             case "+", "-":
                 if case .name(let a) = l, case .name(let b) = r, a == b, a == n { return .halving }
+                // `a = a * 10 + 9`: multiplied by a constant each time, plus a little: geometric.
+                if case .binary("*", let x, let k) = l, case .name(let a) = x, a == n, isConstantish(k) { return .halving }
                 if mentionsSelf { return .stepping }
             default:
                 break
@@ -849,6 +1032,10 @@ final class Walker {
 
     private func callCost(_ callee: Expr, _ args: [Argument], line: Int) -> Bound {
         let firstSize = args.first.map { size(of: $0.value) } ?? .one
+        // `threading.Thread(target=main).start()`: contest code runs its main this way for a
+        // deeper stack; the thread runs the function once.
+        if case .name(let t) = callee, t == "Thread", let entry = threadTargetEntry(args) { return userCall(entry, line: line) }
+        if case .attribute(_, "Thread") = callee, let entry = threadTargetEntry(args) { return userCall(entry, line: line) }
         switch callee {
         case .name(let f), .attribute(.name("heapq"), let f), .attribute(.name("bisect"), let f),
             .attribute(.name("math"), let f), .attribute(.name("itertools"), let f), .attribute(.name("collections"), let f),
@@ -914,6 +1101,11 @@ final class Walker {
             note("\(entry.def.name)() (\(s.bound.cost.complexityClass.rawValue)) called inside loop at line \(line)")
         }
         return Bound(cost: s.bound.cost, line: s.bound.cost.isConstant ? line : line)
+    }
+
+    private func threadTargetEntry(_ args: [Argument]) -> FunctionEntry? {
+        guard let target = args.first(where: { $0.keyword == "target" }), case .name(let f) = target.value else { return nil }
+        return model.function(named: f)
     }
 
     /// Every method name `methodCost` prices; any other method costs O(1).
