@@ -58,6 +58,15 @@ import Testing
         for miss in table.misses { print("  miss \(miss.id): expected \(miss.expected), got \(miss.got)") }
         // First run, before any rule was written with it in view: 52/70. Now:
         #expect(table.correct >= 63)
+
+        // Written after those rules, by another session under the same blindness, and scored once
+        // when they were final: no rule has been written or changed with it in view since.
+        let second = try Self.freshSet("python_fresh2.jsonl")
+        #expect(second.count == 70)
+        let unseen = AccuracyTable(second)
+        print(unseen.text(title: "python_fresh2.jsonl (blind set 2; never tuned against)"))
+        for miss in unseen.misses { print("  miss \(miss.id): expected \(miss.expected), got \(miss.got)") }
+        #expect(unseen.correct >= 61)
     }
 
     @Test func canonicalFunctions() throws {
