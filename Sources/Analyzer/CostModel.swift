@@ -105,31 +105,30 @@ final class CostModel {
     private func collectOutputUses() -> (adds: [String: Int], printed: [String: Int]) {
         var adds: [String: Int] = [:]
         var printed: [String: Int] = [:]
-        // The buffer itself handed to output: `print(*ans)`, `"\n".join(ans)`,
+        // The buffer itself handed to output: `print(*ans)`, `print("\n".join(ans))`,
         // `" ".join(map(str, ans))`; `print(len(ans))` reads it for something else.
         func buffer(_ e: Expr) -> String? {
             switch e {
             case .name(let n), .starred(.name(let n)): return n
             case .call(.name("map"), let args, _): return args.count == 2 ? buffer(args[1].value) : nil
+            case .call(.attribute(_, "join"), let args, _): return args.count == 1 ? buffer(args[0].value) : nil
             default: return nil
             }
         }
-        func visit(_ e: Expr) {
-            if case .call(let callee, let args, _) = e {
-                switch callee {
-                case .name("print"), .attribute(_, "join"), .attribute(_, "write"):
-                    for a in args { if let n = buffer(a.value) { printed[n, default: 0] += 1 } }
-                default: break
-                }
-            }
-            Walker.children(e, visit)
-        }
+        // Only output statements are looked into (`print(...)`, `sys.stdout.write(...)`): a whole
+        // walk of every expression cost 13% of a Python analysis.
         func scan(_ body: [Stmt]) {
             for stmt in body {
-                if case .expr(.call(.attribute(.name(let n), let m), _, _)) = stmt.kind, m == "append" || m == "extend" {
-                    adds[n, default: 0] += 1
+                if case .expr(.call(let callee, let args, _)) = stmt.kind {
+                    switch callee {
+                    case .attribute(.name(let n), let m) where m == "append" || m == "extend":
+                        adds[n, default: 0] += 1
+                    case .name("print"), .attribute(_, "write"):
+                        for a in args { if let n = buffer(a.value) { printed[n, default: 0] += 1 } }
+                    default:
+                        break
+                    }
                 }
-                for e in RecursionScan.expressions(of: stmt) { visit(e) }
                 Walker.forEachChildBlock(stmt, scan)
             }
         }
