@@ -184,7 +184,7 @@ import Testing
                            ("helper.py", "docs"), ("helper.py", ".git")] {
             await #expect(throws: SessionError.self, "\(from) → \(to)") { try await ann.renameFile(from, to: to) }
         }
-        for path in [".git/hooks/post-checkout", "x/../../../evil.py", ".git/config"] {
+        for path in [".git/hooks/post-checkout", "x/../../../evil.py", ".git/config", "fresh/.git/config", "fresh/key.secret"] {
             await #expect(throws: SessionError.self, "\(path)") { try await ann.createFile(path, text: "#!/bin/sh\n") }
         }
         #expect(fixture.contents("main.py") == "import helper\nprint(helper.f())\n")
@@ -192,6 +192,10 @@ import Testing
         #expect(fixture.contents(".git/config") == "[core]\n")
         #expect(!FileManager.default.fileExists(atPath: fixture.root.appendingPathComponent(".git/hooks").path))
         #expect(!FileManager.default.fileExists(atPath: fixture.base.appendingPathComponent("evil.py").path))
+        // Nor below a folder that does not exist yet (the fuzzer's find: `fresh/` skipped every rule).
+        #expect(!FileManager.default.fileExists(atPath: fixture.root.appendingPathComponent("fresh").path))
+        await #expect(throws: SessionError.self) { try await ann.renameFile("helper.py", to: "fresh/.git/hooks/pre-commit") }
+        #expect(!FileManager.default.fileExists(atPath: fixture.root.appendingPathComponent("fresh").path))
         await ann.close()
         try await session.shutdown(save: true)
     }

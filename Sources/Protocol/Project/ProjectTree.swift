@@ -225,15 +225,21 @@ public final class ProjectTree {
         guard folder >= 0 else { throw .io("cannot read the folder \(root): \(String(cString: strerror(errno)))") }
         defer { close(folder) }
         var ignores = IgnoreStack().pushing(Self.ignoreFile(in: folder, limit: limits.maxIgnoreFileBytes), depth: 0)
+        // Past a folder that cannot be opened (one still to be made by a create or rename) there are
+        // no more ignore files to read, but the rules read so far still apply to every component.
+        var beyondDisk = false
         for (index, name) in path.components.enumerated() {
             let prefix = Array(path.components[...index])
             let isLast = index == path.components.count - 1
             if ignores.ignores(prefix, isDirectory: !isLast) {
                 throw .refused("\(ProjectPath.shown(path.string)) is not shared (.gitignore, .codesyncignore or .git)")
             }
-            guard !isLast else { break }
+            guard !isLast, !beyondDisk else { continue }
             let child = openat(folder, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-            guard child >= 0 else { break }  // a folder still to be made (create): nothing below it to read
+            guard child >= 0 else {
+                beyondDisk = true
+                continue
+            }
             close(folder)
             folder = child
             ignores = ignores.pushing(Self.ignoreFile(in: folder, limit: limits.maxIgnoreFileBytes), depth: index + 1)
