@@ -69,6 +69,9 @@ import Glibc
         print("hostile project fuzz: \(config) (replay: CODESYNC_FUZZ_SEED=\(config.seed) CODESYNC_FUZZ_ROUNDS=\(config.rounds) CODESYNC_FUZZ_ATTACKS=\(config.attacksPerRound)\(config.long ? " CODESYNC_FUZZ_LONG=1" : ""))")
         let fixture = try await ProjectFuzzFixture.start()
         var rng = SplitMix(seed: config.seed)
+        // The honest peers' typing draws from a generator of its own: the attacks a seed gives do not
+        // depend on how many files the honest peers happen to have open.
+        var honestRng = SplitMix(seed: config.seed ^ 0x5eed_f01d)
         var sent: [Family: Int] = [:]
         var refusedAtHandshake = 0
         let baseline = FuzzFixture.residentMiB()
@@ -81,7 +84,7 @@ import Glibc
                 let family = config.families[rng.below(config.families.count)]
                 if await !ProjectAttacker.run(family, fixture: fixture, long: config.long, rng: &rng) { refusedAtHandshake += 1 }
                 sent[family, default: 0] += 1
-                fixture.honestTyping(&rng)
+                fixture.honestTyping(&honestRng)
             }
             // The checks after every batch, each with its own message.
             let presences = await fixture.presenceProblems()
@@ -104,6 +107,8 @@ import Glibc
             #expect(outside.isEmpty, "round \(round): something outside the shared folder was created, changed or deleted: \(outside)")
             let unauthorised = fixture.unauthorisedChanges()
             #expect(unauthorised.isEmpty, "round \(round): a watcher or an unauthenticated attacker changed the folder: \(unauthorised)")
+            let replaced = fixture.replacedFiles()
+            #expect(replaced.isEmpty, "round \(round): a create or rename replaced or removed an existing file: \(replaced.prefix(10))")
             let ignored = fixture.ignoredMade()
             #expect(ignored.isEmpty, "round \(round): files the ignore rules keep out (or inside .git) were made in the folder: \(ignored.prefix(10))")
             #expect(fixture.findings.isEmpty, "round \(round): attackers were sent or allowed what they must not be: \(fixture.findings.prefix(10))")
@@ -144,7 +149,7 @@ final class ProjectFuzzFixture: @unchecked Sendable {
     var findings: [String] = []
     /// Ids of watchers and unauthenticated attackers: no file change may be by one of them.
     var forbiddenAuthors: Set<String> = []
-    /// Files guest attackers created (storm targets), and honest files the attacks renamed or deleted.
+    /// Files guest attackers made (and where they moved them): targets of later storms.
     var attackerFiles: [String] = []
     private(set) var checks = 0
     private var expectedOpen: [String: Set<String>] = [:]
@@ -158,6 +163,11 @@ final class ProjectFuzzFixture: @unchecked Sendable {
     static let secretContents = ["top secret", "hunter2", "gitcfg-marker", "ignored-build-marker"]
     static let originals = ["main.py": "import helper\nprint(helper.f())\n", "helper.py": "def f():\n    return 1\n"]
     static let canary = "canary/keep.py"
+    /// Files no attack renames or deletes (`many/…`): creates over them and renames onto them must
+    /// be refused. The honest peers keep one of them open (and type in it).
+    static func many(_ index: Int) -> String { String(format: "many/f%04d.txt", index) }
+    static let manyCount = FilesPage.maxEntries + 50
+    static let steady = many(7)
 
     private init(files: ProjectFixture, session: HostSession, server: SessionServer, alice: CollaborationPeer, bob: CollaborationPeer) throws {
         self.files = files
@@ -188,7 +198,7 @@ final class ProjectFuzzFixture: @unchecked Sendable {
         try files.write("big.txt", String(repeating: "x", count: (1 << 20) + 1))
         try files.write(canary, "# canary: only watchers and strangers aim here\n")
         // More files than one page of the index holds, so listing goes through pages.
-        for index in 0..<(FilesPage.maxEntries + 50) { try files.write(String(format: "many/f%04d.txt", index), "\(index)\n") }
+        for index in 0..<manyCount { try files.write(many(index), "\(index)\n") }
         try FileManager.default.createDirectory(at: files.base.appendingPathComponent("state"), withIntermediateDirectories: true)
         try FileManager.default.createDirectory(at: files.outside.appendingPathComponent("sub"), withIntermediateDirectories: true)
         try Data("outside too\n".utf8).write(to: files.outside.appendingPathComponent("sub/other.txt"))
@@ -261,7 +271,7 @@ final class ProjectFuzzFixture: @unchecked Sendable {
             try? await alice.createFile(path, text: text)
         }
         for peer in honest {
-            for path in Self.originals.keys.sorted() where peer.fileText(path) == nil { _ = try? await peer.openFile(path) }
+            for path in Self.originals.keys.sorted() + [Self.steady] where peer.fileText(path) == nil { _ = try? await peer.openFile(path) }
         }
         if sharedFile() == nil {
             let path = "honest/r\(round).py"
@@ -324,9 +334,15 @@ final class ProjectFuzzFixture: @unchecked Sendable {
     /// what is wrong, empty when all went well. The index must hold nothing ignored or outside.
     func answers() async -> [String] {
         let open = Set(honest.flatMap(\.openFiles))
-        // One listed file to open: one the honest peers have open, else any Python file listed.
+        let root = rootPath
+        // One listed file to open: one the honest peers have open, else a listed regular file no
+        // attack aims at (a listed symlink may lead nowhere since an attack moved its target).
         let view = await hostView { listed in
-            [listed.first(where: open.contains) ?? listed.first(where: { $0.hasSuffix(".py") && !$0.hasPrefix("fz") }) ?? "main.py"]
+            let regular = listed.first { path in
+                var info = stat()
+                return path.hasPrefix("many/") && lstat(root + "/" + path, &info) == 0 && info.st_mode & S_IFMT == S_IFREG
+            }
+            return [listed.first(where: open.contains) ?? regular ?? "many/f0000.txt"]
         }
         guard let view else { return ["no welcome within 10 s"] }
         var problems: [String] = []
@@ -513,6 +529,16 @@ final class ProjectFuzzFixture: @unchecked Sendable {
     func ignoredMade() -> [String] {
         let made = Self.walk(rootPath).filter { !$0.value && Self.hidden($0.key) }.keys.filter { !["key.secret", "build/out.txt", ".git/config"].contains($0) }
         return made.sorted()
+    }
+
+    /// The files no attack may replace or remove (`many/…`): each still there with its text (the one
+    /// the honest peers edit is compared with their text by the save check).
+    func replacedFiles() -> [String] {
+        (0..<Self.manyCount).map(Self.many).filter { $0 != Self.steady }.compactMap { path in
+            let expected = "\(Int(path.dropFirst(6).prefix(4)) ?? -1)\n"
+            let now = files.contents(path)
+            return now == expected ? nil : "\(path): \(now.map { "\($0.prefix(40))".debugDescription } ?? "gone")"
+        }
     }
 
     /// Traces of watchers' and strangers' attempts in DIR (their names carry `zz-watch` / `zz-anon`),
@@ -779,14 +805,14 @@ enum ProjectAttacker {
                 "nonexistent/\(n).py", "state/../../state", "fresh-\(n)/key.secret", "fresh-\(n)/deep/x.secret", "fresh-\(n)/.git/config",
                 "fresh-\(n)/.git/hooks/pre-commit", "fresh-\(n)/build/x.py", "docs/new-\(n)/.git/config",
             ]
-            paths += fixture.honest.flatMap(\.openFiles)
+            paths += fixture.honest.flatMap(\.openFiles).filter { !$0.hasPrefix("many/") }
             if access != .guest { paths += [ProjectFuzzFixture.canary, "canary", "canary/zz-\(access == .watcher ? "watch" : "anon")-\(n).py"] }
             return pick(paths)
         }
 
         /// A file to aim a change at: an honest peer's open file, one the attackers made, or a starting one.
         mutating func target() -> String {
-            let honest = fixture.honest.flatMap(\.openFiles)
+            let honest = fixture.honest.flatMap(\.openFiles).filter { !$0.hasPrefix("many/") }
             switch below(3) {
             case 0 where !honest.isEmpty: return pick(honest)
             case 1 where !fixture.attackerFiles.isEmpty: return pick(fixture.attackerFiles)
@@ -930,8 +956,9 @@ enum ProjectAttacker {
                     case 2, 3:
                         // A made file renamed on: to a fresh name, or onto an existing or honest open file (refused).
                         let from = target()
-                        let to = chance(2) ? freshName() : target()
-                        if let index = fixture.attackerFiles.firstIndex(of: from) { fixture.attackerFiles[index] = to }
+                        let fresh = chance(2)
+                        let to = fresh ? freshName() : chance(2) ? ProjectFuzzFixture.many(below(ProjectFuzzFixture.manyCount)) : target()
+                        if fresh, let index = fixture.attackerFiles.firstIndex(of: from) { fixture.attackerFiles[index] = to }
                         script.send(request("file.rename", path: from, to: to))
                     case 4:
                         script.send(request("file.delete", path: fixture.attackerFiles.isEmpty ? freshName() : pick(fixture.attackerFiles)))
@@ -941,7 +968,13 @@ enum ProjectAttacker {
                     case 6:
                         script.send(request("file.delete", path: target()))
                     default:
-                        script.send(request("file.create", path: target(), text: "EVIL over an existing file"))
+                        // Over a file that exists (refused), or over one that may (a new file when it is gone).
+                        if chance(2) {
+                            let path = chance(3) ? ProjectFuzzFixture.steady : ProjectFuzzFixture.many(below(ProjectFuzzFixture.manyCount))
+                            script.send(request("file.create", path: path, text: "EVIL over an existing file"))
+                        } else {
+                            script.send(request("file.create", path: target(), text: "created-by-mallory, maybe over a file\n"))
+                        }
                     }
                 }
                 if fixture.attackerFiles.count > 200 { fixture.attackerFiles.removeFirst(fixture.attackerFiles.count - 200) }
