@@ -576,6 +576,12 @@ final class ProjectFuzzFixture: @unchecked Sendable {
         for peer in honest { await peer.close() }
         try? await session.shutdown(save: false, discardJournal: true)
         files.remove()
+        // Paths past PATH_MAX (16 names of 255 bytes) defeat FileManager's removal: `rm -rf` walks
+        // by descriptors.
+        if FileManager.default.fileExists(atPath: files.base.path) {
+            let base = files.base.path
+            _ = try? await offPool { try Command.run(["/bin/rm", "-rf", base], timeout: 60) }
+        }
     }
 
     // MARK: The disk
