@@ -40,6 +40,11 @@ public final class ProjectTree {
         public var maxEntries = 100_000
         /// An ignore file larger than this is not read (as if empty).
         public var maxIgnoreFileBytes = 1 << 20
+        /// The text of every file open in a session together, as read from disk (32 MiB). A file's
+        /// document stays in the host's memory until the host stops (a reconnecting peer merges
+        /// into it), at about 8.5 bytes per character: without this, any peer, a watcher too,
+        /// could make the host hold 1024 files of 1 MiB, about 9 GB.
+        public var maxOpenTotalBytes = 32 << 20
         public init() {}
     }
 
