@@ -32,33 +32,10 @@ import Glibc
         case halfValid
     }
 
-    struct Config: CustomStringConvertible {
-        var seed: UInt64
-        var rounds: Int
-        var attacksPerRound: Int
-        var families: [Family]
-        var long: Bool
-
-        static func fromEnvironment() -> Config {
-            let env = ProcessInfo.processInfo.environment
-            let long = env["CODESYNC_FUZZ_LONG"] == "1"
-            let seed = env["CODESYNC_FUZZ_SEED"].flatMap(UInt64.init) ?? (long ? UInt64.random(in: 1...UInt64(UInt32.max)) : 20261202)
-            let rounds = env["CODESYNC_FUZZ_ROUNDS"].flatMap(Int.init) ?? (long ? 60 : 10)
-            let families: [Family]
-            switch env["CODESYNC_FUZZ_FAMILIES"] {
-            case let list? where !list.isEmpty && list != "all": families = list.split(separator: ",").compactMap { Family(rawValue: String($0)) }
-            default: families = Family.allCases
-            }
-            return Config(seed: seed, rounds: rounds, attacksPerRound: env["CODESYNC_FUZZ_ATTACKS"].flatMap(Int.init) ?? (long ? 100 : 40), families: families, long: long)
-        }
-
-        var description: String {
-            "seed \(seed), rounds \(rounds) x \(attacksPerRound) attacks, families \(families.map(\.rawValue).joined(separator: ","))"
-        }
-    }
+    typealias Config = FuzzConfig<Family>
 
     @Test func hostilePeersNeverCrashStallOrSplitASession() async throws {
-        let config = Config.fromEnvironment()
+        let config = Config.fromEnvironment(defaultSeed: 20261202, quick: (rounds: 10, attacks: 40), long: (rounds: 60, attacks: 100))
         print("hostile fuzz: \(config) (replay: CODESYNC_FUZZ_SEED=\(config.seed) CODESYNC_FUZZ_ROUNDS=\(config.rounds))")
         let fixture = try await FuzzFixture.start()
         var rng = SplitMix(seed: config.seed)
@@ -100,6 +77,36 @@ import Glibc
         print("hostile fuzz: \(config): \(sent.values.reduce(0, +)) attacks (\(counts)), \(refusedAtHandshake) refused before any frame; " +
               "worst honest round trip \(Int(worstRoundTrip)) ms, peak RSS growth \(peakGrowth) MiB, \(Int(Date().timeIntervalSince(started))) s")
         await fixture.stop()
+    }
+}
+
+/// What a live fuzzer runs, from the environment: quick and seeded by default; `CODESYNC_FUZZ_LONG=1`
+/// runs long (a random seed unless given); `CODESYNC_FUZZ_SEED`, `CODESYNC_FUZZ_ROUNDS` and
+/// `CODESYNC_FUZZ_ATTACKS` choose the seed, the batches and the attacks per batch;
+/// `CODESYNC_FUZZ_FAMILIES` is `all` (the default) or a comma list of families.
+struct FuzzConfig<Family: RawRepresentable & CaseIterable & Hashable>: CustomStringConvertible where Family.RawValue == String {
+    var seed: UInt64
+    var rounds: Int
+    var attacksPerRound: Int
+    var families: [Family]
+    var long: Bool
+
+    static func fromEnvironment(defaultSeed: UInt64, quick: (rounds: Int, attacks: Int), long longRun: (rounds: Int, attacks: Int)) -> Self {
+        let env = ProcessInfo.processInfo.environment
+        let long = env["CODESYNC_FUZZ_LONG"] == "1"
+        let seed = env["CODESYNC_FUZZ_SEED"].flatMap(UInt64.init) ?? (long ? UInt64.random(in: 1...UInt64(UInt32.max)) : defaultSeed)
+        let rounds = env["CODESYNC_FUZZ_ROUNDS"].flatMap(Int.init) ?? (long ? longRun.rounds : quick.rounds)
+        let families: [Family]
+        switch env["CODESYNC_FUZZ_FAMILIES"] {
+        case let list? where !list.isEmpty && list != "all": families = list.split(separator: ",").compactMap { Family(rawValue: String($0)) }
+        default: families = Array(Family.allCases)
+        }
+        let attacks = env["CODESYNC_FUZZ_ATTACKS"].flatMap(Int.init) ?? (long ? longRun.attacks : quick.attacks)
+        return Self(seed: seed, rounds: rounds, attacksPerRound: attacks, families: families, long: long)
+    }
+
+    var description: String {
+        "seed \(seed), rounds \(rounds) x \(attacksPerRound) attacks, families \(families.map(\.rawValue).joined(separator: ","))"
     }
 }
 
@@ -596,6 +603,23 @@ final class FuzzClient: @unchecked Sendable {
             guard poll(&poller, 1, Int32(max(1, deadline.timeIntervalSinceNow * 1000))) > 0 else { return }
             if recv(fd, &buffer, buffer.count, 0) <= 0 { return }
         }
+    }
+
+    /// The messages that arrive within `milliseconds` (already opened ones first), stopping early at
+    /// the first for which `until` holds, at the end of the stream, or at one that does not decode.
+    func messages(within milliseconds: Int, until: (WireMessage) -> Bool = { _ in false }) -> [WireMessage] {
+        var out: [WireMessage] = []
+        let deadline = Date().addingTimeInterval(Double(milliseconds) / 1000)
+        while Date() < deadline {
+            if plaintext.isEmpty {
+                var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+                guard poll(&poller, 1, Int32(max(1, deadline.timeIntervalSinceNow * 1000))) > 0 else { break }
+            }
+            guard let message = read() else { break }
+            out.append(message)
+            if until(message) { break }
+        }
+        return out
     }
 
     /// Completes the handshake as a guest proving `secret`; the welcome, nil when refused or silent.

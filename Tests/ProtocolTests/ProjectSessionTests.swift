@@ -14,8 +14,10 @@ import Testing
         return limits
     }
 
-    private func host(_ fixture: ProjectFixture, guests: GuestAccess = .editRun) async throws -> HostSession {
+    private func host(_ fixture: ProjectFixture, guests: GuestAccess = .editRun,
+                      projectLimits: ProjectTree.Limits = ProjectTree.Limits()) async throws -> HostSession {
         var options = HostSession.Options(file: fixture.root, name: "host")
+        options.projectLimits = projectLimits
         options.port = 0
         options.stateDirectory = fixture.base.appendingPathComponent("state")
         options.limits = Self.limits()
@@ -184,7 +186,7 @@ import Testing
                            ("helper.py", "docs"), ("helper.py", ".git")] {
             await #expect(throws: SessionError.self, "\(from) → \(to)") { try await ann.renameFile(from, to: to) }
         }
-        for path in [".git/hooks/post-checkout", "x/../../../evil.py", ".git/config"] {
+        for path in [".git/hooks/post-checkout", "x/../../../evil.py", ".git/config", "fresh/.git/config", "fresh/key.secret"] {
             await #expect(throws: SessionError.self, "\(path)") { try await ann.createFile(path, text: "#!/bin/sh\n") }
         }
         #expect(fixture.contents("main.py") == "import helper\nprint(helper.f())\n")
@@ -192,6 +194,10 @@ import Testing
         #expect(fixture.contents(".git/config") == "[core]\n")
         #expect(!FileManager.default.fileExists(atPath: fixture.root.appendingPathComponent(".git/hooks").path))
         #expect(!FileManager.default.fileExists(atPath: fixture.base.appendingPathComponent("evil.py").path))
+        // Nor below a folder that does not exist yet (the fuzzer's find: `fresh/` skipped every rule).
+        #expect(!FileManager.default.fileExists(atPath: fixture.root.appendingPathComponent("fresh").path))
+        await #expect(throws: SessionError.self) { try await ann.renameFile("helper.py", to: "fresh/.git/hooks/pre-commit") }
+        #expect(!FileManager.default.fileExists(atPath: fixture.root.appendingPathComponent("fresh").path))
         await ann.close()
         try await session.shutdown(save: true)
     }
@@ -416,6 +422,32 @@ import Testing
         try await session.shutdown(save: true)
         #expect(fixture.contents("helper.py") == "# session\ndef f():\n    return 1\n")
         #expect(fixture.contents("main.py") == "print('renamed in')\n")
+    }
+
+    /// Documents stay in memory until the host stops, so their text together has a budget: a
+    /// watcher opening file after file is refused past it, with a message, and a file deleted
+    /// gives its share back.
+    @Test func openFilesTogetherHaveAMemoryBudget() async throws {
+        let fixture = try makeFixture()
+        defer { fixture.remove() }
+        for name in ["a", "b", "c"] { try fixture.write("big/\(name).txt", String(repeating: "x", count: 1000) + "\n") }
+        var limits = ProjectTree.Limits()
+        limits.maxOpenTotalBytes = 2500
+        let session = try await host(fixture, projectLimits: limits)
+        let watcher = try await guest(session, name: "watcher", secret: session.viewSecret)
+        let editor = try await guest(session, name: "editor")
+        #expect(try await watcher.openFile("big/a.txt").count == 1001)
+        #expect(try await watcher.openFile("big/b.txt").count == 1001)
+        await #expect { try await watcher.openFile("big/c.txt") } throws: { error in
+            "\(error)".contains("MiB a host keeps in memory")
+        }
+        // Files already open still open for anyone: they cost nothing more.
+        #expect(try await editor.openFile("big/a.txt").count == 1001)
+        try await editor.deleteFile("big/b.txt")
+        #expect(try await watcher.openFile("big/c.txt").count == 1001)
+        await watcher.close()
+        await editor.close()
+        try await session.shutdown(save: true)
     }
 
     @Test func aOneFileSessionRefusesProjectRequests() async throws {

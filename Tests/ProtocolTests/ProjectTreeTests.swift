@@ -214,6 +214,33 @@ struct ProjectFixture {
         #expect(throws: ProjectError.self) { try tree.read("dev.txt") }
     }
 
+    /// Found by the folder fuzzer: a path through a folder that does not exist yet had its later
+    /// components checked against no ignore rule at all, so a guest could create (or rename a file
+    /// to) `new/key.secret` under a `*.secret` rule, or plant `new/.git/config` (a nested repository's
+    /// config, which git run there would obey), and the index then listed them.
+    @Test func ignoreRulesHoldBelowFoldersThatDoNotExistYet() throws {
+        let fixture = try ProjectFixture()
+        defer { fixture.remove() }
+        try fixture.write("a.py", "a\n")
+        try fixture.write(".gitignore", "*.secret\nbuild/\n")
+        let tree = try ProjectTree(root: fixture.root.path)
+        // Each under a folder of its own, so that none is made by an earlier one.
+        let paths = ["n1/key.secret", "n2/deeper/key.secret", "n3/.git/config", "n4/.git/hooks/pre-commit", "n5/build/out.py", "n6/x/.git"]
+        for path in paths {
+            #expect(throws: ProjectError.self, "\(path)") { try tree.check(path) }
+            #expect(throws: ProjectError.self, "\(path)") { try tree.write("[core]\n", to: path, mustCreate: true) }
+            #expect(throws: ProjectError.self, "\(path)") { try tree.rename("a.py", to: path) }
+        }
+        for folder in paths.map({ String($0.prefix(2)) }) {
+            #expect(!FileManager.default.fileExists(atPath: fixture.root.appendingPathComponent(folder).path), "a refused path made \(folder)")
+        }
+        #expect(fixture.contents("a.py") == "a\n")
+        #expect(tree.entries.map(\.path) == [".gitignore", "a.py"])
+        // Paths below a new folder that no rule matches are still made.
+        try tree.write("ok\n", to: "new/deeper/fine.py", mustCreate: true)
+        #expect(fixture.contents("new/deeper/fine.py") == "ok\n")
+    }
+
     @Test func createRenameDeleteStayInsideAndKeepTheIndex() throws {
         let fixture = try ProjectFixture()
         defer { fixture.remove() }

@@ -40,6 +40,11 @@ public final class ProjectTree {
         public var maxEntries = 100_000
         /// An ignore file larger than this is not read (as if empty).
         public var maxIgnoreFileBytes = 1 << 20
+        /// The text of every file open in a session together, as read from disk (32 MiB). A file's
+        /// document stays in the host's memory until the host stops (a reconnecting peer merges
+        /// into it), at about 8.5 bytes per character: without this, any peer, a watcher too,
+        /// could make the host hold 1024 files of 1 MiB, about 9 GB.
+        public var maxOpenTotalBytes = 32 << 20
         public init() {}
     }
 
@@ -225,15 +230,21 @@ public final class ProjectTree {
         guard folder >= 0 else { throw .io("cannot read the folder \(root): \(String(cString: strerror(errno)))") }
         defer { close(folder) }
         var ignores = IgnoreStack().pushing(Self.ignoreFile(in: folder, limit: limits.maxIgnoreFileBytes), depth: 0)
+        // Past a folder that cannot be opened (one still to be made by a create or rename) there are
+        // no more ignore files to read, but the rules read so far still apply to every component.
+        var beyondDisk = false
         for (index, name) in path.components.enumerated() {
             let prefix = Array(path.components[...index])
             let isLast = index == path.components.count - 1
             if ignores.ignores(prefix, isDirectory: !isLast) {
                 throw .refused("\(ProjectPath.shown(path.string)) is not shared (.gitignore, .codesyncignore or .git)")
             }
-            guard !isLast else { break }
+            guard !isLast, !beyondDisk else { continue }
             let child = openat(folder, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-            guard child >= 0 else { break }  // a folder still to be made (create): nothing below it to read
+            guard child >= 0 else {
+                beyondDisk = true
+                continue
+            }
             close(folder)
             folder = child
             ignores = ignores.pushing(Self.ignoreFile(in: folder, limit: limits.maxIgnoreFileBytes), depth: index + 1)

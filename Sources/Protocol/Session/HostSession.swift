@@ -23,6 +23,8 @@ public final class HostSession: Sendable {
         /// Every guest waits in a lobby until the host admits it (`admit`, `refuse`; `remove` works either way).
         public var approve = false
         public var limits = SessionLimits()
+        /// Bounds on a shared folder's index and open files (`host DIR` only).
+        public var projectLimits = ProjectTree.Limits()
         public var stateDirectory = StateDirectory.url
         public var logger = Logger(label: "codesync.host")
 
@@ -177,8 +179,9 @@ public final class HostSession: Sendable {
         let bind = relayOnly ? "127.0.0.1" : options.bind
         let port = relayOnly ? 0 : options.port ?? (recovered != nil ? header.port : defaultPort)
         let box = LoopConfined(value: replica)
-        let project = isProject
+        var project = isProject
             ? ProjectOptions(root: file.path, stateDirectory: options.stateDirectory, journalPort: relayOnly ? finalHeader.port : port) : nil
+        project?.limits = options.projectLimits
         let server = try await SessionServer.host(
             sessionID: header.session, secret: header.secret, bind: bind, port: port, limits: options.limits,
             logger: options.logger, viewSecret: viewSecret, guests: options.guests, hostSecret: hostSecret, approve: options.approve, project: project

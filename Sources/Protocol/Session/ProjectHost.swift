@@ -13,6 +13,8 @@ final class ProjectDocument {
     var lock: JournalLock
     /// Edited since the last save.
     var dirty = false
+    /// Bytes of text read from disk when it was opened (counted against the session's budget).
+    var openedBytes = 0
     /// `FileDigest` of the file as last read or written by the session: a change on disk with
     /// another digest was made by someone else.
     var diskDigest = ""
@@ -44,6 +46,8 @@ final class ProjectHost {
     private var documents: [Int: ProjectDocument] = [:]
     private var byPath: [String: Int] = [:]
     private var nextID = 1
+    /// The text read from disk for the documents open now (`ProjectTree.Limits.maxOpenTotalBytes`).
+    private(set) var openTextBytes = 0
     /// What recovering a dead host's journals did at start.
     var recovered: [String] = []
     /// Watches the folder for changes by other programs (nil: not watching).
@@ -132,6 +136,12 @@ final class ProjectHost {
             throw ProjectError.refused("\(Self.maxOpenFiles) files are open in this session already; no more can be opened")
         }
         let (text, _) = try tree.read(real)
+        let budget = tree.limits.maxOpenTotalBytes
+        guard openTextBytes + text.utf8.count <= budget else {
+            throw ProjectError.refused(
+                "the files open in this session hold \(openTextBytes >> 20) MiB of text, and \(ProjectPath.shown(real)) would pass "
+                    + "the \(budget >> 20) MiB a host keeps in memory; it cannot be opened until the host restarts")
+        }
         let absolute = URL(fileURLWithPath: tree.root + "/" + real)
         let journalURL = Journal.url(for: absolute, directory: identity.stateDirectory)
         let lock: JournalLock
@@ -155,6 +165,8 @@ final class ProjectHost {
         }
         let document = ProjectDocument(id: nextID, path: real, replica: replica, journal: journal, lock: lock)
         document.diskDigest = FileDigest.of(text)
+        document.openedBytes = text.utf8.count
+        openTextBytes += document.openedBytes
         nextID += 1
         documents[document.id] = document
         byPath[real] = document.id
@@ -187,6 +199,7 @@ final class ProjectHost {
     func delete(_ path: String) throws {
         try tree.delete(path)
         if let id = byPath.removeValue(forKey: path), let document = documents.removeValue(forKey: id) {
+            openTextBytes -= document.openedBytes
             document.journal.discard()
             document.lock.release()
         }
