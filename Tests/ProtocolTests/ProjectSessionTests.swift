@@ -431,6 +431,9 @@ import Testing
         let fixture = try makeFixture()
         defer { fixture.remove() }
         for name in ["a", "b", "c"] { try fixture.write("big/\(name).txt", String(repeating: "x", count: 1000) + "\n") }
+        // Not text: read, it would be refused as binary. Past the budget it must be refused on
+        // its size alone, unread (an open storm of big files froze the host when each was read).
+        try fixture.write("big/d.txt", String(repeating: "x", count: 1000) + "\u{0}")
         var limits = ProjectTree.Limits()
         limits.maxOpenTotalBytes = 2500
         let session = try await host(fixture, projectLimits: limits)
@@ -439,6 +442,9 @@ import Testing
         #expect(try await watcher.openFile("big/a.txt").count == 1001)
         #expect(try await watcher.openFile("big/b.txt").count == 1001)
         await #expect { try await watcher.openFile("big/c.txt") } throws: { error in
+            "\(error)".contains("MiB a host keeps in memory")
+        }
+        await #expect { try await watcher.openFile("big/d.txt") } throws: { error in
             "\(error)".contains("MiB a host keeps in memory")
         }
         // Files already open still open for anyone: they cost nothing more.

@@ -127,7 +127,8 @@ final class ProjectHost {
     /// `file.open`: the document for `path` (made from the file on first open), with `peer` a member.
     func open(_ path: String, by peer: String) throws -> ProjectDocument {
         let checked = try tree.check(path)
-        let real = try tree.inspect(checked).real.string
+        let inspected = try tree.inspect(checked)
+        let real = inspected.real.string
         if let id = byPath[real], let document = documents[id] {
             document.members.insert(peer)
             return document
@@ -135,13 +136,17 @@ final class ProjectHost {
         guard documents.count < Self.maxOpenFiles else {
             throw ProjectError.refused("\(Self.maxOpenFiles) files are open in this session already; no more can be opened")
         }
-        let (text, _) = try tree.read(real)
+        // Checked on the size before the file is read: a peer repeating `file.open` of a big file
+        // past the budget must not make the host read it again each time (the folder fuzzer's
+        // open storm froze the loop for a minute that way).
         let budget = tree.limits.maxOpenTotalBytes
-        guard openTextBytes + text.utf8.count <= budget else {
-            throw ProjectError.refused(
-                "the files open in this session hold \(openTextBytes >> 20) MiB of text, and \(ProjectPath.shown(real)) would pass "
-                    + "the \(budget >> 20) MiB a host keeps in memory; it cannot be opened until the host restarts")
+        func overBudget() -> ProjectError {
+            .refused("the files open in this session hold \(openTextBytes >> 20) MiB of text, and \(ProjectPath.shown(real)) would pass "
+                + "the \(budget >> 20) MiB a host keeps in memory; it cannot be opened until the host restarts")
         }
+        guard openTextBytes + inspected.size <= budget else { throw overBudget() }
+        let (text, _) = try tree.read(real)
+        guard openTextBytes + text.utf8.count <= budget else { throw overBudget() }
         let absolute = URL(fileURLWithPath: tree.root + "/" + real)
         let journalURL = Journal.url(for: absolute, directory: identity.stateDirectory)
         let lock: JournalLock
