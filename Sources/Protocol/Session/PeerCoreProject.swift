@@ -120,9 +120,9 @@ extension PeerCore {
     private func openedFile(_ path: String) throws -> OpenProjectFile {
         if let file = project.files[path] { return file }
         if project.reloading[path] != nil {
-            throw SessionError.rejected("\(path) is being reloaded from the host after a refused edit: try again in a moment")
+            throw SessionError.refused("\(path) is being reloaded from the host after a refused edit: try again in a moment")
         }
-        throw SessionError.rejected("\(path) is not open: open it first")
+        throw SessionError.refused("\(path) is not open: open it first")
     }
 
     /// One file's update as `doc.ops`, cut in parts like `ops` when large (none without a link: a
@@ -165,7 +165,7 @@ extension PeerCore {
                 let output = try applyFileState(state)
                 return (waiting ? RequestAnswer(req: state.req!, result: .success(message)) : nil, output)
             } catch {
-                let refusal = SessionError.rejected("the host sent a bad document for \(state.path): \(error)")
+                let refusal = SessionError.refused("the host sent a bad document for \(state.path): \(error)")
                 return (waiting ? RequestAnswer(req: state.req!, result: .failure(refusal)) : nil, Output())
             }
         case .docOps(let ops):
@@ -198,7 +198,7 @@ extension PeerCore {
                 return (nil, Output(wake: true))
             }
             if let req = refused.req, settle(req) {
-                return (RequestAnswer(req: req, result: .failure(.rejected("the host refused your \(refused.what): \(refused.message)"))), Output())
+                return (RequestAnswer(req: req, result: .failure(.refused("the host refused your \(refused.what): \(refused.message)"))), Output())
             }
             if refused.what == "doc.ops", let doc = refused.doc {
                 // Answered and dropped: when every earlier seq is stored, the bookkeeping moves past it

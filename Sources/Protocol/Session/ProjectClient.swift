@@ -19,13 +19,13 @@ extension CollaborationPeer {
             let from = entries.count
             let answer = try await request { .filesList(FilesList(req: $0, from: from)) }
             guard case .files(let page) = answer, page.from == from else {
-                throw SessionError.rejected("the host answered files.list with \(answer.type)")
+                throw SessionError.refused("the host answered files.list with \(answer.type)")
             }
             entries += page.entries
             truncated = page.truncated == true
             if page.entries.isEmpty || entries.count >= page.total { return (entries, truncated) }
         }
-        throw SessionError.rejected("the host's file list did not end after 1000 pages")
+        throw SessionError.refused("the host's file list did not end after 1000 pages")
     }
 
     /// Opens the file at `path` (relative to the shared folder) and returns its text.
@@ -34,7 +34,7 @@ extension CollaborationPeer {
         if let text = fileText(path) { return text }
         let answer = try await request { .fileOpen(FileOpen(req: $0, path: path)) }
         guard case .fileState = answer, let text = fileText(path) else {
-            throw SessionError.rejected("the host answered file.open with \(answer.type)")
+            throw SessionError.refused("the host answered file.open with \(answer.type)")
         }
         return text
     }
@@ -81,7 +81,7 @@ extension CollaborationPeer {
     private func request(_ make: @escaping (Int) -> WireMessage) async throws -> WireMessage {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<WireMessage, any Error>) in
             if !register(continuation, make) {
-                continuation.resume(throwing: SessionError.rejected("not connected to the session"))
+                continuation.resume(throwing: SessionError.refused("not connected to the session"))
             }
         }
     }

@@ -134,6 +134,8 @@ public enum SessionError: Error, Equatable, CustomStringConvertible, Sendable {
     case versionMismatch(ours: [Int], theirs: [Int])
     case noSuchSession(String)
     case rejected(String)
+    /// A request the host refused, or one that cannot be made now; the connection stays up.
+    case refused(String)
     case timedOut(String)
     case portInUse(host: String, port: Int)
     case cannotBind(host: String, port: Int, reason: String)
@@ -165,6 +167,8 @@ public enum SessionError: Error, Equatable, CustomStringConvertible, Sendable {
             "the relay has no session '\(id)': check the session id in the join line, or the host is not registered yet"
         case .rejected(let message):
             "the other side closed the connection: \(message)"
+        case .refused(let message):
+            message
         case .timedOut(let what):
             "timed out \(what)"
         case .portInUse(let host, let port):
