@@ -354,12 +354,17 @@ final class RunWatcher: @unchecked Sendable {
         let ann = try await join(host, name: "ann")
         defer { Task { await ann.peer.close() } }
         ann.peer.requestRun(language: "python", source: "import sys, time\nprint('early', flush=True)\nprint('warn', file=sys.stderr, flush=True)\ntime.sleep(120)\n")
-        #expect(await ann.wait { w in w.started.first.map { w.output($0.run, "stderr") == "warn\n" } ?? false },
-                "the run never started: \(ann.events) \(host.stderr)")
+        // Both streams seen first: Docker delivers stdout and stderr on separate streams, so
+        // "warn" can reach the host before "early" (under load it did), and the replay can only
+        // hold what the host had.
+        #expect(await ann.wait { w in
+            w.started.first.map { w.output($0.run, "stderr") == "warn\n" && w.output($0.run, "stdout") == "early\n" } ?? false
+        }, "the run never started: \(ann.events) \(host.stderr)")
         let run = try #require(ann.started.first)
         let late = try await join(host, name: "late")
         defer { Task { await late.peer.close() } }
-        #expect(await late.wait { $0.output(run.run, "stderr") == "warn\n" }, "no replay: \(late.events)")
+        #expect(await late.wait { $0.output(run.run, "stderr") == "warn\n" && $0.output(run.run, "stdout") == "early\n" },
+                "no replay: \(late.events)")
         #expect(late.started == [run])
         #expect(late.output(run.run, "stdout") == "early\n")
         // Then the live stream: the cancel's end reaches the late joiner too.
