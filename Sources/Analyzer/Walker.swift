@@ -337,7 +337,7 @@ final class Walker {
             for stmt in block {
                 switch stmt.kind {
                 case .expr(.call(.attribute(.name(let r), let m), _, _)):
-                    if ["append", "appendleft", "add", "insert", "extend"].contains(m) { added.insert(r) }
+                    if Self.addingMethods.contains(m) { added.insert(r) }
                     if m == "clear" { emptied.insert(r) }
                 case .assign(let targets, _):
                     for t in targets { if case .name(let n) = t { emptied.insert(n) } }
@@ -455,7 +455,7 @@ final class Walker {
                         if case .index(.name(let n), _) = t, !created.contains(n) { return true }
                     }
                 case .expr(.call(.attribute(.name(let n), let m), _, _)):
-                    if ["append", "add", "appendleft", "insert", "extend"].contains(m), !created.contains(n), !outputBuffers(n) {
+                    if Self.addingMethods.contains(m), !created.contains(n), !outputBuffers(n) {
                         return true
                     }
                 case .expr(.call(.name("heappush"), let args, _)):
@@ -662,11 +662,12 @@ final class Walker {
             for stmt in block {
                 switch stmt.kind {
                 case .assign(let targets, _):
-                    for t in targets { assigned.formUnion(names(in: t).filter { _ in if case .index = t { return false } else { return true } }) }
+                    // `x = ...` resets x; `a[i] = ...` only writes into a.
+                    for t in targets { if case .index = t {} else { assigned.formUnion(names(in: t)) } }
                 case .augAssign(.name(let p), let op, _):
                     if let dir = pointers[p], !insideThis, op != dir { steppedOtherwise.insert(p) }
                 case .expr(.call(.attribute(.name(let c), let m), _, _)):
-                    if ["append", "appendleft", "add", "insert", "extend"].contains(m) {
+                    if Self.addingMethods.contains(m) {
                         if insideThis { pushedInsideThisLoop.insert(c) } else if nestedLoop { pushesInNestedLoops.insert(c) }
                     }
                     if m == "clear" { assigned.insert(c) }
@@ -1108,6 +1109,9 @@ final class Walker {
         return model.function(named: f)
     }
 
+    /// Methods that add to the collection they are called on (it grows with the loop around them).
+    static let addingMethods: Set<String> = ["append", "appendleft", "add", "insert", "extend"]
+
     /// Every method name `methodCost` prices; any other method costs O(1).
     private static let pricedMethods: Set<String> = [
         "sort", "index", "count", "remove", "reverse", "copy", "find", "rfind", "replace", "lower", "upper", "strip",
@@ -1121,7 +1125,7 @@ final class Walker {
         var isNamed = false
         if case .name(let r) = receiver {
             isNamed = true
-            if !loops.isEmpty, ["append", "appendleft", "add", "insert", "extend"].contains(method) {
+            if !loops.isEmpty, Self.addingMethods.contains(method) {
                 grow(r, by: loopProduct)
             }
             if let v = env[r] { recv = v }

@@ -8,6 +8,11 @@ import Testing
 @Suite(.ownThreads) struct AccuracyTests {
     private func load(_ name: String) throws -> [AccuracySample]? {
         guard let url = try TestEnvironment.sharedFile("complexity/\(name)") else { return nil }
+        return try Self.samples(in: url)
+    }
+
+    /// The samples of a JSON-lines file.
+    static func samples(in url: URL) throws -> [AccuracySample] {
         let text = try String(contentsOf: url, encoding: .utf8)
         return try text.split(separator: "\n").map { try JSONDecoder().decode(AccuracySample.self, from: Data($0.utf8)) }
     }
@@ -45,9 +50,7 @@ import Testing
     /// Python programs written for this project by someone who saw neither the analyzer nor the
     /// CodeComplex samples (docs/ANALYZER.md, "Blind sets"). Kept in the repository, read by path.
     static func freshSet(_ name: String) throws -> [AccuracySample] {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Data/\(name)")
-        let text = try String(contentsOf: url, encoding: .utf8)
-        return try text.split(separator: "\n").map { try JSONDecoder().decode(AccuracySample.self, from: Data($0.utf8)) }
+        try samples(in: URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Data/\(name)"))
     }
 
     @Test func blindPythonSets() throws {
